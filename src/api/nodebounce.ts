@@ -1,0 +1,131 @@
+// The NodeBounce API (bounce.express.dev/v1alpha1) as TypeScript types. Mirrors crds/.
+// Pure data: no client imports, so the decision code can use it.
+
+export const NODEBOUNCE_GROUP = 'bounce.express.dev';
+export const NODEBOUNCE_VERSION = 'v1alpha1';
+export const NODEBOUNCE_PLURAL = 'nodebounces';
+export const NODEBOUNCE_KIND = 'NodeBounce';
+export const NODEBOUNCE_API_VERSION = `${NODEBOUNCE_GROUP}/${NODEBOUNCE_VERSION}`;
+/** Held only while something must be undone (shutdown protection to restore). */
+export const NODEBOUNCE_FINALIZER = 'bounce.express.dev/restore-shutdown-protection';
+
+export type BounceMode = 'Evict' | 'Delete';
+
+export interface NodeBounceSpec {
+  podName: string;
+  force?: boolean;
+  reason?: string;
+  mode?: BounceMode;
+  gracePeriodSeconds?: number;
+  terminationTimeoutSeconds?: number;
+  readyTimeoutSeconds?: number;
+  dryRun?: boolean;
+  ttlSecondsAfterFinished?: number;
+}
+
+export type Phase = 'Pending' | 'Terminating' | 'Starting' | 'Succeeded' | 'Failed';
+export const TERMINAL_PHASES: readonly Phase[] = ['Succeeded', 'Failed'];
+
+export const Reasons = {
+  // progress
+  Accepted: 'Accepted',
+  PreflightPassed: 'PreflightPassed',
+  Evicting: 'Evicting',
+  WaitingForTermination: 'WaitingForTermination',
+  WaitingForReady: 'WaitingForReady',
+  // success
+  PodRestarted: 'PodRestarted',
+  DryRunPassed: 'DryRunPassed',
+  // failure
+  InvalidSpec: 'InvalidSpec',
+  PodNotFound: 'PodNotFound',
+  ExpressResourceNotFound: 'ExpressResourceNotFound',
+  ExpressResourceInvalid: 'ExpressResourceInvalid',
+  IntentionallyDown: 'IntentionallyDown',
+  NodeRebuilding: 'NodeRebuilding',
+  TerminationTimeout: 'TerminationTimeout',
+  ReadyTimeout: 'ReadyTimeout',
+  // waiting
+  WaitingForOtherBounce: 'WaitingForOtherBounce',
+  BlockedByPDB: 'BlockedByPDB',
+} as const;
+export type Reason = (typeof Reasons)[keyof typeof Reasons];
+
+export const ConditionTypes = {
+  Succeeded: 'Succeeded',
+  PreflightPassed: 'PreflightPassed',
+  ShutdownProtectionDisabled: 'ShutdownProtectionDisabled',
+  PodTerminated: 'PodTerminated',
+  PodReady: 'PodReady',
+} as const;
+export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
+
+/** metav1.Condition */
+export interface Condition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  observedGeneration?: number;
+  lastTransitionTime: string;
+  reason: string;
+  message: string;
+}
+
+export interface ShutdownProtectionStatus {
+  wasEnabled: boolean;
+  /** True once the patch that disables it succeeded (or was found already applied). */
+  disabledByOperator: boolean;
+  restored: boolean;
+  lastError?: string;
+}
+
+export interface NodeBounceStatus {
+  phase?: Phase;
+  reason?: string;
+  message?: string;
+  observedGeneration?: number;
+  expressResourceName?: string;
+  podUID?: string;
+  replacementPodName?: string;
+  replacementPodUID?: string;
+  effectiveTimeouts?: {
+    terminationSeconds: number;
+    readySeconds: number;
+    readySource: 'Spec' | 'StartupProbe' | 'Default';
+  };
+  shutdownProtection?: ShutdownProtectionStatus;
+  eviction?: { attempts: number; lastAttemptTime?: string; lastError?: string };
+  lastObservedPodState?: string;
+  ttlSkipped?: boolean;
+  startTime?: string;
+  terminatingTime?: string;
+  podDeletedTime?: string;
+  terminatedTime?: string;
+  readyTime?: string;
+  completionTime?: string;
+  conditions?: Condition[];
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  finalizers?: string[];
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface NodeBounce {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec: NodeBounceSpec;
+  status?: NodeBounceStatus;
+}
+
+export function isTerminal(phase: Phase | undefined): boolean {
+  return phase === 'Succeeded' || phase === 'Failed';
+}

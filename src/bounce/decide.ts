@@ -1,0 +1,404 @@
+import {
+  ConditionTypes as C,
+  NODEBOUNCE_FINALIZER,
+  Reasons as R,
+  isTerminal,
+  type NodeBounce,
+  type NodeBounceStatus,
+} from '../api/nodebounce.js';
+import { isArgoTracked } from '../express/view.js';
+import { getCondition, setCondition } from './conditions.js';
+import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from './pod.js';
+import { findBlocker, type QueueEntry } from './queue.js';
+import { validateSpec, type ValidSpec } from './spec.js';
+import type { Action, BounceEvent, Decision, Observed } from './types.js';
+
+// The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
+// Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
+
+const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
+
+export function queueEntryOf(nb: NodeBounce): QueueEntry {
+  return {
+    name: nb.metadata.name,
+    creationTimestamp: nb.metadata.creationTimestamp,
+    phase: nb.status?.phase,
+    dryRun: nb.spec?.dryRun === true,
+    holdsFinalizer: nb.metadata.finalizers?.includes(NODEBOUNCE_FINALIZER) ?? false,
+  };
+}
+
+class Builder {
+  status: NodeBounceStatus;
+  actions: Action[] = [];
+  events: BounceEvent[] = [];
+  requeueAfterMs?: number;
+  startsBounce = false;
+
+  constructor(
+    readonly nb: NodeBounce,
+    readonly now: Date,
+  ) {
+    this.status = structuredClone(nb.status ?? {});
+    this.status.observedGeneration = nb.metadata.generation ?? this.status.observedGeneration;
+  }
+
+  get nowIso(): string {
+    return this.now.toISOString();
+  }
+
+  condition(type: (typeof C)[keyof typeof C], status: 'True' | 'False' | 'Unknown', reason: string, message: string): void {
+    this.status.conditions = setCondition(this.status.conditions, type, status, reason, message, this.now, this.nb.metadata.generation);
+  }
+
+  /** Sets phase/reason/message; an event is recorded when phase or reason changes. */
+  transition(phase: NodeBounceStatus['phase'], reason: string, message: string, eventType?: 'Normal' | 'Warning'): void {
+    const changed = this.status.phase !== phase || this.status.reason !== reason;
+    this.status.phase = phase;
+    this.status.reason = reason;
+    this.status.message = message;
+    if (changed && eventType) this.events.push({ type: eventType, reason, message });
+  }
+
+  requeueAt(deadlineMs: number): void {
+    const after = Math.max(0, deadlineMs - this.now.getTime());
+    this.requeueAfterMs = this.requeueAfterMs === undefined ? after : Math.min(this.requeueAfterMs, after);
+  }
+
+  fail(reason: string, message: string): Decision {
+    this.transition('Failed', reason, message, 'Warning');
+    this.status.completionTime ??= this.nowIso;
+    this.condition(C.Succeeded, 'False', reason, message);
+    // Whatever must be undone is picked up by the terminal step on the next pass.
+    this.requeueAfterMs = 0;
+    return this.done();
+  }
+
+  done(): Decision {
+    return {
+      status: this.status,
+      actions: this.actions,
+      events: this.events,
+      requeueAfterMs: this.requeueAfterMs,
+      startsBounce: this.startsBounce,
+    };
+  }
+}
+
+function hasFinalizer(nb: NodeBounce): boolean {
+  return nb.metadata.finalizers?.includes(NODEBOUNCE_FINALIZER) ?? false;
+}
+
+function target(nb: NodeBounce): string {
+  return `pod ${nb.metadata.namespace}/${nb.spec.podName}`;
+}
+
+function reasonSuffix(spec: { reason?: string }): string {
+  return spec.reason ? ` Reason given: "${spec.reason}".` : '';
+}
+
+export const EVICTION_BACKOFF_BASE_MS = 1_000;
+export const EVICTION_BACKOFF_MAX_MS = 30_000;
+
+export function evictionBackoffMs(attempts: number): number {
+  if (attempts <= 0) return 0;
+  return Math.min(EVICTION_BACKOFF_MAX_MS, EVICTION_BACKOFF_BASE_MS * 2 ** (attempts - 1));
+}
+
+/** Undo what we did (shutdown protection), then let go of the finalizer. Used when finished and when deleted. */
+function undoAndRelease(b: Builder): boolean {
+  const sp = b.status.shutdownProtection;
+  if (sp?.disabledByOperator && !sp.restored && b.status.expressResourceName) {
+    b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName, enabled: true });
+    return true;
+  }
+  if (hasFinalizer(b.nb)) {
+    b.actions.push({ type: 'RemoveFinalizer' });
+    return true;
+  }
+  return false;
+}
+
+function terminal(b: Builder): Decision {
+  if (undoAndRelease(b)) return b.done();
+  const ttl = b.nb.spec?.ttlSecondsAfterFinished;
+  if (ttl === undefined || !b.status.completionTime) return b.done();
+  if (isArgoTracked(b.nb.metadata)) {
+    if (!b.status.ttlSkipped) {
+      b.status.ttlSkipped = true;
+      b.events.push({
+        type: 'Warning',
+        reason: 'TTLSkipped',
+        message:
+          'ttlSecondsAfterFinished is ignored: this NodeBounce carries Argo CD tracking metadata, and Argo CD would ' +
+          're-create it after deletion, bouncing the pod again. Remove it from Git instead.',
+      });
+    }
+    return b.done();
+  }
+  const due = ms(b.status.completionTime) + ttl * 1000;
+  if (b.now.getTime() >= due) b.actions.push({ type: 'DeleteNodeBounce' });
+  else b.requeueAt(due);
+  return b.done();
+}
+
+function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
+  const nb = b.nb;
+  const blocker = findBlocker(queueEntryOf(nb), obs.others);
+  if (blocker) {
+    b.transition(
+      'Pending',
+      R.WaitingForOtherBounce,
+      `Waiting for NodeBounce ${blocker.name} (${blocker.phase ?? 'Pending'}) to finish: bounces of one pod run one at a time, oldest first. This one starts on its own afterwards.`,
+      'Normal',
+    );
+    return b.done();
+  }
+
+  // Preflight, in order. Any failure: Failed, nothing touched.
+  const pod = obs.pod;
+  if (!pod || !pod.metadata?.uid) {
+    return b.fail(
+      R.PodNotFound,
+      `${target(nb)} does not exist. Check spec.podName: a NodeBounce only bounces pods in its own namespace (${nb.metadata.namespace}). Create a new NodeBounce with the right name.`,
+    );
+  }
+  const ex = obs.express;
+  if (!ex || ex.kind === 'Unmapped') {
+    return b.fail(
+      R.ExpressResourceNotFound,
+      `${target(nb)} does not belong to an Express resource (${obs.expressKind}): ${ex?.kind === 'Unmapped' ? ex.message : 'no mapping'}. Only Express node pods can be bounced; check the pod name or the operator's express.podLabel setting.`,
+    );
+  }
+  if (ex.kind === 'NotFound') {
+    return b.fail(
+      R.ExpressResourceNotFound,
+      `${target(nb)} maps to ${obs.expressKind} ${ex.name}, which does not exist. The Express operator may be removing this node; check \`kubectl get ${obs.expressKind} ${ex.name} -n ${nb.metadata.namespace}\`.`,
+    );
+  }
+  if (ex.kind === 'Invalid') {
+    return b.fail(
+      R.ExpressResourceInvalid,
+      `${obs.expressKind} ${ex.name} cannot be read safely: ${ex.problems.join('; ')}. Fix the resource, or the operator's express field-path configuration, then create a new NodeBounce.`,
+    );
+  }
+  const view = ex.view;
+  b.status.expressResourceName = view.name;
+  if (view.intentionallyDown) {
+    const gitops = view.gitOpsManaged
+      ? ' It is GitOps-managed (Argo CD tracking metadata): change the desired state in Git to bring it back.'
+      : ' It is not GitOps-managed: whoever set it down must bring it back by changing its desired state.';
+    return b.fail(
+      R.IntentionallyDown,
+      `${obs.expressKind} ${view.name} is intentionally down (desired state "${view.desiredState}"). The operator never overrides an intentional down state, not even with force.${gitops}`,
+    );
+  }
+  if (view.rebuilding && !spec.force) {
+    return b.fail(
+      R.NodeRebuilding,
+      `${obs.expressKind} ${view.name} is rebuilding its cache (state "${view.runtimeState}"). Bouncing it now restarts the rebuild and is not advised; wait until it is running. If you must, create a new NodeBounce with spec.force: true.`,
+    );
+  }
+
+  const timeouts = effectiveTimeouts(spec, pod);
+  b.status.effectiveTimeouts = timeouts;
+  if (getCondition(b.status.conditions, C.PreflightPassed)?.status !== 'True') {
+    const notes: string[] = [];
+    if (view.rebuilding) notes.push(`node is rebuilding (state "${view.runtimeState}") but force is set`);
+    if (view.catchingUp) notes.push(`node is catching up (state "${view.runtimeState}"), which is safe to bounce`);
+    const message = `Preflight passed for ${target(nb)} (${obs.expressKind} ${view.name})${notes.length ? `: ${notes.join('; ')}` : ''}.`;
+    b.condition(C.PreflightPassed, 'True', R.PreflightPassed, message);
+    b.events.push({ type: 'Normal', reason: view.rebuilding ? 'ForcedWhileRebuilding' : view.catchingUp ? 'NodeCatchingUp' : R.PreflightPassed, message });
+  }
+
+  if (spec.dryRun) {
+    const protection = view.shutdownProtection ? 'disable shutdown protection, ' : '';
+    const message = `Dry run: all checks passed. A real bounce would ${protection}${spec.mode === 'Evict' ? 'evict' : 'delete'} pod ${spec.podName} (uid ${pod.metadata.uid}) and wait up to ${timeouts.terminationSeconds}s for it to terminate and ${timeouts.readySeconds}s for the replacement to be Ready. Nothing was touched.`;
+    b.transition('Succeeded', R.DryRunPassed, message, 'Normal');
+    b.status.completionTime = b.nowIso;
+    b.condition(C.Succeeded, 'True', R.DryRunPassed, message);
+    return terminal(b);
+  }
+
+  // From here on we touch things: the caller re-checks the queue on a fresh view first.
+  b.startsBounce = true;
+  if (view.shutdownProtection === true && !b.status.shutdownProtection) {
+    b.status.shutdownProtection = { wasEnabled: true, disabledByOperator: false, restored: false };
+    b.condition(C.ShutdownProtectionDisabled, 'Unknown', 'Disabling', `Disabling shutdown protection on ${obs.expressKind} ${view.name}.`);
+  }
+  const sp = b.status.shutdownProtection;
+  if (sp?.wasEnabled && getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown') {
+    // Finalizer first: once protection is off, a deleted NodeBounce must still restore it.
+    if (!hasFinalizer(nb)) b.actions.push({ type: 'AddFinalizer' });
+    b.actions.push({ type: 'SetShutdownProtection', expressName: view.name, enabled: false });
+    b.transition('Pending', 'DisablingShutdownProtection', `Disabling shutdown protection on ${obs.expressKind} ${view.name} before the bounce.`);
+    return b.done();
+  }
+  if (!sp) {
+    b.condition(C.ShutdownProtectionDisabled, 'True', 'NotEnabled', 'Shutdown protection was not enabled; nothing to disable.');
+  }
+
+  b.status.podUID = pod.metadata.uid;
+  b.status.terminatingTime = b.nowIso;
+  b.status.eviction = { attempts: 0 };
+  b.condition(C.PodTerminated, 'Unknown', R.Evicting, `Terminating pod ${spec.podName} (uid ${pod.metadata.uid}).`);
+  b.transition(
+    'Terminating',
+    R.Evicting,
+    `${spec.mode === 'Evict' ? 'Evicting' : 'Deleting'} pod ${spec.podName} (uid ${pod.metadata.uid}) gracefully.${reasonSuffix(spec)}`,
+    'Normal',
+  );
+  b.actions.push(evictAction(spec, pod.metadata.uid));
+  b.requeueAt(b.now.getTime() + timeouts.terminationSeconds * 1000);
+  return b.done();
+}
+
+function evictAction(spec: ValidSpec, uid: string): Action {
+  return { type: 'EvictPod', podName: spec.podName, uid, mode: spec.mode, gracePeriodSeconds: spec.gracePeriodSeconds };
+}
+
+export function effectiveTimeouts(spec: ValidSpec, pod: PodLike | undefined): NonNullable<NodeBounceStatus['effectiveTimeouts']> {
+  if (spec.readyTimeoutSeconds !== undefined) {
+    return { terminationSeconds: spec.terminationTimeoutSeconds, readySeconds: spec.readyTimeoutSeconds, readySource: 'Spec' };
+  }
+  const derived = readyTimeoutFromProbes(pod);
+  return { terminationSeconds: spec.terminationTimeoutSeconds, readySeconds: derived.seconds, readySource: derived.source };
+}
+
+function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
+  const st = b.status;
+  const timeouts = st.effectiveTimeouts ?? effectiveTimeouts(spec, obs.pod);
+  st.effectiveTimeouts = timeouts;
+  const oldStillThere = obs.pod?.metadata?.uid !== undefined && obs.pod.metadata.uid === st.podUID;
+
+  if (!oldStillThere) {
+    st.terminatedTime = b.nowIso;
+    st.podDeletedTime ??= st.terminatedTime;
+    b.condition(C.PodTerminated, 'True', 'PodGone', `Pod ${spec.podName} (uid ${st.podUID}) is gone.`);
+    b.condition(C.PodReady, 'Unknown', R.WaitingForReady, `Waiting up to ${timeouts.readySeconds}s for the replacement to be Ready.`);
+    b.transition(
+      'Starting',
+      R.WaitingForReady,
+      `Pod ${spec.podName} (uid ${st.podUID}) terminated; waiting up to ${timeouts.readySeconds}s (${timeouts.readySource === 'Spec' ? 'from spec' : timeouts.readySource === 'StartupProbe' ? 'from the startup probe' : 'default'}) for its replacement to be Ready.`,
+      'Normal',
+    );
+    // The replacement may already be Ready: decide again right away.
+    return starting(b, spec, obs);
+  }
+
+  const deadline = ms(st.terminatingTime) + timeouts.terminationSeconds * 1000;
+  if (b.now.getTime() >= deadline) {
+    b.condition(C.PodTerminated, 'False', R.TerminationTimeout, `Pod still present after ${timeouts.terminationSeconds}s.`);
+    st.lastObservedPodState = describePodState(obs.pod);
+    const blocked = st.reason === R.BlockedByPDB;
+    const advice = blocked
+      ? `The eviction was refused by a PodDisruptionBudget the whole time (${st.eviction?.lastError ?? 'no detail'}). Check \`kubectl get pdb -n ${b.nb.metadata.namespace}\`, then create a new NodeBounce; use mode: Delete only if bypassing the budget is acceptable.`
+      : st.podDeletedTime
+        ? 'The pod was asked to terminate but is still there: check for finalizers or a stuck kubelet on its node. The operator never forces deletion.'
+        : `The pod could not be evicted (${st.eviction?.lastError ?? 'no detail'}).`;
+    return b.fail(
+      R.TerminationTimeout,
+      `Pod ${spec.podName} (uid ${st.podUID}) did not terminate within ${timeouts.terminationSeconds}s. Last observed: ${st.lastObservedPodState}. ${advice}`,
+    );
+  }
+
+  if (!st.podDeletedTime) {
+    const retryAt = ms(st.eviction?.lastAttemptTime) + evictionBackoffMs(st.eviction?.attempts ?? 0);
+    if (!Number.isNaN(retryAt) && b.now.getTime() < retryAt) {
+      b.requeueAt(Math.min(retryAt, deadline));
+      return b.done();
+    }
+    // First attempt after a crash, or a retry after a refusal: the UID precondition makes repeats harmless.
+    b.actions.push(evictAction(spec, st.podUID!));
+  }
+  b.requeueAt(deadline);
+  return b.done();
+}
+
+function findReplacement(spec: ValidSpec, st: NodeBounceStatus, obs: Observed): PodLike | undefined {
+  const isNew = (p: PodLike | undefined): p is PodLike =>
+    !!p?.metadata?.uid && p.metadata.uid !== st.podUID && !p.metadata.deletionTimestamp;
+  if (isNew(obs.pod)) return obs.pod;
+  const candidates = obs.expressPods.filter((p) => isNew(p) && p.metadata?.name !== spec.podName);
+  return candidates.find(isPodReady) ?? candidates[0];
+}
+
+function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
+  const st = b.status;
+  const timeouts = st.effectiveTimeouts ?? effectiveTimeouts(spec, obs.pod);
+  const replacement = findReplacement(spec, st, obs);
+  if (replacement?.metadata) {
+    st.replacementPodName = replacement.metadata.name;
+    st.replacementPodUID = replacement.metadata.uid;
+  }
+
+  if (!st.readyTime && replacement && isPodReady(replacement)) {
+    st.readyTime = b.nowIso;
+    b.condition(C.PodReady, 'True', 'ReplacementReady', `Pod ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) is Ready.`);
+  }
+  if (st.readyTime) {
+    const sp = st.shutdownProtection;
+    if (sp?.disabledByOperator && !sp.restored && st.expressResourceName) {
+      b.actions.push({ type: 'SetShutdownProtection', expressName: st.expressResourceName, enabled: true });
+      b.transition('Starting', 'RestoringShutdownProtection', `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`);
+      return b.done();
+    }
+    const took = ((ms(st.readyTime) - ms(st.startTime)) / 1000).toFixed(1);
+    const message = `Pod ${spec.podName} restarted: uid ${st.podUID} replaced by ${st.replacementPodName ?? '?'} (uid ${st.replacementPodUID ?? '?'}), Ready ${took}s after the request was accepted.${reasonSuffix(spec)}`;
+    b.transition('Succeeded', R.PodRestarted, message, 'Normal');
+    st.completionTime = b.nowIso;
+    b.condition(C.Succeeded, 'True', R.PodRestarted, message);
+    return terminal(b);
+  }
+
+  const deadline = ms(st.terminatedTime) + timeouts.readySeconds * 1000;
+  if (b.now.getTime() >= deadline) {
+    st.lastObservedPodState = describePodState(replacement);
+    b.condition(C.PodReady, 'False', R.ReadyTimeout, `No Ready replacement after ${timeouts.readySeconds}s.`);
+    const advice = replacement
+      ? 'Inspect the replacement (`kubectl describe pod`), its logs and probes; the Express node may need manual attention.'
+      : `No replacement pod appeared: check that the Express operator is running and that ${obs.expressKind} ${st.expressResourceName ?? '?'} is meant to be up.`;
+    return b.fail(
+      R.ReadyTimeout,
+      `The replacement for pod ${spec.podName} was not Ready within ${timeouts.readySeconds}s (${timeouts.readySource === 'Spec' ? 'spec.readyTimeoutSeconds' : timeouts.readySource === 'StartupProbe' ? 'derived from the startup probe' : 'default'}). Last observed: ${st.lastObservedPodState}. ${advice}`,
+    );
+  }
+  b.requeueAt(deadline);
+  return b.done();
+}
+
+/** The whole decision for one NodeBounce. */
+export function decide(nb: NodeBounce, obs: Observed, now: Date): Decision {
+  const b = new Builder(nb, now);
+  const st = b.status;
+
+  if (nb.metadata.deletionTimestamp) {
+    // Deleted mid-flight: undo, release, and take no further action.
+    undoAndRelease(b);
+    return b.done();
+  }
+
+  if (!st.phase) {
+    st.startTime = b.nowIso;
+    b.transition('Pending', R.Accepted, `Bounce of ${target(nb)} accepted; running preflight checks.${reasonSuffix(nb.spec ?? {})}`, 'Normal');
+    b.condition(C.Succeeded, 'Unknown', R.Accepted, 'The bounce has not finished yet.');
+    b.requeueAfterMs = 0;
+    return b.done();
+  }
+  if (isTerminal(st.phase)) return terminal(b);
+
+  const validation = validateSpec(nb.spec);
+  if (!validation.ok) {
+    return b.fail(R.InvalidSpec, `The NodeBounce spec is invalid: ${validation.problems.join('; ')}. Nothing was touched; create a corrected NodeBounce.`);
+  }
+  const spec = validation.spec;
+  switch (st.phase) {
+    case 'Pending':
+      return pending(b, spec, obs);
+    case 'Terminating':
+      return terminating(b, spec, obs);
+    case 'Starting':
+      return starting(b, spec, obs);
+  }
+  return b.done();
+}

@@ -1,0 +1,92 @@
+import { ConditionTypes as C, Reasons as R, type NodeBounce } from '../api/nodebounce.js';
+import { setCondition } from './conditions.js';
+import { evictionBackoffMs } from './decide.js';
+import type { Action, ActionOutcome, BounceEvent, OutcomeResult } from './types.js';
+
+// Folds the result of one action into status. Pure, like decide().
+
+function conflictOrGone(code: number | undefined): boolean {
+  // 404: the pod is gone. 409: its UID no longer matches the precondition, so the old pod is gone.
+  return code === 404 || code === 409;
+}
+
+export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutcome, now: Date): OutcomeResult {
+  const status = structuredClone(nb.status ?? {});
+  const events: BounceEvent[] = [];
+  const gen = nb.metadata.generation;
+  const nowIso = now.toISOString();
+  const cond = (type: (typeof C)[keyof typeof C], s: 'True' | 'False' | 'Unknown', reason: string, message: string) => {
+    status.conditions = setCondition(status.conditions, type, s, reason, message, now, gen);
+  };
+
+  switch (action.type) {
+    case 'SetShutdownProtection': {
+      const sp = (status.shutdownProtection ??= { wasEnabled: true, disabledByOperator: false, restored: false });
+      if (!action.enabled) {
+        if (outcome.ok) {
+          sp.disabledByOperator = true;
+          delete sp.lastError;
+          cond(C.ShutdownProtectionDisabled, 'True', 'DisabledByOperator', `Shutdown protection on ${action.expressName} disabled for the bounce; it is restored afterwards.`);
+          events.push({ type: 'Normal', reason: 'ShutdownProtectionDisabled', message: `Disabled shutdown protection on ${action.expressName}.` });
+        } else {
+          // Best effort: warn and go on with the bounce.
+          sp.lastError = outcome.message;
+          const message = `Could not disable shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}). Bouncing anyway; the node's own protection may slow its shutdown.`;
+          cond(C.ShutdownProtectionDisabled, 'False', 'DisableFailed', message);
+          events.push({ type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message });
+        }
+        return { status, events, retry: false, requeueAfterMs: 0 };
+      }
+      if (outcome.ok || outcome.code === 404) {
+        sp.restored = true;
+        const message = outcome.ok
+          ? `Shutdown protection on ${action.expressName} restored.`
+          : `${action.expressName} no longer exists; there is no shutdown protection left to restore.`;
+        if (!outcome.ok) sp.lastError = outcome.message;
+        cond(C.ShutdownProtectionDisabled, 'False', 'Restored', message);
+        events.push({ type: 'Normal', reason: 'ShutdownProtectionRestored', message });
+        return { status, events, retry: false, requeueAfterMs: 0 };
+      }
+      sp.lastError = outcome.message;
+      events.push({
+        type: 'Warning',
+        reason: 'ShutdownProtectionRestoreFailed',
+        message: `Could not restore shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}); retrying.`,
+      });
+      return { status, events, retry: true };
+    }
+
+    case 'EvictPod': {
+      const ev = (status.eviction ??= { attempts: 0 });
+      ev.attempts += 1;
+      ev.lastAttemptTime = nowIso;
+      if (outcome.ok || conflictOrGone(outcome.code)) {
+        delete ev.lastError;
+        status.podDeletedTime = nowIso;
+        status.reason = R.WaitingForTermination;
+        status.message = `Pod ${action.podName} (uid ${action.uid}) ${action.mode === 'Evict' ? 'evicted' : 'deleted'}; waiting for it to terminate.`;
+        events.push({ type: 'Normal', reason: action.mode === 'Evict' ? 'PodEvicted' : 'PodDeleted', message: status.message });
+        return { status, events, retry: false, requeueAfterMs: 0 };
+      }
+      ev.lastError = outcome.message;
+      const backoff = evictionBackoffMs(ev.attempts);
+      if (outcome.code === 429) {
+        const message = `Eviction of pod ${action.podName} refused: ${outcome.message}. A PodDisruptionBudget allows no disruption right now; retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
+        if (status.reason !== R.BlockedByPDB) events.push({ type: 'Warning', reason: R.BlockedByPDB, message });
+        status.reason = R.BlockedByPDB;
+        status.message = message;
+      } else {
+        const message = `Eviction of pod ${action.podName} failed (${outcome.code ?? 'error'}: ${outcome.message}); retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
+        events.push({ type: 'Warning', reason: 'EvictionFailed', message });
+        status.message = message;
+      }
+      return { status, events, retry: false, requeueAfterMs: backoff };
+    }
+
+    case 'AddFinalizer':
+    case 'RemoveFinalizer':
+    case 'DeleteNodeBounce':
+      // Not found while deleting ourselves is success; any other failure is transient.
+      return { status, events, retry: !outcome.ok && !(action.type === 'DeleteNodeBounce' && outcome.code === 404) };
+  }
+}

@@ -1,0 +1,63 @@
+import type { BounceMode, NodeBounceStatus } from '../api/nodebounce.js';
+import type { ExpressView } from '../express/view.js';
+import type { PodLike } from './pod.js';
+import type { QueueEntry } from './queue.js';
+
+// The inputs and outputs of the pure bounce decision.
+
+export type ExpressObservation =
+  | { kind: 'Found'; view: ExpressView }
+  | { kind: 'Invalid'; name: string; problems: string[] }
+  | { kind: 'NotFound'; name: string }
+  | { kind: 'Unmapped'; message: string };
+
+export interface Observed {
+  /** The pod named spec.podName in the NodeBounce's namespace, as currently observed. */
+  pod?: PodLike;
+  /** The Express resource the pod (or, once it is gone, status.expressResourceName) maps to. */
+  express?: ExpressObservation;
+  /** Pods that map to the same Express resource: replacements when the Express operator renames pods. */
+  expressPods: PodLike[];
+  /** Other NodeBounces in the namespace for the same pod. */
+  others: QueueEntry[];
+  /** Human-readable identity of the Express resource kind, for messages (e.g. "ExpressNode.express.dev"). */
+  expressKind: string;
+}
+
+export type Action =
+  | { type: 'AddFinalizer' }
+  | { type: 'RemoveFinalizer' }
+  | { type: 'SetShutdownProtection'; expressName: string; enabled: boolean }
+  | { type: 'EvictPod'; podName: string; uid: string; mode: BounceMode; gracePeriodSeconds?: number }
+  | { type: 'DeleteNodeBounce' };
+
+export type EventType = 'Normal' | 'Warning';
+export interface BounceEvent {
+  type: EventType;
+  reason: string;
+  message: string;
+}
+
+export interface Decision {
+  /** The status to persist before any action runs (it records the intent, so a crash never repeats harm). */
+  status: NodeBounceStatus;
+  /** Side effects, run in order once the status is persisted. */
+  actions: Action[];
+  /** Emitted once the status is persisted. */
+  events: BounceEvent[];
+  /** Reconcile again after this long (ms) even if nothing changes; undefined waits for a watch event. */
+  requeueAfterMs?: number;
+  /** True when this decision starts touching things: the caller must decide on a fresh view of the queue. */
+  startsBounce: boolean;
+}
+
+/** What happened when an action ran. `code` is the HTTP status of a failed API call, when there was one. */
+export type ActionOutcome = { ok: true } | { ok: false; code?: number; message: string };
+
+export interface OutcomeResult {
+  status: NodeBounceStatus;
+  events: BounceEvent[];
+  /** The action must be retried with backoff (a transient failure that status doesn't absorb). */
+  retry: boolean;
+  requeueAfterMs?: number;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+// Operator configuration: parsed and validated once at start, then passed in. Defaults match the
+// sample ExpressNode CRD (express.dev/v1alpha1) used by the tests and the demo.
+
+const fieldPath = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be a dot-separated field path such as spec.state');
+const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label');
+const labelKey = z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key');
+
+export const expressConfigSchema = z
+  .object({
+    group: z.string().min(1).default('express.dev'),
+    version: z.string().min(1).default('v1alpha1'),
+    kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase kind').default('ExpressNode'),
+    plural: dnsLabel.default('expressnodes'),
+    /** A pod maps to its controller ownerReference of this kind, else to the value of this label. */
+    podLabel: labelKey.default('express.dev/node'),
+    desiredState: z
+      .object({
+        path: fieldPath.default('spec.state'),
+        downValues: z.array(z.string().min(1)).min(1).default(['down', 'stopped']),
+      })
+      .strict()
+      .default({}),
+    runtimeState: z
+      .object({
+        path: fieldPath.default('status.state'),
+        rebuildingValues: z.array(z.string().min(1)).min(1).default(['rebuilding']),
+        catchupValues: z.array(z.string().min(1)).default(['catchup', 'efficient-catchup']),
+      })
+      .strict()
+      .default({}),
+    shutdownProtection: z
+      .object({
+        path: fieldPath.default('spec.shutdownProtection'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export const operatorConfigSchema = z
+  .object({
+    /** Namespaces to watch; empty means all namespaces (needs the ClusterRole). */
+    watchNamespaces: z.array(dnsLabel).default([]),
+    express: expressConfigSchema.default({}),
+    /** NodeBounces reconciled in parallel; one reconcile per NodeBounce at a time regardless. */
+    maxConcurrentReconciles: z.number().int().min(1).max(1000).default(16),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    metricsPort: z.number().int().min(0).max(65535).default(8080),
+    healthPort: z.number().int().min(0).max(65535).default(8081),
+    leaderElection: z
+      .object({
+        enabled: z.boolean().default(false),
+        leaseName: dnsLabel.default('nodebounce-operator'),
+        /** Defaults to the pod's namespace (POD_NAMESPACE) when running in-cluster. */
+        namespace: dnsLabel.optional(),
+        leaseDurationSeconds: z.number().int().min(1).default(15),
+        renewDeadlineSeconds: z.number().int().min(1).default(10),
+        retryPeriodSeconds: z.number().int().min(1).default(2),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
+export type ExpressConfig = z.infer<typeof expressConfigSchema>;
+
+export const defaultExpressConfig: ExpressConfig = expressConfigSchema.parse({});
+export const defaultOperatorConfig: OperatorConfig = operatorConfigSchema.parse({});

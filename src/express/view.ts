@@ -1,0 +1,115 @@
+import type { ExpressConfig } from '../config/schema.js';
+
+// How the operator reads an Express resource and maps pods to it. Everything comes from config,
+// because we don't own the Express CRD. Pure: plain objects in, plain objects out.
+
+export interface UnstructuredObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean; uid?: string }>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+export interface ExpressView {
+  name: string;
+  desiredState?: string;
+  intentionallyDown: boolean;
+  runtimeState?: string;
+  rebuilding: boolean;
+  catchingUp: boolean;
+  /** undefined when the field is absent (treated as disabled). */
+  shutdownProtection?: boolean;
+  gitOpsManaged: boolean;
+}
+
+export type ExpressReadResult = { ok: true; view: ExpressView } | { ok: false; problems: string[] };
+
+export function getPath(obj: unknown, path: string): unknown {
+  let node: unknown = obj;
+  for (const key of path.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+/** Argo CD marks what it manages with an annotation (annotation tracking) or a label (label tracking). */
+export function isArgoTracked(meta: { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): boolean {
+  return Boolean(meta?.annotations?.['argocd.argoproj.io/tracking-id'] || meta?.labels?.['app.kubernetes.io/instance']);
+}
+
+/** Reads the configured fields; a field of the wrong type makes the resource invalid (never guessed). */
+export function readExpress(obj: UnstructuredObject, cfg: ExpressConfig): ExpressReadResult {
+  const problems: string[] = [];
+  const name = obj.metadata?.name;
+  if (!name) problems.push('metadata.name is missing');
+
+  const optionalString = (path: string): string | undefined => {
+    const v = getPath(obj, path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') {
+      problems.push(`${path} must be a string, found ${JSON.stringify(v)}`);
+      return undefined;
+    }
+    return v;
+  };
+  const desiredState = optionalString(cfg.desiredState.path);
+  const runtimeState = optionalString(cfg.runtimeState.path);
+  const protectionRaw = getPath(obj, cfg.shutdownProtection.path);
+  let shutdownProtection: boolean | undefined;
+  if (protectionRaw !== undefined && protectionRaw !== null) {
+    if (typeof protectionRaw !== 'boolean') {
+      problems.push(`${cfg.shutdownProtection.path} must be a boolean, found ${JSON.stringify(protectionRaw)}`);
+    } else {
+      shutdownProtection = protectionRaw;
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    view: {
+      name: name!,
+      desiredState,
+      intentionallyDown: desiredState !== undefined && cfg.desiredState.downValues.includes(desiredState),
+      runtimeState,
+      rebuilding: runtimeState !== undefined && cfg.runtimeState.rebuildingValues.includes(runtimeState),
+      catchingUp: runtimeState !== undefined && cfg.runtimeState.catchupValues.includes(runtimeState),
+      shutdownProtection,
+      gitOpsManaged: isArgoTracked(obj.metadata),
+    },
+  };
+}
+
+export type PodMapping =
+  | { ok: true; name: string; via: 'ownerReference' | 'label' }
+  | { ok: false; message: string };
+
+/** A pod belongs to the Express resource named by its controller ownerReference of that kind, else by a label. */
+export function expressNameForPod(pod: UnstructuredObject, cfg: ExpressConfig): PodMapping {
+  const owner = pod.metadata?.ownerReferences?.find(
+    (ref) => ref.controller === true && ref.kind === cfg.kind && (ref.apiVersion ?? '').split('/')[0] === cfg.group,
+  );
+  if (owner?.name) return { ok: true, name: owner.name, via: 'ownerReference' };
+  const label = pod.metadata?.labels?.[cfg.podLabel];
+  if (label) return { ok: true, name: label, via: 'label' };
+  return {
+    ok: false,
+    message: `pod has no controller ownerReference of kind ${cfg.kind} (${cfg.group}) and no label ${cfg.podLabel}`,
+  };
+}
+
+/** A JSON merge patch that sets the shutdown-protection field to `enabled`. */
+export function shutdownProtectionPatch(cfg: ExpressConfig, enabled: boolean): Record<string, unknown> {
+  const keys = cfg.shutdownProtection.path.split('.');
+  let patch: unknown = enabled;
+  for (const key of keys.reverse()) patch = { [key]: patch };
+  return patch as Record<string, unknown>;
+}
