@@ -93,7 +93,14 @@ export type PodMapping =
   | { ok: false; message: string };
 
 /** A pod belongs to the Express resource named by its controller ownerReference of that kind, else by a label. */
-export function expressNameForPod(pod: UnstructuredObject, cfg: ExpressConfig): PodMapping {
+export interface MappablePod {
+  metadata?: {
+    labels?: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean }>;
+  };
+}
+
+export function expressNameForPod(pod: MappablePod, cfg: ExpressConfig): PodMapping {
   const owner = pod.metadata?.ownerReferences?.find(
     (ref) => ref.controller === true && ref.kind === cfg.kind && (ref.apiVersion ?? '').split('/')[0] === cfg.group,
   );

@@ -1,0 +1,124 @@
+import type { Logger } from 'pino';
+import { isTerminal, type NodeBounce } from '../api/nodebounce.js';
+import type { PodLike } from '../bounce/pod.js';
+import type { OperatorConfig } from '../config/schema.js';
+import { expressNameForPod, type UnstructuredObject } from '../express/view.js';
+import type { KubeClient } from '../kube/client.js';
+import type { ChangeType } from '../kube/informer.js';
+import type { OperatorRuntime } from '../kube/runtime.js';
+import { BounceReconciler, nodeBounceKey, type ReconcileHooks } from './reconciler.js';
+import { NodeBounceStore } from './store.js';
+import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
+
+// Wires the watches (NodeBounces, pods, Express resources) to the work queue: every change enqueues the
+// keys of the NodeBounces it can affect. The queue runs the reconciler, many NodeBounces in parallel.
+
+export interface ControllerOptions {
+  runtime: OperatorRuntime;
+  client: KubeClient;
+  config: OperatorConfig;
+  log: Logger;
+  hooks?: ReconcileHooks;
+  queueMetrics?: WorkQueueMetrics;
+  onReconcile?: (result: 'success' | 'error' | 'requeue_after', seconds: number) => void;
+}
+
+type PodObject = PodLike & { metadata?: { name?: string; namespace?: string } };
+type NodeBounceObject = NodeBounce & { apiVersion?: string; kind?: string };
+
+export class BounceController {
+  readonly queue: WorkQueue;
+  readonly reconciler: BounceReconciler;
+  private readonly store: NodeBounceStore;
+
+  constructor(private readonly opts: ControllerOptions) {
+    const { runtime, client, config, log } = opts;
+    const nodeBounces = runtime.watch<NodeBounceObject>(
+      { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces', namespaces: config.watchNamespaces, list: (ns) => client.listNodeBounces(ns) },
+      (nb, type) => this.onNodeBounce(nb, type),
+    );
+    const pods = runtime.watch<PodObject>(
+      { group: '', version: 'v1', plural: 'pods', namespaces: config.watchNamespaces, list: (ns) => client.listPods(ns) as Promise<{ items: PodObject[] }> },
+      (pod) => this.onPod(pod),
+    );
+    const ex = config.express;
+    const express = runtime.watch<UnstructuredObject>(
+      { group: ex.group, version: ex.version, plural: ex.plural, namespaces: config.watchNamespaces, list: (ns) => client.listExpress(ns) },
+      (obj) => this.onExpress(obj),
+    );
+    this.store = new NodeBounceStore(nodeBounces);
+    this.reconciler = new BounceReconciler({ client, store: this.store, pods, express, config, log, hooks: opts.hooks });
+    this.queue = new WorkQueue(
+      async (key) => {
+        const started = process.hrtime.bigint();
+        try {
+          const result = await this.reconciler.reconcile(key);
+          opts.onReconcile?.(result.requeueAfterMs !== undefined ? 'requeue_after' : 'success', seconds(started));
+          return result;
+        } catch (err) {
+          opts.onReconcile?.('error', seconds(started));
+          throw err;
+        }
+      },
+      {
+        concurrency: config.maxConcurrentReconciles,
+        metrics: opts.queueMetrics,
+        onError: (key, err, retryInMs) =>
+          log.warn({ key, err: String((err as Error)?.message ?? err), retryInMs }, 'reconcile failed; retrying with backoff'),
+      },
+    );
+  }
+
+  /** Enqueues every NodeBounce in the namespace matching `pred` that still has work to do. */
+  private enqueueWhere(namespace: string | undefined, pred: (nb: NodeBounce) => boolean): void {
+    if (!namespace) return;
+    for (const nb of this.store.list(namespace)) {
+      const busy = !isTerminal(nb.status?.phase) || (nb.metadata.finalizers?.length ?? 0) > 0 || nb.metadata.deletionTimestamp;
+      if (busy && pred(nb)) this.queue.add(nodeBounceKey(namespace, nb.metadata.name));
+    }
+  }
+
+  private onNodeBounce(nb: NodeBounce, type: ChangeType): void {
+    const { namespace, name } = nb.metadata;
+    if (type === 'delete') {
+      this.store.forget(namespace, name);
+      this.queue.cancel(nodeBounceKey(namespace, name));
+    } else {
+      this.queue.add(nodeBounceKey(namespace, name));
+    }
+    // Others waiting for the same pod may start now.
+    if (type === 'delete' || isTerminal(nb.status?.phase)) {
+      this.enqueueWhere(namespace, (o) => o.metadata.name !== name && o.spec?.podName === nb.spec?.podName);
+    }
+  }
+
+  private onPod(pod: PodObject): void {
+    const ns = pod.metadata?.namespace;
+    const mapping = expressNameForPod(pod, this.opts.config.express);
+    const expressName = mapping.ok ? mapping.name : undefined;
+    this.enqueueWhere(
+      ns,
+      (nb) => nb.spec?.podName === pod.metadata?.name || (expressName !== undefined && nb.status?.expressResourceName === expressName),
+    );
+  }
+
+  private onExpress(obj: UnstructuredObject): void {
+    const ns = obj.metadata?.namespace;
+    const name = obj.metadata?.name;
+    if (!ns || !name) return;
+    this.enqueueWhere(ns, (nb) => {
+      if (nb.status?.expressResourceName) return nb.status.expressResourceName === name;
+      const pod = this.reconciler.observe(nb).pod;
+      const m = pod ? expressNameForPod(pod, this.opts.config.express) : undefined;
+      return m?.ok === true && m.name === name;
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.shutdown();
+  }
+}
+
+function seconds(started: bigint): number {
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}

@@ -1,0 +1,168 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Logger } from 'pino';
+import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
+import { decide, queueEntryOf } from '../bounce/decide.js';
+import { applyOutcome } from '../bounce/outcome.js';
+import type { PodLike } from '../bounce/pod.js';
+import type { BounceEvent, Decision, ExpressObservation, Observed } from '../bounce/types.js';
+import type { OperatorConfig } from '../config/schema.js';
+import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
+import { executeAction } from '../kube/actions.js';
+import type { KubeClient } from '../kube/client.js';
+import { isApiCode } from '../kube/errors.js';
+import type { ObjectCache } from '../kube/runtime.js';
+import type { NodeBounceStore } from './store.js';
+import { KeyedMutex, type HandlerResult } from './workqueue.js';
+
+// The NodeBounce reconciler: observe (caches) -> decide (pure) -> persist status -> act -> record outcome.
+// One reconcile per NodeBounce at a time (the work queue guarantees it); no sleeping, ever.
+
+export interface ReconcileHooks {
+  /** Called after a status with a new phase or reason was persisted. */
+  onTransition?(before: NodeBounceStatus | undefined, after: NodeBounce): void;
+  onEvent?(nb: NodeBounce, event: BounceEvent): void;
+}
+
+export interface ReconcilerDeps {
+  client: KubeClient;
+  store: NodeBounceStore;
+  pods: ObjectCache<PodLike>;
+  express: ObjectCache<UnstructuredObject>;
+  config: OperatorConfig;
+  log: Logger;
+  hooks?: ReconcileHooks;
+  clock?: () => Date;
+}
+
+class Conflict extends Error {}
+
+export function nodeBounceKey(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export class BounceReconciler {
+  private readonly podLocks = new KeyedMutex();
+  private readonly clock: () => Date;
+  private readonly expressKind: string;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+    const ex = deps.config.express;
+    this.expressKind = `${ex.kind}.${ex.group}`;
+  }
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const slash = key.indexOf('/');
+    const namespace = key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    const nb = this.deps.store.get(namespace, name);
+    if (!nb) return {};
+    const log = this.deps.log.child({ namespace, name, phase: nb.status?.phase ?? 'New' });
+    try {
+      const decision = decide(nb, this.observe(nb), this.clock());
+      if (!decision.startsBounce) return await this.apply(nb, decision, log);
+      // Starting to touch things: decide again on a live view of this pod's queue, one pod at a time,
+      // so two requests for the same pod can never both start on stale caches.
+      return await this.podLocks.run(`${namespace}/${nb.spec.podName}`, async () => {
+        const live = await this.deps.client.listNodeBouncesForPod(namespace, nb.spec.podName);
+        const self = live.find((o) => o.metadata.uid === nb.metadata.uid);
+        if (!self) return {};
+        const fresh = self.metadata.resourceVersion === nb.metadata.resourceVersion ? nb : self;
+        const observed = this.observe(fresh);
+        observed.others = live.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
+        return this.apply(fresh, decide(fresh, observed, this.clock()), log);
+      });
+    } catch (err) {
+      if (err instanceof Conflict) {
+        // Someone (usually our own previous write) changed it; the watch brings the new version.
+        log.debug('status conflict; will retry on the newer version');
+        return { requeueAfterMs: 200 };
+      }
+      throw err;
+    }
+  }
+
+  /** Gathers everything decide() needs from the caches. */
+  observe(nb: NodeBounce): Observed {
+    const ns = nb.metadata.namespace;
+    const cfg = this.deps.config.express;
+    const pod = nb.spec?.podName ? this.deps.pods.get(ns, nb.spec.podName) : undefined;
+    const mapping = pod ? expressNameForPod(pod, cfg) : undefined;
+    const expressName = mapping?.ok ? mapping.name : nb.status?.expressResourceName;
+    let express: ExpressObservation | undefined;
+    if (mapping && !mapping.ok && !expressName) {
+      express = { kind: 'Unmapped', message: mapping.message };
+    } else if (expressName) {
+      const obj = this.deps.express.get(ns, expressName);
+      if (!obj) express = { kind: 'NotFound', name: expressName };
+      else {
+        const read = readExpress(obj, cfg);
+        express = read.ok ? { kind: 'Found', view: read.view } : { kind: 'Invalid', name: expressName, problems: read.problems };
+      }
+    }
+    const needReplacements = nb.status?.phase === 'Starting' && expressName !== undefined;
+    const expressPods = needReplacements
+      ? this.deps.pods.list(ns).filter((p) => {
+          const m = expressNameForPod(p, cfg);
+          return m.ok && m.name === expressName;
+        })
+      : [];
+    const others = this.deps.store
+      .list(ns)
+      .filter((o) => o.spec?.podName === nb.spec?.podName && o.metadata.uid !== nb.metadata.uid)
+      .map(queueEntryOf);
+    return { pod, express, expressPods, others, expressKind: this.expressKind };
+  }
+
+  private async apply(nb: NodeBounce, d: Decision, log: Logger): Promise<HandlerResult> {
+    let current = nb;
+    if (!isDeepStrictEqual(current.status ?? {}, d.status)) current = await this.persistStatus(current, d.status, log);
+    this.emit(current, d.events, log);
+    if (d.actions.length === 0) return { requeueAfterMs: d.requeueAfterMs };
+
+    let requeueAfterMs = 0;
+    for (const action of d.actions) {
+      const { outcome, updated } = await executeAction(this.deps.client, this.deps.config.express, current, action);
+      if (updated) current = this.deps.store.recordWrite(current, updated);
+      log.debug({ action: action.type, ok: outcome.ok, code: outcome.ok ? undefined : outcome.code }, 'action');
+      const result = applyOutcome(current, action, outcome, this.clock());
+      if (action.type !== 'DeleteNodeBounce' && !isDeepStrictEqual(current.status ?? {}, result.status)) {
+        current = await this.persistStatus(current, result.status, log);
+      }
+      this.emit(current, result.events, log);
+      if (result.retry) {
+        throw new Error(`${action.type} failed (${outcome.ok ? '' : `${outcome.code ?? ''} ${outcome.message}`}); retrying with backoff`);
+      }
+      if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
+      if (!outcome.ok) break;
+    }
+    return { requeueAfterMs };
+  }
+
+  private async persistStatus(nb: NodeBounce, status: NodeBounceStatus, log: Logger): Promise<NodeBounce> {
+    let updated: NodeBounce;
+    try {
+      updated = await this.deps.client.replaceNodeBounceStatus({ ...nb, status });
+    } catch (err) {
+      if (isApiCode(err, 409)) throw new Conflict();
+      if (isApiCode(err, 404)) throw new Conflict(); // deleted meanwhile; the watch tells the rest
+      throw err;
+    }
+    this.deps.store.recordWrite(nb, updated);
+    const before = nb.status;
+    if (before?.phase !== status.phase || before?.reason !== status.reason) {
+      log.info({ to: status.phase, reason: status.reason }, status.message ?? '');
+      this.deps.hooks?.onTransition?.(before, updated);
+    }
+    return updated;
+  }
+
+  private emit(nb: NodeBounce, events: BounceEvent[], log: Logger): void {
+    for (const event of events) {
+      this.deps.hooks?.onEvent?.(nb, event);
+      this.deps.client.recordEvent(nb, event).catch((err: unknown) => {
+        log.warn({ err: String((err as Error)?.message ?? err), reason: event.reason }, 'could not record event');
+      });
+    }
+  }
+}

@@ -1,0 +1,189 @@
+// A keyed work queue with client-go's semantics: a key is queued at most once, is processed by at most one
+// worker at a time (an add while it is being processed re-queues it afterwards), delayed adds keep the
+// earliest deadline, and failures back off exponentially per key. Many keys run in parallel.
+
+export interface WorkQueueMetrics {
+  depth(n: number): void;
+  added(): void;
+  /** Seconds from being queued to being picked up. */
+  queueLatency(seconds: number): void;
+  /** Seconds spent processing. */
+  workDuration(seconds: number): void;
+  retried(): void;
+  active(n: number): void;
+}
+
+export interface WorkQueueOptions {
+  concurrency: number;
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  metrics?: WorkQueueMetrics;
+  /** Called when a handler throws; the key is retried with backoff. */
+  onError?: (key: string, err: unknown, retryInMs: number) => void;
+}
+
+/** What a handler returns: optionally, a delay after which to process the key again. */
+export interface HandlerResult {
+  requeueAfterMs?: number;
+}
+
+export type Handler = (key: string) => Promise<HandlerResult | void>;
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Map<string, number>(); // key -> time it was queued
+  private readonly processing = new Set<string>();
+  private readonly dirtyWhileProcessing = new Set<string>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private readonly failures = new Map<string, number>();
+  private running = 0;
+  private shuttingDown = false;
+  private idleWaiters: Array<() => void> = [];
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(
+    private readonly handler: Handler,
+    private readonly options: WorkQueueOptions,
+  ) {
+    this.baseBackoffMs = options.baseBackoffMs ?? 100;
+    this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  get activeCount(): number {
+    return this.running;
+  }
+
+  add(key: string): void {
+    if (this.shuttingDown) return;
+    if (this.processing.has(key)) {
+      this.dirtyWhileProcessing.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.set(key, Date.now());
+    this.queue.push(key);
+    this.options.metrics?.added();
+    this.options.metrics?.depth(this.queue.length);
+    this.pump();
+  }
+
+  /** Adds the key after `delayMs`; an earlier pending deadline for the key wins. */
+  addAfter(key: string, delayMs: number): void {
+    if (this.shuttingDown) return;
+    if (delayMs <= 0) {
+      this.add(key);
+      return;
+    }
+    const at = Date.now() + delayMs;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
+    const timer = setTimeout(() => {
+      this.timers.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref?.();
+    this.timers.set(key, { at, timer });
+  }
+
+  /** Exponential backoff per key: base * 2^failures, capped. */
+  addRateLimited(key: string): number {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    const delay = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** n);
+    this.options.metrics?.retried();
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** Drops pending work for a key (e.g. the object is gone); a running handler finishes normally. */
+  cancel(key: string): void {
+    const t = this.timers.get(key);
+    if (t) clearTimeout(t.timer);
+    this.timers.delete(key);
+    this.failures.delete(key);
+  }
+
+  /** Stops taking work, cancels timers and waits for running handlers. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    await this.idle();
+  }
+
+  /** Resolves when no handler is running and nothing is queued (timers may still be pending). */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.options.concurrency && this.queue.length > 0) {
+      const key = this.queue.shift()!;
+      const queuedAt = this.queued.get(key) ?? Date.now();
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.running++;
+      this.options.metrics?.depth(this.queue.length);
+      this.options.metrics?.active(this.running);
+      this.options.metrics?.queueLatency((Date.now() - queuedAt) / 1000);
+      void this.process(key);
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const started = Date.now();
+    try {
+      const result = await this.handler(key);
+      this.forget(key);
+      if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+    } catch (err) {
+      const delay = this.addRateLimited(key);
+      this.options.onError?.(key, err, delay);
+    } finally {
+      this.options.metrics?.workDuration((Date.now() - started) / 1000);
+      this.processing.delete(key);
+      this.running--;
+      this.options.metrics?.active(this.running);
+      if (this.dirtyWhileProcessing.delete(key)) this.add(key);
+      this.pump();
+      if (this.running === 0 && this.queue.length === 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    }
+  }
+}
+
+/** Per-key async mutex: serialises critical sections that span awaits (e.g. starting a bounce of one pod). */
+export class KeyedMutex {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => (release = r));
+    const tail = previous.then(() => mine);
+    this.tails.set(key, tail);
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}

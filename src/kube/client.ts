@@ -1,0 +1,160 @@
+import { hostname } from 'node:os';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import {
+  NODEBOUNCE_API_VERSION,
+  NODEBOUNCE_GROUP,
+  NODEBOUNCE_KIND,
+  NODEBOUNCE_PLURAL,
+  NODEBOUNCE_VERSION,
+  type NodeBounce,
+} from '../api/nodebounce.js';
+import type { ExpressConfig } from '../config/schema.js';
+import type { UnstructuredObject } from '../express/view.js';
+
+// Every write the operator makes to the Kubernetes API, in one place.
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export interface BounceEventRecord {
+  type: 'Normal' | 'Warning';
+  reason: string;
+  message: string;
+}
+
+export class KubeClient {
+  readonly core: CoreV1Api;
+  readonly custom: CustomObjectsApi;
+  private readonly instance = hostname();
+  private eventSeq = 0;
+
+  constructor(
+    readonly kubeConfig: KubeConfig,
+    private readonly express: ExpressConfig,
+  ) {
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  private nb(namespace: string, name: string) {
+    return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace, name };
+  }
+
+  /** Live (uncached) list of the NodeBounces for one pod, via the CRD's selectable field spec.podName. */
+  async listNodeBouncesForPod(namespace: string, podName: string): Promise<NodeBounce[]> {
+    const list = (await this.custom.listNamespacedCustomObject({
+      group: NODEBOUNCE_GROUP,
+      version: NODEBOUNCE_VERSION,
+      plural: NODEBOUNCE_PLURAL,
+      namespace,
+      fieldSelector: `spec.podName=${podName}`,
+    })) as { items: NodeBounce[] };
+    return list.items;
+  }
+
+  /** Replaces status; the resourceVersion in `nb` makes it fail with 409 if someone wrote in between. */
+  async replaceNodeBounceStatus(nb: NodeBounce): Promise<NodeBounce> {
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      ...this.nb(nb.metadata.namespace, nb.metadata.name),
+      body: { apiVersion: NODEBOUNCE_API_VERSION, kind: NODEBOUNCE_KIND, metadata: nb.metadata, spec: nb.spec, status: nb.status },
+    })) as NodeBounce;
+  }
+
+  /** Sets finalizers, guarded by resourceVersion so a stale view never drops someone else's finalizer. */
+  async setNodeBounceFinalizers(nb: NodeBounce, finalizers: string[]): Promise<NodeBounce> {
+    return (await this.custom.patchNamespacedCustomObject(
+      {
+        ...this.nb(nb.metadata.namespace, nb.metadata.name),
+        body: { metadata: { finalizers, resourceVersion: nb.metadata.resourceVersion } },
+      },
+      mergePatch,
+    )) as NodeBounce;
+  }
+
+  async deleteNodeBounce(nb: NodeBounce): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({
+      ...this.nb(nb.metadata.namespace, nb.metadata.name),
+      body: { preconditions: { uid: nb.metadata.uid } },
+    });
+  }
+
+  /**
+   * Evicts (or deletes) the pod gracefully. preconditions.uid makes sure only that incarnation is touched:
+   * a retry after a crash can never delete the replacement. Never grace 0, never strips finalizers.
+   */
+  async evictPod(namespace: string, name: string, uid: string, mode: 'Evict' | 'Delete', gracePeriodSeconds?: number): Promise<void> {
+    const deleteOptions = {
+      preconditions: { uid },
+      ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
+    };
+    if (mode === 'Evict') {
+      await this.core.createNamespacedPodEviction({
+        name,
+        namespace,
+        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions },
+      });
+    } else {
+      await this.core.deleteNamespacedPod({ name, namespace, body: deleteOptions });
+    }
+  }
+
+  async patchExpress(namespace: string, name: string, patch: Record<string, unknown>): Promise<UnstructuredObject> {
+    return (await this.custom.patchNamespacedCustomObject(
+      { group: this.express.group, version: this.express.version, plural: this.express.plural, namespace, name, body: patch },
+      mergePatch,
+    )) as UnstructuredObject;
+  }
+
+  async listPods(namespace?: string): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> {
+    return namespace ? this.core.listNamespacedPod({ namespace }) : this.core.listPodForAllNamespaces();
+  }
+
+  async listNodeBounces(namespace?: string): Promise<{ items: NodeBounce[]; metadata?: { resourceVersion?: string } }> {
+    const base = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
+    return (namespace
+      ? await this.custom.listNamespacedCustomObject({ ...base, namespace })
+      : await this.custom.listClusterCustomObject(base)) as { items: NodeBounce[] };
+  }
+
+  async listExpress(namespace?: string): Promise<{ items: UnstructuredObject[]; metadata?: { resourceVersion?: string } }> {
+    const base = { group: this.express.group, version: this.express.version, plural: this.express.plural };
+    return (namespace
+      ? await this.custom.listNamespacedCustomObject({ ...base, namespace })
+      : await this.custom.listClusterCustomObject(base)) as { items: UnstructuredObject[] };
+  }
+
+  /** Records a core/v1 Event on the NodeBounce (what `kubectl describe nb` shows). */
+  async recordEvent(nb: NodeBounce, event: BounceEventRecord): Promise<void> {
+    const now = new Date();
+    const seq = (this.eventSeq++).toString(36);
+    await this.core.createNamespacedEvent({
+      namespace: nb.metadata.namespace,
+      body: {
+        metadata: { name: `${nb.metadata.name}.${now.getTime().toString(16)}${seq}`, namespace: nb.metadata.namespace },
+        involvedObject: {
+          apiVersion: NODEBOUNCE_API_VERSION,
+          kind: NODEBOUNCE_KIND,
+          name: nb.metadata.name,
+          namespace: nb.metadata.namespace,
+          uid: nb.metadata.uid,
+          resourceVersion: nb.metadata.resourceVersion,
+        },
+        type: event.type,
+        reason: event.reason,
+        message: event.message.slice(0, 1024),
+        source: { component: 'nodebounce-operator' },
+        reportingComponent: 'nodebounce-operator',
+        reportingInstance: this.instance,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    });
+  }
+}

@@ -1,0 +1,104 @@
+import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+
+export type ChangeType = 'add' | 'update' | 'delete';
+export type ChangeHandler<T> = (obj: T, type: ChangeType) => void;
+
+/**
+ * A list+watch cache that never gives up. client-node's ListWatch resumes from the last resourceVersion
+ * after a clean close and re-lists (with synthetic deletes) on 410 Gone; on any other error it stops, so we
+ * restart it with backoff, again from the last resourceVersion, so deletes during the gap still arrive.
+ */
+export class ResilientInformer<T extends KubernetesObject> {
+  private readonly informer;
+  private readonly handlers: ChangeHandler<T>[] = [];
+  private stopped = false;
+  private failures = 0;
+  private restartTimer?: NodeJS.Timeout;
+  private syncedOnce = false;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    readonly path: string,
+    listFn: () => Promise<KubernetesListObject<T>>,
+    private readonly log: Logger,
+  ) {
+    this.informer = makeInformer<T>(kubeConfig, path, listFn);
+    this.informer.on('add', (o) => this.emit(o, 'add'));
+    this.informer.on('update', (o) => this.emit(o, 'update'));
+    this.informer.on('delete', (o) => this.emit(o, 'delete'));
+    this.informer.on('connect', () => {
+      this.failures = 0;
+    });
+    this.informer.on('error', (err) => this.scheduleRestart(err));
+  }
+
+  onChange(handler: ChangeHandler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  /** True once the first list succeeded: the cache is complete from then on. */
+  get synced(): boolean {
+    return this.syncedOnce;
+  }
+
+  /** Starts, and resolves once the cache holds a complete list (retrying until then, unless stopped). */
+  async start(): Promise<void> {
+    this.stopped = false;
+    for (;;) {
+      await this.informer.start();
+      if (this.hasListed()) {
+        this.syncedOnce = true;
+        return;
+      }
+      if (this.stopped) return;
+      // The list failed; the error handler scheduled nothing useful yet since we loop here ourselves.
+      clearTimeout(this.restartTimer);
+      await new Promise((r) => setTimeout(r, this.backoffMs()));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.restartTimer);
+    await this.informer.stop();
+  }
+
+  get(name: string, namespace?: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
+  }
+
+  private hasListed(): boolean {
+    return (this.informer as unknown as { latestResourceVersion(): string }).latestResourceVersion() !== '';
+  }
+
+  private backoffMs(): number {
+    this.failures++;
+    return Math.min(30_000, 200 * 2 ** Math.min(this.failures - 1, 8));
+  }
+
+  private scheduleRestart(err: unknown): void {
+    if (this.stopped || !this.syncedOnce) return; // start() handles failures before the first sync
+    const delay = this.backoffMs();
+    this.log.warn({ path: this.path, err: String((err as Error)?.message ?? err), retryInMs: delay }, 'watch failed; restarting');
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      if (this.stopped) return;
+      void this.informer.start().catch((e: unknown) => this.scheduleRestart(e));
+    }, delay);
+  }
+
+  private emit(obj: T, type: ChangeType): void {
+    for (const h of this.handlers) {
+      try {
+        h(obj, type);
+      } catch (err) {
+        this.log.error({ err, path: this.path }, 'change handler threw');
+      }
+    }
+  }
+}

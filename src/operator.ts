@@ -1,0 +1,43 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { OperatorConfig } from './config/schema.js';
+import { BounceController } from './controller/controller.js';
+import type { ReconcileHooks } from './controller/reconciler.js';
+import { KubeClient } from './kube/client.js';
+import { DotIRuntime } from './kube/runtime.js';
+
+// Assembles the operator from a validated config: runtime (watches), client, controller.
+
+export interface RunningOperator {
+  readonly controller: BounceController;
+  /** True once every watch has synced. */
+  readonly ready: boolean;
+  /** Stops taking work, waits for running reconciles, stops watches. */
+  stop(): Promise<void>;
+}
+
+export interface OperatorOptions {
+  kubeConfig: KubeConfig;
+  config: OperatorConfig;
+  log: Logger;
+  hooks?: ReconcileHooks;
+}
+
+export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
+  const { kubeConfig, config, log } = opts;
+  const runtime = new DotIRuntime(kubeConfig, log);
+  const client = new KubeClient(kubeConfig, config.express);
+  const controller = new BounceController({ runtime, client, config, log, hooks: opts.hooks });
+  await runtime.start();
+  log.info({ watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'caches synced; reconciling');
+  return {
+    controller,
+    get ready() {
+      return runtime.ready;
+    },
+    async stop() {
+      await controller.stop();
+      await runtime.stop();
+    },
+  };
+}
