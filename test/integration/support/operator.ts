@@ -1,0 +1,143 @@
+// Runs the operator as a real child process, authenticated as the ServiceAccount that deploy/ ships and
+// authorised only by deploy/'s RBAC, so anything the operator needs that the RBAC lacks fails a test.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT, createNamespace, isConflict, kubeConfigForServiceAccount } from '../../harness/index.js';
+
+export const OPERATOR_NAMESPACE = 'nodebounce-system';
+export const OPERATOR_SA = 'nodebounce-operator';
+const RBAC_FILES = ['serviceaccount.yaml', 'clusterrole.yaml', 'rolebindings.yaml', 'leader-election-role.yaml'];
+
+export function loadManifests(path: string): KubernetesObject[] {
+  return parseAllDocuments(readFileSync(path, 'utf8'))
+    .map((d) => d.toJS() as KubernetesObject | null)
+    .filter((o): o is KubernetesObject => !!o && typeof o === 'object');
+}
+
+/** Creates or replaces each object (a tiny `kubectl apply` for tests). */
+export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[], namespace?: string): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const obj of objects) {
+    const o = structuredClone(obj);
+    o.metadata ??= {};
+    if (namespace && !o.metadata.namespace && !o.kind?.startsWith('Cluster')) o.metadata.namespace = namespace;
+    try {
+      await api.create(o);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      const existing = await api.read({ apiVersion: o.apiVersion!, kind: o.kind!, metadata: { name: o.metadata.name!, namespace: o.metadata.namespace } });
+      o.metadata.resourceVersion = existing.metadata?.resourceVersion;
+      await api.replace(o);
+    }
+  }
+}
+
+/** Installs deploy/base's ServiceAccount and RBAC; returns a kubeconfig authenticating as that ServiceAccount. */
+export async function installOperatorIdentity(adminKc: KubeConfig): Promise<KubeConfig> {
+  await createNamespace(adminKc, OPERATOR_NAMESPACE);
+  for (const file of RBAC_FILES) {
+    await applyObjects(adminKc, loadManifests(join(REPO_ROOT, 'deploy', 'base', file)), OPERATOR_NAMESPACE);
+  }
+  return kubeConfigForServiceAccount(adminKc, OPERATOR_NAMESPACE, OPERATOR_SA, { createServiceAccount: false, expirationSeconds: 7200 });
+}
+
+export interface OperatorProcessOptions {
+  kubeConfig: KubeConfig;
+  env?: Record<string, string>;
+  /** Print the operator's log lines (NODEBOUNCE_TEST_VERBOSE=1 does it too). */
+  verbose?: boolean;
+}
+
+/** The operator under test, as a child process. */
+export class OperatorProcess {
+  readonly lines: string[] = [];
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+  private readonly dir: string;
+
+  constructor(private readonly opts: OperatorProcessOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), 'nodebounce-operator-test-'));
+    writeFileSync(join(this.dir, 'kubeconfig'), opts.kubeConfig.exportConfig(), { mode: 0o600 });
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts and waits until its caches are synced. */
+  async start(timeoutMs = 30_000): Promise<void> {
+    const verbose = this.opts.verbose ?? !!process.env.NODEBOUNCE_TEST_VERBOSE;
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'main.ts')], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '',
+        KUBECONFIG: join(this.dir, 'kubeconfig'),
+        NODEBOUNCE_LOG_LEVEL: 'debug',
+        NODEBOUNCE_METRICS_PORT: '0',
+        NODEBOUNCE_HEALTH_PORT: '0',
+        ...this.opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    const onData = (chunk: Buffer) => {
+      for (const line of chunk.toString().split('\n')) {
+        if (!line) continue;
+        this.lines.push(line);
+        if (verbose) console.log(`[operator ${child.pid}] ${line}`);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    await this.waitForLog((l) => l.includes('caches synced'), timeoutMs);
+  }
+
+  async waitForLog(pred: (line: string) => boolean, timeoutMs = 30_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.find(pred);
+      if (hit) return hit;
+      if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
+        throw new Error(`operator exited with ${this.child.exitCode}:\n${this.lines.slice(-30).join('\n')}`);
+      }
+      if (Date.now() > deadline) throw new Error(`operator log line not seen in ${timeoutMs}ms:\n${this.lines.slice(-30).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Parsed JSON log records. */
+  records(): Array<Record<string, unknown>> {
+    return this.lines.flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+  }
+
+  /** SIGKILL: the operator dies mid-whatever, like a node crash. */
+  async kill(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGTERM and wait; returns the exit code. */
+  async stop(): Promise<number | null> {
+    if (!this.child) return null;
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    const code = await this.exited!;
+    return code;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
