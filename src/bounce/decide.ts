@@ -105,11 +105,20 @@ export function evictionBackoffMs(attempts: number): number {
   return Math.min(EVICTION_BACKOFF_MAX_MS, EVICTION_BACKOFF_BASE_MS * 2 ** (attempts - 1));
 }
 
+/**
+ * Shutdown protection must be put back when we disabled it, or may have: a disable whose result was never
+ * recorded (crash) counts, since re-enabling what is already enabled is harmless.
+ */
+export function mustRestoreProtection(st: NodeBounceStatus): boolean {
+  const sp = st.shutdownProtection;
+  if (!sp?.wasEnabled || sp.restored || !st.expressResourceName) return false;
+  return sp.disabledByOperator || getCondition(st.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown';
+}
+
 /** Undo what we did (shutdown protection), then let go of the finalizer. Used when finished and when deleted. */
 function undoAndRelease(b: Builder): boolean {
-  const sp = b.status.shutdownProtection;
-  if (sp?.disabledByOperator && !sp.restored && b.status.expressResourceName) {
-    b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName, enabled: true });
+  if (mustRestoreProtection(b.status)) {
+    b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName!, enabled: true });
     return true;
   }
   if (hasFinalizer(b.nb)) {
@@ -319,7 +328,15 @@ function findReplacement(spec: ValidSpec, st: NodeBounceStatus, obs: Observed): 
   const isNew = (p: PodLike | undefined): p is PodLike =>
     !!p?.metadata?.uid && p.metadata.uid !== st.podUID && !p.metadata.deletionTimestamp;
   if (isNew(obs.pod)) return obs.pod;
-  const candidates = obs.expressPods.filter((p) => isNew(p) && p.metadata?.name !== spec.podName);
+  // A differently named pod only counts when it was created after we started terminating the old one;
+  // creationTimestamp has one-second resolution, so compare at that resolution.
+  const since = Math.floor(ms(st.terminatingTime) / 1000) * 1000;
+  const createdSince = (p: PodLike) => {
+    const created = p.metadata?.creationTimestamp;
+    const t = created instanceof Date ? created.getTime() : ms(created);
+    return !Number.isNaN(t) && !Number.isNaN(since) && t >= since;
+  };
+  const candidates = obs.expressPods.filter((p) => isNew(p) && p.metadata?.name !== spec.podName && createdSince(p));
   return candidates.find(isPodReady) ?? candidates[0];
 }
 
@@ -337,9 +354,8 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     b.condition(C.PodReady, 'True', 'ReplacementReady', `Pod ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) is Ready.`);
   }
   if (st.readyTime) {
-    const sp = st.shutdownProtection;
-    if (sp?.disabledByOperator && !sp.restored && st.expressResourceName) {
-      b.actions.push({ type: 'SetShutdownProtection', expressName: st.expressResourceName, enabled: true });
+    if (mustRestoreProtection(st)) {
+      b.actions.push({ type: 'SetShutdownProtection', expressName: st.expressResourceName!, enabled: true });
       b.transition('Starting', 'RestoringShutdownProtection', `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`);
       return b.done();
     }

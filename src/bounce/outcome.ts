@@ -29,8 +29,10 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
           cond(C.ShutdownProtectionDisabled, 'True', 'DisabledByOperator', `Shutdown protection on ${action.expressName} disabled for the bounce; it is restored afterwards.`);
           events.push({ type: 'Normal', reason: 'ShutdownProtectionDisabled', message: `Disabled shutdown protection on ${action.expressName}.` });
         } else {
-          // Best effort: warn and go on with the bounce.
+          // Best effort: warn and go on with the bounce. A definite rejection (4xx) changed nothing; after a
+          // timeout or server error the patch may still have been applied, so it is restored like a success.
           sp.lastError = outcome.message;
+          if (outcome.code === undefined || outcome.code >= 500) sp.disabledByOperator = true;
           const message = `Could not disable shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}). Bouncing anyway; the node's own protection may slow its shutdown.`;
           cond(C.ShutdownProtectionDisabled, 'False', 'DisableFailed', message);
           events.push({ type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message });
@@ -78,6 +80,7 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
       } else {
         const message = `Eviction of pod ${action.podName} failed (${outcome.code ?? 'error'}: ${outcome.message}); retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
         events.push({ type: 'Warning', reason: 'EvictionFailed', message });
+        status.reason = R.Evicting;
         status.message = message;
       }
       return { status, events, retry: false, requeueAfterMs: backoff };
@@ -86,7 +89,7 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
     case 'AddFinalizer':
     case 'RemoveFinalizer':
     case 'DeleteNodeBounce':
-      // Not found while deleting ourselves is success; any other failure is transient.
-      return { status, events, retry: !outcome.ok && !(action.type === 'DeleteNodeBounce' && outcome.code === 404) };
+      // Not found while removing our finalizer or deleting ourselves is success; any other failure is transient.
+      return { status, events, retry: !outcome.ok && !(action.type !== 'AddFinalizer' && outcome.code === 404) };
   }
 }

@@ -51,11 +51,13 @@ function convert(name: string, raw: string, type: 'string' | 'list' | 'int' | 'b
   }
 }
 
+/** Sets a nested key; a non-mapping already in the way is left alone so validation reports it. */
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    if (next === undefined || next === null) node[key] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) return;
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1]!] = value;
@@ -64,7 +66,7 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
 function formatIssues(err: ZodError, envSources: Map<string, string>): string[] {
   return err.issues.map((issue) => {
     const key = issue.path.join('.') || '(root)';
-    const fromEnv = envSources.get(key);
+    const fromEnv = [...envSources].find(([k]) => key === k || key.startsWith(`${k}.`))?.[1];
     const where = fromEnv ? `${key} (from ${fromEnv})` : key;
     if (issue.code === 'unrecognized_keys') {
       const keys = issue.keys.map((k) => (issue.path.length ? `${key}.${k}` : k));

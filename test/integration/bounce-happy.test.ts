@@ -1,31 +1,13 @@
-import { KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createNamespace, startExpressSimulator, uniqueName, waitUntil, type ExpressSimulator } from '../harness/index.js';
-import { BounceFixture } from './support/bounce.js';
-import { OperatorProcess, installOperatorIdentity } from './support/operator.js';
+import { describe, expect, it } from 'vitest';
+import { waitUntil } from '../harness/index.js';
+import { useOperatorEnv } from './support/env.js';
 
 describe('bounce: happy path on the real control plane', () => {
-  const kc = new KubeConfig();
-  let fx: BounceFixture;
-  let sim: ExpressSimulator;
-  let operator: OperatorProcess;
-
-  beforeAll(async () => {
-    kc.loadFromFile(inject('kubeconfigPath'));
-    fx = new BounceFixture(kc);
-    sim = await startExpressSimulator(kc);
-    operator = new OperatorProcess({ kubeConfig: await installOperatorIdentity(kc) });
-    await operator.start();
-  });
-
-  afterAll(async () => {
-    expect(await operator?.stop()).toBe(0);
-    operator?.cleanup();
-    await sim?.stop();
-  });
+  const env = useOperatorEnv();
 
   it('Pending -> Terminating -> Starting -> Succeeded with PodRestarted and a new UID', async () => {
-    const ns = await createNamespace(kc, uniqueName('happy'));
+    const { fx, operator } = env;
+    const ns = await env.namespace('happy');
     const oldPod = await fx.readyExpressNode(ns, 'node-a', { startupDelay: '1s', shutdownDelay: '1s' });
     const transitions = await fx.recordTransitions(ns);
     const nb = await fx.createNodeBounce(ns, { podName: 'node-a', reason: 'weekly restart' }, { name: 'bounce-a' });

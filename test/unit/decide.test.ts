@@ -771,3 +771,37 @@ describe('status bookkeeping', () => {
     expect(nb).toEqual(before);
   });
 });
+
+describe('regressions found in review', () => {
+  const startingNb = () => makeNodeBounce({ status: startingStatus() });
+  it('a differently named pod that existed before the bounce is not the replacement', () => {
+    const sibling = makePod({ name: 'node-a-metrics', uid: 'sib', creationTimestamp: iso(-3600) });
+    const d = decide(startingNb(), makeObserved({ pod: null, expressPods: [sibling] }), at(100));
+    expect(d.status.phase).toBe('Starting');
+    expect(d.status.replacementPodUID).toBeUndefined();
+  });
+
+  it('a pod created in the same second the old one started terminating does count', () => {
+    // terminatingTime is 10 s after T0; creationTimestamp has one-second resolution.
+    const fresh = makePod({ name: 'node-a-new', uid: 'u-new', creationTimestamp: iso(10) });
+    const d = decide(startingNb(), makeObserved({ pod: null, expressPods: [fresh] }), at(100));
+    expect(d.status.replacementPodUID).toBe('u-new');
+  });
+
+  it('deleted mid-flight after a crash between the disable patch and its record: protection is restored', () => {
+    const st = pendingStatus();
+    st.expressResourceName = EXPRESS;
+    st.shutdownProtection = { wasEnabled: true, disabledByOperator: false, restored: false };
+    st.conditions = [{ type: 'ShutdownProtectionDisabled', status: 'Unknown', reason: 'Disabling', message: 'x', lastTransitionTime: iso(1) }];
+    const nb = makeNodeBounce({ status: st, finalizer: true, meta: { deletionTimestamp: iso(50) } });
+    const d = decide(nb, makeObserved(), at(60));
+    expect(d.actions).toEqual([{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }]);
+  });
+
+  it('a definitely rejected disable is never restored (there is nothing to undo)', () => {
+    const st = startingStatus({ phase: 'Failed', reason: R.ReadyTimeout, completionTime: iso(90), shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false, lastError: 'forbidden' } });
+    st.conditions = [{ type: 'ShutdownProtectionDisabled', status: 'False', reason: 'DisableFailed', message: 'x', lastTransitionTime: iso(1) }];
+    const d = decide(makeNodeBounce({ status: st, finalizer: true }), makeObserved(), at(100));
+    expect(d.actions).toEqual([{ type: 'RemoveFinalizer' }]);
+  });
+});

@@ -40,7 +40,13 @@ export class BounceFixture {
       namespace,
       body: { apiVersion: EXPRESS_API_VERSION, kind: EXPRESS_KIND, metadata: { name, namespace, annotations, labels: opts.labels }, spec },
     });
-    if (opts.runtimeState !== undefined) await this.setRuntimeState(namespace, name, opts.runtimeState);
+    if (opts.runtimeState !== undefined) {
+      // The simulated Express operator initialises status.state once; set ours after that so it sticks.
+      await waitUntil(async () => (await this.getExpressNode(namespace, name)).status?.state !== undefined, {
+        description: `ExpressNode ${namespace}/${name} status initialised`,
+      });
+      await this.setRuntimeState(namespace, name, opts.runtimeState);
+    }
   }
 
   async setRuntimeState(namespace: string, name: string, state: unknown): Promise<void> {

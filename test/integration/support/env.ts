@@ -1,0 +1,57 @@
+// One operator (under deploy/'s RBAC) plus the Express simulator per test file.
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
+import { createNamespace, startExpressSimulator, uniqueName, type ExpressSimulator } from '../../harness/index.js';
+import { BounceFixture } from './bounce.js';
+import { OperatorProcess, installOperatorIdentity } from './operator.js';
+
+export interface OperatorEnv {
+  kc: KubeConfig;
+  fx: BounceFixture;
+  operator: OperatorProcess;
+  operatorKc: KubeConfig;
+  namespace(prefix: string): Promise<string>;
+  /** Starts another operator process with the same identity (e.g. after a kill). */
+  restartOperator(): Promise<OperatorProcess>;
+}
+
+export function useOperatorEnv(opts: { env?: Record<string, string> } = {}): OperatorEnv {
+  const kc = new KubeConfig();
+  let sim: ExpressSimulator | undefined;
+  const processes: OperatorProcess[] = [];
+  const env: OperatorEnv = {
+    kc,
+    fx: undefined as unknown as BounceFixture,
+    operator: undefined as unknown as OperatorProcess,
+    operatorKc: undefined as unknown as KubeConfig,
+    namespace: (prefix: string) => createNamespace(kc, uniqueName(prefix)),
+    async restartOperator(): Promise<OperatorProcess> {
+      const p = new OperatorProcess({ kubeConfig: env.operatorKc, env: opts.env });
+      processes.push(p);
+      await p.start();
+      env.operator = p;
+      return p;
+    },
+  };
+
+  beforeAll(async () => {
+    kc.loadFromFile(inject('kubeconfigPath'));
+    env.fx = new BounceFixture(kc);
+    sim = await startExpressSimulator(kc);
+    env.operatorKc = await installOperatorIdentity(kc);
+    await env.restartOperator();
+  });
+
+  afterAll(async () => {
+    // A clean SIGTERM exits 0 (killed ones are already gone).
+    const code = await env.operator?.stop();
+    for (const p of processes) {
+      await p.kill();
+      p.cleanup();
+    }
+    await sim?.stop();
+    expect(code).toBe(0);
+  });
+
+  return env;
+}
