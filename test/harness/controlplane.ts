@@ -1,0 +1,406 @@
+/**
+ * A real, local Kubernetes control plane for tests and the demo: etcd + kube-apiserver (RBAC, TLS,
+ * service-account tokens) + kwok as kubelet simulator, on free loopback ports in a temp directory.
+ * No kube-controller-manager or scheduler runs (see README "Local control plane").
+ */
+import { promises as fs, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CoreV1Api,
+  KubeConfig,
+  type V1CustomResourceDefinition,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.js';
+import { generatePki, type ControlPlanePki } from './certs.js';
+import { createKwokNodes, startKwok, waitForNodesReady } from './kwok.js';
+import { ManagedProcess, findProcessesMentioning, trackDir, untrackDir } from './procs.js';
+import { kubeRequest } from './raw.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = resolve(HERE, '..', '..');
+export const DEFAULT_CRD_DIRS = [join(REPO_ROOT, 'crds'), join(REPO_ROOT, 'test', 'fixtures', 'crds')];
+export const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
+
+export interface StartControlPlaneOptions {
+  /** Directories whose *.yaml / *.yml CustomResourceDefinitions are installed. Default: crds/ and test/fixtures/crds/. */
+  crdDirs?: string[];
+  /** true: audit every request at Metadata level into <dataDir>/audit.log; a string: path of a policy file. */
+  auditPolicy?: boolean | string;
+  /** Number of kwok-managed fake Nodes (kwok-node-0..N-1). Default 3; 0 disables kwok. */
+  kwokNodes?: number;
+  /** Receives progress messages and the children's log lines. */
+  log?: (line: string) => void;
+}
+
+export interface ControlPlane {
+  kubeconfigPath: string;
+  kubeConfig: KubeConfig;
+  /** https://127.0.0.1:<port> */
+  server: string;
+  /** Set when auditing is enabled: the JSON-lines audit log of kube-apiserver. */
+  auditLogPath?: string;
+  dataDir: string;
+  /** Names of the kwok-managed Nodes. */
+  nodeNames: string[];
+  binaries: ControlPlaneBinaries;
+  /** Time from the call to ready (ms). */
+  startupMs: number;
+  stopApiServer(): Promise<void>;
+  startApiServer(): Promise<void>;
+  restartApiServer(): Promise<void>;
+  /** Kills every child, removes the temp dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Audit policy: every request at Metadata level (no bodies), no omitted stages except RequestReceived. */
+export const METADATA_AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages:
+- RequestReceived
+rules:
+- level: Metadata
+`;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolvePort(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function get(url: string, tls?: { ca: string; cert: string; key: string }): Promise<{ status: number; body: string }> {
+  return new Promise((resolveGet, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+      u,
+      { method: 'GET', timeout: 2000, agent: false, ...(tls ?? {}) },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolveGet({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function waitFor(
+  what: string,
+  proc: ManagedProcess,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  intervalMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr = '';
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      lastErr = err instanceof Error ? err.message : String(err);
+    }
+    if (!proc.running) {
+      throw new Error(`${proc.name} ${proc.describeExit()} while waiting for ${what}. Log tail:\n${proc.tail()}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what} (${lastErr}). ${proc.name} log tail:\n${proc.tail()}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function kubeconfigYaml(server: string, pki: ControlPlanePki, user = 'admin'): string {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  return `apiVersion: v1
+kind: Config
+clusters:
+- name: nodebounce-local
+  cluster:
+    server: ${server}
+    certificate-authority-data: ${b64(pki.ca.cert)}
+users:
+- name: ${user}
+  user:
+    client-certificate-data: ${b64(pki.admin.cert)}
+    client-key-data: ${b64(pki.admin.key)}
+contexts:
+- name: nodebounce-local
+  context:
+    cluster: nodebounce-local
+    user: ${user}
+current-context: nodebounce-local
+`;
+}
+
+/** Reads every CustomResourceDefinition from *.yaml/*.yml files in the given directories. */
+export function readCrds(dirs: string[]): V1CustomResourceDefinition[] {
+  const crds: V1CustomResourceDefinition[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir).sort()) {
+      if (!/\.ya?ml$/.test(file)) continue;
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const doc of parseAllDocuments(text)) {
+        if (doc.errors.length > 0) throw new Error(`${join(dir, file)}: ${doc.errors[0]?.message}`);
+        const obj = doc.toJS() as V1CustomResourceDefinition | null;
+        if (obj && obj.kind === 'CustomResourceDefinition') crds.push(obj);
+      }
+    }
+  }
+  return crds;
+}
+
+const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+/**
+ * Creates or updates the CRDs (sent as raw JSON, so no field is lost) and waits until all are
+ * Established.
+ */
+export async function installCrds(kc: KubeConfig, crds: V1CustomResourceDefinition[], timeoutMs = 30_000): Promise<void> {
+  await Promise.all(
+    crds.map(async (crd) => {
+      const name = crd.metadata?.name ?? '';
+      try {
+        await kubeRequest(kc, 'POST', CRD_PATH, crd);
+      } catch (err) {
+        if ((err as { code?: number }).code !== 409) throw err;
+        const existing = await kubeRequest<V1CustomResourceDefinition>(kc, 'GET', `${CRD_PATH}/${name}`);
+        await kubeRequest(kc, 'PUT', `${CRD_PATH}/${name}`, {
+          ...crd,
+          metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
+        });
+      }
+    }),
+  );
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of crds) {
+    const name = crd.metadata?.name ?? '';
+    for (;;) {
+      const cur = await kubeRequest<V1CustomResourceDefinition>(kc, 'GET', `${CRD_PATH}/${name}`);
+      const established = cur.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True');
+      if (established) break;
+      if (Date.now() > deadline) throw new Error(`CRD ${name} not Established after ${timeoutMs}ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+let instances = 0;
+
+export async function startControlPlane(opts: StartControlPlaneOptions = {}): Promise<ControlPlane> {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => undefined);
+  const binaries = await ensureControlPlaneBinaries({ log: (l) => log(`[build] ${l}`) });
+  const dataDir = await fs.mkdtemp(join(tmpdir(), 'nodebounce-cp-'));
+  trackDir(dataDir);
+  const procs: { etcd?: ManagedProcess; apiserver?: ManagedProcess; kwok?: ManagedProcess } = {};
+  let stopped = false;
+
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    // kwok first (it talks to the apiserver), then the apiserver, then etcd.
+    await procs.kwok?.stop(5_000);
+    await procs.apiserver?.stop(10_000);
+    await procs.etcd?.stop(5_000);
+    const leftovers = findProcessesMentioning(dataDir);
+    for (const p of leftovers) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    await fs.rm(dataDir, { recursive: true, force: true });
+    untrackDir(dataDir);
+    instances--;
+  };
+  instances++;
+
+  try {
+    const [pki, etcdPort, etcdPeerPort, apiPort] = await Promise.all([
+      generatePki(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const pkiDir = join(dataDir, 'pki');
+    await fs.mkdir(pkiDir, { recursive: true });
+    const files = {
+      caCert: join(pkiDir, 'ca.crt'),
+      servingCert: join(pkiDir, 'apiserver.crt'),
+      servingKey: join(pkiDir, 'apiserver.key'),
+      saKey: join(pkiDir, 'sa.key'),
+      saPub: join(pkiDir, 'sa.pub'),
+    };
+    await Promise.all([
+      fs.writeFile(files.caCert, pki.ca.cert),
+      fs.writeFile(files.servingCert, pki.serving.cert),
+      fs.writeFile(files.servingKey, pki.serving.key, { mode: 0o600 }),
+      fs.writeFile(files.saKey, pki.serviceAccount.privateKey, { mode: 0o600 }),
+      fs.writeFile(files.saPub, pki.serviceAccount.publicKey),
+    ]);
+
+    // etcd
+    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+    const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
+    procs.etcd = ManagedProcess.spawn(
+      'etcd',
+      binaries.etcd,
+      [
+        '--name=default',
+        `--data-dir=${join(dataDir, 'etcd')}`,
+        `--listen-client-urls=${etcdUrl}`,
+        `--advertise-client-urls=${etcdUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=default=${peerUrl}`,
+        '--unsafe-no-fsync=true',
+        // Single member: short raft timings make it elect itself in ~50ms instead of ~600ms.
+        '--heartbeat-interval=10',
+        '--election-timeout=100',
+        '--log-level=warn',
+        '--quota-backend-bytes=4294967296',
+      ],
+      { logFile: join(dataDir, 'etcd.log'), log },
+    );
+    await waitFor('etcd /health', procs.etcd, 30_000, async () => {
+      const res = await get(`${etcdUrl}/health`);
+      return res.status === 200 && res.body.includes('true');
+    }, 20);
+    log(`etcd ready on ${etcdUrl} after ${Date.now() - t0}ms`);
+
+    // kube-apiserver
+    const server = `https://127.0.0.1:${apiPort}`;
+    let auditLogPath: string | undefined;
+    const apiArgs = [
+      `--etcd-servers=${etcdUrl}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--cert-dir=${join(dataDir, 'apiserver-certs')}`,
+      `--tls-cert-file=${files.servingCert}`,
+      `--tls-private-key-file=${files.servingKey}`,
+      `--client-ca-file=${files.caCert}`,
+      `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+      `--service-account-key-file=${files.saPub}`,
+      `--service-account-signing-key-file=${files.saKey}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--authorization-mode=RBAC',
+      '--allow-privileged=true',
+      '--profiling=false',
+      '--endpoint-reconciler-type=none',
+      '--v=0',
+    ];
+    if (opts.auditPolicy) {
+      const policyPath =
+        typeof opts.auditPolicy === 'string' ? resolve(opts.auditPolicy) : join(dataDir, 'audit-policy.yaml');
+      if (opts.auditPolicy === true) await fs.writeFile(policyPath, METADATA_AUDIT_POLICY);
+      auditLogPath = join(dataDir, 'audit.log');
+      apiArgs.push(
+        `--audit-policy-file=${policyPath}`,
+        `--audit-log-path=${auditLogPath}`,
+        '--audit-log-format=json',
+        '--audit-log-mode=blocking',
+        '--audit-log-maxsize=0',
+      );
+    }
+    const tls = { ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
+    const startApiServer = async () => {
+      if (stopped) throw new Error('control plane is stopped');
+      if (procs.apiserver?.running) return;
+      const t = Date.now();
+      procs.apiserver = ManagedProcess.spawn('kube-apiserver', binaries.kubeApiserver, apiArgs, {
+        logFile: join(dataDir, 'kube-apiserver.log'),
+        log,
+      });
+      await waitFor('kube-apiserver /readyz', procs.apiserver, 120_000, async () => {
+        const res = await get(`${server}/readyz`, tls);
+        return res.status === 200;
+      });
+      log(`kube-apiserver ready on ${server} after ${Date.now() - t}ms`);
+    };
+    const stopApiServer = async () => {
+      await procs.apiserver?.stop(10_000);
+    };
+    await startApiServer();
+
+    const kubeconfigPath = join(dataDir, 'kubeconfig');
+    await fs.writeFile(kubeconfigPath, kubeconfigYaml(server, pki), { mode: 0o600 });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfigPath);
+
+    // CRDs, the default ServiceAccount (no controller-manager creates it) and kwok, in parallel.
+    const crds = readCrds(opts.crdDirs ?? DEFAULT_CRD_DIRS);
+    const nodeCount = opts.kwokNodes ?? 3;
+    let nodeNames: string[] = [];
+    await Promise.all([
+      installCrds(kubeConfig, crds).then(() => log(`installed ${crds.length} CRD(s) after ${Date.now() - t0}ms`)),
+      ensureDefaultServiceAccount(kubeConfig, 'default'),
+      (async () => {
+        if (nodeCount <= 0) return;
+        procs.kwok = startKwok({
+          bin: binaries.kwok,
+          kubeconfigPath,
+          logFile: join(dataDir, 'kwok.log'),
+          log,
+        });
+        nodeNames = await createKwokNodes(kubeConfig, nodeCount);
+        await waitForNodesReady(kubeConfig, nodeNames, { proc: procs.kwok, timeoutMs: 60_000 });
+        log(`kwok nodes Ready after ${Date.now() - t0}ms`);
+      })(),
+    ]);
+
+    const startupMs = Date.now() - t0;
+    log(`control plane ready in ${startupMs}ms (kubeconfig ${kubeconfigPath})`);
+    return {
+      kubeconfigPath,
+      kubeConfig,
+      server,
+      auditLogPath,
+      dataDir,
+      nodeNames,
+      binaries,
+      startupMs,
+      stopApiServer,
+      startApiServer,
+      restartApiServer: async () => {
+        await stopApiServer();
+        await startApiServer();
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Number of control planes started by this process and not yet stopped. */
+export function runningControlPlanes(): number {
+  return instances;
+}
+
+/** Creates the `default` ServiceAccount of a namespace (normally done by kube-controller-manager). */
+export async function ensureDefaultServiceAccount(kc: KubeConfig, namespace: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  try {
+    await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: 'default' } } });
+  } catch (err) {
+    if ((err as { code?: number }).code !== 409) throw err;
+  }
+}

@@ -1,0 +1,374 @@
+/**
+ * A stand-in for the Express operator (test fixture): watches ExpressNode resources and keeps one pod
+ * per node that should be up, like the real operator would. Public API only, through informers.
+ *
+ * For each ExpressNode (express.dev/v1alpha1) whose spec.state is not "down"/"stopped":
+ *  - its pod exists: name = ExpressNode name, label express.dev/node=<name>, controller ownerReference
+ *    to the ExpressNode, spec.nodeName = a kwok node, a startupProbe and a readinessProbe;
+ *  - after the pod is deleted and fully gone, a new one is created (same name, new UID);
+ *  - annotations with prefix kwok.nodebounce.dev/ on the ExpressNode are copied onto new pods;
+ *  - status.state is set to "running" when unset.
+ * When spec.state is down/stopped: the pod is deleted (graceful) and status.state set to "down".
+ * Spec fields are never written. Per-ExpressNode test knobs (annotations):
+ *  - sim.express.dev/mapping: label       -> pods get only the label, no ownerReference
+ *  - sim.express.dev/pod-naming: generate -> pods get generateName "<name>-" instead of a fixed name
+ * Since no garbage collector runs, pods of deleted ExpressNodes are deleted by the simulator.
+ */
+import { createHash } from 'node:crypto';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+  PatchStrategy,
+  type V1ObjectMeta,
+  type V1Pod,
+  makeInformer,
+  setHeaderOptions,
+} from '@kubernetes/client-node';
+import { KWOK_ANNOTATION_PREFIX, KWOK_NODE_ANNOTATION, KWOK_NODE_ANNOTATION_VALUE } from './kwok.js';
+
+export const EXPRESS_GROUP = 'express.dev';
+export const EXPRESS_VERSION = 'v1alpha1';
+export const EXPRESS_PLURAL = 'expressnodes';
+export const EXPRESS_KIND = 'ExpressNode';
+export const EXPRESS_API_VERSION = `${EXPRESS_GROUP}/${EXPRESS_VERSION}`;
+/** Label on every Express pod: the ExpressNode name. */
+export const EXPRESS_NODE_LABEL = 'express.dev/node';
+export const SIM_MAPPING_ANNOTATION = 'sim.express.dev/mapping';
+export const SIM_POD_NAMING_ANNOTATION = 'sim.express.dev/pod-naming';
+export const EXPRESS_CONTAINER_IMAGE = 'registry.invalid/express/node:simulated';
+
+export interface ExpressNode extends KubernetesObject {
+  metadata?: V1ObjectMeta;
+  spec?: { state?: unknown; shutdownProtection?: unknown; [k: string]: unknown };
+  status?: { state?: unknown; [k: string]: unknown };
+}
+
+export interface ExpressSimulatorOptions {
+  /** Namespaces to watch; default: all namespaces. */
+  namespaces?: string[];
+  /** Nodes to place pods on; default: every Node annotated kwok.x-k8s.io/node=fake. */
+  nodeNames?: string[];
+  log?: (line: string) => void;
+}
+
+export interface ExpressSimulator {
+  stop(): Promise<void>;
+}
+
+/** True when an ExpressNode's desired state asks for no pod. */
+export function isDesiredDown(state: unknown): boolean {
+  return typeof state === 'string' && ['down', 'stopped'].includes(state.trim().toLowerCase());
+}
+
+function stableIndex(key: string, n: number): number {
+  return createHash('sha1').update(key).digest().readUInt32BE(0) % n;
+}
+
+/** The pod the simulator creates for an ExpressNode (exported for tests of the fixture itself). */
+export function expressPodFor(en: ExpressNode, nodeName: string): V1Pod {
+  const meta = en.metadata ?? {};
+  const name = meta.name ?? '';
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(meta.annotations ?? {})) {
+    if (k.startsWith(KWOK_ANNOTATION_PREFIX)) annotations[k] = v;
+  }
+  const labelOnly = meta.annotations?.[SIM_MAPPING_ANNOTATION] === 'label';
+  const generate = meta.annotations?.[SIM_POD_NAMING_ANNOTATION] === 'generate';
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      ...(generate ? { generateName: `${name}-` } : { name }),
+      namespace: meta.namespace,
+      labels: {
+        [EXPRESS_NODE_LABEL]: name,
+        'app.kubernetes.io/name': 'express-node',
+        'app.kubernetes.io/managed-by': 'express-simulator',
+      },
+      annotations,
+      ownerReferences: labelOnly
+        ? undefined
+        : [
+            {
+              apiVersion: EXPRESS_API_VERSION,
+              kind: EXPRESS_KIND,
+              name,
+              uid: meta.uid ?? '',
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+    },
+    spec: {
+      nodeName,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: 30,
+      containers: [
+        {
+          name: 'express',
+          image: EXPRESS_CONTAINER_IMAGE,
+          ports: [{ name: 'http', containerPort: 8080 }],
+          startupProbe: {
+            httpGet: { path: '/healthz', port: 'http' },
+            initialDelaySeconds: 1,
+            periodSeconds: 2,
+            failureThreshold: 5,
+          },
+          readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 3 },
+        },
+      ],
+    },
+  };
+}
+
+function code(err: unknown): number | undefined {
+  return (err as { code?: number } | undefined)?.code;
+}
+
+export async function startExpressSimulator(
+  kc: KubeConfig,
+  opts: ExpressSimulatorOptions = {},
+): Promise<ExpressSimulator> {
+  const log = opts.log ?? (() => undefined);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  let stopped = false;
+
+  const timers = new Map<string, NodeJS.Timeout>();
+  const running = new Map<string, Promise<void>>();
+  const dirty = new Set<string>();
+  const failures = new Map<string, number>();
+  const lastDesired = new Map<string, 'up' | 'down'>();
+  let nodeNames = opts.nodeNames ?? [];
+
+  const scopes = opts.namespaces && opts.namespaces.length > 0 ? opts.namespaces : [undefined];
+  const enInformers: Array<Informer<ExpressNode> & ObjectCache<ExpressNode>> = [];
+  const podInformers: Array<Informer<V1Pod> & ObjectCache<V1Pod>> = [];
+
+  const enqueue = (key: string, delayMs = 0) => {
+    if (stopped) return;
+    if (running.has(key)) {
+      dirty.add(key);
+      return;
+    }
+    if (timers.has(key)) {
+      if (delayMs > 0) return;
+      clearTimeout(timers.get(key));
+    }
+    timers.set(
+      key,
+      setTimeout(() => {
+        timers.delete(key);
+        const p = reconcile(key)
+          .then(() => {
+            failures.delete(key);
+          })
+          .catch((err: unknown) => {
+            const n = (failures.get(key) ?? 0) + 1;
+            failures.set(key, n);
+            log(`express-simulator: reconcile ${key} failed (${n}): ${err instanceof Error ? err.message : String(err)}`);
+            dirty.add(key);
+          })
+          .finally(() => {
+            running.delete(key);
+            if (dirty.delete(key)) {
+              const n = failures.get(key) ?? 0;
+              enqueue(key, n > 0 ? Math.min(5000, 250 * 2 ** n) : 0);
+            }
+          });
+        running.set(key, p);
+      }, delayMs),
+    );
+  };
+
+  const keyOf = (ns: string | undefined, name: string | undefined) => (ns && name ? `${ns}/${name}` : undefined);
+
+  const pickNode = async (key: string): Promise<string> => {
+    if (nodeNames.length === 0) {
+      const nodes = await core.listNode();
+      nodeNames = nodes.items
+        .filter((n) => n.metadata?.annotations?.[KWOK_NODE_ANNOTATION] === KWOK_NODE_ANNOTATION_VALUE)
+        .map((n) => n.metadata?.name ?? '')
+        .filter(Boolean)
+        .sort();
+      if (nodeNames.length === 0) throw new Error('no kwok nodes to place Express pods on');
+    }
+    return nodeNames[stableIndex(key, nodeNames.length)] as string;
+  };
+
+  const patchStatusState = async (ns: string, name: string, state: string) => {
+    await custom.patchNamespacedCustomObjectStatus(
+      {
+        group: EXPRESS_GROUP,
+        version: EXPRESS_VERSION,
+        namespace: ns,
+        plural: EXPRESS_PLURAL,
+        name,
+        body: { status: { state } },
+      },
+      mergePatch,
+    );
+  };
+
+  async function reconcile(key: string): Promise<void> {
+    if (stopped) return;
+    const [ns, name] = key.split('/') as [string, string];
+    let en: ExpressNode | undefined;
+    try {
+      en = (await custom.getNamespacedCustomObject({
+        group: EXPRESS_GROUP,
+        version: EXPRESS_VERSION,
+        namespace: ns,
+        plural: EXPRESS_PLURAL,
+        name,
+      })) as ExpressNode;
+    } catch (err) {
+      if (code(err) !== 404) throw err;
+    }
+    let pods: V1Pod[] = [];
+    if (name.length <= 63) {
+      pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: `${EXPRESS_NODE_LABEL}=${name}` })).items;
+    }
+    const uid = en?.metadata?.uid;
+    // Pods owned by an earlier incarnation of the ExpressNode (or by nothing, when it is gone) are
+    // garbage: delete them as the garbage collector would.
+    const ownedByOther = (p: V1Pod) => {
+      const ref = p.metadata?.ownerReferences?.find((r) => r.controller);
+      return !!ref && (ref.kind !== EXPRESS_KIND || ref.uid !== uid);
+    };
+    const deletePod = async (p: V1Pod) => {
+      if (p.metadata?.deletionTimestamp) return;
+      try {
+        await core.deleteNamespacedPod({ namespace: ns, name: p.metadata?.name ?? '' });
+        log(`express-simulator: deleted pod ${ns}/${p.metadata?.name}`);
+      } catch (err) {
+        if (code(err) !== 404) throw err;
+      }
+    };
+    if (!en) {
+      lastDesired.delete(key);
+      for (const p of pods) await deletePod(p);
+      return;
+    }
+    const foreign = pods.filter((p) => ownedByOther(p) && p.metadata?.ownerReferences?.some((r) => r.kind === EXPRESS_KIND));
+    for (const p of foreign) await deletePod(p);
+    const mine = pods.filter((p) => !foreign.includes(p));
+    const statusState = en.status?.state;
+
+    if (isDesiredDown(en.spec?.state)) {
+      lastDesired.set(key, 'down');
+      for (const p of mine) await deletePod(p);
+      if (statusState !== 'down') await patchStatusState(ns, name, 'down');
+      return;
+    }
+
+    const wasDown = lastDesired.get(key) === 'down';
+    lastDesired.set(key, 'up');
+    if (statusState === undefined || statusState === null || (wasDown && statusState === 'down')) {
+      await patchStatusState(ns, name, 'running');
+    }
+    // Recreate only once every previous pod (also a terminating one) is fully gone.
+    if (pods.length > 0) return;
+    const pod = expressPodFor(en, await pickNode(key));
+    try {
+      const created = await core.createNamespacedPod({ namespace: ns, body: pod });
+      log(`express-simulator: created pod ${ns}/${created.metadata?.name} (uid ${created.metadata?.uid}) on ${pod.spec?.nodeName}`);
+    } catch (err) {
+      if (code(err) === 409) {
+        // A pod with that name exists but lacks our label (or the cache lagged): retry later.
+        dirty.add(key);
+        failures.set(key, (failures.get(key) ?? 0) + 1);
+        return;
+      }
+      throw err;
+    }
+  }
+
+  const safe =
+    <T>(fn: (obj: T) => void) =>
+    (obj: T) => {
+      try {
+        fn(obj);
+      } catch (err) {
+        log(`express-simulator: event handler error: ${String(err)}`);
+      }
+    };
+  const restartOnError = (informer: Informer<KubernetesObject>, what: string) => {
+    informer.on('error', (err?: unknown) => {
+      if (stopped) return;
+      log(`express-simulator: ${what} watch error (${err instanceof Error ? err.message : String(err)}); restarting`);
+      setTimeout(() => {
+        if (!stopped) informer.start().catch(() => undefined);
+      }, 1000);
+    });
+  };
+
+  for (const ns of scopes) {
+    const enPath = ns
+      ? `/apis/${EXPRESS_GROUP}/${EXPRESS_VERSION}/namespaces/${ns}/${EXPRESS_PLURAL}`
+      : `/apis/${EXPRESS_GROUP}/${EXPRESS_VERSION}/${EXPRESS_PLURAL}`;
+    const enInformer = makeInformer<ExpressNode>(kc, enPath, async () =>
+      ns
+        ? custom.listNamespacedCustomObject({ group: EXPRESS_GROUP, version: EXPRESS_VERSION, namespace: ns, plural: EXPRESS_PLURAL })
+        : custom.listClusterCustomObject({ group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL }),
+    );
+    const onEn = safe((obj: ExpressNode) => {
+      const key = keyOf(obj?.metadata?.namespace, obj?.metadata?.name);
+      if (key) enqueue(key);
+    });
+    enInformer.on('add', onEn);
+    enInformer.on('update', onEn);
+    enInformer.on('delete', onEn);
+    restartOnError(enInformer as Informer<KubernetesObject>, 'ExpressNode');
+    enInformers.push(enInformer);
+
+    const podPath = ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods';
+    const podInformer = makeInformer<V1Pod>(
+      kc,
+      podPath,
+      async () =>
+        ns
+          ? core.listNamespacedPod({ namespace: ns, labelSelector: EXPRESS_NODE_LABEL })
+          : core.listPodForAllNamespaces({ labelSelector: EXPRESS_NODE_LABEL }),
+      EXPRESS_NODE_LABEL,
+    );
+    const onPod = safe((pod: V1Pod) => {
+      const key = keyOf(pod?.metadata?.namespace, pod?.metadata?.labels?.[EXPRESS_NODE_LABEL]);
+      if (key) enqueue(key);
+    });
+    podInformer.on('add', onPod);
+    podInformer.on('update', onPod);
+    podInformer.on('delete', onPod);
+    restartOnError(podInformer as Informer<KubernetesObject>, 'Pod');
+    podInformers.push(podInformer);
+  }
+
+  await Promise.all([...enInformers, ...podInformers].map((i) => i.start()));
+  const resync = setInterval(() => {
+    for (const inf of enInformers) {
+      for (const en of inf.list()) {
+        const key = keyOf(en.metadata?.namespace, en.metadata?.name);
+        if (key) enqueue(key, 10);
+      }
+    }
+  }, 10_000);
+  resync.unref();
+  log(`express-simulator: watching ExpressNodes in ${opts.namespaces?.join(', ') || 'all namespaces'}`);
+
+  return {
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(resync);
+      for (const t of timers.values()) clearTimeout(t);
+      timers.clear();
+      await Promise.all([...enInformers, ...podInformers].map((i) => i.stop().catch(() => undefined)));
+      await Promise.allSettled([...running.values()]);
+    },
+  };
+}
