@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Secret } from './secret.js';
 
 // Operator configuration: parsed and validated once at start, then passed in. Defaults match the
 // sample ExpressNode CRD (express.dev/v1alpha1) used by the tests and the demo.
@@ -41,6 +42,42 @@ export const expressConfigSchema = z
   })
   .strict();
 
+/**
+ * Webhook notifications (Slack-compatible or generic JSON). The URL is a secret: set it from a Secret through
+ * NODEBOUNCE_NOTIFY_WEBHOOK_URL; it is held as a Secret so it never shows in logs. Enabled when a URL is set,
+ * unless `enabled: false`.
+ */
+export const notificationsConfigSchema = z
+  .object({
+    enabled: z.boolean().optional(),
+    url: z
+      .string()
+      .url('must be an http(s) URL')
+      .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+      .transform((u) => new Secret(u))
+      .optional(),
+    format: z.enum(['slack', 'json']).default('slack'),
+    /** Shown in every message, to tell clusters apart in a shared channel. */
+    clusterName: z.string().min(1).max(100).optional(),
+    /** Per attempt. */
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    /** Retries after the first attempt, with exponential backoff and jitter. */
+    maxRetries: z.number().int().min(0).max(20).default(5),
+    minBackoffMs: z.number().int().min(1).max(60_000).default(500),
+    maxBackoffMs: z.number().int().min(1).max(600_000).default(30_000),
+    /** Messages waiting to be sent; when full, the oldest is dropped (and counted). */
+    queueSize: z.number().int().min(1).max(10_000).default(100),
+    /** On shutdown, how long queued messages may still be sent. */
+    drainTimeoutMs: z.number().int().min(0).max(30_000).default(3000),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.enabled === true && !v.url) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: 'required when notifications are enabled (set NODEBOUNCE_NOTIFY_WEBHOOK_URL)' });
+    }
+  })
+  .transform(({ enabled, ...rest }) => ({ ...rest, enabled: enabled ?? rest.url !== undefined }));
+
 export const operatorConfigSchema = z
   .object({
     /** Namespaces to watch; empty means all namespaces (needs the ClusterRole). */
@@ -63,11 +100,13 @@ export const operatorConfigSchema = z
       })
       .strict()
       .default({}),
+    notifications: notificationsConfigSchema.default({}),
   })
   .strict();
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 export type ExpressConfig = z.infer<typeof expressConfigSchema>;
+export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;
 
 export const defaultExpressConfig: ExpressConfig = expressConfigSchema.parse({});
 export const defaultOperatorConfig: OperatorConfig = operatorConfigSchema.parse({});

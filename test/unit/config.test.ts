@@ -47,6 +47,7 @@ describe('defaults', () => {
       metricsPort: 8080,
       healthPort: 8081,
       leaderElection: { enabled: false, leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
+      notifications: { enabled: false, format: 'slack', timeoutMs: 5000, maxRetries: 5, minBackoffMs: 500, maxBackoffMs: 30_000, queueSize: 100, drainTimeoutMs: 3000 },
     });
   });
 
@@ -119,6 +120,7 @@ leaderElection:
       metricsPort: 9191,
       healthPort: 0,
       leaderElection: { enabled: false, namespace: 'ops-2', leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
+      notifications: defaultOperatorConfig.notifications,
       express: {
         ...defaultExpressConfig,
         group: 'cache.example.com',

@@ -1,0 +1,53 @@
+// Webhook notifications about bounces, as reconcile hooks. See docs/notifications.md.
+import type { Logger } from 'pino';
+import type { NotificationsConfig } from '../config/schema.js';
+import type { ReconcileHooks } from '../controller/reconciler.js';
+import { fromEvent, fromTransition, type Notification } from './classify.js';
+import { payload } from './payload.js';
+import { WebhookSender, type SenderStats } from './sender.js';
+
+export type { Notification, NotificationKind } from './classify.js';
+export type { SenderStats } from './sender.js';
+
+export interface Notifier extends ReconcileHooks {
+  /** Sends what is queued (bounded by drainTimeoutMs), then stops. */
+  stop(): Promise<void>;
+  readonly stats: SenderStats;
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void>;
+}
+
+const NOOP_STATS: SenderStats = { enqueued: 0, sent: 0, failed: 0, dropped: 0, duplicates: 0, retries: 0 };
+
+/**
+ * The notifier for the operator's hooks. Disabled (no URL): hooks that do nothing. The hooks only classify and
+ * queue, so they return at once; a slow or dead webhook never slows or fails a bounce.
+ */
+export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier {
+  if (!cfg.enabled || !cfg.url) {
+    return { stats: NOOP_STATS, stop: async () => undefined, idle: async () => undefined };
+  }
+  const nlog = log.child({ component: 'notifier' });
+  const sender = new WebhookSender({
+    url: cfg.url.reveal(),
+    body: (n: Notification) => payload(n, cfg.format, { clusterName: cfg.clusterName }),
+    timeoutMs: cfg.timeoutMs,
+    maxRetries: cfg.maxRetries,
+    minBackoffMs: cfg.minBackoffMs,
+    maxBackoffMs: cfg.maxBackoffMs,
+    queueSize: cfg.queueSize,
+    drainTimeoutMs: cfg.drainTimeoutMs,
+    log: nlog,
+  });
+  nlog.info({ format: cfg.format, queueSize: cfg.queueSize, maxRetries: cfg.maxRetries }, 'webhook notifications enabled');
+  const send = (n: Notification | undefined) => {
+    if (n) sender.enqueue(n);
+  };
+  return {
+    onTransition: (before, after) => send(fromTransition(before, after)),
+    onEvent: (nb, event) => send(fromEvent(nb, event)),
+    stats: sender.stats,
+    idle: () => sender.idle(),
+    stop: () => sender.stop(),
+  };
+}
