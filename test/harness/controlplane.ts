@@ -197,9 +197,32 @@ export async function installCrds(kc: KubeConfig, crds: V1CustomResourceDefiniti
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  // Established is not quite "usable": right after it, lists can still answer 429 "storage is
+  // (re)initializing" until the watch cache of the new resource is ready. Wait for a list to work.
+  await Promise.all(
+    crds.map(async (crd) => {
+      const version = crd.spec.versions.find((v) => v.served)?.name ?? crd.spec.versions[0]?.name;
+      const path = `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}?limit=1`;
+      for (;;) {
+        try {
+          await kubeRequest(kc, 'GET', path);
+          return;
+        } catch (err) {
+          if (Date.now() > deadline) throw err;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    }),
+  );
 }
 
 let instances = 0;
+
+/**
+ * kube-apiserver finishes its graceful shutdown steps within milliseconds but then lingers (open
+ * watches) until killed; its state is in etcd, so don't wait long before SIGKILL.
+ */
+const APISERVER_STOP_GRACE_MS = 1_500;
 
 export async function startControlPlane(opts: StartControlPlaneOptions = {}): Promise<ControlPlane> {
   const t0 = Date.now();
@@ -214,8 +237,8 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     if (stopped) return;
     stopped = true;
     // kwok first (it talks to the apiserver), then the apiserver, then etcd.
-    await procs.kwok?.stop(5_000);
-    await procs.apiserver?.stop(10_000);
+    await procs.kwok?.stop(2_000);
+    await procs.apiserver?.stop(APISERVER_STOP_GRACE_MS);
     await procs.etcd?.stop(5_000);
     const leftovers = findProcessesMentioning(dataDir);
     for (const p of leftovers) {
@@ -335,7 +358,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       log(`kube-apiserver ready on ${server} after ${Date.now() - t}ms`);
     };
     const stopApiServer = async () => {
-      await procs.apiserver?.stop(10_000);
+      await procs.apiserver?.stop(APISERVER_STOP_GRACE_MS);
     };
     await startApiServer();
 

@@ -301,7 +301,9 @@ export async function startExpressSimulator(
   const restartOnError = (informer: Informer<KubernetesObject>, what: string) => {
     informer.on('error', (err?: unknown) => {
       if (stopped) return;
-      log(`express-simulator: ${what} watch error (${err instanceof Error ? err.message : String(err)}); restarting`);
+      const e = err as { code?: number; message?: string } | undefined;
+      const msg = (e?.message ?? String(err)).split('\n')[0];
+      log(`express-simulator: ${what} watch error (${e?.code ?? ''} ${msg}); restarting in 1s`);
       setTimeout(() => {
         if (!stopped) informer.start().catch(() => undefined);
       }, 1000);
