@@ -1,11 +1,12 @@
 /**
- * npm run cluster -- build            build (or verify) the control-plane binaries
+ * npm run cluster -- build            build (or verify) the control-plane binaries and the deploy tools
  * npm run cluster -- up [--nodes N] [--no-audit] [--no-simulator] [--verbose]
  *                                     run a local control plane + Express simulator in the foreground
  */
 import { binaryVersions, ensureControlPlaneBinaries, versionDir } from './build.js';
 import { startControlPlane } from './controlplane.js';
 import { startExpressSimulator } from './express-simulator.js';
+import { ensureTools, toolsCacheRoot } from './tools.js';
 
 function usage(): never {
   console.error('usage: npm run cluster -- <build|up> [--nodes N] [--no-audit] [--no-simulator] [--verbose]');
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
     );
     for (const [k, v] of Object.entries(await binaryVersions(bins))) console.log(`  ${k.padEnd(15)} ${v}`);
     console.log(`cache: ${versionDir()} (override with NODEBOUNCE_CONTROLPLANE_CACHE)`);
+    // kustomize, helm and argocd-lua for the deploy tests (test/harness/tools.ts).
+    const tools = await ensureTools((l) => console.log(`[tools] ${l}`));
+    for (const [k, v] of Object.entries(tools)) console.log(`  ${k.padEnd(15)} ${v}`);
+    console.log(`tools cache: ${toolsCacheRoot()} (override with NODEBOUNCE_TOOLS_CACHE)`);
     return;
   }
 

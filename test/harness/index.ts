@@ -4,5 +4,7 @@ export * from './express-simulator.js';
 export * from './kube.js';
 export * from './kwok.js';
 export { findProcessesMentioning } from './procs.js';
-export { VERSIONS, cacheKey } from './versions.js';
+export { TOOL_VERSIONS, VERSIONS, cacheKey } from './versions.js';
+export * from './tools.js';
+export * from './deploy.js';
 export * from './raw.js';

@@ -22,3 +22,18 @@ export const BUILD_RECIPE = 1;
 export function cacheKey(): string {
   return `k8s-${VERSIONS.kubernetes}_etcd-${VERSIONS.etcd}_kwok-${VERSIONS.kwok}_r${BUILD_RECIPE}`;
 }
+
+/**
+ * Pinned versions of the deploy tools (test/harness/tools.ts), built from the Go module proxy like the control
+ * plane but cached separately, so changing one never rebuilds the other. Each needs Go >= 1.24.
+ */
+export const TOOL_VERSIONS = {
+  /** sigs.k8s.io/kustomize/kustomize/v5 (the newest release whose go.mod asks for Go <= 1.24). */
+  kustomize: 'v5.8.1',
+  /** helm.sh/helm/v3 (newest v3 patch release building with Go 1.24; client-go v0.34). */
+  helm: 'v3.19.5',
+  /** The Kubernetes version `helm template` assumes (matches the control plane's kube-apiserver). */
+  helmKubeVersion: '1.34.4',
+  /** github.com/yuin/gopher-lua, the version Argo CD uses; pinned in test/tools/argocd-lua/go.mod. */
+  gopherLua: 'v1.1.1',
+} as const;
