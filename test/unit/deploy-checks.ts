@@ -1,0 +1,67 @@
+// Checks shared by the kustomize and Helm renderings of the operator Deployment.
+import { expect } from 'vitest';
+import { get, type K8sObject } from '../harness/index.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/**
+ * Asserts what issue 4 requires of the operator pod (restricted security context, probes on :8081, metrics on
+ * :8080 behind the Service, downward-API env) and returns its plain env values by name.
+ */
+export function checkOperatorDeployment(
+  objs: K8sObject[],
+  names: { deployment: string; service: string; serviceAccount?: string },
+): Record<string, string | undefined> {
+  const dep = get(objs, 'Deployment', names.deployment) as any;
+  const pod = dep.spec.template.spec;
+  expect(pod.containers).toHaveLength(1);
+  const c = pod.containers[0];
+
+  // Pod security (restricted profile).
+  expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+  expect(pod.securityContext.runAsUser).toBeGreaterThan(0);
+  expect(c.securityContext).toMatchObject({
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+  });
+  expect(c.securityContext.capabilities.add ?? []).toEqual([]);
+  expect(c.securityContext.privileged ?? false).toBe(false);
+  expect(pod.hostNetwork ?? false).toBe(false);
+  expect(pod.hostPID ?? false).toBe(false);
+  // The only writable path is an emptyDir on /tmp (plus read-only config).
+  const writable = (c.volumeMounts ?? []).filter((m: any) => !m.readOnly);
+  expect(writable.map((m: any) => m.mountPath)).toEqual(['/tmp']);
+  const tmp = pod.volumes.find((v: any) => v.name === writable[0].name);
+  expect(tmp.emptyDir).toBeDefined();
+
+  // Ports and probes.
+  const port = (name: string) => c.ports.find((p: any) => p.name === name)?.containerPort;
+  expect(port('metrics')).toBe(8080);
+  expect(port('health')).toBe(8081);
+  expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+  expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+  expect(c.resources.requests).toBeDefined();
+  expect(c.resources.limits?.memory).toBeDefined();
+  // SIGTERM handling exits within 10 s; the grace period must leave room for it.
+  expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(15);
+
+  // Env: pod identity from the downward API.
+  const env: Record<string, string | undefined> = {};
+  for (const e of c.env) env[e.name] = e.value;
+  const fieldRef = (name: string) => c.env.find((e: any) => e.name === name)?.valueFrom?.fieldRef?.fieldPath;
+  expect(fieldRef('POD_NAMESPACE')).toBe('metadata.namespace');
+  expect(fieldRef('POD_NAME')).toBe('metadata.name');
+
+  // ServiceAccount exists and is used.
+  const saName = names.serviceAccount ?? names.deployment;
+  expect(pod.serviceAccountName).toBe(saName);
+  get(objs, 'ServiceAccount', saName);
+
+  // The metrics Service selects exactly these pods and targets the metrics port.
+  const svc = get(objs, 'Service', names.service) as any;
+  expect(dep.spec.selector.matchLabels).toEqual(svc.spec.selector);
+  expect(dep.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
+  expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+  return env;
+}
