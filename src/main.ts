@@ -1,12 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { ConfigError, loadConfig } from './config/load.js';
-import { startOperator } from './operator.js';
+import type { OperatorConfig } from './config/schema.js';
+import { LeaderElector } from './kube/leader.js';
+import { OperatorMetrics } from './observability/metrics.js';
+import { startHealthServer, startMetricsServer, type ListeningServer } from './observability/servers.js';
+import { startOperator, type RunningOperator } from './operator.js';
 
 // Entry point: config is read and validated once, here, then passed in.
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function leaseNamespace(config: OperatorConfig): string {
+  if (config.leaderElection.namespace) return config.leaderElection.namespace;
+  if (process.env.POD_NAMESPACE) return process.env.POD_NAMESPACE;
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+  } catch {
+    throw new ConfigError(
+      'leaderElection.namespace is required when leader election is enabled outside a cluster (or set POD_NAMESPACE / NODEBOUNCE_LEADER_ELECTION_NAMESPACE)',
+      ['leaderElection.namespace'],
+    );
+  }
+}
+
+async function run(config: OperatorConfig, log: Logger): Promise<void> {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  log.info({ server: kubeConfig.getCurrentCluster()?.server }, 'starting');
+
+  const metrics = new OperatorMetrics();
+  let operator: RunningOperator | undefined;
+  let elector: LeaderElector | undefined;
+  const servers: ListeningServer[] = [];
+  let stopping = false;
+
+  const stop = async (code: number, why: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ reason: why }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(code || 1);
+    }, SHUTDOWN_GRACE_MS - 500);
+    force.unref();
+    try {
+      await operator?.stop(); // stop taking work; running reconciles finish; state is in status
+      await elector?.stop(); // release the lease so a standby takes over at once
+      await Promise.all(servers.map((s) => s.close()));
+    } catch (err) {
+      log.error({ err }, 'error while stopping');
+      code = code || 1;
+    }
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
+  process.on('SIGINT', () => void stop(0, 'SIGINT'));
+
+  const becomeActive = async () => {
+    try {
+      operator = await startOperator({ kubeConfig, config, log, metrics });
+      if (stopping) await operator.stop();
+    } catch (err) {
+      log.error({ err }, 'operator failed to start');
+      void stop(1, 'start failed');
+    }
+  };
+
+  servers.push(
+    await startHealthServer(
+      config.healthPort,
+      // A standby under leader election is ready; the leader once its watches are synced.
+      { ready: () => (elector && !elector.isLeader ? true : (operator?.ready ?? false)) },
+      log,
+    ),
+  );
+  servers.push(await startMetricsServer(config.metricsPort, metrics, log));
+
+  if (!config.leaderElection.enabled) {
+    metrics.leaderStatus.set({ name: config.leaderElection.leaseName }, 1);
+    await becomeActive();
+    return;
+  }
+  const le = config.leaderElection;
+  metrics.leaderStatus.set({ name: le.leaseName }, 0);
+  elector = new LeaderElector(kubeConfig, {
+    namespace: leaseNamespace(config),
+    name: le.leaseName,
+    identity: `${process.env.POD_NAME ?? hostname()}_${randomUUID().slice(0, 8)}`,
+    leaseDurationSeconds: le.leaseDurationSeconds,
+    renewDeadlineSeconds: le.renewDeadlineSeconds,
+    retryPeriodSeconds: le.retryPeriodSeconds,
+    log,
+    onStartedLeading: () => {
+      metrics.leaderStatus.set({ name: le.leaseName }, 1);
+      void becomeActive();
+    },
+    onStoppedLeading: () => {
+      metrics.leaderStatus.set({ name: le.leaseName }, 0);
+      // Like controller-runtime: a process that lost the lease exits and is restarted as a standby.
+      void stop(1, 'lost leadership');
+    },
+    onLeaderChange: (holder) => log.info({ leader: holder ?? null }, 'leader election: current leader'),
+  });
+  log.info({ lease: `${leaseNamespace(config)}/${le.leaseName}` }, 'leader election: standing by');
+  elector.start();
+}
+
 async function main(): Promise<void> {
-  let config;
+  let config: OperatorConfig;
   try {
     config = loadConfig();
   } catch (err) {
@@ -17,28 +122,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = pino({ level: config.logLevel, base: { component: 'nodebounce-operator' } });
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  log.info({ server: kubeConfig.getCurrentCluster()?.server }, 'starting');
-  const operator = await startOperator({ kubeConfig, config, log });
-
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000);
-    force.unref();
-    operator
-      .stop()
-      .then(() => process.exit(0))
-      .catch((err: unknown) => {
-        log.error({ err }, 'error while stopping');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await run(config, log);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`nodebounce-operator: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
 }
 
 process.on('unhandledRejection', (reason) => {

@@ -5,6 +5,7 @@ import { BounceController } from './controller/controller.js';
 import type { ReconcileHooks } from './controller/reconciler.js';
 import { KubeClient } from './kube/client.js';
 import { DotIRuntime } from './kube/runtime.js';
+import type { OperatorMetrics } from './observability/metrics.js';
 
 // Assembles the operator from a validated config: runtime (watches), client, controller.
 
@@ -20,15 +21,43 @@ export interface OperatorOptions {
   kubeConfig: KubeConfig;
   config: OperatorConfig;
   log: Logger;
-  hooks?: ReconcileHooks;
+  /** Observers of transitions and events (metrics, notifications); they must not throw or block. */
+  hooks?: ReconcileHooks[];
+  metrics?: OperatorMetrics;
+}
+
+function combineHooks(hooks: ReconcileHooks[], log: Logger): ReconcileHooks {
+  const safely = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      log.error({ err }, 'reconcile hook threw');
+    }
+  };
+  return {
+    onTransition: (before, after) => hooks.forEach((h) => safely(() => h.onTransition?.(before, after))),
+    onEvent: (nb, event) => hooks.forEach((h) => safely(() => h.onEvent?.(nb, event))),
+  };
 }
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const { kubeConfig, config, log } = opts;
   const runtime = new DotIRuntime(kubeConfig, log);
   const client = new KubeClient(kubeConfig, config.express);
-  const controller = new BounceController({ runtime, client, config, log, hooks: opts.hooks });
+  const metrics = opts.metrics;
+  const hooks = [...(metrics ? [metrics.bounceHooks()] : []), ...(opts.hooks ?? [])];
+  const controller = new BounceController({
+    runtime,
+    client,
+    config,
+    log,
+    hooks: combineHooks(hooks, log),
+    queueMetrics: metrics?.workQueueMetrics(),
+    onReconcile: metrics ? (result, seconds) => metrics.observeReconcile(result, seconds) : undefined,
+  });
+  metrics?.setActiveBouncesSource(() => controller.activeCount());
   await runtime.start();
+  controller.start();
   log.info({ watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'caches synced; reconciling');
   return {
     controller,

@@ -62,6 +62,8 @@ export class BounceController {
       },
       {
         concurrency: config.maxConcurrentReconciles,
+        // A decision on a half-filled cache would see pods as gone: nothing runs until every watch synced.
+        startPaused: true,
         metrics: opts.queueMetrics,
         onError: (key, err, retryInMs) =>
           log.warn({ key, err: String((err as Error)?.message ?? err), retryInMs }, 'reconcile failed; retrying with backoff'),
@@ -112,6 +114,16 @@ export class BounceController {
       const m = pod ? expressNameForPod(pod, this.opts.config.express) : undefined;
       return m?.ok === true && m.name === name;
     });
+  }
+
+  /** Starts reconciling; call once every watch cache is synced. */
+  start(): void {
+    this.queue.resume();
+  }
+
+  /** NodeBounces not finished yet, from the cache (for the active-bounces gauge). */
+  activeCount(): number {
+    return this.store.listAll().filter((nb) => !isTerminal(nb.status?.phase)).length;
   }
 
   async stop(): Promise<void> {

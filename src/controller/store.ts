@@ -36,6 +36,11 @@ export class NodeBounceStore {
     return this.cache.list(namespace).map((nb) => this.get(namespace, nb.metadata.name) ?? nb);
   }
 
+  /** Every cached NodeBounce (the cache's versions; good enough for counting). */
+  listAll(): NodeBounce[] {
+    return this.cache.listAll();
+  }
+
   /** Records that we replaced `before` with `after` (as returned by the server). */
   recordWrite(before: NodeBounce, after: NodeBounce): NodeBounce {
     const key = NodeBounceStore.key(after.metadata.namespace, after.metadata.name);

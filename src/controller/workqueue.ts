@@ -20,6 +20,8 @@ export interface WorkQueueOptions {
   metrics?: WorkQueueMetrics;
   /** Called when a handler throws; the key is retried with backoff. */
   onError?: (key: string, err: unknown, retryInMs: number) => void;
+  /** Collect keys but run nothing until resume(), e.g. until every watch cache is synced. */
+  startPaused?: boolean;
 }
 
 /** What a handler returns: optionally, a delay after which to process the key again. */
@@ -38,6 +40,7 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private running = 0;
   private shuttingDown = false;
+  private paused: boolean;
   private idleWaiters: Array<() => void> = [];
   private readonly baseBackoffMs: number;
   private readonly maxBackoffMs: number;
@@ -48,6 +51,13 @@ export class WorkQueue {
   ) {
     this.baseBackoffMs = options.baseBackoffMs ?? 100;
     this.maxBackoffMs = options.maxBackoffMs ?? 60_000;
+    this.paused = options.startPaused ?? false;
+  }
+
+  /** Starts running handlers (see startPaused). */
+  resume(): void {
+    this.paused = false;
+    this.pump();
   }
 
   get depth(): number {
@@ -130,6 +140,7 @@ export class WorkQueue {
   }
 
   private pump(): void {
+    if (this.paused) return;
     while (this.running < this.options.concurrency && this.queue.length > 0) {
       const key = this.queue.shift()!;
       const queuedAt = this.queued.get(key) ?? Date.now();

@@ -33,6 +33,8 @@ export interface WatchSpec<T extends Watched> {
 export interface ObjectCache<T> {
   get(namespace: string, name: string): T | undefined;
   list(namespace: string): readonly T[];
+  /** Every cached object, across the watched namespaces. */
+  listAll(): T[];
 }
 
 export interface OperatorRuntime {
@@ -123,6 +125,7 @@ export class DotIRuntime extends (DotIOperator as unknown as new (logger?: unkno
     return {
       get: (namespace, name) => pick(namespace)?.get(name, namespace) as T | undefined,
       list: (namespace) => (pick(namespace)?.list(namespace) ?? []) as unknown as T[],
+      listAll: () => [...byNamespace.values()].flatMap((i) => i.list() as unknown as T[]),
     };
   }
 

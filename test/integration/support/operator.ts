@@ -50,6 +50,14 @@ export interface OperatorProcessOptions {
   env?: Record<string, string>;
   /** Print the operator's log lines (NODEBOUNCE_TEST_VERBOSE=1 does it too). */
   verbose?: boolean;
+  /**
+   * 'tsx' (default): run src/main.ts through tsx. 'dist': run the compiled dist/main.js (`npm run build`),
+   * which starts much faster, as in production; benchmarks use it. { script }: any other built entry point
+   * (e.g. a bundle).
+   */
+  entry?: 'tsx' | 'dist' | { script: string };
+  /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
+  nodeArgs?: string[];
 }
 
 /** The operator under test, as a child process. */
@@ -58,6 +66,8 @@ export class OperatorProcess {
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
   private readonly dir: string;
+  /** Milliseconds from spawn to the "caches synced" log line of the last start(). */
+  readyMs?: number;
 
   constructor(private readonly opts: OperatorProcessOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'nodebounce-operator-test-'));
@@ -69,9 +79,14 @@ export class OperatorProcess {
   }
 
   /** Starts and waits until its caches are synced. */
-  async start(timeoutMs = 30_000): Promise<void> {
+  async start(timeoutMs = 30_000, readyLine = 'caches synced'): Promise<void> {
     const verbose = this.opts.verbose ?? !!process.env.NODEBOUNCE_TEST_VERBOSE;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'main.ts')], {
+    const entry = this.opts.entry ?? 'tsx';
+    const entryArgs =
+      entry === 'tsx' ? ['--import', 'tsx', join(REPO_ROOT, 'src', 'main.ts')] : [entry === 'dist' ? join(REPO_ROOT, 'dist', 'main.js') : entry.script];
+    const spawnedAt = performance.now();
+    this.readyMs = undefined;
+    const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), ...entryArgs], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
@@ -89,13 +104,19 @@ export class OperatorProcess {
     const onData = (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n')) {
         if (!line) continue;
+        if (this.readyMs === undefined && line.includes('caches synced')) this.readyMs = performance.now() - spawnedAt;
         this.lines.push(line);
         if (verbose) console.log(`[operator ${child.pid}] ${line}`);
       }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    await this.waitForLog((l) => l.includes('caches synced'), timeoutMs);
+    await this.waitForLog((l) => l.includes(readyLine), timeoutMs);
+  }
+
+  /** The child process (for resource usage, e.g. reading /proc/<pid>). */
+  get process(): ChildProcess | undefined {
+    return this.child;
   }
 
   async waitForLog(pred: (line: string) => boolean, timeoutMs = 30_000): Promise<string> {
@@ -109,6 +130,23 @@ export class OperatorProcess {
       if (Date.now() > deadline) throw new Error(`operator log line not seen in ${timeoutMs}ms:\n${this.lines.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+  }
+
+  /** The port a log line reported (e.g. 'metrics listening'), for servers started on port 0. */
+  async portOf(message: string): Promise<number> {
+    const line = await this.waitForLog((l) => l.includes(message));
+    return (JSON.parse(line) as { port: number }).port;
+  }
+
+  /** GET http://127.0.0.1:<port of `message`><path>. */
+  async get(message: string, path: string): Promise<{ status: number; body: string }> {
+    const port = await this.portOf(message);
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: res.status, body: await res.text() };
+  }
+
+  metrics(): Promise<{ status: number; body: string }> {
+    return this.get('metrics listening', '/metrics');
   }
 
   /** Parsed JSON log records. */

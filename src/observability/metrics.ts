@@ -1,0 +1,156 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isTerminal, type NodeBounceStatus } from '../api/nodebounce.js';
+import type { ReconcileHooks } from '../controller/reconciler.js';
+import type { WorkQueueMetrics } from '../controller/workqueue.js';
+
+// Prometheus metrics on our own registry, named like controller-runtime's so existing dashboards work,
+// plus the bounce metrics.
+
+export const CONTROLLER_NAME = 'nodebounce';
+
+const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600];
+
+export class OperatorMetrics {
+  readonly registry = new Registry();
+  readonly reconcileTotal: Counter<'controller' | 'result'>;
+  readonly reconcileErrors: Counter<'controller'>;
+  readonly reconcileTime: Histogram<'controller'>;
+  readonly leaderStatus: Gauge<'name'>;
+  readonly bouncesTotal: Counter<'result' | 'reason'>;
+  readonly bounceDuration: Histogram<'phase'>;
+  private activeBounces: () => number = () => 0;
+
+  constructor(opts: { defaultMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.reconcileTotal = new Counter({
+      name: 'controller_runtime_reconcile_total',
+      help: 'Total number of reconciliations per controller',
+      labelNames: ['controller', 'result'],
+      registers,
+    });
+    this.reconcileErrors = new Counter({
+      name: 'controller_runtime_reconcile_errors_total',
+      help: 'Total number of reconciliation errors per controller',
+      labelNames: ['controller'],
+      registers,
+    });
+    this.reconcileTime = new Histogram({
+      name: 'controller_runtime_reconcile_time_seconds',
+      help: 'Length of time per reconciliation per controller',
+      labelNames: ['controller'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.leaderStatus = new Gauge({
+      name: 'leader_election_master_status',
+      help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master',
+      labelNames: ['name'],
+      registers,
+    });
+    this.bouncesTotal = new Counter({
+      name: 'nodebounce_bounces_total',
+      help: 'Finished NodeBounces by result (succeeded, failed) and reason',
+      labelNames: ['result', 'reason'],
+      registers,
+    });
+    this.bounceDuration = new Histogram({
+      name: 'nodebounce_bounce_duration_seconds',
+      help: 'Duration of finished bounces: phase="total" from acceptance to completion, and per phase (pending, terminating, starting)',
+      labelNames: ['phase'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    const self = this;
+    new Gauge({
+      name: 'nodebounce_active_bounces',
+      help: 'NodeBounces not finished yet (Pending, Terminating, Starting)',
+      registers,
+      collect() {
+        this.set(self.activeBounces());
+      },
+    });
+    for (const result of ['success', 'error', 'requeue_after']) this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
+    this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
+  }
+
+  /** The source of nodebounce_active_bounces (read at scrape time from the cache). */
+  setActiveBouncesSource(fn: () => number): void {
+    this.activeBounces = fn;
+  }
+
+  observeReconcile(result: 'success' | 'error' | 'requeue_after', seconds: number): void {
+    this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result });
+    if (result === 'error') this.reconcileErrors.inc({ controller: CONTROLLER_NAME });
+    this.reconcileTime.observe({ controller: CONTROLLER_NAME }, seconds);
+  }
+
+  workQueueMetrics(name = CONTROLLER_NAME): WorkQueueMetrics {
+    const registers = [this.registry];
+    const depth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers });
+    const adds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'], registers });
+    const latency = new Histogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long in seconds an item stays in workqueue before being requested',
+      labelNames: ['name'],
+      buckets: [0.0001, 0.001, 0.01, 0.1, 1, 10, 100],
+      registers,
+    });
+    const work = new Histogram({
+      name: 'workqueue_work_duration_seconds',
+      help: 'How long in seconds processing an item from workqueue takes',
+      labelNames: ['name'],
+      buckets: [0.0001, 0.001, 0.01, 0.1, 1, 10, 100],
+      registers,
+    });
+    const retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers });
+    const active = new Gauge({
+      name: 'controller_runtime_active_workers',
+      help: 'Number of currently used workers per controller',
+      labelNames: ['controller'],
+      registers,
+    });
+    depth.set({ name }, 0);
+    adds.inc({ name }, 0);
+    retries.inc({ name }, 0);
+    active.set({ controller: name }, 0);
+    return {
+      depth: (n) => depth.set({ name }, n),
+      added: () => adds.inc({ name }),
+      queueLatency: (s) => latency.observe({ name }, s),
+      workDuration: (s) => work.observe({ name }, s),
+      retried: () => retries.inc({ name }),
+      active: (n) => active.set({ controller: name }, n),
+    };
+  }
+
+  /** Counts a bounce once, when its persisted phase first becomes terminal. */
+  bounceHooks(): ReconcileHooks {
+    return {
+      onTransition: (before, after) => {
+        const st = after.status;
+        if (!st || !isTerminal(st.phase) || isTerminal(before?.phase)) return;
+        this.bouncesTotal.inc({ result: st.phase === 'Succeeded' ? 'succeeded' : 'failed', reason: st.reason ?? 'Unknown' });
+        for (const [phase, seconds] of Object.entries(phaseDurations(st))) {
+          if (seconds !== undefined && seconds >= 0) this.bounceDuration.observe({ phase }, seconds);
+        }
+      },
+    };
+  }
+}
+
+const t = (iso: string | undefined) => (iso ? Date.parse(iso) : Number.NaN);
+const span = (from: string | undefined, to: string | undefined): number | undefined => {
+  const d = (t(to) - t(from)) / 1000;
+  return Number.isNaN(d) ? undefined : d;
+};
+
+/** Seconds spent in each phase, from the timestamps in status. */
+export function phaseDurations(st: NodeBounceStatus): Record<'total' | 'pending' | 'terminating' | 'starting', number | undefined> {
+  return {
+    total: span(st.startTime, st.completionTime),
+    pending: span(st.startTime, st.terminatingTime),
+    terminating: span(st.terminatingTime, st.terminatedTime),
+    starting: span(st.terminatedTime, st.readyTime),
+  };
+}
