@@ -17,6 +17,7 @@ import {
 } from '../api/nodebounce.js';
 import type { ExpressConfig } from '../config/schema.js';
 import type { UnstructuredObject } from '../express/view.js';
+import { reuseConnections } from './http.js';
 
 // Every write the operator makes to the Kubernetes API, in one place.
 
@@ -38,6 +39,8 @@ export class KubeClient {
     readonly kubeConfig: KubeConfig,
     private readonly express: ExpressConfig,
   ) {
+    // Patches the shared KubeConfig in place, so the watches built from it reuse connections too.
+    reuseConnections(kubeConfig);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
   }
