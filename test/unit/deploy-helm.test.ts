@@ -1,0 +1,181 @@
+// The Helm chart deploy/helm/nodebounce-operator, rendered by the real helm (built from the Go module proxy by
+// test/harness/tools.ts on first use), compared with the kustomize base and checked for several value sets.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { operatorConfigSchema } from '../../src/config/schema.js';
+import {
+  CHART_DIR,
+  HelmError,
+  REPO_ROOT,
+  ensureTool,
+  find,
+  get,
+  helmLint,
+  helmTemplate,
+  kustomizeBuild,
+  normalizeRules,
+  wildcards,
+  type K8sObject,
+  type PolicyRule,
+} from '../harness/index.js';
+import { checkOperatorDeployment } from './deploy-checks.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const NAME = 'nodebounce-operator';
+let base: K8sObject[];
+let chart: K8sObject[];
+
+beforeAll(async () => {
+  await ensureTool('kustomize');
+  await ensureTool('helm');
+  base = await kustomizeBuild('deploy/base');
+  chart = await helmTemplate({ includeCrds: true });
+}, 20 * 60_000);
+
+const rulesOf = (o: K8sObject | undefined) => normalizeRules(o?.rules as PolicyRule[]);
+
+function configOf(objs: K8sObject[]): Record<string, unknown> {
+  const cm = get(objs, 'ConfigMap', `${NAME}-config`) as any;
+  return parse(cm.data['config.yaml']) as Record<string, unknown>;
+}
+
+describe('helm chart, default values', () => {
+  it('passes helm lint --strict', async () => {
+    expect(await helmLint()).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it("ships crds/ byte for byte (Helm can only read files inside the chart, so it's a copy)", () => {
+    const file = 'bounce.express.dev_nodebounces.yaml';
+    expect(readFileSync(join(CHART_DIR, 'crds', file), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'crds', file), 'utf8'));
+    expect(get(chart, 'CustomResourceDefinition')).toEqual(get(base, 'CustomResourceDefinition'));
+  });
+
+  it('grants exactly the RBAC of the kustomize base, and no wildcards', () => {
+    expect(wildcards(chart)).toEqual([]);
+    expect(rulesOf(get(chart, 'ClusterRole', NAME))).toEqual(rulesOf(get(base, 'ClusterRole', NAME)));
+    expect(rulesOf(get(chart, 'Role', `${NAME}-leader-election`))).toEqual(rulesOf(get(base, 'Role', `${NAME}-leader-election`)));
+    for (const name of ['nodebounce-editor', 'nodebounce-viewer']) {
+      const c = get(chart, 'ClusterRole', name);
+      const b = get(base, 'ClusterRole', name);
+      expect(rulesOf(c), name).toEqual(rulesOf(b));
+      const aggregate = (o: K8sObject) =>
+        Object.entries(o.metadata.labels ?? {}).filter(([k]) => k.startsWith('rbac.authorization.k8s.io/aggregate-to-'));
+      expect(aggregate(c), name).toEqual(aggregate(b));
+    }
+    // The same set of RBAC objects, bound the same way.
+    const shape = (objs: K8sObject[]) =>
+      objs
+        .filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ServiceAccount'].includes(o.kind))
+        .map((o: any) => `${o.kind}/${o.metadata.name}${o.roleRef ? ` -> ${o.roleRef.kind}/${o.roleRef.name}` : ''}${o.subjects ? ` (${o.subjects.map((s: any) => `${s.kind}/${s.namespace}/${s.name}`).join()})` : ''}`)
+        .sort();
+    expect(shape(chart)).toEqual(shape(base));
+  });
+
+  it('runs the operator like the kustomize base does', () => {
+    const env = checkOperatorDeployment(chart, { deployment: NAME, service: `${NAME}-metrics` });
+    expect(env.NODEBOUNCE_CONFIG).toBe('/etc/nodebounce-operator/config.yaml');
+    const dep = get(chart, 'Deployment', NAME) as any;
+    const b = get(base, 'Deployment', NAME) as any;
+    expect(dep.spec.template.spec.securityContext).toEqual(b.spec.template.spec.securityContext);
+    expect(dep.spec.template.spec.containers[0].securityContext).toEqual(b.spec.template.spec.containers[0].securityContext);
+    expect(dep.spec.template.spec.containers[0].image).toBe('nodebounce-operator:0.1.0');
+    expect(dep.spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
+    expect(find(chart, 'ServiceMonitor')).toBeUndefined();
+    expect(find(chart, 'NetworkPolicy')).toBeUndefined();
+  });
+
+  it('mounts a config file the operator accepts, equal to its defaults plus leader election', () => {
+    const config = configOf(chart);
+    const parsed = operatorConfigSchema.parse(config);
+    const defaults = operatorConfigSchema.parse({});
+    expect(parsed).toEqual({ ...defaults, leaderElection: { ...defaults.leaderElection, enabled: true } });
+  });
+});
+
+describe('helm chart, value combinations', () => {
+  it('rbac.namespaced: a Role per watched namespace instead of the ClusterRole, and the config watches them', async () => {
+    const objs = await helmTemplate({ values: { rbac: { namespaced: true }, watchNamespaces: ['team-a', 'team-b'] } });
+    expect(wildcards(objs)).toEqual([]);
+    expect(find(objs, 'ClusterRole', NAME)).toBeUndefined();
+    expect(find(objs, 'ClusterRoleBinding', NAME)).toBeUndefined();
+    for (const ns of ['team-a', 'team-b']) {
+      expect(rulesOf(get(objs, 'Role', NAME, ns))).toEqual(rulesOf(get(base, 'ClusterRole', NAME)));
+      const rb = get(objs, 'RoleBinding', NAME, ns) as any;
+      expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME });
+      expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: NAME, namespace: 'nodebounce-system' }]);
+    }
+    expect(operatorConfigSchema.parse(configOf(objs)).watchNamespaces).toEqual(['team-a', 'team-b']);
+  });
+
+  it('rbac.namespaced without watchNamespaces fails with an explanation', async () => {
+    await expect(helmTemplate({ values: { rbac: { namespaced: true } } })).rejects.toThrow(/rbac.namespaced=true needs watchNamespaces/);
+    await expect(helmTemplate({ values: { rbac: { namespaced: true } } })).rejects.toBeInstanceOf(HelmError);
+  });
+
+  it('another release name and namespace: names, bindings and the lease namespace follow', async () => {
+    const objs = await helmTemplate({ release: 'bouncer', namespace: 'ops' });
+    const full = 'bouncer-nodebounce-operator';
+    const crb = get(objs, 'ClusterRoleBinding', full) as any;
+    expect(crb.subjects).toEqual([{ kind: 'ServiceAccount', name: full, namespace: 'ops' }]);
+    get(objs, 'Role', `${full}-leader-election`, 'ops');
+    checkOperatorDeployment(objs, { deployment: full, service: `${full}-metrics` });
+  });
+
+  it('Express resource settings flow into the config file and the RBAC rule for Express resources', async () => {
+    const express = { group: 'nodes.example.com', version: 'v1', kind: 'Node', plural: 'nodes', podLabel: 'example.com/node' };
+    const objs = await helmTemplate({ values: { express } });
+    const cfg = operatorConfigSchema.parse(configOf(objs));
+    expect(cfg.express).toMatchObject(express);
+    const rules = (get(objs, 'ClusterRole', NAME).rules as PolicyRule[]).filter((r) => r.apiGroups?.includes('nodes.example.com'));
+    expect(rules).toEqual([{ apiGroups: ['nodes.example.com'], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch'] }]);
+  });
+
+  it('serviceMonitor.enabled: a ServiceMonitor scraping the metrics Service', async () => {
+    const objs = await helmTemplate({ values: { serviceMonitor: { enabled: true, labels: { release: 'prom' } } } });
+    const sm = get(objs, 'ServiceMonitor', NAME) as any;
+    const svc = get(objs, 'Service', `${NAME}-metrics`) as any;
+    expect(sm.metadata.labels.release).toBe('prom');
+    expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
+    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+  });
+
+  it('notifications: webhook URL from the Secret as env, format in the config; a Secret is required', async () => {
+    const objs = await helmTemplate({
+      values: { notifications: { enabled: true, format: 'json', existingSecret: 'bounce-webhook', secretKey: 'url' } },
+    });
+    const c = (get(objs, 'Deployment', NAME) as any).spec.template.spec.containers[0];
+    expect(c.env.find((e: any) => e.name === 'NODEBOUNCE_NOTIFY_WEBHOOK_URL').valueFrom).toEqual({
+      secretKeyRef: { name: 'bounce-webhook', key: 'url' },
+    });
+    expect(configOf(objs).notifications).toEqual({ format: 'json' });
+    await expect(helmTemplate({ values: { notifications: { enabled: true } } })).rejects.toThrow(/existingSecret/);
+    await expect(helmTemplate({ values: { notifications: { format: 'xml' } } })).rejects.toThrow(/slack or json/);
+    const off = (get(chart, 'Deployment', NAME) as any).spec.template.spec.containers[0].env.map((e: any) => e.name);
+    expect(off).not.toContain('NODEBOUNCE_NOTIFY_WEBHOOK_URL');
+    expect(configOf(chart).notifications).toBeUndefined();
+  });
+
+  it('networkPolicy.enabled, leader election off, replicas, resources and image', async () => {
+    const objs = await helmTemplate({
+      values: {
+        networkPolicy: { enabled: true },
+        leaderElection: { enabled: false },
+        replicaCount: 2,
+        image: { repository: 'registry.example.com/nodebounce-operator', tag: '1.2.3' },
+        resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '400Mi' } },
+      },
+    });
+    const np = get(objs, 'NetworkPolicy', NAME) as any;
+    const dep = get(objs, 'Deployment', NAME) as any;
+    expect(dep.spec.template.metadata.labels).toMatchObject(np.spec.podSelector.matchLabels);
+    expect(dep.spec.replicas).toBe(2);
+    expect(dep.spec.template.spec.containers[0].image).toBe('registry.example.com/nodebounce-operator:1.2.3');
+    expect(dep.spec.template.spec.containers[0].resources.limits.memory).toBe('400Mi');
+    expect(find(objs, 'Role', `${NAME}-leader-election`)).toBeUndefined();
+    expect(operatorConfigSchema.parse(configOf(objs)).leaderElection.enabled).toBe(false);
+    expect(wildcards(objs)).toEqual([]);
+  });
+});
