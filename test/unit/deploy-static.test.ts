@@ -1,0 +1,123 @@
+// Checks of deploy/ files that need no rendering tool: the Prometheus alert rules, the Dockerfile and
+// .dockerignore (no Docker engine here, so the image can't be built: these keep it consistent with the repo),
+// and the kind e2e script.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { REPO_ROOT } from '../harness/index.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
+
+// The metric names issue 4 (section 5) fixes.
+const METRICS = [
+  'nodebounce_bounces_total',
+  'nodebounce_bounce_duration_seconds',
+  'nodebounce_active_bounces',
+  'controller_runtime_reconcile_total',
+  'controller_runtime_reconcile_errors_total',
+  'controller_runtime_reconcile_time_seconds',
+  'workqueue_depth',
+  'leader_election_master_status',
+  'up',
+];
+
+describe('deploy/prometheus/alerts.yaml', () => {
+  const rule = parse(read('deploy/prometheus/alerts.yaml'));
+  const rules: any[] = rule.spec.groups.flatMap((g: any) => g.rules);
+
+  it('is a PrometheusRule whose alerts are complete', () => {
+    expect(rule).toMatchObject({ apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule' });
+    const names = rules.map((r) => r.alert);
+    expect(new Set(names).size).toBe(names.length);
+    for (const r of rules) {
+      expect(r.alert, JSON.stringify(r)).toMatch(/^NodeBounce[A-Za-z]+$/);
+      expect(typeof r.expr).toBe('string');
+      expect(['warning', 'critical']).toContain(r.labels?.severity);
+      expect(r.annotations?.summary).toBeTruthy();
+      expect(r.annotations?.description).toBeTruthy();
+      if (r.for !== undefined) expect(r.for).toMatch(/^\d+[smh]$/);
+    }
+  });
+
+  it('covers failing bounces, a bounce active too long, reconcile errors, operator down and no leader', () => {
+    const exprs = rules.map((r) => r.expr as string).join('\n');
+    expect(exprs).toContain('nodebounce_bounces_total{result="failed"}');
+    expect(exprs).toContain('nodebounce_active_bounces');
+    expect(exprs).toContain('controller_runtime_reconcile_errors_total');
+    expect(exprs).toContain('leader_election_master_status');
+    expect(exprs).toMatch(/absent\(up\{/);
+  });
+
+  it('uses only metric names the operator exports, with balanced brackets', () => {
+    const exported = existsSync(join(REPO_ROOT, 'src/observability/metrics.ts')) ? read('src/observability/metrics.ts') : undefined;
+    for (const r of rules) {
+      const expr: string = r.expr;
+      for (const [open, close] of ['()', '{}', '[]']) {
+        expect(expr.split(open!).length, `${r.alert}: ${open}${close}`).toBe(expr.split(close!).length);
+      }
+      const names = [...expr.matchAll(/\b([a-z_]+)(?=\{|\[|\)|\s*[<>=]|$)/g)].map((m) => m[1]!);
+      const metrics = names.filter((n) => n.includes('_') || n === 'up').filter((n) => !['by', 'without'].includes(n));
+      expect(metrics.length, r.alert).toBeGreaterThan(0);
+      for (const m of metrics) {
+        expect(METRICS, `${r.alert}: ${m}`).toContain(m);
+        // When the metrics module exists, the name must be registered there (not `up`, Prometheus' own).
+        if (exported && m !== 'up') expect(exported, `${m} in src/observability/metrics.ts`).toContain(m);
+      }
+    }
+  });
+});
+
+describe('Dockerfile', () => {
+  const df = read('Dockerfile');
+  const stages = [...df.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => ({ image: m[1]!, name: m[2] }));
+  const lastStage = df.slice(df.lastIndexOf('\nFROM '));
+
+  it('builds in one stage and runs on a small runtime base with production dependencies only, as non-root', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(stages.at(-1)!.image).toMatch(/^gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot$/);
+    expect(df).toMatch(/RUN npm ci\b[^\n]*\n/);
+    expect(df).toMatch(/RUN npm run build/);
+    expect(df).toMatch(/npm ci --omit=dev/);
+    expect(lastStage).toMatch(/^USER 65532:65532$/m);
+    expect(lastStage).not.toMatch(/^RUN /m); // distroless has no shell
+    expect(lastStage).toMatch(/^CMD \["--enable-source-maps", "dist\/main\.js"\]$/m);
+    // The runtime stage copies node_modules from the --omit=dev stage, never from the build stage.
+    expect(lastStage).toMatch(/COPY --from=deps \/app\/node_modules/);
+    expect(lastStage).not.toMatch(/COPY --from=build \/app\/node_modules/);
+  });
+
+  it('builds dist/main.js where the runtime stage expects it (tsconfig.build.json)', () => {
+    const cfg = JSON.parse(read('tsconfig.build.json'));
+    expect(cfg.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
+    expect(existsSync(join(REPO_ROOT, 'src/main.ts'))).toBe(true);
+    expect(JSON.parse(read('package.json'))).toMatchObject({ type: 'module', scripts: { build: 'tsc -p tsconfig.build.json' } });
+  });
+
+  it('sends every file the COPY lines need through .dockerignore', () => {
+    const allowed = read('.dockerignore')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).replace(/\/$/, ''));
+    expect(read('.dockerignore')).toMatch(/^\*$/m);
+    const sources = [...df.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/)).map((s) => s.replace(/\/$/, ''));
+    expect(sources.length).toBeGreaterThan(0);
+    for (const s of sources) {
+      expect(allowed, s).toContain(s);
+      expect(existsSync(join(REPO_ROOT, s)), s).toBe(true);
+    }
+  });
+});
+
+describe('test/e2e/kind', () => {
+  it('run.sh is strict bash that skips cleanly without docker or kind', () => {
+    const sh = read('test/e2e/kind/run.sh');
+    expect(sh.startsWith('#!/usr/bin/env bash\n')).toBe(true);
+    expect(sh).toMatch(/^set -euo pipefail$/m);
+    expect(sh).toMatch(/^for tool in docker kind kubectl; do\n\s+if ! command -v "\$tool"/m);
+    expect(sh).toMatch(/docker info/);
+    expect(sh).toMatch(/kind delete cluster/);
+  });
+});
