@@ -1,5 +1,6 @@
 import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { describeApiError } from './errors.js';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 export type ChangeHandler<T> = (obj: T, type: ChangeType) => void;
@@ -82,7 +83,13 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 
   private scheduleRestart(err: unknown): void {
-    if (this.stopped || !this.syncedOnce) return; // start() handles failures before the first sync
+    if (this.stopped) return;
+    if (!this.syncedOnce) {
+      // start() retries the first list itself; say why it fails (e.g. a CRD that isn't installed, or RBAC).
+      const { code, message } = describeApiError(err);
+      this.log.warn({ path: this.path, code, err: message }, 'initial list failed; retrying');
+      return;
+    }
     const delay = this.backoffMs();
     this.log.warn({ path: this.path, err: String((err as Error)?.message ?? err), retryInMs: delay }, 'watch failed; restarting');
     clearTimeout(this.restartTimer);
