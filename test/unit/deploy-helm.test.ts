@@ -150,7 +150,13 @@ describe('helm chart, value combinations', () => {
     expect(c.env.find((e: any) => e.name === 'NODEBOUNCE_NOTIFY_WEBHOOK_URL').valueFrom).toEqual({
       secretKeyRef: { name: 'bounce-webhook', key: 'url' },
     });
-    expect(configOf(objs).notifications).toEqual({ format: 'json' });
+    expect(configOf(objs).notifications).toEqual({ enabled: true, format: 'json' });
+    // With the URL the Secret provides (env NODEBOUNCE_NOTIFY_WEBHOOK_URL), the operator accepts it.
+    const withUrl = configOf(objs) as any;
+    withUrl.notifications.url = 'https://hooks.example.com/bounces';
+    expect(operatorConfigSchema.parse(withUrl).notifications).toMatchObject({ enabled: true, format: 'json' });
+    const named = await helmTemplate({ values: { notifications: { enabled: true, existingSecret: 's', clusterName: 'prod-eu' } } });
+    expect(configOf(named).notifications).toEqual({ enabled: true, format: 'slack', clusterName: 'prod-eu' });
     await expect(helmTemplate({ values: { notifications: { enabled: true } } })).rejects.toThrow(/existingSecret/);
     await expect(helmTemplate({ values: { notifications: { format: 'xml' } } })).rejects.toThrow(/slack or json/);
     const off = (get(chart, 'Deployment', NAME) as any).spec.template.spec.containers[0].env.map((e: any) => e.name);

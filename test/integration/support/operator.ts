@@ -6,11 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT, createNamespace, isConflict, kubeConfigForServiceAccount } from '../../harness/index.js';
+import { REPO_ROOT, createNamespace, isConflict, kubeConfigForServiceAccount, kustomizeBuild, rbacObjects } from '../../harness/index.js';
 
 export const OPERATOR_NAMESPACE = 'nodebounce-system';
 export const OPERATOR_SA = 'nodebounce-operator';
-const RBAC_FILES = ['serviceaccount.yaml', 'clusterrole.yaml', 'rolebindings.yaml', 'leader-election-role.yaml'];
 
 export function loadManifests(path: string): KubernetesObject[] {
   return parseAllDocuments(readFileSync(path, 'utf8'))
@@ -36,12 +35,28 @@ export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[], 
   }
 }
 
-/** Installs deploy/base's ServiceAccount and RBAC; returns a kubeconfig authenticating as that ServiceAccount. */
+let renderedRbac: Promise<KubernetesObject[]> | undefined;
+
+/**
+ * The ServiceAccount and RBAC objects of `kustomize build deploy/base` (the real kustomize, built by
+ * test/harness/tools.ts): exactly what an install applies, not the source files.
+ */
+export function operatorRbac(): Promise<KubernetesObject[]> {
+  renderedRbac ??= kustomizeBuild('deploy/base').then((objs) => {
+    const rbac = rbacObjects(objs);
+    const sa = rbac.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === OPERATOR_SA);
+    if (sa?.metadata.namespace !== OPERATOR_NAMESPACE) {
+      throw new Error(`deploy/base renders no ServiceAccount ${OPERATOR_NAMESPACE}/${OPERATOR_SA}`);
+    }
+    return rbac as KubernetesObject[];
+  });
+  return renderedRbac;
+}
+
+/** Installs deploy/base's rendered ServiceAccount and RBAC; returns a kubeconfig authenticating as that ServiceAccount. */
 export async function installOperatorIdentity(adminKc: KubeConfig): Promise<KubeConfig> {
   await createNamespace(adminKc, OPERATOR_NAMESPACE);
-  for (const file of RBAC_FILES) {
-    await applyObjects(adminKc, loadManifests(join(REPO_ROOT, 'deploy', 'base', file)), OPERATOR_NAMESPACE);
-  }
+  await applyObjects(adminKc, await operatorRbac());
   return kubeConfigForServiceAccount(adminKc, OPERATOR_NAMESPACE, OPERATOR_SA, { createServiceAccount: false, expirationSeconds: 7200 });
 }
 

@@ -89,6 +89,10 @@ leaderElection:
   retryPeriodSeconds: {{ .Values.leaderElection.retryPeriodSeconds }}
 {{- if .Values.notifications.enabled }}
 notifications:
+  enabled: true
   format: {{ .Values.notifications.format | quote }}
+  {{- with .Values.notifications.clusterName }}
+  clusterName: {{ . | quote }}
+  {{- end }}
 {{- end }}
 {{- end -}}
