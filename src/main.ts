@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { OperatorConfig } from './config/schema.js';
 import { LeaderElector } from './kube/leader.js';
+import { createNotifier } from './notify/index.js';
 import { OperatorMetrics } from './observability/metrics.js';
 import { startHealthServer, startMetricsServer, type ListeningServer } from './observability/servers.js';
 import { startOperator, type RunningOperator } from './operator.js';
@@ -33,6 +34,9 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
   log.info({ server: kubeConfig.getCurrentCluster()?.server }, 'starting');
 
   const metrics = new OperatorMetrics();
+  // Webhook notifications (no-op unless a URL is configured); only the active instance reconciles, so only
+  // it sends.
+  const notifier = createNotifier(config.notifications, log);
   let operator: RunningOperator | undefined;
   let elector: LeaderElector | undefined;
   const servers: ListeningServer[] = [];
@@ -49,7 +53,9 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
     force.unref();
     try {
       await operator?.stop(); // stop taking work; running reconciles finish; state is in status
-      await elector?.stop(); // release the lease so a standby takes over at once
+      // Release the lease so a standby takes over at once; meanwhile send queued notifications
+      // (bounded by notifications.drainTimeoutMs).
+      await Promise.all([elector?.stop(), notifier.stop()]);
       await Promise.all(servers.map((s) => s.close()));
     } catch (err) {
       log.error({ err }, 'error while stopping');
@@ -62,7 +68,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
 
   const becomeActive = async () => {
     try {
-      operator = await startOperator({ kubeConfig, config, log, metrics });
+      operator = await startOperator({ kubeConfig, config, log, metrics, hooks: [notifier] });
       if (stopping) await operator.stop();
     } catch (err) {
       log.error({ err }, 'operator failed to start');

@@ -67,8 +67,8 @@ export const notificationsConfigSchema = z
     maxBackoffMs: z.number().int().min(1).max(600_000).default(30_000),
     /** Messages waiting to be sent; when full, the oldest is dropped (and counted). */
     queueSize: z.number().int().min(1).max(10_000).default(100),
-    /** On shutdown, how long queued messages may still be sent. */
-    drainTimeoutMs: z.number().int().min(0).max(30_000).default(3000),
+    /** On shutdown, how long queued messages may still be sent (within the operator's 10 s shutdown grace). */
+    drainTimeoutMs: z.number().int().min(0).max(8000).default(3000),
   })
   .strict()
   .superRefine((v, ctx) => {
