@@ -218,6 +218,10 @@ export async function installCrds(kc: KubeConfig, crds: V1CustomResourceDefiniti
 
 let instances = 0;
 
+function portClash(proc: ManagedProcess): boolean {
+  return /address already in use/i.test(proc.tail(60));
+}
+
 /**
  * kube-apiserver finishes its graceful shutdown steps within milliseconds but then lingers (open
  * watches) until killed; its state is in etcd, so don't wait long before SIGKILL.
@@ -255,7 +259,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
   instances++;
 
   try {
-    const [pki, etcdPort, etcdPeerPort, apiPort] = await Promise.all([
+    let [pki, etcdPort, etcdPeerPort, apiPort] = await Promise.all([
       generatePki(),
       freePort(),
       freePort(),
@@ -278,39 +282,51 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       fs.writeFile(files.saPub, pki.serviceAccount.publicKey),
     ]);
 
-    // etcd
-    const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    procs.etcd = ManagedProcess.spawn(
-      'etcd',
-      binaries.etcd,
-      [
-        '--name=default',
-        `--data-dir=${join(dataDir, 'etcd')}`,
-        `--listen-client-urls=${etcdUrl}`,
-        `--advertise-client-urls=${etcdUrl}`,
-        `--listen-peer-urls=${peerUrl}`,
-        `--initial-advertise-peer-urls=${peerUrl}`,
-        `--initial-cluster=default=${peerUrl}`,
-        '--unsafe-no-fsync=true',
-        // Single member: short raft timings make it elect itself in ~50ms instead of ~600ms.
-        '--heartbeat-interval=10',
-        '--election-timeout=100',
-        '--log-level=warn',
-        '--quota-backend-bytes=4294967296',
-      ],
-      { logFile: join(dataDir, 'etcd.log'), log },
-    );
-    await waitFor('etcd /health', procs.etcd, 30_000, async () => {
-      const res = await get(`${etcdUrl}/health`);
-      return res.status === 200 && res.body.includes('true');
-    }, 20);
+    // etcd (free ports are picked up front; if another process grabs one meanwhile, retry with new ones)
+    let etcdUrl = '';
+    for (let attempt = 1; ; attempt++) {
+      etcdUrl = `http://127.0.0.1:${etcdPort}`;
+      const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
+      await fs.rm(join(dataDir, 'etcd'), { recursive: true, force: true });
+      procs.etcd = ManagedProcess.spawn(
+        'etcd',
+        binaries.etcd,
+        [
+          '--name=default',
+          `--data-dir=${join(dataDir, 'etcd')}`,
+          `--listen-client-urls=${etcdUrl}`,
+          `--advertise-client-urls=${etcdUrl}`,
+          `--listen-peer-urls=${peerUrl}`,
+          `--initial-advertise-peer-urls=${peerUrl}`,
+          `--initial-cluster=default=${peerUrl}`,
+          '--unsafe-no-fsync=true',
+          // Single member: short raft timings make it elect itself in ~50ms instead of ~600ms.
+          '--heartbeat-interval=10',
+          '--election-timeout=100',
+          '--log-level=warn',
+          '--quota-backend-bytes=4294967296',
+        ],
+        { logFile: join(dataDir, 'etcd.log'), log },
+      );
+      try {
+        await waitFor('etcd /health', procs.etcd, 30_000, async () => {
+          const res = await get(`${etcdUrl}/health`);
+          return res.status === 200 && res.body.includes('true');
+        }, 20);
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !portClash(procs.etcd)) throw err;
+        await procs.etcd.stop(1_000);
+        [etcdPort, etcdPeerPort] = await Promise.all([freePort(), freePort()]);
+        log(`etcd: port in use, retrying on ${etcdPort}/${etcdPeerPort}`);
+      }
+    }
     log(`etcd ready on ${etcdUrl} after ${Date.now() - t0}ms`);
 
     // kube-apiserver
-    const server = `https://127.0.0.1:${apiPort}`;
+    let server = `https://127.0.0.1:${apiPort}`;
     let auditLogPath: string | undefined;
-    const apiArgs = [
+    const apiArgs = () => [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
@@ -328,13 +344,15 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       '--profiling=false',
       '--endpoint-reconciler-type=none',
       '--v=0',
+      ...auditArgs,
     ];
+    const auditArgs: string[] = [];
     if (opts.auditPolicy) {
       const policyPath =
         typeof opts.auditPolicy === 'string' ? resolve(opts.auditPolicy) : join(dataDir, 'audit-policy.yaml');
       if (opts.auditPolicy === true) await fs.writeFile(policyPath, METADATA_AUDIT_POLICY);
       auditLogPath = join(dataDir, 'audit.log');
-      apiArgs.push(
+      auditArgs.push(
         `--audit-policy-file=${policyPath}`,
         `--audit-log-path=${auditLogPath}`,
         '--audit-log-format=json',
@@ -347,7 +365,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       if (stopped) throw new Error('control plane is stopped');
       if (procs.apiserver?.running) return;
       const t = Date.now();
-      procs.apiserver = ManagedProcess.spawn('kube-apiserver', binaries.kubeApiserver, apiArgs, {
+      procs.apiserver = ManagedProcess.spawn('kube-apiserver', binaries.kubeApiserver, apiArgs(), {
         logFile: join(dataDir, 'kube-apiserver.log'),
         log,
       });
@@ -360,7 +378,18 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     const stopApiServer = async () => {
       await procs.apiserver?.stop(APISERVER_STOP_GRACE_MS);
     };
-    await startApiServer();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await startApiServer();
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !procs.apiserver || !portClash(procs.apiserver)) throw err;
+        await procs.apiserver.stop(1_000);
+        apiPort = await freePort();
+        server = `https://127.0.0.1:${apiPort}`;
+        log(`kube-apiserver: port in use, retrying on ${apiPort}`);
+      }
+    }
 
     const kubeconfigPath = join(dataDir, 'kubeconfig');
     await fs.writeFile(kubeconfigPath, kubeconfigYaml(server, pki), { mode: 0o600 });
@@ -403,7 +432,18 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       startApiServer,
       restartApiServer: async () => {
         await stopApiServer();
+        for (let attempt = 1; ; attempt++) {
+      try {
         await startApiServer();
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !procs.apiserver || !portClash(procs.apiserver)) throw err;
+        await procs.apiserver.stop(1_000);
+        apiPort = await freePort();
+        server = `https://127.0.0.1:${apiPort}`;
+        log(`kube-apiserver: port in use, retrying on ${apiPort}`);
+      }
+    }
       },
       stop,
     };

@@ -80,6 +80,8 @@ export class ManagedProcess {
   readonly exited: Promise<number | null>;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly out: WriteStream;
+  /** Recent output lines, kept in memory so error messages don't depend on the log file being flushed. */
+  private readonly recent: string[] = [];
 
   private constructor(
     readonly name: string,
@@ -91,11 +93,15 @@ export class ManagedProcess {
     let partial = '';
     const onData = (d: Buffer) => {
       this.out.write(d);
-      if (!log) return;
       partial += d.toString('utf8');
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
-      for (const line of lines) if (line) log(`[${name}] ${line}`);
+      for (const line of lines) {
+        if (!line) continue;
+        this.recent.push(line);
+        if (this.recent.length > 200) this.recent.shift();
+        log?.(`[${name}] ${line}`);
+      }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
@@ -151,11 +157,7 @@ export class ManagedProcess {
 
   /** Last lines of the process log, for error messages. */
   tail(lines = 30): string {
-    try {
-      return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines - 1).join('\n');
-    } catch {
-      return '';
-    }
+    return this.recent.slice(-lines).join('\n');
   }
 
   private signalGroup(signal: NodeJS.Signals): void {
