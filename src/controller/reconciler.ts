@@ -1,9 +1,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
+import { Reasons as R } from '../api/nodebounce.js';
 import { decide, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import type { PodLike } from '../bounce/pod.js';
+import type { QueueEntry } from '../bounce/queue.js';
 import type { BounceEvent, Decision, ExpressObservation, Observed } from '../bounce/types.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
@@ -36,6 +38,15 @@ export interface ReconcilerDeps {
 
 class Conflict extends Error {}
 
+/** Failures that mean "not in the cache": a lagging or reconnecting watch can say that wrongly. */
+const ABSENCE_REASONS = new Set<string>([R.PodNotFound, R.ExpressResourceNotFound]);
+
+/** Where observe() looks objects up: the watch caches, or live reads. */
+interface Lookups {
+  pod(namespace: string, name: string): PodLike | undefined;
+  express(namespace: string, name: string): UnstructuredObject | undefined;
+}
+
 export function nodeBounceKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
@@ -59,7 +70,7 @@ export class BounceReconciler {
     if (!nb) return {};
     const log = this.deps.log.child({ namespace, name, phase: nb.status?.phase ?? 'New' });
     try {
-      const decision = decide(nb, this.observe(nb), this.clock());
+      const decision = await this.decideConfirmed(nb);
       if (!decision.startsBounce) return await this.apply(nb, decision, log);
       // Starting to touch things: decide again on a live view of this pod's queue, one pod at a time,
       // so two requests for the same pod can never both start on stale caches.
@@ -68,9 +79,8 @@ export class BounceReconciler {
         const self = live.find((o) => o.metadata.uid === nb.metadata.uid);
         if (!self) return {};
         const fresh = self.metadata.resourceVersion === nb.metadata.resourceVersion ? nb : self;
-        const observed = this.observe(fresh);
-        observed.others = live.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
-        return this.apply(fresh, decide(fresh, observed, this.clock()), log);
+        const others = live.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
+        return this.apply(fresh, await this.decideConfirmed(fresh, others), log);
       });
     } catch (err) {
       if (err instanceof Conflict) {
@@ -82,18 +92,48 @@ export class BounceReconciler {
     }
   }
 
-  /** Gathers everything decide() needs from the caches. */
-  observe(nb: NodeBounce): Observed {
+  /**
+   * Decides on the caches. A decision to fail because the pod or the Express resource is missing is final, and a
+   * watch that lags or is reconnecting (API server restart, network cut) can miss objects that exist: such a
+   * decision is confirmed with live reads first (one or two GETs, only on that path).
+   */
+  private async decideConfirmed(nb: NodeBounce, others?: QueueEntry[]): Promise<Decision> {
+    const observed = this.observe(nb);
+    if (others) observed.others = others;
+    const decision = decide(nb, observed, this.clock());
+    const failsOnAbsence =
+      decision.status.phase === 'Failed' && nb.status?.phase !== 'Failed' && ABSENCE_REASONS.has(decision.status.reason ?? '');
+    if (!failsOnAbsence) return decision;
+    const live = await this.observeLive(nb);
+    if (others) live.others = others;
+    return decide(nb, live, this.clock());
+  }
+
+  /** observe() with the pod and its Express resource read live from the API server. */
+  private async observeLive(nb: NodeBounce): Promise<Observed> {
+    const ns = nb.metadata.namespace;
+    const pod = nb.spec?.podName ? await this.deps.client.getPod(ns, nb.spec.podName) : undefined;
+    const mapping = pod ? expressNameForPod(pod, this.deps.config.express) : undefined;
+    const expressName = mapping?.ok ? mapping.name : nb.status?.expressResourceName;
+    const express = expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
+    return this.observe(nb, {
+      pod: (n, name) => (name === nb.spec.podName ? pod : this.deps.pods.get(n, name)),
+      express: (n, name) => (name === expressName ? express : this.deps.express.get(n, name)),
+    });
+  }
+
+  /** Gathers everything decide() needs from the caches (or the given lookups). */
+  observe(nb: NodeBounce, lookups: Lookups = { pod: (n, name) => this.deps.pods.get(n, name), express: (n, name) => this.deps.express.get(n, name) }): Observed {
     const ns = nb.metadata.namespace;
     const cfg = this.deps.config.express;
-    const pod = nb.spec?.podName ? this.deps.pods.get(ns, nb.spec.podName) : undefined;
+    const pod = nb.spec?.podName ? lookups.pod(ns, nb.spec.podName) : undefined;
     const mapping = pod ? expressNameForPod(pod, cfg) : undefined;
     const expressName = mapping?.ok ? mapping.name : nb.status?.expressResourceName;
     let express: ExpressObservation | undefined;
     if (mapping && !mapping.ok && !expressName) {
       express = { kind: 'Unmapped', message: mapping.message };
     } else if (expressName) {
-      const obj = this.deps.express.get(ns, expressName);
+      const obj = lookups.express(ns, expressName);
       if (!obj) express = { kind: 'NotFound', name: expressName };
       else {
         const read = readExpress(obj, cfg);

@@ -15,8 +15,10 @@ import {
   NODEBOUNCE_VERSION,
   type NodeBounce,
 } from '../api/nodebounce.js';
+import type { PodLike } from '../bounce/pod.js';
 import type { ExpressConfig } from '../config/schema.js';
 import type { UnstructuredObject } from '../express/view.js';
+import { isApiCode } from './errors.js';
 import { reuseConnections } from './http.js';
 
 // Every write the operator makes to the Kubernetes API, in one place.
@@ -112,6 +114,32 @@ export class KubeClient {
       { group: this.express.group, version: this.express.version, plural: this.express.plural, namespace, name, body: patch },
       mergePatch,
     )) as UnstructuredObject;
+  }
+
+  /** Live read of one pod, as plain JSON like the watch caches hold (timestamps as strings); undefined when gone. */
+  async getPod(namespace: string, name: string): Promise<PodLike | undefined> {
+    try {
+      return JSON.parse(JSON.stringify(await this.core.readNamespacedPod({ namespace, name }))) as PodLike;
+    } catch (err) {
+      if (isApiCode(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Live read of one Express resource; undefined when it does not exist. */
+  async getExpress(namespace: string, name: string): Promise<UnstructuredObject | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({
+        group: this.express.group,
+        version: this.express.version,
+        plural: this.express.plural,
+        namespace,
+        name,
+      })) as UnstructuredObject;
+    } catch (err) {
+      if (isApiCode(err, 404)) return undefined;
+      throw err;
+    }
   }
 
   async listPods(namespace?: string): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> {

@@ -1,0 +1,95 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { NodeBounce } from '../../src/api/nodebounce.js';
+import type { PodLike } from '../../src/bounce/pod.js';
+import { defaultOperatorConfig } from '../../src/config/schema.js';
+import { BounceReconciler, nodeBounceKey } from '../../src/controller/reconciler.js';
+import { NodeBounceStore } from '../../src/controller/store.js';
+import type { UnstructuredObject } from '../../src/express/view.js';
+import type { KubeClient } from '../../src/kube/client.js';
+import type { ObjectCache } from '../../src/kube/runtime.js';
+import { EXPRESS, NS, OLD_UID, POD, T0, acceptedStatus, makeNodeBounce, makePod } from './fixtures.js';
+
+// A watch that lags or is reconnecting can miss a pod or an Express resource that exists. Failing a bounce for
+// good on that (PodNotFound, ExpressResourceNotFound) must be confirmed by a live read first.
+
+function cache<T extends { metadata?: { name?: string; namespace?: string } }>(items: T[]): ObjectCache<T> {
+  return {
+    get: (ns, name) => items.find((i) => i.metadata?.namespace === ns && i.metadata?.name === name),
+    list: (ns) => items.filter((i) => i.metadata?.namespace === ns),
+    listAll: () => items,
+  } as ObjectCache<T>;
+}
+
+const expressNode: UnstructuredObject = { metadata: { name: EXPRESS, namespace: NS }, spec: { state: 'up' }, status: { state: 'running' } };
+
+function setup(opts: { cachedPods: PodLike[]; cachedExpress: UnstructuredObject[]; livePod?: PodLike; liveExpress?: UnstructuredObject }) {
+  let nb: NodeBounce = makeNodeBounce({ status: acceptedStatus(0), meta: { resourceVersion: '1' } });
+  const calls = { getPod: 0, getExpress: 0, evictions: [] as unknown[][], statuses: [] as NodeBounce[] };
+  let rv = 1;
+  const client = {
+    listNodeBouncesForPod: async () => [nb],
+    replaceNodeBounceStatus: async (next: NodeBounce) => {
+      nb = { ...next, metadata: { ...next.metadata, resourceVersion: String(++rv) } };
+      calls.statuses.push(nb);
+      return nb;
+    },
+    getPod: async () => {
+      calls.getPod++;
+      return opts.livePod;
+    },
+    getExpress: async () => {
+      calls.getExpress++;
+      return opts.liveExpress;
+    },
+    evictPod: async (...args: unknown[]) => {
+      calls.evictions.push(args);
+    },
+    recordEvent: async () => undefined,
+  } as unknown as KubeClient;
+  const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
+  const reconciler = new BounceReconciler({
+    client,
+    store,
+    pods: cache(opts.cachedPods),
+    express: cache(opts.cachedExpress),
+    config: defaultOperatorConfig,
+    log: pino({ level: 'silent' }),
+    clock: () => T0,
+  });
+  return { reconciler, calls, key: nodeBounceKey(NS, 'bounce-1') };
+}
+
+describe('reconciler: absence is confirmed live before failing', () => {
+  it('pod and Express resource missing from the caches but present live: the bounce goes on', async () => {
+    const { reconciler, calls, key } = setup({ cachedPods: [], cachedExpress: [], livePod: makePod(), liveExpress: expressNode });
+    await reconciler.reconcile(key);
+    expect(calls.getPod).toBeGreaterThan(0);
+    expect(calls.statuses.map((s) => s.status?.phase)).not.toContain('Failed');
+    expect(calls.statuses.at(-1)?.status?.phase).toBe('Terminating');
+    expect(calls.evictions).toEqual([[NS, POD, OLD_UID, 'Evict', undefined]]);
+  });
+
+  it('Express resource missing only from its cache: the bounce goes on', async () => {
+    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [], livePod: makePod(), liveExpress: expressNode });
+    await reconciler.reconcile(key);
+    expect(calls.getExpress).toBeGreaterThan(0);
+    expect(calls.statuses.at(-1)?.status?.phase).toBe('Terminating');
+    expect(calls.evictions).toHaveLength(1);
+  });
+
+  it('really missing: Failed with PodNotFound, nothing evicted', async () => {
+    const { reconciler, calls, key } = setup({ cachedPods: [], cachedExpress: [expressNode] });
+    await reconciler.reconcile(key);
+    expect(calls.getPod).toBe(1);
+    expect(calls.statuses.at(-1)?.status).toMatchObject({ phase: 'Failed', reason: 'PodNotFound' });
+    expect(calls.evictions).toEqual([]);
+  });
+
+  it('everything in the caches: no extra reads', async () => {
+    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode] });
+    await reconciler.reconcile(key);
+    expect(calls.getPod + calls.getExpress).toBe(0);
+    expect(calls.statuses.at(-1)?.status?.phase).toBe('Terminating');
+  });
+});
