@@ -1,6 +1,7 @@
 // deploy/base, deploy/namespaced and the NetworkPolicy component, rendered by the real kustomize (built from
 // the Go module proxy by test/harness/tools.ts on first use).
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -12,6 +13,7 @@ import {
   kustomizeBuild,
   kustomizeOverlay,
   normalizeRules,
+  parseObjects,
   wildcards,
   type K8sObject,
   type PolicyRule,
@@ -145,5 +147,15 @@ describe('deploy/components/networkpolicy', () => {
     expect(ports).toEqual(['health', 'metrics']);
     const containerPorts = dep.spec.template.spec.containers[0].ports.map((p: any) => p.name).sort();
     expect(containerPorts).toEqual(['health', 'metrics']);
+  });
+});
+
+// Most users run `kubectl apply -k`, i.e. the kustomize built into kubectl. When this machine has kubectl
+// (not guaranteed), its rendering must equal ours.
+const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
+describe.skipIf(!kubectl)("kubectl's built-in kustomize", () => {
+  it.each(['deploy/base', 'deploy/namespaced'])('renders %s the same', (dir) => {
+    const out = execFileSync(kubectl!, ['kustomize', join(REPO_ROOT, dir)], { encoding: 'utf8', maxBuffer: 32 * 1024 * 1024 });
+    expect(parseObjects(out)).toEqual(dir === 'deploy/base' ? base : namespaced);
   });
 });
