@@ -245,7 +245,8 @@ describe('kubectl-nodebounce', () => {
     describe('CRD not installed (a second API server without it)', () => {
       let bare: ControlPlane;
       beforeAll(async () => {
-        bare = await startControlPlane({ crdDirs: [], kwokNodes: 0 });
+        // One retry: without CRDs to install, startup races the `default` namespace's creation (a harness issue).
+        bare = await startControlPlane({ crdDirs: [], kwokNodes: 0 }).catch(() => startControlPlane({ crdDirs: [], kwokNodes: 0 }));
         await createNamespace(bare.kubeConfig, 'app');
         await bare.kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
           namespace: 'app',
