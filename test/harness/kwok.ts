@@ -137,8 +137,13 @@ export async function waitForNodesReady(
   const core = kc.makeApiClient(CoreV1Api);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
   for (;;) {
-    const list = await core.listNode({ labelSelector: 'type=kwok' });
-    const pending = names.filter((n) => !isReady(list.items.find((i) => i.metadata?.name === n)));
+    let items: V1Node[] = [];
+    try {
+      items = (await core.listNode({ labelSelector: 'type=kwok' })).items;
+    } catch {
+      // API server still starting: try again.
+    }
+    const pending = names.filter((n) => !isReady(items.find((i) => i.metadata?.name === n)));
     if (pending.length === 0) return;
     if (opts.proc && !opts.proc.running) {
       throw new Error(`kwok ${opts.proc.describeExit()} before nodes became Ready:\n${opts.proc.tail()}`);
