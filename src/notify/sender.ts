@@ -93,7 +93,8 @@ export class WebhookSender {
   private readonly queue: Notification[] = [];
   private readonly seen: RecentKeys;
   private readonly abort = new AbortController();
-  private worker?: Promise<void>;
+  /** True while the worker drains the queue; set and cleared synchronously with the empty-queue check. */
+  private running = false;
   private stopping = false;
   private idleWaiters: Array<() => void> = [];
 
@@ -118,12 +119,10 @@ export class WebhookSender {
         'notification queue full; dropped the oldest message',
       );
     }
-    this.worker ??= this.drain().finally(() => {
-      this.worker = undefined;
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      waiters.forEach((w) => w());
-    });
+    if (!this.running) {
+      this.running = true;
+      void this.drain();
+    }
   }
 
   get queued(): number {
@@ -132,14 +131,14 @@ export class WebhookSender {
 
   /** Resolves when the queue is empty and nothing is in flight (for tests and shutdown). */
   idle(): Promise<void> {
-    if (!this.worker) return Promise.resolve();
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** Stops taking messages; sends what is queued for up to drainTimeoutMs, then aborts and drops the rest. */
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.worker) {
+    if (this.running) {
       let timer: NodeJS.Timeout | undefined;
       const drained = await Promise.race([
         this.idle().then(() => true),
@@ -159,19 +158,27 @@ export class WebhookSender {
   }
 
   private async drain(): Promise<void> {
-    for (let n = this.queue.shift(); n; n = this.queue.shift()) {
-      try {
-        await this.deliver(n);
-        this.stats.sent++;
-        this.opts.log.debug({ notification: n.kind, namespace: n.namespace, name: n.name }, 'notification sent');
-      } catch (err) {
-        this.stats.failed++;
-        this.opts.log.warn(
-          { notification: n.kind, namespace: n.namespace, name: n.name, error: describeSendError(err, this.opts.url) },
-          this.abort.signal.aborted ? 'notification not sent: shutting down' : 'notification not sent; giving up',
-        );
+    try {
+      for (let n = this.queue.shift(); n; n = this.queue.shift()) {
+        try {
+          await this.deliver(n);
+          this.stats.sent++;
+          this.opts.log.debug({ notification: n.kind, namespace: n.namespace, name: n.name }, 'notification sent');
+        } catch (err) {
+          this.stats.failed++;
+          this.opts.log.warn(
+            { notification: n.kind, namespace: n.namespace, name: n.name, error: describeSendError(err, this.opts.url) },
+            this.abort.signal.aborted ? 'notification not sent: shutting down' : 'notification not sent; giving up',
+          );
+        }
+        if (this.abort.signal.aborted) break;
       }
-      if (this.abort.signal.aborted) break;
+    } finally {
+      // In the same turn as the empty-queue check, so an enqueue() can never find a worker that is about to stop.
+      this.running = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((w) => w());
     }
   }
 
