@@ -232,7 +232,9 @@ export class NodeBounceClient {
   async translate(err: unknown, what: string, notFound?: () => string): Promise<CliError> {
     if (err instanceof CliError) return err;
     if (isConnectionError(err)) {
-      return new CliError(`cannot reach the Kubernetes API server at ${this.server}: ${apiErrorInfo(err).message}`);
+      const message = apiErrorInfo(err).message;
+      // node-fetch says "request to <url> failed, reason: connect ECONNREFUSED …": the reason is what matters.
+      return new CliError(`cannot reach the Kubernetes API server at ${this.server}: ${/, reason: (.*)$/.exec(message)?.[1] ?? message}`);
     }
     const info = apiErrorInfo(err);
     switch (info.code) {

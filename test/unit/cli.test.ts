@@ -1,5 +1,10 @@
 // The CLI's pure parts: durations, tables, what a bounce waits for, error reading, usage errors.
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NodeBounce } from '../../src/api/nodebounce.js';
 import { run } from '../../src/cli/app.js';
@@ -137,6 +142,28 @@ describe('usage', () => {
     const r = await cli(args);
     expect(r.code).toBe(2);
     expect(r.err).toContain(message);
+  });
+
+  it('API server unreachable: one line naming the server and the reason, exit 3', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodebounce-cli-'));
+    try {
+      const server = await new Promise<Server>((resolve) => {
+        const s = createServer().listen(0, '127.0.0.1', () => resolve(s));
+      });
+      const port = (server.address() as AddressInfo).port;
+      await new Promise((r) => server.close(r)); // a port nothing listens on
+      const file = join(dir, 'kubeconfig');
+      writeFileSync(
+        file,
+        `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]\n` +
+          'users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: demo}}]\ncurrent-context: x\n',
+      );
+      const r = await cli(['list', '--kubeconfig', file]);
+      expect(r.code).toBe(3);
+      expect(r.err).toBe(`error: cannot reach the Kubernetes API server at https://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('no kubeconfig: one line, exit 3', async () => {
