@@ -1,7 +1,7 @@
 // kubectl-nodebounce end to end: the built CLI as a child process, against the real control plane, with the
 // operator running under deploy/'s RBAC. Output and exit codes, including failures and every error line.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
@@ -39,6 +39,25 @@ describe('kubectl-nodebounce', () => {
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('list');
     expect(help.stdout).toContain('status <name>');
+  });
+
+  it('works as a kubectl plugin: `kubectl nodebounce` runs the executable named kubectl-nodebounce on PATH', async () => {
+    if (spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).status !== 0) return; // no kubectl here
+    const ns = await env.namespace('cli-plugin');
+    const bin = join(cli.home, 'bin');
+    mkdirSync(bin, { recursive: true });
+    chmodSync(cli.main, 0o755); // what npm does to a package's bin on install
+    symlinkSync(cli.main, join(bin, 'kubectl-nodebounce'));
+    const child = spawn('kubectl', ['nodebounce', 'list', '-n', ns], {
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: cli.home, KUBECONFIG: admin },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, out).toBe(0);
+    expect(out).toBe(`No NodeBounces found in namespace ${ns}.\n`);
   });
 
   it('--wait without a terminal: one line per transition, exit 0, and the pod really restarted', async () => {
