@@ -173,6 +173,10 @@ export class BounceReconciler {
       if (result.retry) {
         throw new Error(`${action.type} failed (${outcome.ok ? '' : `${outcome.code ?? ''} ${outcome.message}`}); retrying with backoff`);
       }
+      // The NodeBounce is gone (deleted by us, or already): nothing left to do. Requeueing would spin on the cached
+      // copy until the watch delivers the delete, which takes long while a watch is reconnecting.
+      const gone = action.type === 'DeleteNodeBounce' ? outcome.ok || outcome.code === 404 : action.type === 'RemoveFinalizer' && !outcome.ok && outcome.code === 404;
+      if (gone) return {};
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (!outcome.ok) break;
     }

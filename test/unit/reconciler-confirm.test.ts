@@ -93,3 +93,46 @@ describe('reconciler: absence is confirmed live before failing', () => {
     expect(calls.statuses.at(-1)?.status?.phase).toBe('Terminating');
   });
 });
+
+describe('reconciler: a NodeBounce that is gone is not requeued', () => {
+  const finished = (): NodeBounce =>
+    makeNodeBounce({
+      spec: { ttlSecondsAfterFinished: 0 },
+      meta: { resourceVersion: '7' },
+      status: { ...acceptedStatus(0), phase: 'Failed', reason: 'PodNotFound', message: 'gone', completionTime: T0.toISOString() },
+    });
+
+  function gone(deleteError?: { code: number }) {
+    const nb = finished();
+    let deletes = 0;
+    const client = {
+      deleteNodeBounce: async () => {
+        deletes++;
+        if (deleteError) throw Object.assign(new Error(`HTTP ${deleteError.code}`), deleteError);
+      },
+      replaceNodeBounceStatus: async (n: NodeBounce) => n,
+      recordEvent: async () => undefined,
+    } as unknown as KubeClient;
+    // The watch has not delivered the delete yet: the cache still holds the finished NodeBounce.
+    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
+    const reconciler = new BounceReconciler({ client, store, pods: cache([]), express: cache([]), config: defaultOperatorConfig, log: pino({ level: 'silent' }), clock: () => T0 });
+    return { reconciler, deletes: () => deletes };
+  }
+
+  it('TTL delete succeeded: no requeue', async () => {
+    const { reconciler, deletes } = gone();
+    expect(await reconciler.reconcile(nodeBounceKey(NS, 'bounce-1'))).toEqual({});
+    expect(deletes()).toBe(1);
+  });
+
+  it('TTL delete answered 404 (already gone, cache lagging): no requeue, so no hot loop', async () => {
+    const { reconciler, deletes } = gone({ code: 404 });
+    expect(await reconciler.reconcile(nodeBounceKey(NS, 'bounce-1'))).toEqual({});
+    expect(deletes()).toBe(1);
+  });
+
+  it('TTL delete failed otherwise (500): retried with backoff', async () => {
+    const { reconciler } = gone({ code: 500 });
+    await expect(reconciler.reconcile(nodeBounceKey(NS, 'bounce-1'))).rejects.toThrow(/retrying with backoff/);
+  });
+});
