@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../harness/index.js';
 
@@ -51,22 +52,32 @@ describe('deploy/prometheus/alerts.yaml', () => {
     expect(exprs).toMatch(/absent\(up\{/);
   });
 
-  it('uses only metric names the operator exports, with balanced brackets', () => {
+  it("parses with Prometheus' own PromQL grammar and uses only metric names the operator exports", () => {
     const exported = existsSync(join(REPO_ROOT, 'src/observability/metrics.ts')) ? read('src/observability/metrics.ts') : undefined;
     for (const r of rules) {
       const expr: string = r.expr;
-      for (const [open, close] of ['()', '{}', '[]']) {
-        expect(expr.split(open!).length, `${r.alert}: ${open}${close}`).toBe(expr.split(close!).length);
-      }
-      const names = [...expr.matchAll(/\b([a-z_]+)(?=\{|\[|\)|\s*[<>=]|$)/g)].map((m) => m[1]!);
-      const metrics = names.filter((n) => n.includes('_') || n === 'up').filter((n) => !['by', 'without'].includes(n));
+      const tree = promql.parse(expr);
+      const errors: number[] = [];
+      const metrics: string[] = [];
+      tree.iterate({
+        enter: (n) => {
+          if (n.type.isError) errors.push(n.from);
+          // The metric name of a vector selector is its Identifier child.
+          if (n.name === 'Identifier' && n.node.parent?.name === 'VectorSelector') metrics.push(expr.slice(n.from, n.to));
+        },
+      });
+      expect(errors, `${r.alert}: syntax error in ${expr}`).toEqual([]);
       expect(metrics.length, r.alert).toBeGreaterThan(0);
       for (const m of metrics) {
         expect(METRICS, `${r.alert}: ${m}`).toContain(m);
         // When the metrics module exists, the name must be registered there (not `up`, Prometheus' own).
-        if (exported && m !== 'up') expect(exported, `${m} in src/observability/metrics.ts`).toContain(m);
+        if (exported && m !== 'up') expect(exported, `${m} in src/observability/metrics.ts`).toContain(`'${m}'`);
       }
     }
+    // The check is live: a broken expression has error nodes.
+    let broken = false;
+    promql.parse('sum(rate(x[5m]) > ').iterate({ enter: (n) => void (n.type.isError && (broken = true)) });
+    expect(broken).toBe(true);
   });
 });
 
