@@ -37,6 +37,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
   // Webhook notifications (no-op unless a URL is configured); only the active instance reconciles, so only
   // it sends.
   const notifier = createNotifier(config.notifications, log);
+  metrics.setNotificationStatsSource(() => ({ ...notifier.stats }));
   let operator: RunningOperator | undefined;
   let elector: LeaderElector | undefined;
   const servers: ListeningServer[] = [];

@@ -19,6 +19,7 @@ export class OperatorMetrics {
   readonly bouncesTotal: Counter<'result' | 'reason'>;
   readonly bounceDuration: Histogram<'phase'>;
   private activeBounces: () => number = () => 0;
+  private notificationStats: () => Record<string, number> = () => ({});
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -70,6 +71,20 @@ export class OperatorMetrics {
         this.set(self.activeBounces());
       },
     });
+    new Counter({
+      name: 'nodebounce_notifications_total',
+      help: 'Webhook notifications by result: sent, failed (gave up after retries), dropped (queue full), retried (attempts)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        // The notifier keeps its own counts; mirror them at scrape time.
+        const st = self.notificationStats();
+        this.reset();
+        for (const [result, key] of [['sent', 'sent'], ['failed', 'failed'], ['dropped', 'dropped'], ['retried', 'retries']] as const) {
+          this.inc({ result }, st[key] ?? 0);
+        }
+      },
+    });
     for (const result of ['success', 'error', 'requeue_after']) this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
     this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
   }
@@ -77,6 +92,11 @@ export class OperatorMetrics {
   /** The source of nodebounce_active_bounces (read at scrape time from the cache). */
   setActiveBouncesSource(fn: () => number): void {
     this.activeBounces = fn;
+  }
+
+  /** The source of nodebounce_notifications_total (the notifier's own counters). */
+  setNotificationStatsSource(fn: () => Record<string, number>): void {
+    this.notificationStats = fn;
   }
 
   observeReconcile(result: 'success' | 'error' | 'requeue_after', seconds: number): void {

@@ -45,6 +45,9 @@ describe('operations: metrics, health, shutdown, leader election', () => {
     expect(sample(body, 'workqueue_adds_total', { name: 'nodebounce' })).toBeGreaterThan(0);
     expect(sample(body, 'leader_election_master_status')).toBe(1);
     expect(sample(body, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    // No webhook configured in this operator: the notification counters exist and stay at zero.
+    expect(sample(body, 'nodebounce_notifications_total', { result: 'sent' })).toBe(0);
+    expect(sample(body, 'nodebounce_notifications_total', { result: 'dropped' })).toBe(0);
   });
 
   it('SIGTERM: exits 0 within 10 s mid-bounce; a restarted operator finishes the bounce', async () => {
