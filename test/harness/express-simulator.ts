@@ -144,6 +144,7 @@ export async function startExpressSimulator(
   const dirty = new Set<string>();
   const failures = new Map<string, number>();
   const lastDesired = new Map<string, 'up' | 'down'>();
+  const warnedLongNames = new Set<string>();
   let nodeNames = opts.nodeNames ?? [];
 
   const scopes = opts.namespaces && opts.namespaces.length > 0 ? opts.namespaces : [undefined];
@@ -250,9 +251,15 @@ export async function startExpressSimulator(
         if (code(err) !== 404) throw err;
       }
     };
-    if (!en) {
+    if (!en || en.metadata?.deletionTimestamp) {
+      // Gone, or being deleted (finalizers pending): tear the pod down, as the operator would.
       lastDesired.delete(key);
       for (const p of pods) await deletePod(p);
+      return;
+    }
+    if (name.length > 63) {
+      if (!warnedLongNames.has(key)) log(`express-simulator: ${key}: name longer than 63 characters cannot be a label value; no pod`);
+      warnedLongNames.add(key);
       return;
     }
     const foreign = pods.filter((p) => ownedByOther(p) && p.metadata?.ownerReferences?.some((r) => r.kind === EXPRESS_KIND));

@@ -181,6 +181,42 @@ describe('local control plane', () => {
     await waitUntil(async () => (await readExpressNode(name)).status?.state === 'running', { description: 'running' });
   });
 
+  it('simulator knobs: label-only mapping, generated pod names; deleting the ExpressNode deletes its pod', async () => {
+    const name = 'express-c';
+    await custom.createNamespacedCustomObject({
+      group: EXPRESS_GROUP,
+      version: EXPRESS_VERSION,
+      namespace: ns,
+      plural: EXPRESS_PLURAL,
+      body: {
+        apiVersion: EXPRESS_API_VERSION,
+        kind: EXPRESS_KIND,
+        metadata: {
+          name,
+          annotations: {
+            'sim.express.dev/mapping': 'label',
+            'sim.express.dev/pod-naming': 'generate',
+            ...kwokDelayAnnotations({ startup: 0, shutdown: 0 }),
+          },
+        },
+        spec: { state: 'up' },
+      },
+    });
+    const listPods = async () =>
+      (await core.listNamespacedPod({ namespace: ns, labelSelector: `${EXPRESS_NODE_LABEL}=${name}` })).items;
+    const pod = await waitUntil(async () => (await listPods()).find((p) => isPodReady(p)), { description: 'pod Ready' });
+    expect(pod.metadata?.name).toMatch(new RegExp(`^${name}-[a-z0-9]{5}$`));
+    expect(pod.metadata?.ownerReferences ?? []).toEqual([]);
+    await custom.deleteNamespacedCustomObject({
+      group: EXPRESS_GROUP,
+      version: EXPRESS_VERSION,
+      namespace: ns,
+      plural: EXPRESS_PLURAL,
+      name,
+    });
+    await waitUntil(async () => (await listPods()).length === 0, { description: 'pod deleted with its ExpressNode' });
+  });
+
   it('enforces RBAC: a ServiceAccount token without permissions gets 403, with a Role it is allowed', async () => {
     const saKc = await kubeConfigForServiceAccount(kc, ns, 'no-permissions');
     expect(saKc.getCurrentUser()?.token).toBeTruthy();
