@@ -1,0 +1,373 @@
+// The benchmark scenarios, usable from bench/run.ts (own control plane) and from the smoke test in `npm test`
+// (shared control plane). They measure and report; only bench/run.ts prints and writes files.
+import { readFileSync } from 'node:fs';
+import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import type { NodeBounce } from '../src/api/nodebounce.js';
+import { EXPRESS_API_VERSION, EXPRESS_GROUP, EXPRESS_KIND, EXPRESS_NODE_LABEL, EXPRESS_PLURAL, EXPRESS_VERSION, createNamespace, kwokDelayAnnotations } from '../test/harness/index.js';
+import type { OperatorProcess } from '../test/integration/support/operator.js';
+import { countOperatorRequests, decisionLatencies, floorOf, podTimeline, readAudit, type AuditEvent } from './audit.js';
+import { bounceLikeKubectl, bounceWithOperator, bounceWithPoller, isReady, type BounceRun, type Method } from './bounce-methods.js';
+
+export interface BenchEnv {
+  /** Admin identity (the bench's own calls; the simulator). */
+  kc: KubeConfig;
+  auditLogPath: string;
+  /** Starts an operator (under deploy/'s RBAC) and waits until it is ready. */
+  startOperator(opts?: { cpuProfDir?: string; script?: string }): Promise<OperatorProcess>;
+  log?: (line: string) => void;
+}
+
+export interface Delays {
+  shutdownMs: number;
+  startupMs: number;
+}
+
+export interface Percentiles {
+  n: number;
+  min: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles. */
+export function percentiles(values: number[]): Percentiles | undefined {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const at = (p: number) => v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))]!;
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return { n: v.length, min: r(v[0]!), p50: r(at(50)), p95: r(at(95)), p99: r(at(99)), max: r(v[v.length - 1]!), mean: r(v.reduce((a, b) => a + b, 0) / v.length) };
+}
+
+const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Creates ExpressNodes (the simulator makes their pods) and waits until every pod is Ready. */
+export async function createExpressNodes(kc: KubeConfig, ns: string, names: string[], delays: Delays, timeoutMs = 300_000): Promise<void> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  const annotations = kwokDelayAnnotations({ startup: delays.startupMs, shutdown: delays.shutdownMs });
+  await pool(names, 32, async (name) => {
+    await custom.createNamespacedCustomObject({
+      ...EX,
+      namespace: ns,
+      body: { apiVersion: EXPRESS_API_VERSION, kind: EXPRESS_KIND, metadata: { name, namespace: ns, annotations }, spec: { state: 'up' } },
+    });
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: EXPRESS_NODE_LABEL });
+    const ready = pods.items.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp).length;
+    if (ready >= names.length) return;
+    if (Date.now() > deadline) throw new Error(`only ${ready}/${names.length} Express pods Ready in ${ns} after ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface AnalysedRun extends BounceRun {
+  floorMs?: number;
+  shutdownMs?: number;
+  startupMs?: number;
+  /** Old pod gone -> replacement created: the Express operator's (simulator's) reaction, the same for every method. */
+  recreateGapMs?: number;
+  overheadMs?: number;
+  createdToEvictMs?: number;
+  readyToSucceededMs?: number;
+}
+
+export interface MethodSummary {
+  method: Method;
+  runs: number;
+  failures: number;
+  wallMs?: Percentiles;
+  floorMs?: Percentiles;
+  overheadMs?: Percentiles;
+  recreateGapMs?: Percentiles;
+  /** operator only */
+  createdToEvictMs?: Percentiles;
+  readyToSucceededMs?: Percentiles;
+  /** requests the operator made per bounce (operator only), from the audit log */
+  operatorRequestsPerBounce?: number;
+}
+
+export interface LatencyResult {
+  delays: Delays;
+  bounces: number;
+  pods: number;
+  summary: MethodSummary[];
+  operatorRequests?: { total: number; byVerb: Record<string, number>; byKind: Record<string, number> };
+  runs: AnalysedRun[];
+}
+
+export async function analyse(env: BenchEnv, ns: string, runs: BounceRun[], events?: AuditEvent[]): Promise<AnalysedRun[]> {
+  const ev = events ?? (await readAudit(env.auditLogPath, { mustContain: [`"namespace":"${ns}"`] }));
+  return runs.map((run) => {
+    // Audit times come from the same clock; a little slack covers the caller's own request latency.
+    const t = podTimeline(ev, ns, run.pod, run.startedAt - 5, run.endedAt + 5);
+    const f = floorOf(t);
+    const a: AnalysedRun = { ...run, ...f, overheadMs: f ? run.wallMs - f.floorMs : undefined };
+    if (run.method === 'operator' && run.nodeBounce) Object.assign(a, decisionLatencies(ev, ns, run.nodeBounce, run.pod, t.readyAt));
+    return a;
+  });
+}
+
+export function summarise(runs: AnalysedRun[], method: Method): MethodSummary {
+  const mine = runs.filter((r) => r.method === method);
+  const pick = (k: keyof AnalysedRun) => mine.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
+  const s: MethodSummary = {
+    method,
+    runs: mine.length,
+    failures: mine.filter((r) => !r.ok).length,
+    wallMs: percentiles(pick('wallMs')),
+    floorMs: percentiles(pick('floorMs')),
+    overheadMs: percentiles(pick('overheadMs')),
+    recreateGapMs: percentiles(pick('recreateGapMs')),
+  };
+  if (method === 'operator') {
+    s.createdToEvictMs = percentiles(pick('createdToEvictMs'));
+    s.readyToSucceededMs = percentiles(pick('readyToSucceededMs'));
+  }
+  return s;
+}
+
+/**
+ * `bounces` sequential bounces per method, interleaved (operator, kubectl, poller, operator, ...) on the same
+ * pods with the same delays, so drift on a shared machine hits every method alike.
+ */
+export async function runLatency(
+  env: BenchEnv,
+  opts: { namespace: string; bounces: number; pods?: number; delays: Delays; methods: Method[] },
+): Promise<LatencyResult> {
+  const ns = await createNamespace(env.kc, opts.namespace);
+  const podCount = opts.pods ?? 3;
+  const names = Array.from({ length: podCount }, (_, i) => `lat-${i}`);
+  await createExpressNodes(env.kc, ns, names, opts.delays);
+  const runs: BounceRun[] = [];
+  let seq = 0;
+  for (let i = 0; i < opts.bounces; i++) {
+    for (let m = 0; m < opts.methods.length; m++) {
+      const method = opts.methods[(i + m) % opts.methods.length]!;
+      const pod = names[seq++ % names.length]!;
+      let run: BounceRun;
+      if (method === 'operator') run = await bounceWithOperator(env.kc, ns, pod, `nb-${i}`);
+      else if (method === 'kubectl') run = await bounceLikeKubectl(env.kc, ns, pod);
+      else run = await bounceWithPoller(env.kc, ns, pod);
+      runs.push(run);
+      env.log?.(`  ${method.padEnd(8)} #${i + 1} ${pod}: ${Math.round(run.wallMs)} ms${run.ok ? '' : ` FAILED ${run.detail}`}`);
+    }
+  }
+  // kwok's last status write and the audit backend's flush can trail the caller by a few ms.
+  await new Promise((r) => setTimeout(r, 300));
+  const events = await readAudit(env.auditLogPath, { mustContain: [`"namespace":"${ns}"`] });
+  const analysed = await analyse(env, ns, runs, events);
+  const summary = opts.methods.map((m) => summarise(analysed, m));
+  const opRuns = analysed.filter((r) => r.method === 'operator');
+  let operatorRequests: LatencyResult['operatorRequests'];
+  if (opRuns.length > 0) {
+    // Only the operator's own bounces create work for it; count its requests in the namespace over their windows.
+    const windows = opRuns.map((r) => [r.startedAt - 5, r.endedAt + 50] as const);
+    const inWindows = events.filter((e) => windows.some(([a, b]) => e.receivedMs >= a && e.receivedMs <= b));
+    operatorRequests = countOperatorRequests(inWindows, -Infinity, Infinity);
+    const op = summary.find((s) => s.method === 'operator');
+    if (op) op.operatorRequestsPerBounce = Math.round((operatorRequests.total / opRuns.length) * 100) / 100;
+  }
+  return { delays: opts.delays, bounces: opts.bounces, pods: podCount, summary, operatorRequests, runs: analysed };
+}
+
+function procStat(pid: number): { cpuMs: number; rssKb: number; hwmKb: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    return { cpuMs: ticks * 10, rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ScaleResult {
+  count: number;
+  delays: Delays;
+  setupMs: number;
+  /** Operator start -> caches synced, with `count` pods and ExpressNodes to list. */
+  operatorReadyMs?: number;
+  createAllMs: number;
+  /** First NodeBounce create -> last one Succeeded, as the bench's watch saw it. */
+  totalMs: number;
+  succeeded: number;
+  failed: number;
+  notFinished: number;
+  /** Per-pod floors (shutdown + startup) observed in the audit log. */
+  floorMs?: Percentiles;
+  shutdownMs?: Percentiles;
+  startupMs?: Percentiles;
+  recreateGapMs?: Percentiles;
+  /** NodeBounce create -> eviction request and replacement Ready -> Succeeded, over all bounces. */
+  createdToEvictMs?: Percentiles;
+  readyToSucceededMs?: Percentiles;
+  /** Per bounce: its own create -> Succeeded seen by the bench. */
+  bounceWallMs?: Percentiles;
+  totalMinusMaxFloorMs?: number;
+  operatorPeakRssMb?: number;
+  operatorCpuMs?: number;
+  operatorCpuMsPerBounce?: number;
+  requests: { total: number; perBounce: number; byVerb: Record<string, number>; byKind: Record<string, number>; byVerbPerBounce: Record<string, number> };
+  cpuProfile?: string;
+}
+
+/** `count` ExpressNodes and pods, then `count` NodeBounces created at once. */
+export async function runScale(env: BenchEnv, opts: { namespace: string; count: number; delays: Delays; cpuProfDir?: string; timeoutMs?: number }): Promise<ScaleResult> {
+  const { count, delays } = opts;
+  const ns = await createNamespace(env.kc, opts.namespace);
+  const names = Array.from({ length: count }, (_, i) => `s-${i}`);
+  const tSetup = performance.now();
+  await createExpressNodes(env.kc, ns, names, delays, 600_000);
+  const setupMs = performance.now() - tSetup;
+  env.log?.(`  ${count} ExpressNodes with Ready pods in ${Math.round(setupMs)} ms`);
+
+  const operator = await env.startOperator({ cpuProfDir: opts.cpuProfDir });
+  const pid = operator.pid!;
+  env.log?.(`  operator ready in ${Math.round(operator.readyMs ?? NaN)} ms with ${count} pods to list`);
+
+  // The bench's view of completion: one informer on the namespace's NodeBounces.
+  const custom = env.kc.makeApiClient(CustomObjectsApi);
+  const doneAt = new Map<string, { at: number; phase: string }>();
+  const createdAt = new Map<string, number>();
+  const informer = makeInformer<KubernetesObject>(env.kc, `/apis/bounce.express.dev/v1alpha1/namespaces/${ns}/nodebounces`, () =>
+    custom.listNamespacedCustomObject({ group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces', namespace: ns }) as never,
+  );
+  let resolveAll!: () => void;
+  const allDone = new Promise<void>((r) => (resolveAll = r));
+  const onNb = (nb: NodeBounce) => {
+    const phase = nb.status?.phase;
+    if ((phase === 'Succeeded' || phase === 'Failed') && !doneAt.has(nb.metadata.name)) {
+      doneAt.set(nb.metadata.name, { at: Date.now(), phase });
+      if (doneAt.size >= count) resolveAll();
+    }
+  };
+  informer.on('add', (o) => onNb(o as unknown as NodeBounce));
+  informer.on('update', (o) => onNb(o as unknown as NodeBounce));
+  await informer.start();
+
+  let peakRssKb = 0;
+  const sampler = setInterval(() => {
+    const s = procStat(pid);
+    if (s) peakRssKb = Math.max(peakRssKb, s.rssKb, s.hwmKb);
+  }, 100);
+  const before = procStat(pid);
+  const t0 = Date.now();
+  await pool(names, 64, async (pod, i) => {
+    createdAt.set(`nb-${i}`, Date.now());
+    await custom.createNamespacedCustomObject({
+      group: 'bounce.express.dev',
+      version: 'v1alpha1',
+      plural: 'nodebounces',
+      namespace: ns,
+      body: { apiVersion: 'bounce.express.dev/v1alpha1', kind: 'NodeBounce', metadata: { name: `nb-${i}`, namespace: ns }, spec: { podName: pod } },
+    });
+  });
+  const createAllMs = Date.now() - t0;
+  env.log?.(`  ${count} NodeBounces created in ${createAllMs} ms`);
+  const timeoutMs = opts.timeoutMs ?? delays.shutdownMs + delays.startupMs + 300_000;
+  let timer: NodeJS.Timeout | undefined;
+  const progress = setInterval(() => env.log?.(`  ... ${doneAt.size}/${count} finished after ${Math.round((Date.now() - t0) / 1000)} s`), 5000);
+  await Promise.race([allDone, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+  clearTimeout(timer);
+  clearInterval(progress);
+  const t1 = doneAt.size > 0 ? Math.max(...[...doneAt.values()].map((d) => d.at)) : Date.now();
+  const after = procStat(pid);
+  clearInterval(sampler);
+  if (after) peakRssKb = Math.max(peakRssKb, after.hwmKb, after.rssKb);
+  await informer.stop();
+  await operator.stop();
+
+  await new Promise((r) => setTimeout(r, 500));
+  const events = await readAudit(env.auditLogPath, { mustContain: [`"namespace":"${ns}"`] });
+  const requests = countOperatorRequests(events, t0 - 5, t1 + 50);
+  const floors: number[] = [];
+  const shut: number[] = [];
+  const start: number[] = [];
+  const gaps: number[] = [];
+  const c2e: number[] = [];
+  const r2s: number[] = [];
+  const walls: number[] = [];
+  const byPod = new Map<string, AuditEvent[]>();
+  for (const e of events) {
+    const o = e.objectRef;
+    const key = o?.resource === 'pods' ? `p/${o.name}` : o?.resource === 'nodebounces' ? `n/${o.name}` : undefined;
+    if (!key) continue;
+    const list = byPod.get(key) ?? [];
+    list.push(e);
+    byPod.set(key, list);
+  }
+  names.forEach((pod, i) => {
+    const nbName = `nb-${i}`;
+    const t = podTimeline(byPod.get(`p/${pod}`) ?? [], ns, pod, t0 - 5, t1 + 50);
+    const f = floorOf(t);
+    if (f) {
+      floors.push(f.floorMs);
+      shut.push(f.shutdownMs);
+      start.push(f.startupMs);
+      gaps.push(f.recreateGapMs);
+    }
+    const d = decisionLatencies([...(byPod.get(`n/${nbName}`) ?? []), ...(byPod.get(`p/${pod}`) ?? [])].sort((a, b) => a.stageMs - b.stageMs), ns, nbName, pod, t.readyAt);
+    if (d.createdToEvictMs !== undefined) c2e.push(d.createdToEvictMs);
+    if (d.readyToSucceededMs !== undefined) r2s.push(d.readyToSucceededMs);
+    const done = doneAt.get(nbName);
+    const created = createdAt.get(nbName);
+    if (done && created) walls.push(done.at - created);
+  });
+  const phases = [...doneAt.values()].map((d) => d.phase);
+  const cpuMs = before && after ? after.cpuMs - before.cpuMs : undefined;
+  const perBounce = (n: number) => Math.round((n / count) * 100) / 100;
+  const floorP = percentiles(floors);
+  return {
+    count,
+    delays,
+    setupMs: Math.round(setupMs),
+    operatorReadyMs: operator.readyMs !== undefined ? Math.round(operator.readyMs) : undefined,
+    createAllMs,
+    totalMs: t1 - t0,
+    succeeded: phases.filter((p) => p === 'Succeeded').length,
+    failed: phases.filter((p) => p === 'Failed').length,
+    notFinished: count - doneAt.size,
+    floorMs: floorP,
+    shutdownMs: percentiles(shut),
+    startupMs: percentiles(start),
+    recreateGapMs: percentiles(gaps),
+    createdToEvictMs: percentiles(c2e),
+    readyToSucceededMs: percentiles(r2s),
+    bounceWallMs: percentiles(walls),
+    totalMinusMaxFloorMs: floorP ? Math.round(t1 - t0 - floorP.max) : undefined,
+    operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
+    operatorCpuMs: cpuMs,
+    operatorCpuMsPerBounce: cpuMs !== undefined ? Math.round((cpuMs / count) * 10) / 10 : undefined,
+    requests: {
+      total: requests.total,
+      perBounce: perBounce(requests.total),
+      byVerb: requests.byVerb,
+      byKind: requests.byKind,
+      byVerbPerBounce: Object.fromEntries(Object.entries(requests.byVerb).map(([k, v]) => [k, perBounce(v)])),
+    },
+  };
+}
+
+export type { V1Pod };

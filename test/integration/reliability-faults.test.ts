@@ -1,0 +1,15 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { describe, expect, inject, it } from 'vitest';
+import { assertAndReport, faultScenario } from './support/reliability-scenarios.js';
+
+// The operator reaches the apiserver only through a fault proxy (500/429/409, lost responses, cut watches).
+describe('reliability: API faults between the operator and kube-apiserver', () => {
+  it('20 bounces with 10% injected errors, 3% lost write responses, watches cut every 1-4 s', { timeout: 300_000 }, async () => {
+    const kc = new KubeConfig();
+    kc.loadFromFile(inject('kubeconfigPath'));
+    const report = await faultScenario(kc, inject('auditLogPath'), { bounces: 20, errorRate: 0.1, lostResponseRate: 0.03, seed: 5 });
+    assertAndReport(report);
+    expect(Object.values(report.proxy.injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(report.proxy.watchCutsClean + report.proxy.watchCutsReset).toBeGreaterThan(0);
+  });
+});

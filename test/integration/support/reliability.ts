@@ -1,0 +1,197 @@
+// Reliability scenarios (issue 5), parametrised so `npm test` runs short versions and `npm run test:chaos` long ones.
+import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import type { NodeBounce } from '../../../src/api/nodebounce.js';
+import { EXPRESS_API_VERSION, EXPRESS_GROUP, EXPRESS_KIND, EXPRESS_NODE_LABEL, EXPRESS_PLURAL, EXPRESS_VERSION, isPodReady, kwokDelayAnnotations } from '../../harness/index.js';
+
+const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
+const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!, i);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Creates ExpressNodes (optionally with shutdown protection) and waits until each has a Ready pod; returns the pods. */
+export async function createReadyNodes(
+  kc: KubeConfig,
+  ns: string,
+  names: string[],
+  opts: { shutdownProtection?: boolean; delays?: (i: number) => { startup: number; shutdown: number }; timeoutMs?: number } = {},
+): Promise<Map<string, V1Pod>> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const core = kc.makeApiClient(CoreV1Api);
+  await pool(names, 16, async (name, i) => {
+    const d = opts.delays?.(i) ?? { startup: 300, shutdown: 300 };
+    const spec: Record<string, unknown> = { state: 'up' };
+    if (opts.shutdownProtection !== undefined) spec.shutdownProtection = opts.shutdownProtection;
+    await custom.createNamespacedCustomObject({
+      ...EX,
+      namespace: ns,
+      body: { apiVersion: EXPRESS_API_VERSION, kind: EXPRESS_KIND, metadata: { name, namespace: ns, annotations: kwokDelayAnnotations(d) }, spec },
+    });
+  });
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  for (;;) {
+    const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: EXPRESS_NODE_LABEL })).items;
+    const ready = new Map(pods.filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp).map((p) => [p.metadata!.name!, p]));
+    if (names.every((n) => ready.has(n))) return ready;
+    if (Date.now() > deadline) throw new Error(`only ${ready.size}/${names.length} pods Ready in ${ns}`);
+    await sleep(250);
+  }
+}
+
+/** An informer over one namespace's NodeBounces, for waiting without polling the API. */
+export async function watchNodeBounces(kc: KubeConfig, ns: string): Promise<{ get(name: string): NodeBounce | undefined; list(): NodeBounce[]; stop(): Promise<void> }> {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const informer = makeInformer<KubernetesObject>(kc, `/apis/${NB.group}/${NB.version}/namespaces/${ns}/${NB.plural}`, () =>
+    custom.listNamespacedCustomObject({ ...NB, namespace: ns }) as never,
+  );
+  let stopped = false;
+  informer.on('error', () => {
+    if (!stopped) setTimeout(() => !stopped && informer.start().catch(() => undefined), 500);
+  });
+  await informer.start();
+  return {
+    get: (name) => informer.get(name, ns) as unknown as NodeBounce | undefined,
+    list: () => informer.list(ns) as unknown as NodeBounce[],
+    stop: async () => {
+      stopped = true;
+      await informer.stop();
+    },
+  };
+}
+
+export const isFinished = (nb: NodeBounce | undefined) => nb?.status?.phase === 'Succeeded' || nb?.status?.phase === 'Failed';
+
+/** Waits until every named NodeBounce is finished and holds no finalizer; returns them. */
+export async function waitAllFinished(
+  view: { get(name: string): NodeBounce | undefined },
+  names: string[],
+  timeoutMs: number,
+  fallback?: (name: string) => Promise<NodeBounce | undefined>,
+): Promise<NodeBounce[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const all = names.map((n) => view.get(n));
+    const pending = names.filter((_, i) => !isFinished(all[i]) || (all[i]?.metadata.finalizers?.length ?? 0) > 0);
+    if (pending.length === 0) return all as NodeBounce[];
+    if (Date.now() > deadline) {
+      const details = await Promise.all(
+        pending.slice(0, 5).map(async (n) => {
+          const nb = (await fallback?.(n)) ?? view.get(n);
+          return `${n}: ${nb?.status?.phase}/${nb?.status?.reason} ${nb?.status?.message ?? ''} finalizers=${JSON.stringify(nb?.metadata.finalizers ?? [])}`;
+        }),
+      );
+      throw new Error(`${pending.length}/${names.length} NodeBounces not finished after ${timeoutMs} ms:\n${details.join('\n')}`);
+    }
+    await sleep(100);
+  }
+}
+
+export async function createNodeBounce(kc: KubeConfig, ns: string, name: string, podName: string, extra: Record<string, unknown> = {}): Promise<void> {
+  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    ...NB,
+    namespace: ns,
+    body: { apiVersion: 'bounce.express.dev/v1alpha1', kind: 'NodeBounce', metadata: { name, namespace: ns }, spec: { podName, ...extra } },
+  });
+}
+
+export interface PodAudit {
+  /** Successful evictions / deletions of the pod by the operator. */
+  operatorDisruptions: number;
+  /** Pods of that name created (by the Express simulator): replacements. */
+  creations: number;
+}
+
+/** Per pod name, from the kube-apiserver audit log (robust to watch gaps, e.g. across an apiserver restart). */
+export async function auditPods(auditLogPath: string, ns: string, fromMs = 0): Promise<Map<string, PodAudit>> {
+  const { readFile } = await import('node:fs/promises');
+  const text = await readFile(auditLogPath, 'utf8');
+  const out = new Map<string, PodAudit>();
+  const seen = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (!line.includes(`"namespace":"${ns}"`) || !line.includes('"pods"')) continue;
+    let e: { auditID: string; stage?: string; verb?: string; objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string }; responseStatus?: { code?: number }; user?: { username?: string }; requestReceivedTimestamp?: string };
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (e.stage !== 'ResponseComplete' || seen.has(e.auditID) || e.objectRef?.resource !== 'pods' || e.objectRef.namespace !== ns) continue;
+    seen.add(e.auditID);
+    if (Date.parse(e.requestReceivedTimestamp ?? '') < fromMs) continue;
+    const code = e.responseStatus?.code ?? 0;
+    if (code < 200 || code >= 300) continue;
+    const name = e.objectRef.name ?? '';
+    const a = out.get(name) ?? { operatorDisruptions: 0, creations: 0 };
+    const byOperator = (e.user?.username ?? '').includes('nodebounce-operator');
+    if (byOperator && ((e.objectRef.subresource === 'eviction' && e.verb === 'create') || (!e.objectRef.subresource && e.verb === 'delete'))) a.operatorDisruptions++;
+    if (!e.objectRef.subresource && e.verb === 'create') a.creations++;
+    out.set(name, a);
+  }
+  return out;
+}
+
+export interface BounceOutcomeCheck {
+  succeeded: number;
+  failed: string[];
+  /** Pods whose replacement count (audit creations) is not exactly 1. */
+  notReplacedOnce: string[];
+  /** Pods whose current UID is not the one the NodeBounce recorded as the replacement. */
+  replacementMismatch: string[];
+  /** ExpressNodes whose shutdown protection is not back on. */
+  protectionNotRestored: string[];
+  disruptionsByOperator: number;
+}
+
+/** The end-state checks shared by the crash, restart and fault scenarios. */
+export async function checkBounces(
+  kc: KubeConfig,
+  ns: string,
+  nbs: NodeBounce[],
+  originalUids: Map<string, string>,
+  auditLogPath: string,
+  fromMs: number,
+  expectProtection: boolean,
+): Promise<BounceOutcomeCheck> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const pods = new Map((await core.listNamespacedPod({ namespace: ns })).items.map((p) => [p.metadata!.name!, p]));
+  const ens = new Map(((await custom.listNamespacedCustomObject({ ...EX, namespace: ns })) as { items: Array<{ metadata: { name: string }; spec?: { shutdownProtection?: unknown } }> }).items.map((e) => [e.metadata.name, e]));
+  const audit = await auditPods(auditLogPath, ns, fromMs);
+  const check: BounceOutcomeCheck = { succeeded: 0, failed: [], notReplacedOnce: [], replacementMismatch: [], protectionNotRestored: [], disruptionsByOperator: 0 };
+  for (const nb of nbs) {
+    const pod = nb.spec.podName;
+    if (nb.status?.phase === 'Succeeded' && nb.status.reason === 'PodRestarted') check.succeeded++;
+    else check.failed.push(`${nb.metadata.name}: ${nb.status?.phase}/${nb.status?.reason}: ${nb.status?.message}`);
+    const a = audit.get(pod);
+    if ((a?.creations ?? 0) !== 1) check.notReplacedOnce.push(`${pod}: ${a?.creations ?? 0} replacements`);
+    check.disruptionsByOperator += a?.operatorDisruptions ?? 0;
+    if (nb.status?.podUID !== originalUids.get(pod) || pods.get(pod)?.metadata?.uid !== nb.status?.replacementPodUID) {
+      check.replacementMismatch.push(`${pod}: old ${originalUids.get(pod)} recorded ${nb.status?.podUID}; now ${pods.get(pod)?.metadata?.uid} recorded ${nb.status?.replacementPodUID}`);
+    }
+    if (expectProtection) {
+      const en = ens.get(pod);
+      if (en?.spec?.shutdownProtection !== true || nb.status?.shutdownProtection?.restored !== true) {
+        check.protectionNotRestored.push(`${pod}: spec.shutdownProtection=${JSON.stringify(en?.spec?.shutdownProtection)} status=${JSON.stringify(nb.status?.shutdownProtection)}`);
+      }
+    }
+  }
+  return check;
+}
+
+export function randomBetween(min: number, max: number, random: () => number = Math.random): number {
+  return Math.round(min + random() * (max - min));
+}
