@@ -71,10 +71,12 @@ export class BounceController {
     );
   }
 
-  /** Enqueues every NodeBounce in the namespace matching `pred` that still has work to do. */
-  private enqueueWhere(namespace: string | undefined, pred: (nb: NodeBounce) => boolean): void {
+  /** Enqueues each named NodeBounce (candidates from the store's indexes) that matches `pred` and still has work to do. */
+  private enqueueWhere(namespace: string | undefined, names: Iterable<string>, pred: (nb: NodeBounce) => boolean): void {
     if (!namespace) return;
-    for (const nb of this.store.list(namespace)) {
+    for (const name of new Set(names)) {
+      const nb = this.store.get(namespace, name);
+      if (!nb) continue;
       const busy = !isTerminal(nb.status?.phase) || (nb.metadata.finalizers?.length ?? 0) > 0 || nb.metadata.deletionTimestamp;
       if (busy && pred(nb)) this.queue.add(nodeBounceKey(namespace, nb.metadata.name));
     }
@@ -82,6 +84,7 @@ export class BounceController {
 
   private onNodeBounce(nb: NodeBounce, type: ChangeType): void {
     const { namespace, name } = nb.metadata;
+    this.store.track(nb, type);
     if (type === 'delete') {
       this.store.forget(namespace, name);
       this.queue.cancel(nodeBounceKey(namespace, name));
@@ -90,7 +93,8 @@ export class BounceController {
     }
     // Others waiting for the same pod may start now.
     if (type === 'delete' || isTerminal(nb.status?.phase)) {
-      this.enqueueWhere(namespace, (o) => o.metadata.name !== name && o.spec?.podName === nb.spec?.podName);
+      const names = nb.spec?.podName ? this.store.namesForPod(namespace, nb.spec.podName) : [];
+      this.enqueueWhere(namespace, names, (o) => o.metadata.name !== name && o.spec?.podName === nb.spec?.podName);
     }
   }
 
@@ -98,8 +102,11 @@ export class BounceController {
     const ns = pod.metadata?.namespace;
     const mapping = expressNameForPod(pod, this.opts.config.express);
     const expressName = mapping.ok ? mapping.name : undefined;
+    if (!ns) return;
+    const names = [...this.store.namesForPod(ns, pod.metadata?.name ?? ''), ...(expressName !== undefined ? this.store.namesForExpress(ns, expressName) : [])];
     this.enqueueWhere(
       ns,
+      names,
       (nb) => nb.spec?.podName === pod.metadata?.name || (expressName !== undefined && nb.status?.expressResourceName === expressName),
     );
   }
@@ -108,7 +115,7 @@ export class BounceController {
     const ns = obj.metadata?.namespace;
     const name = obj.metadata?.name;
     if (!ns || !name) return;
-    this.enqueueWhere(ns, (nb) => {
+    this.enqueueWhere(ns, this.store.namesForExpress(ns, name), (nb) => {
       if (nb.status?.expressResourceName) return nb.status.expressResourceName === name;
       const pod = this.reconciler.observe(nb).pod;
       const m = pod ? expressNameForPod(pod, this.opts.config.express) : undefined;

@@ -147,8 +147,7 @@ export class BounceReconciler {
           return m.ok && m.name === expressName;
         })
       : [];
-    const others = this.deps.store
-      .list(ns)
+    const others = (nb.spec?.podName ? this.deps.store.listForPod(ns, nb.spec.podName) : [])
       .filter((o) => o.spec?.podName === nb.spec?.podName && o.metadata.uid !== nb.metadata.uid)
       .map(queueEntryOf);
     return { pod, express, expressPods, others, expressKind: this.expressKind };

@@ -1,5 +1,19 @@
 import type { NodeBounce } from '../api/nodebounce.js';
+import type { ChangeType } from '../kube/informer.js';
 import type { ObjectCache } from '../kube/runtime.js';
+
+function addTo(index: Map<string, Set<string>>, key: string, name: string): void {
+  let set = index.get(key);
+  if (!set) index.set(key, (set = new Set()));
+  set.add(name);
+}
+
+function removeFrom(index: Map<string, Set<string>>, key: string, name: string): void {
+  const set = index.get(key);
+  if (!set) return;
+  set.delete(name);
+  if (set.size === 0) index.delete(key);
+}
 
 /**
  * The watch cache plus our own recent writes. A watch event for our write can arrive after the next
@@ -8,6 +22,16 @@ import type { ObjectCache } from '../kube/runtime.js';
  */
 export class NodeBounceStore {
   private readonly writes = new Map<string, { ours: Set<string>; latest: NodeBounce }>();
+  // Indexes of the cached NodeBounces, kept from the watch events (see track()), so that a pod or Express event
+  // finds the NodeBounces it concerns without scanning the namespace: with 1,000 NodeBounces in one namespace
+  // the scans took about a quarter of the operator's CPU (benchmark profile).
+  /** "ns/podName" -> names (spec.podName is immutable). */
+  private readonly byPod = new Map<string, Set<string>>();
+  /** "ns/expressName" -> names, by status.expressResourceName. */
+  private readonly byExpress = new Map<string, Set<string>>();
+  /** ns -> names whose status has no expressResourceName yet. */
+  private readonly unresolved = new Map<string, Set<string>>();
+  private readonly indexed = new Map<string, { pod?: string; express?: string; unresolved?: string }>();
 
   constructor(private readonly cache: ObjectCache<NodeBounce>) {}
 
@@ -54,5 +78,41 @@ export class NodeBounceStore {
 
   forget(namespace: string, name: string): void {
     this.writes.delete(NodeBounceStore.key(namespace, name));
+  }
+
+  /** Keeps the indexes in step with the cache; call for every watch event of a NodeBounce. */
+  track(nb: NodeBounce, type: ChangeType): void {
+    const { namespace, name } = nb.metadata;
+    const key = NodeBounceStore.key(namespace, name);
+    const old = this.indexed.get(key);
+    if (old?.pod) removeFrom(this.byPod, old.pod, name);
+    if (old?.express) removeFrom(this.byExpress, old.express, name);
+    if (old?.unresolved) removeFrom(this.unresolved, old.unresolved, name);
+    if (type === 'delete') {
+      this.indexed.delete(key);
+      return;
+    }
+    const entry: { pod?: string; express?: string; unresolved?: string } = {};
+    if (nb.spec?.podName) addTo(this.byPod, (entry.pod = NodeBounceStore.key(namespace, nb.spec.podName)), name);
+    if (nb.status?.expressResourceName) addTo(this.byExpress, (entry.express = NodeBounceStore.key(namespace, nb.status.expressResourceName)), name);
+    else addTo(this.unresolved, (entry.unresolved = namespace), name);
+    this.indexed.set(key, entry);
+  }
+
+  /** Names of the NodeBounces for a pod. */
+  namesForPod(namespace: string, podName: string): string[] {
+    return [...(this.byPod.get(NodeBounceStore.key(namespace, podName)) ?? [])];
+  }
+
+  /** Names of the NodeBounces that may concern an Express resource: those resolved to it, and the unresolved ones. */
+  namesForExpress(namespace: string, expressName: string): string[] {
+    return [...(this.byExpress.get(NodeBounceStore.key(namespace, expressName)) ?? []), ...(this.unresolved.get(namespace) ?? [])];
+  }
+
+  /** The NodeBounces for a pod (with our own recent writes). */
+  listForPod(namespace: string, podName: string): NodeBounce[] {
+    return this.namesForPod(namespace, podName)
+      .map((n) => this.get(namespace, n))
+      .filter((nb): nb is NodeBounce => nb !== undefined);
   }
 }
