@@ -46,7 +46,7 @@ function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
   const s = r.scale;
   if (s) {
     tables.push({
-      head: [`scale: ${s.count} NodeBounces at once (shutdown ${s.delays.shutdownMs} / startup ${s.delays.startupMs} ms)`, 'value', 'target'],
+      head: [`scale: ${s.count} NodeBounces at once (shutdown ${s.delays.shutdownMs} / startup ${s.delays.startupMs} ms, maxConcurrentReconciles ${s.concurrency ?? '16 (default)'})`, 'value', 'target'],
       body: [
         ['all finished (first create -> last Succeeded)', `${f(s.totalMs)} ms (${s.succeeded} Succeeded, ${s.failed} Failed, ${s.notFinished} unfinished)`, ''],
         ['creating the NodeBounces (bench client)', `${f(s.createAllMs)} ms`, ''],

@@ -61,6 +61,8 @@ async function main(): Promise<void> {
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'latest.json') },
       'no-docs': { type: 'boolean', default: false },
+      /** maxConcurrentReconciles of the operator in the scale run (default: the operator's default, 16). */
+      concurrency: { type: 'string' },
     },
   });
   const bounces = Number(values.bounces);
@@ -100,10 +102,12 @@ async function main(): Promise<void> {
       kc: cp.kubeConfig,
       auditLogPath: cp.auditLogPath!,
       log,
-      async startOperator(opts: { cpuProfDir?: string; script?: string } = {}) {
+      async startOperator(opts: { cpuProfDir?: string; script?: string; concurrency?: number } = {}) {
         const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
         const entry = opts.script ? { script: opts.script } : 'dist';
-        const p = new OperatorProcess({ kubeConfig: operatorKc, entry, nodeArgs, env: { NODEBOUNCE_LOG_LEVEL: 'info' } });
+        const env: Record<string, string> = { NODEBOUNCE_LOG_LEVEL: 'info' };
+        if (opts.concurrency) env.NODEBOUNCE_MAX_CONCURRENT_RECONCILES = String(opts.concurrency);
+        const p = new OperatorProcess({ kubeConfig: operatorKc, entry, nodeArgs, env });
         operators.push(p);
         await p.start(120_000);
         return p;
@@ -154,7 +158,8 @@ async function main(): Promise<void> {
       const profDir = values['cpu-prof'] ? join(tmpdir(), `nodebounce-bench-prof-${process.pid}`) : undefined;
       if (profDir) mkdirSync(profDir, { recursive: true });
       log(`scale: ${scaleCount} ExpressNodes + pods, then ${scaleCount} NodeBounces at once (shutdown 2000 ms / startup 3000 ms)`);
-      results.scale = await runScale(env, { namespace: 'bench-scale', count: scaleCount, delays: { shutdownMs: 2000, startupMs: 3000 }, cpuProfDir: profDir });
+      const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
+      results.scale = await runScale(env, { namespace: 'bench-scale', count: scaleCount, delays: { shutdownMs: 2000, startupMs: 3000 }, cpuProfDir: profDir, concurrency });
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {

@@ -13,7 +13,7 @@ export interface BenchEnv {
   kc: KubeConfig;
   auditLogPath: string;
   /** Starts an operator (under deploy/'s RBAC) and waits until it is ready. */
-  startOperator(opts?: { cpuProfDir?: string; script?: string }): Promise<OperatorProcess>;
+  startOperator(opts?: { cpuProfDir?: string; script?: string; concurrency?: number }): Promise<OperatorProcess>;
   log?: (line: string) => void;
 }
 
@@ -205,6 +205,8 @@ function procStat(pid: number): { cpuMs: number; rssKb: number; hwmKb: number } 
 
 export interface ScaleResult {
   count: number;
+  /** The operator's maxConcurrentReconciles (undefined: its default). */
+  concurrency?: number;
   delays: Delays;
   setupMs: number;
   /** Operator start -> caches synced, with `count` pods and ExpressNodes to list. */
@@ -234,7 +236,10 @@ export interface ScaleResult {
 }
 
 /** `count` ExpressNodes and pods, then `count` NodeBounces created at once. */
-export async function runScale(env: BenchEnv, opts: { namespace: string; count: number; delays: Delays; cpuProfDir?: string; timeoutMs?: number }): Promise<ScaleResult> {
+export async function runScale(
+  env: BenchEnv,
+  opts: { namespace: string; count: number; delays: Delays; cpuProfDir?: string; timeoutMs?: number; concurrency?: number },
+): Promise<ScaleResult> {
   const { count, delays } = opts;
   const ns = await createNamespace(env.kc, opts.namespace);
   const names = Array.from({ length: count }, (_, i) => `s-${i}`);
@@ -243,7 +248,7 @@ export async function runScale(env: BenchEnv, opts: { namespace: string; count: 
   const setupMs = performance.now() - tSetup;
   env.log?.(`  ${count} ExpressNodes with Ready pods in ${Math.round(setupMs)} ms`);
 
-  const operator = await env.startOperator({ cpuProfDir: opts.cpuProfDir });
+  const operator = await env.startOperator({ cpuProfDir: opts.cpuProfDir, concurrency: opts.concurrency });
   const pid = operator.pid!;
   env.log?.(`  operator ready in ${Math.round(operator.readyMs ?? NaN)} ms with ${count} pods to list`);
 
@@ -341,6 +346,7 @@ export async function runScale(env: BenchEnv, opts: { namespace: string; count: 
   const floorP = percentiles(floors);
   return {
     count,
+    concurrency: opts.concurrency,
     delays,
     setupMs: Math.round(setupMs),
     operatorReadyMs: operator.readyMs !== undefined ? Math.round(operator.readyMs) : undefined,
