@@ -132,7 +132,10 @@ function terminal(b: Builder): Decision {
   if (undoAndRelease(b)) return b.done();
   const ttl = b.nb.spec?.ttlSecondsAfterFinished;
   if (ttl === undefined || !b.status.completionTime) return b.done();
-  if (isArgoTracked(b.nb.metadata)) {
+  // Argo CD re-creates a deleted managed resource (bouncing the pod again), but never a hook: hooks are
+  // created once per sync and may be deleted freely.
+  const argoHook = Boolean(b.nb.metadata.annotations?.['argocd.argoproj.io/hook']);
+  if (isArgoTracked(b.nb.metadata) && !argoHook) {
     if (!b.status.ttlSkipped) {
       b.status.ttlSkipped = true;
       b.events.push({

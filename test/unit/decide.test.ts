@@ -805,3 +805,16 @@ describe('regressions found in review', () => {
     expect(d.actions).toEqual([{ type: 'RemoveFinalizer' }]);
   });
 });
+
+describe('TTL and Argo CD hooks', () => {
+  const finished = (): NodeBounceStatus => ({ ...acceptedStatus(0), phase: 'Succeeded', reason: R.DryRunPassed, completionTime: iso(10) });
+  it.each([
+    ['a managed resource (tracking annotation): skipped', { 'argocd.argoproj.io/tracking-id': 'app:x' }, false],
+    ['a Sync/PostSync hook (tracked, but never re-created by Argo CD): deleted', { 'argocd.argoproj.io/tracking-id': 'app:x', 'argocd.argoproj.io/hook': 'PostSync' }, true],
+  ])('%s', (_title, annotations, deleted) => {
+    const nb = makeNodeBounce({ spec: { ttlSecondsAfterFinished: 5 }, status: finished(), meta: { annotations } });
+    const d = decide(nb, makeObserved(), at(20));
+    expect(d.actions.some((a) => a.type === 'DeleteNodeBounce')).toBe(deleted);
+    expect(d.status.ttlSkipped === true).toBe(!deleted);
+  });
+});
