@@ -7,7 +7,7 @@ import { NS, makeNodeBounce } from './fixtures.js';
 // The store's indexes let pod / Express events find their NodeBounces without scanning the namespace.
 function storeOver(items: Map<string, NodeBounce>): NodeBounceStore {
   return new NodeBounceStore({
-    get: (_ns, name) => items.get(name),
+    get: (_ns: string, name: string) => items.get(name),
     list: () => [...items.values()],
     listAll: () => [...items.values()],
   } as unknown as ObjectCache<NodeBounce>);
