@@ -140,7 +140,11 @@ export class BounceReconciler {
         express = read.ok ? { kind: 'Found', view: read.view } : { kind: 'Invalid', name: expressName, problems: read.problems };
       }
     }
-    const needReplacements = nb.status?.phase === 'Starting' && expressName !== undefined;
+    // Differently named replacements matter only while the pod of that name is not itself a new incarnation
+    // (decide() looks at them only then); skipping the scan of the namespace's pods otherwise keeps a reconcile
+    // O(1) in the number of pods.
+    const sameNameReplaced = !!pod?.metadata?.uid && pod.metadata.uid !== nb.status?.podUID && !pod.metadata.deletionTimestamp;
+    const needReplacements = nb.status?.phase === 'Starting' && expressName !== undefined && !sameNameReplaced;
     const expressPods = needReplacements
       ? this.deps.pods.list(ns).filter((p) => {
           const m = expressNameForPod(p, cfg);

@@ -136,3 +136,27 @@ describe('reconciler: a NodeBounce that is gone is not requeued', () => {
     await expect(reconciler.reconcile(nodeBounceKey(NS, 'bounce-1'))).rejects.toThrow(/retrying with backoff/);
   });
 });
+
+describe('reconciler: observe() does not scan the namespace when it needs not', () => {
+  it('Starting, the pod of that name is already a new incarnation: the pod cache is not listed', () => {
+    let listed = 0;
+    const pods = {
+      get: (_ns: string, name: string) => (name === POD ? makePod({ uid: 'uid-new-2222' }) : undefined),
+      list: () => {
+        listed++;
+        return [];
+      },
+      listAll: () => [],
+    } as unknown as ObjectCache<PodLike>;
+    const nb = makeNodeBounce({ status: { ...acceptedStatus(0), phase: 'Starting', podUID: OLD_UID, expressResourceName: EXPRESS } });
+    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
+    const reconciler = new BounceReconciler({ client: {} as KubeClient, store, pods, express: cache([expressNode]), config: defaultOperatorConfig, log: pino({ level: 'silent' }) });
+    expect(reconciler.observe(nb).pod?.metadata?.uid).toBe('uid-new-2222');
+    expect(listed).toBe(0);
+    // Old pod still there: differently named replacements are looked for.
+    const oldPods = { ...pods, get: () => makePod() } as unknown as ObjectCache<PodLike>;
+    const r2 = new BounceReconciler({ client: {} as KubeClient, store, pods: oldPods, express: cache([expressNode]), config: defaultOperatorConfig, log: pino({ level: 'silent' }) });
+    r2.observe(nb);
+    expect(listed).toBe(1);
+  });
+});
