@@ -241,8 +241,10 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   const sp = b.status.shutdownProtection;
   if (sp?.wasEnabled && getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown') {
     // Finalizer first: once protection is off, a deleted NodeBounce must still restore it.
-    if (!hasFinalizer(nb)) b.actions.push({ type: 'AddFinalizer' });
-    b.actions.push({ type: 'SetShutdownProtection', expressName: view.name, enabled: false });
+    // The finalizer goes on in the same pass as the first attempt, so finding it means an attempt ran before.
+    const repeated = hasFinalizer(nb);
+    if (!repeated) b.actions.push({ type: 'AddFinalizer' });
+    b.actions.push({ type: 'SetShutdownProtection', expressName: view.name, enabled: false, ...(repeated ? { repeated: true } : {}) });
     b.transition('Pending', 'DisablingShutdownProtection', `Disabling shutdown protection on ${obs.expressKind} ${view.name} before the bounce.`);
     return b.done();
   }

@@ -29,10 +29,11 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
           cond(C.ShutdownProtectionDisabled, 'True', 'DisabledByOperator', `Shutdown protection on ${action.expressName} disabled for the bounce; it is restored afterwards.`);
           events.push({ type: 'Normal', reason: 'ShutdownProtectionDisabled', message: `Disabled shutdown protection on ${action.expressName}.` });
         } else {
-          // Best effort: warn and go on with the bounce. A definite rejection (4xx) changed nothing; after a
-          // timeout or server error the patch may still have been applied, so it is restored like a success.
+          // Best effort: warn and go on with the bounce. A definite rejection (4xx) of the first attempt changed
+          // nothing; after a timeout or server error the patch may still have been applied, and so may an earlier
+          // attempt whose result was never recorded: then it is restored like a success.
           sp.lastError = outcome.message;
-          if (outcome.code === undefined || outcome.code >= 500) sp.disabledByOperator = true;
+          if (outcome.code === undefined || outcome.code >= 500 || action.repeated === true) sp.disabledByOperator = true;
           const message = `Could not disable shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}). Bouncing anyway; the node's own protection may slow its shutdown.`;
           cond(C.ShutdownProtectionDisabled, 'False', 'DisableFailed', message);
           events.push({ type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message });

@@ -27,7 +27,16 @@ export interface Observed {
 export type Action =
   | { type: 'AddFinalizer' }
   | { type: 'RemoveFinalizer' }
-  | { type: 'SetShutdownProtection'; expressName: string; enabled: boolean }
+  | {
+      type: 'SetShutdownProtection';
+      expressName: string;
+      enabled: boolean;
+      /**
+       * Disable only: an earlier attempt may have run without its result being recorded (its status write failed,
+       * or the operator died), so a refusal now does not prove protection is still on.
+       */
+      repeated?: boolean;
+    }
   | { type: 'EvictPod'; podName: string; uid: string; mode: BounceMode; gracePeriodSeconds?: number }
   | { type: 'DeleteNodeBounce' };
 

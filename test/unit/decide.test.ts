@@ -242,10 +242,10 @@ describe('preflight passes: starting the bounce', () => {
     expect(reasonsOf(d.events)).toEqual([R.PreflightPassed]);
   });
 
-  it('shutdown protection enabled and the finalizer already held (a retry): only the disable', () => {
+  it('shutdown protection enabled and the finalizer already held (a retry): only the disable, marked repeated', () => {
     const first = decide(makeNodeBounce({ status: pendingStatus() }), makeObserved({ express: found({ shutdownProtection: true }) }), at(5));
     const d = decide(makeNodeBounce({ status: first.status, finalizer: true }), makeObserved({ express: found({ shutdownProtection: true }) }), at(6));
-    expect(d.actions).toEqual([{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: false }]);
+    expect(d.actions).toEqual([{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: false, repeated: true }]);
     expect(d.events).toEqual([]); // neither PreflightPassed again nor a transition event
   });
 
