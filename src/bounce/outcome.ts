@@ -5,9 +5,11 @@ import type { Action, ActionOutcome, BounceEvent, OutcomeResult } from './types.
 
 // Folds the result of one action into status. Pure, like decide().
 
-function conflictOrGone(code: number | undefined): boolean {
-  // 404: the pod is gone. 409: its UID no longer matches the precondition, so the old pod is gone.
-  return code === 404 || code === 409;
+function conflictOrGone(code: number | undefined, message = ''): boolean {
+  // 404: the pod is gone. 409 with a failed UID precondition: its UID no longer matches, so the old pod is gone.
+  // Any other 409 (e.g. the Eviction API's resourceVersion check when the pod changed meanwhile) evicted nothing:
+  // it is retried like other failures; the next decision sees whether the old pod is gone by then.
+  return code === 404 || (code === 409 && /precondition/i.test(message));
 }
 
 export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutcome, now: Date): OutcomeResult {
@@ -63,7 +65,7 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
       const ev = (status.eviction ??= { attempts: 0 });
       ev.attempts += 1;
       ev.lastAttemptTime = nowIso;
-      if (outcome.ok || conflictOrGone(outcome.code)) {
+      if (outcome.ok || conflictOrGone(outcome.code, outcome.message)) {
         delete ev.lastError;
         status.podDeletedTime = nowIso;
         status.reason = R.WaitingForTermination;

@@ -65,6 +65,17 @@ describe('applyOutcome: EvictPod', () => {
     expect(nb.status?.eviction?.attempts).toBe(2);
   });
 
+  it('409 without a failed precondition (the pod changed meanwhile): nothing evicted, retried with backoff', () => {
+    // Found by the fault proxy: a 409 taken for "the old pod is gone" left the bounce waiting, until the
+    // termination timeout, for a pod that was never evicted.
+    const r = applyOutcome(makeNodeBounce({ status: terminatingStatus }), evict(), fail(409, 'Operation cannot be fulfilled on pods "node-a-0": the object has been modified'), at(10));
+    expect(r.status.podDeletedTime).toBeUndefined();
+    expect(r.status.reason).toBe(R.Evicting);
+    expect(r.status.eviction).toMatchObject({ attempts: 1, lastAttemptTime: iso(10) });
+    expect(r.requeueAfterMs).toBe(evictionBackoffMs(1));
+    expect(reasonsOf(r.events)).toEqual(['EvictionFailed']);
+  });
+
   it('429: BlockedByPDB, stays Terminating, backs off, Warning once', () => {
     const nb = makeNodeBounce({ status: terminatingStatus });
     const r1 = applyOutcome(nb, evict(), fail(429, 'Cannot evict pod as it would violate the pod\'s disruption budget.'), at(10));
