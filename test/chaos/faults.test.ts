@@ -3,13 +3,16 @@ import { describe, expect, inject, it } from 'vitest';
 import { assertAndReport, faultScenario } from '../integration/support/reliability-scenarios.js';
 
 describe('chaos: API faults between the operator and kube-apiserver', () => {
+  // 'mixed' also resets watch connections: open finding in docs/reliability.md (the operator's watches stop
+  // receiving events after a reset through the proxy; bounces then end ReadyTimeout).
   it.each([
-    [101, 0.1, 0.03],
-    [202, 0.25, 0.05],
-  ])('seed %i: 60 bounces, %f injected errors, %f lost write responses, watches cut every 1-4 s', async (seed, errorRate, lostResponseRate) => {
+    [101, 0.1, 0.03, 'clean'],
+    [202, 0.25, 0.05, 'clean'],
+    [303, 0.1, 0.03, 'mixed'],
+  ] as const)('seed %i: 60 bounces, %f injected errors, %f lost write responses, watches cut (%s) every 1-4 s', async (seed, errorRate, lostResponseRate, watchCut) => {
     const kc = new KubeConfig();
     kc.loadFromFile(inject('kubeconfigPath'));
-    const report = await faultScenario(kc, inject('auditLogPath'), { bounces: 60, errorRate, lostResponseRate, seed });
+    const report = await faultScenario(kc, inject('auditLogPath'), { bounces: 60, errorRate, lostResponseRate, seed, watchCut });
     assertAndReport(report);
     expect(report.proxy.watchCutsClean + report.proxy.watchCutsReset).toBeGreaterThan(0);
   });

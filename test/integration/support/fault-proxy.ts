@@ -24,6 +24,8 @@ export interface FaultProxyOptions {
   lostResponseRate?: number;
   /** Watch streams are cut after a random duration in [min, max] ms. */
   watchCutMs?: [number, number];
+  /** How watches are cut: 'clean' (the response ends), 'reset' (the connection is reset), or 'mixed' (default). */
+  watchCut?: 'clean' | 'reset' | 'mixed';
   seed?: number;
 }
 
@@ -91,7 +93,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       const code = codes[Math.floor(random() * codes.length)]!;
       stats.injected[code] = (stats.injected[code] ?? 0) + 1;
       req.resume();
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      const headers: Record<string, string> = { 'content-type': 'application/json', connection: 'close' };
       if (code === 429) headers['retry-after'] = '1';
       res.writeHead(code, headers).end(statusBody(code, `fault proxy: injected ${code} for ${req.method} ${url.pathname}`));
       return;
@@ -112,18 +114,22 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         if (loseResponse) {
           stats.lostResponses++;
           upRes.resume();
-          upRes.on('end', () => res.writeHead(500, { 'content-type': 'application/json' }).end(statusBody(500, 'fault proxy: response lost after forwarding')));
+          upRes.on('end', () => res.writeHead(500, { 'content-type': 'application/json', connection: 'close' }).end(statusBody(500, 'fault proxy: response lost after forwarding')));
           return;
         }
         const outHeaders: Record<string, string | string[]> = {};
         for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
+        // No keep-alive toward the operator: every request gets a fresh connection, so a cut or reset watch can
+        // never leave a half-dead pooled connection behind (the proxy's faults stay the only faults).
+        outHeaders.connection = 'close';
         res.writeHead(upRes.statusCode ?? 502, outHeaders);
         upRes.pipe(res);
         if (isWatch && faults) {
           stats.watches++;
           const timer = setTimeout(() => {
             cut = true;
-            if (random() < 0.5) {
+            const clean = opts.watchCut === 'clean' || (opts.watchCut !== 'reset' && random() < 0.5);
+            if (clean) {
               // Clean: the response ends like a server-side watch timeout; the client resumes from its resourceVersion.
               stats.watchCutsClean++;
               upRes.unpipe(res);

@@ -184,7 +184,10 @@ export async function checkBounces(
     }
     if (expectProtection) {
       const en = ens.get(pod);
-      if (en?.spec?.shutdownProtection !== true || nb.status?.shutdownProtection?.restored !== true) {
+      // Back on everywhere; and whenever the operator turned it off, it recorded turning it on again. (A disable
+      // refused with a 4xx leaves it on and is not restored: it was never off.)
+      const sp = nb.status?.shutdownProtection;
+      if (en?.spec?.shutdownProtection !== true || (sp?.disabledByOperator === true && sp.restored !== true)) {
         check.protectionNotRestored.push(`${pod}: spec.shutdownProtection=${JSON.stringify(en?.spec?.shutdownProtection)} status=${JSON.stringify(nb.status?.shutdownProtection)}`);
       }
     }
