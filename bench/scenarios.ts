@@ -7,6 +7,7 @@ import { EXPRESS_API_VERSION, EXPRESS_GROUP, EXPRESS_KIND, EXPRESS_NODE_LABEL, E
 import type { OperatorProcess } from '../test/integration/support/operator.js';
 import { countOperatorRequests, decisionLatencies, floorOf, podTimeline, readAudit, type AuditEvent } from './audit.js';
 import { bounceLikeKubectl, bounceWithOperator, bounceWithPoller, isReady, type BounceRun, type Method } from './bounce-methods.js';
+import { pool } from '../test/integration/support/reliability.js';
 
 export interface BenchEnv {
   /** Admin identity (the bench's own calls; the simulator). */
@@ -42,21 +43,6 @@ export function percentiles(values: number[]): Percentiles | undefined {
 }
 
 const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-export async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]!, i);
-      }
-    }),
-  );
-  return out;
-}
 
 /** Creates ExpressNodes (the simulator makes their pods) and waits until every pod is Ready. */
 export async function createExpressNodes(kc: KubeConfig, ns: string, names: string[], delays: Delays, timeoutMs = 300_000): Promise<void> {
