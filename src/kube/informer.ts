@@ -17,6 +17,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   private failures = 0;
   private restartTimer?: NodeJS.Timeout;
   private syncedOnce = false;
+  private failedWhileStarting?: unknown;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -47,9 +48,13 @@ export class ResilientInformer<T extends KubernetesObject> {
   async start(): Promise<void> {
     this.stopped = false;
     for (;;) {
+      this.failedWhileStarting = undefined;
       await this.informer.start();
       if (this.hasListed()) {
         this.syncedOnce = true;
+        // The list succeeded but the watch that follows it may have failed in the same call (ListWatch
+        // reports that as an error and stops): restart it, or the cache would silently stop at this list.
+        if (this.failedWhileStarting !== undefined) this.scheduleRestart(this.failedWhileStarting);
         return;
       }
       if (this.stopped) return;
@@ -85,9 +90,10 @@ export class ResilientInformer<T extends KubernetesObject> {
   private scheduleRestart(err: unknown): void {
     if (this.stopped) return;
     if (!this.syncedOnce) {
-      // start() retries the first list itself; say why it fails (e.g. a CRD that isn't installed, or RBAC).
+      // start() handles failures until the first sync; say why (e.g. a CRD that isn't installed, or RBAC).
+      this.failedWhileStarting = err ?? new Error('unknown error');
       const { code, message } = describeApiError(err);
-      this.log.warn({ path: this.path, code, err: message }, 'initial list failed; retrying');
+      this.log.warn({ path: this.path, code, err: message }, 'list or watch failed while starting; retrying');
       return;
     }
     const delay = this.backoffMs();
