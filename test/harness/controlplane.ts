@@ -473,21 +473,10 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       startupMs,
       stopApiServer,
       startApiServer,
+      // Same port, certs and etcd: clients keep their kubeconfig. Resolves once /readyz answers again.
       restartApiServer: async () => {
         await stopApiServer();
-        const apiStarted = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await spawnApiServer();
-        break;
-      } catch (err) {
-        if (attempt >= 3 || !procs.apiserver || !portClash(procs.apiserver)) throw err;
-        await procs.apiserver.stop(1_000);
-        apiPort = await freePort();
-        server = `https://127.0.0.1:${apiPort}`;
-        log(`kube-apiserver: port in use, retrying on ${apiPort}`);
-      }
-    }
+        await startApiServer();
       },
       stop,
     };
