@@ -1,13 +1,13 @@
 // The benchmark scenarios, usable from bench/run.ts (own control plane) and from the smoke test in `npm test`
 // (shared control plane). They measure and report; only bench/run.ts prints and writes files.
 import { readFileSync } from 'node:fs';
-import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import type { NodeBounce } from '../src/api/nodebounce.js';
-import { EXPRESS_API_VERSION, EXPRESS_GROUP, EXPRESS_KIND, EXPRESS_NODE_LABEL, EXPRESS_PLURAL, EXPRESS_VERSION, createNamespace, kwokDelayAnnotations } from '../test/harness/index.js';
+import { createNamespace } from '../test/harness/index.js';
 import type { OperatorProcess } from '../test/integration/support/operator.js';
 import { countOperatorRequests, decisionLatencies, floorOf, podTimeline, readAudit, type AuditEvent } from './audit.js';
-import { bounceLikeKubectl, bounceWithOperator, bounceWithPoller, isReady, type BounceRun, type Method } from './bounce-methods.js';
-import { pool } from '../test/integration/support/reliability.js';
+import { bounceLikeKubectl, bounceWithOperator, bounceWithPoller, type BounceRun, type Method } from './bounce-methods.js';
+import { createReadyNodes, pool } from '../test/integration/support/reliability.js';
 
 export interface BenchEnv {
   /** Admin identity (the bench's own calls; the simulator). */
@@ -42,28 +42,10 @@ export function percentiles(values: number[]): Percentiles | undefined {
   return { n: v.length, min: r(v[0]!), p50: r(at(50)), p95: r(at(95)), p99: r(at(99)), max: r(v[v.length - 1]!), mean: r(v.reduce((a, b) => a + b, 0) / v.length) };
 }
 
-const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
 
 /** Creates ExpressNodes (the simulator makes their pods) and waits until every pod is Ready. */
 export async function createExpressNodes(kc: KubeConfig, ns: string, names: string[], delays: Delays, timeoutMs = 300_000): Promise<void> {
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const core = kc.makeApiClient(CoreV1Api);
-  const annotations = kwokDelayAnnotations({ startup: delays.startupMs, shutdown: delays.shutdownMs });
-  await pool(names, 32, async (name) => {
-    await custom.createNamespacedCustomObject({
-      ...EX,
-      namespace: ns,
-      body: { apiVersion: EXPRESS_API_VERSION, kind: EXPRESS_KIND, metadata: { name, namespace: ns, annotations }, spec: { state: 'up' } },
-    });
-  });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: EXPRESS_NODE_LABEL });
-    const ready = pods.items.filter((p) => isReady(p) && !p.metadata?.deletionTimestamp).length;
-    if (ready >= names.length) return;
-    if (Date.now() > deadline) throw new Error(`only ${ready}/${names.length} Express pods Ready in ${ns} after ${timeoutMs}ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await createReadyNodes(kc, ns, names, { delays: () => ({ startup: delays.startupMs, shutdown: delays.shutdownMs }), timeoutMs });
 }
 
 export interface AnalysedRun extends BounceRun {

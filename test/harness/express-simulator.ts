@@ -59,6 +59,27 @@ export interface ExpressSimulator {
   stop(): Promise<void>;
 }
 
+/** Creates an ExpressNode (the sample CRD); the simulator then creates its pod. Returns the created object. */
+export async function createExpressNode(
+  kc: KubeConfig,
+  namespace: string,
+  name: string,
+  opts: { spec?: Record<string, unknown>; annotations?: Record<string, string>; labels?: Record<string, string> } = {},
+): Promise<ExpressNode> {
+  return (await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+    group: EXPRESS_GROUP,
+    version: EXPRESS_VERSION,
+    plural: EXPRESS_PLURAL,
+    namespace,
+    body: {
+      apiVersion: EXPRESS_API_VERSION,
+      kind: EXPRESS_KIND,
+      metadata: { name, namespace, annotations: opts.annotations, labels: opts.labels },
+      spec: opts.spec ?? { state: 'up' },
+    },
+  })) as ExpressNode;
+}
+
 /** True when an ExpressNode's desired state asks for no pod. */
 export function isDesiredDown(state: unknown): boolean {
   return typeof state === 'string' && ['down', 'stopped'].includes(state.trim().toLowerCase());

@@ -4,15 +4,10 @@
  * temp dir behind.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { CoreV1Api, CustomObjectsApi, VersionApi } from '@kubernetes/client-node';
+import { CoreV1Api, VersionApi } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   type ControlPlane,
-  EXPRESS_API_VERSION,
-  EXPRESS_GROUP,
-  EXPRESS_KIND,
-  EXPRESS_PLURAL,
-  EXPRESS_VERSION,
   type ExpressSimulator,
   VERSIONS,
   createNamespace,
@@ -23,6 +18,7 @@ import {
   startControlPlane,
   startExpressSimulator,
   waitUntil,
+  createExpressNode,
 } from '../harness/index.js';
 
 let cp: ControlPlane | undefined;
@@ -41,19 +37,7 @@ describe('dedicated control plane lifecycle', () => {
     const kc = cp.kubeConfig;
     const ns = await createNamespace(kc, 'lifecycle');
     sim = await startExpressSimulator(kc, { namespaces: [ns] });
-    const custom = kc.makeApiClient(CustomObjectsApi);
-    await custom.createNamespacedCustomObject({
-      group: EXPRESS_GROUP,
-      version: EXPRESS_VERSION,
-      namespace: ns,
-      plural: EXPRESS_PLURAL,
-      body: {
-        apiVersion: EXPRESS_API_VERSION,
-        kind: EXPRESS_KIND,
-        metadata: { name: 'n1', annotations: kwokDelayAnnotations({ startup: 0, shutdown: 0 }) },
-        spec: { state: 'up' },
-      },
-    });
+    await createExpressNode(kc, ns, 'n1', { annotations: kwokDelayAnnotations({ startup: 0, shutdown: 0 }) });
     const first = await waitUntil(async () => {
       const p = await readPod(kc, ns, 'n1');
       return isPodReady(p) ? p : undefined;

@@ -32,6 +32,7 @@ import {
   startExpressSimulator,
   uniqueName,
   waitUntil,
+  createExpressNode,
 } from '../harness/index.js';
 
 const kc = new KubeConfig();
@@ -92,18 +93,10 @@ describe('local control plane', () => {
   it('ExpressNode -> pod Ready -> graceful delete stays Terminating for the shutdown delay -> recreated with a new UID -> Ready', async () => {
     const name = 'express-a';
     const shutdownMs = 3000;
-    const created = (await custom.createNamespacedCustomObject({
-      group: EXPRESS_GROUP,
-      version: EXPRESS_VERSION,
-      namespace: ns,
-      plural: EXPRESS_PLURAL,
-      body: {
-        apiVersion: EXPRESS_API_VERSION,
-        kind: EXPRESS_KIND,
-        metadata: { name, annotations: kwokDelayAnnotations({ startup: 1000, shutdown: shutdownMs }) },
-        spec: { shutdownProtection: false },
-      },
-    })) as ExpressNode;
+    const created = await createExpressNode(kc, ns, name, {
+      annotations: kwokDelayAnnotations({ startup: 1000, shutdown: shutdownMs }),
+      spec: { shutdownProtection: false },
+    });
     expect(created.metadata?.uid).toBeTruthy(); // no spec.state: the simulator treats it as "up"
 
     // The simulator creates the pod; kwok makes it Ready.
@@ -152,18 +145,7 @@ describe('local control plane', () => {
 
   it('spec.state=down removes the pod and reports status down; up brings it back', async () => {
     const name = 'express-b';
-    await custom.createNamespacedCustomObject({
-      group: EXPRESS_GROUP,
-      version: EXPRESS_VERSION,
-      namespace: ns,
-      plural: EXPRESS_PLURAL,
-      body: {
-        apiVersion: EXPRESS_API_VERSION,
-        kind: EXPRESS_KIND,
-        metadata: { name, annotations: kwokDelayAnnotations({ startup: 0, shutdown: 0 }) },
-        spec: { state: 'up' },
-      },
-    });
+    await createExpressNode(kc, ns, name, { annotations: kwokDelayAnnotations({ startup: 0, shutdown: 0 }) });
     await waitUntil(async () => isPodReady(await readPod(kc, ns, name)), { description: 'pod Ready' });
     const patch = async (state: string) =>
       custom.patchNamespacedCustomObject(
@@ -183,23 +165,11 @@ describe('local control plane', () => {
 
   it('simulator knobs: label-only mapping, generated pod names; deleting the ExpressNode deletes its pod', async () => {
     const name = 'express-c';
-    await custom.createNamespacedCustomObject({
-      group: EXPRESS_GROUP,
-      version: EXPRESS_VERSION,
-      namespace: ns,
-      plural: EXPRESS_PLURAL,
-      body: {
-        apiVersion: EXPRESS_API_VERSION,
-        kind: EXPRESS_KIND,
-        metadata: {
-          name,
-          annotations: {
-            'sim.express.dev/mapping': 'label',
-            'sim.express.dev/pod-naming': 'generate',
-            ...kwokDelayAnnotations({ startup: 0, shutdown: 0 }),
-          },
-        },
-        spec: { state: 'up' },
+    await createExpressNode(kc, ns, name, {
+      annotations: {
+        'sim.express.dev/mapping': 'label',
+        'sim.express.dev/pod-naming': 'generate',
+        ...kwokDelayAnnotations({ startup: 0, shutdown: 0 }),
       },
     });
     const listPods = async () =>

@@ -1,7 +1,7 @@
 // Helpers for bounce scenarios on the real control plane: ExpressNodes, NodeBounces, waiting, events.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch, type V1Pod } from '@kubernetes/client-node';
 import type { NodeBounce, NodeBounceSpec, Phase } from '../../../src/api/nodebounce.js';
-import { EXPRESS_API_VERSION, EXPRESS_GROUP, EXPRESS_KIND, EXPRESS_PLURAL, EXPRESS_VERSION, isPodReady, readPod, waitUntil } from '../../harness/index.js';
+import { createExpressNode, EXPRESS_GROUP, EXPRESS_PLURAL, EXPRESS_VERSION, isPodReady, readPod, waitUntil } from '../../harness/index.js';
 
 const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
 const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
@@ -35,11 +35,7 @@ export class BounceFixture {
     };
     const spec: Record<string, unknown> = { state: opts.state ?? 'up' };
     if (opts.shutdownProtection !== undefined) spec.shutdownProtection = opts.shutdownProtection;
-    await this.custom.createNamespacedCustomObject({
-      ...EX,
-      namespace,
-      body: { apiVersion: EXPRESS_API_VERSION, kind: EXPRESS_KIND, metadata: { name, namespace, annotations, labels: opts.labels }, spec },
-    });
+    await createExpressNode(this.kc, namespace, name, { annotations, labels: opts.labels, spec });
     if (opts.runtimeState !== undefined) {
       // The simulated Express operator initialises status.state once; set ours after that so it sticks.
       await waitUntil(async () => (await this.getExpressNode(namespace, name)).status?.state !== undefined, {

@@ -1,7 +1,7 @@
 // Reliability scenarios (issue 5), parametrised so `npm test` runs short versions and `npm run test:chaos` long ones.
 import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
 import type { NodeBounce } from '../../../src/api/nodebounce.js';
-import { EXPRESS_API_VERSION, EXPRESS_GROUP, EXPRESS_KIND, EXPRESS_NODE_LABEL, EXPRESS_PLURAL, EXPRESS_VERSION, isPodReady, kwokDelayAnnotations } from '../../harness/index.js';
+import { createExpressNode, EXPRESS_GROUP, EXPRESS_NODE_LABEL, EXPRESS_PLURAL, EXPRESS_VERSION, isPodReady, kwokDelayAnnotations } from '../../harness/index.js';
 
 const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
 const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
@@ -30,17 +30,12 @@ export async function createReadyNodes(
   names: string[],
   opts: { shutdownProtection?: boolean; delays?: (i: number) => { startup: number; shutdown: number }; timeoutMs?: number } = {},
 ): Promise<Map<string, V1Pod>> {
-  const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   await pool(names, 16, async (name, i) => {
     const d = opts.delays?.(i) ?? { startup: 300, shutdown: 300 };
     const spec: Record<string, unknown> = { state: 'up' };
     if (opts.shutdownProtection !== undefined) spec.shutdownProtection = opts.shutdownProtection;
-    await custom.createNamespacedCustomObject({
-      ...EX,
-      namespace: ns,
-      body: { apiVersion: EXPRESS_API_VERSION, kind: EXPRESS_KIND, metadata: { name, namespace: ns, annotations: kwokDelayAnnotations(d) }, spec },
-    });
+    await createExpressNode(kc, ns, name, { annotations: kwokDelayAnnotations(d), spec });
   });
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
