@@ -2,7 +2,8 @@
 # nodebounce-operator image: build with the full toolchain, run on distroless Node.js with production
 # dependencies only, as an unprivileged user (uid 65532), read-only root filesystem friendly.
 #   docker build -t nodebounce-operator:dev .
-ARG NODE_MAJOR=22
+# Node 24 LTS, like the tests (package.json engines; Node 20 reached end of life on 2026-04-30).
+ARG NODE_MAJOR=24
 
 # 1. Compile TypeScript (src/ -> dist/).
 FROM node:${NODE_MAJOR}-bookworm-slim AS build
