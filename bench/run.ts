@@ -12,7 +12,6 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { reuseConnections } from '../src/kube/http.js';
 import { REPO_ROOT, startControlPlane, startExpressSimulator, VERSIONS } from '../test/harness/index.js';
 import { OperatorProcess, installOperatorIdentity } from '../test/integration/support/operator.js';
 import { summariseCpuProfile } from './profile.js';
@@ -93,8 +92,6 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ auditPolicy: policyFile, kwokNodes: 3 });
   log(`control plane ready in ${cp.startupMs} ms`);
   const operators: OperatorProcess[] = [];
-  // The bench's own clients and the Express simulator keep connections alive, as a Go controller would.
-  reuseConnections(cp.kubeConfig);
   const sim = await startExpressSimulator(cp.kubeConfig);
   try {
     const operatorKc = await installOperatorIdentity(cp.kubeConfig);

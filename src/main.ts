@@ -81,7 +81,13 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
     await startHealthServer(
       config.healthPort,
       // A standby under leader election is ready; the leader once its watches are synced.
-      { ready: () => (elector && !elector.isLeader ? true : (operator?.ready ?? false)) },
+      {
+        ready: () => (elector && !elector.isLeader ? true : (operator?.ready ?? false)),
+        stuck: () => {
+          const ms = operator?.controller.queue.longestRunningMs() ?? 0;
+          return ms > config.api.reconcileStuckSeconds * 1000 ? `a reconcile has been running for ${Math.round(ms / 1000)}s` : undefined;
+        },
+      },
       log,
     ),
   );
@@ -101,6 +107,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
     leaseDurationSeconds: le.leaseDurationSeconds,
     renewDeadlineSeconds: le.renewDeadlineSeconds,
     retryPeriodSeconds: le.retryPeriodSeconds,
+    requestTimeoutSeconds: config.api.requestTimeoutSeconds,
     log,
     onStartedLeading: () => {
       metrics.leaderStatus.set({ name: le.leaseName }, 1);

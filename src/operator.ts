@@ -4,7 +4,7 @@ import type { OperatorConfig } from './config/schema.js';
 import { BounceController } from './controller/controller.js';
 import type { ReconcileHooks } from './controller/reconciler.js';
 import { KubeClient } from './kube/client.js';
-import { DotIRuntime } from './kube/runtime.js';
+import { KubeRuntime } from './kube/runtime.js';
 import type { OperatorMetrics } from './observability/metrics.js';
 
 // Assembles the operator from a validated config: runtime (watches), client, controller.
@@ -42,8 +42,8 @@ function combineHooks(hooks: ReconcileHooks[], log: Logger): ReconcileHooks {
 
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const { kubeConfig, config, log } = opts;
-  const runtime = new DotIRuntime(kubeConfig, log);
-  const client = new KubeClient(kubeConfig, config.express);
+  const runtime = new KubeRuntime(kubeConfig, config.api, log);
+  const client = new KubeClient(kubeConfig, config.express, config.api);
   const metrics = opts.metrics;
   const hooks = [...(metrics ? [metrics.bounceHooks()] : []), ...(opts.hooks ?? [])];
   const controller = new BounceController({

@@ -78,6 +78,37 @@ export const notificationsConfigSchema = z
   })
   .transform(({ enabled, ...rest }) => ({ ...rest, enabled: enabled ?? rest.url !== undefined }));
 
+/**
+ * Deadlines for talking to the API server. Every request has one (client-node sets none): a hung connection
+ * must fail the call, not hold a reconcile slot and a per-pod lock for ever.
+ */
+export const apiConfigSchema = z
+  .object({
+    /** Reads and writes of single objects (GET, PUT, PATCH, POST, DELETE, evictions). */
+    requestTimeoutSeconds: z.number().min(0.1).max(120).default(10),
+    /** LISTs (informer re-lists of whole namespaces or clusters, the live queue check). */
+    listTimeoutSeconds: z.number().min(1).max(600).default(60),
+    /**
+     * Watches ask the server to end them after a random time in [min, max] (client-go style), so connections are
+     * rebalanced and a half-dead one cannot live for ever.
+     */
+    watchTimeoutMinSeconds: z.number().int().min(1).max(3600).default(300),
+    watchTimeoutMaxSeconds: z.number().int().min(1).max(3600).default(600),
+    /**
+     * A watch with no data (events or bookmarks, which the server sends about once a minute) for this long is
+     * taken for a silent, broken connection and restarted from its last resourceVersion.
+     */
+    watchIdleTimeoutSeconds: z.number().min(1).max(3600).default(90),
+    /** /healthz fails when a reconcile has been running this long (every call in it has a deadline). */
+    reconcileStuckSeconds: z.number().min(1).max(3600).default(120),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.watchTimeoutMinSeconds > v.watchTimeoutMaxSeconds) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['watchTimeoutMinSeconds'], message: 'must not be greater than watchTimeoutMaxSeconds' });
+    }
+  });
+
 export const operatorConfigSchema = z
   .object({
     /** Namespaces to watch; empty means all namespaces (needs the ClusterRole). */
@@ -101,12 +132,14 @@ export const operatorConfigSchema = z
       .strict()
       .default({}),
     notifications: notificationsConfigSchema.default({}),
+    api: apiConfigSchema.default({}),
   })
   .strict();
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 export type ExpressConfig = z.infer<typeof expressConfigSchema>;
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
 export const defaultExpressConfig: ExpressConfig = expressConfigSchema.parse({});
 export const defaultOperatorConfig: OperatorConfig = operatorConfigSchema.parse({});

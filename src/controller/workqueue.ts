@@ -34,7 +34,7 @@ export type Handler = (key: string) => Promise<HandlerResult | void>;
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Map<string, number>(); // key -> time it was queued
-  private readonly processing = new Set<string>();
+  private readonly processing = new Map<string, number>(); // key -> time its handler started
   private readonly dirtyWhileProcessing = new Set<string>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private readonly failures = new Map<string, number>();
@@ -66,6 +66,13 @@ export class WorkQueue {
 
   get activeCount(): number {
     return this.running;
+  }
+
+  /** How long the longest-running handler has been running (0 when none runs): a liveness signal. */
+  longestRunningMs(now = Date.now()): number {
+    let oldest = now;
+    for (const started of this.processing.values()) oldest = Math.min(oldest, started);
+    return now - oldest;
   }
 
   add(key: string): void {
@@ -145,7 +152,7 @@ export class WorkQueue {
       const key = this.queue.shift()!;
       const queuedAt = this.queued.get(key) ?? Date.now();
       this.queued.delete(key);
-      this.processing.add(key);
+      this.processing.set(key, Date.now());
       this.running++;
       this.options.metrics?.depth(this.queue.length);
       this.options.metrics?.active(this.running);

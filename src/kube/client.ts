@@ -16,10 +16,10 @@ import {
   type NodeBounce,
 } from '../api/nodebounce.js';
 import type { PodLike } from '../bounce/pod.js';
-import type { ExpressConfig } from '../config/schema.js';
+import type { ApiConfig, ExpressConfig } from '../config/schema.js';
 import type { UnstructuredObject } from '../express/view.js';
 import { isApiCode } from './errors.js';
-import { reuseConnections } from './http.js';
+import { makeApi } from './http.js';
 
 // Every write the operator makes to the Kubernetes API, in one place.
 
@@ -34,17 +34,23 @@ export interface BounceEventRecord {
 export class KubeClient {
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
+  /** The same APIs with the (longer) list deadline. */
+  private readonly listCore: CoreV1Api;
+  private readonly listCustom: CustomObjectsApi;
   private readonly instance = hostname();
   private eventSeq = 0;
 
   constructor(
     readonly kubeConfig: KubeConfig,
     private readonly express: ExpressConfig,
+    api: ApiConfig,
   ) {
-    // Patches the shared KubeConfig in place, so the watches built from it reuse connections too.
-    reuseConnections(kubeConfig);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
-    this.custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const requestMs = api.requestTimeoutSeconds * 1000;
+    const listMs = api.listTimeoutSeconds * 1000;
+    this.core = makeApi(kubeConfig, CoreV1Api, requestMs);
+    this.custom = makeApi(kubeConfig, CustomObjectsApi, requestMs);
+    this.listCore = makeApi(kubeConfig, CoreV1Api, listMs);
+    this.listCustom = makeApi(kubeConfig, CustomObjectsApi, listMs);
   }
 
   private nb(namespace: string, name: string) {
@@ -53,7 +59,7 @@ export class KubeClient {
 
   /** Live (uncached) list of the NodeBounces for one pod, via the CRD's selectable field spec.podName. */
   async listNodeBouncesForPod(namespace: string, podName: string): Promise<NodeBounce[]> {
-    const list = (await this.custom.listNamespacedCustomObject({
+    const list = (await this.listCustom.listNamespacedCustomObject({
       group: NODEBOUNCE_GROUP,
       version: NODEBOUNCE_VERSION,
       plural: NODEBOUNCE_PLURAL,
@@ -143,21 +149,21 @@ export class KubeClient {
   }
 
   async listPods(namespace?: string): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> {
-    return namespace ? this.core.listNamespacedPod({ namespace }) : this.core.listPodForAllNamespaces();
+    return namespace ? this.listCore.listNamespacedPod({ namespace }) : this.listCore.listPodForAllNamespaces();
   }
 
   async listNodeBounces(namespace?: string): Promise<{ items: NodeBounce[]; metadata?: { resourceVersion?: string } }> {
     const base = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
     return (namespace
-      ? await this.custom.listNamespacedCustomObject({ ...base, namespace })
-      : await this.custom.listClusterCustomObject(base)) as { items: NodeBounce[] };
+      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+      : await this.listCustom.listClusterCustomObject(base)) as { items: NodeBounce[] };
   }
 
   async listExpress(namespace?: string): Promise<{ items: UnstructuredObject[]; metadata?: { resourceVersion?: string } }> {
     const base = { group: this.express.group, version: this.express.version, plural: this.express.plural };
     return (namespace
-      ? await this.custom.listNamespacedCustomObject({ ...base, namespace })
-      : await this.custom.listClusterCustomObject(base)) as { items: UnstructuredObject[] };
+      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+      : await this.listCustom.listClusterCustomObject(base)) as { items: UnstructuredObject[] };
   }
 
   /** Records a core/v1 Event on the NodeBounce (what `kubectl describe nb` shows). */

@@ -1,37 +1,45 @@
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { describeApiError } from './errors.js';
+import { BoundedWatch, type WatchLimits } from './watch.js';
 
 export type ChangeType = 'add' | 'update' | 'delete';
 export type ChangeHandler<T> = (obj: T, type: ChangeType) => void;
 
+/** Restart delay after `failures` consecutive failures: 200 ms doubling to 30 s. */
+export function restartBackoffMs(failures: number): number {
+  return Math.min(30_000, 200 * 2 ** Math.min(Math.max(failures, 1) - 1, 8));
+}
+
 /**
  * A list+watch cache that never gives up. client-node's ListWatch resumes from the last resourceVersion
- * after a clean close and re-lists (with synthetic deletes) on 410 Gone; on any other error it stops, so we
- * restart it with backoff, again from the last resourceVersion, so deletes during the gap still arrive.
+ * after a clean close or an idle timeout and re-lists (with synthetic deletes) on 410 Gone; on any other
+ * error it stops, so we restart it with backoff, again from the last resourceVersion, so deletes during the
+ * gap still arrive. The backoff is reset only by data that arrived (an event or a bookmark), never by a mere
+ * connection attempt: during an outage restarts slow down to one every 30 s.
  */
 export class ResilientInformer<T extends KubernetesObject> {
-  private readonly informer;
+  private readonly informer: ListWatch<T>;
   private readonly handlers: ChangeHandler<T>[] = [];
   private stopped = false;
   private failures = 0;
   private restartTimer?: NodeJS.Timeout;
   private syncedOnce = false;
   private failedWhileStarting?: unknown;
+  private wakeStart?: () => void;
 
   constructor(
     kubeConfig: KubeConfig,
     readonly path: string,
     listFn: () => Promise<KubernetesListObject<T>>,
+    limits: Omit<WatchLimits, 'onData'>,
     private readonly log: Logger,
   ) {
-    this.informer = makeInformer<T>(kubeConfig, path, listFn);
+    const watch = new BoundedWatch(kubeConfig, { ...limits, onData: () => (this.failures = 0) });
+    this.informer = new ListWatch<T>(path, watch, listFn, false);
     this.informer.on('add', (o) => this.emit(o, 'add'));
     this.informer.on('update', (o) => this.emit(o, 'update'));
     this.informer.on('delete', (o) => this.emit(o, 'delete'));
-    this.informer.on('connect', () => {
-      this.failures = 0;
-    });
     this.informer.on('error', (err) => this.scheduleRestart(err));
   }
 
@@ -44,6 +52,11 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.syncedOnce;
   }
 
+  /** Consecutive failures since data last arrived (for tests and logs). */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
   /** Starts, and resolves once the cache holds a complete list (retrying until then, unless stopped). */
   async start(): Promise<void> {
     this.stopped = false;
@@ -52,21 +65,31 @@ export class ResilientInformer<T extends KubernetesObject> {
       await this.informer.start();
       if (this.hasListed()) {
         this.syncedOnce = true;
+        this.failures = 0;
         // The list succeeded but the watch that follows it may have failed in the same call (ListWatch
         // reports that as an error and stops): restart it, or the cache would silently stop at this list.
         if (this.failedWhileStarting !== undefined) this.scheduleRestart(this.failedWhileStarting);
         return;
       }
       if (this.stopped) return;
-      // The list failed; the error handler scheduled nothing useful yet since we loop here ourselves.
-      clearTimeout(this.restartTimer);
-      await new Promise((r) => setTimeout(r, this.backoffMs()));
+      // The list failed: wait (stop() cuts the wait short) and try again.
+      this.failures++;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, restartBackoffMs(this.failures));
+        this.wakeStart = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeStart = undefined;
+      if (this.stopped) return;
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    this.wakeStart?.();
     await this.informer.stop();
   }
 
@@ -79,12 +102,7 @@ export class ResilientInformer<T extends KubernetesObject> {
   }
 
   private hasListed(): boolean {
-    return (this.informer as unknown as { latestResourceVersion(): string }).latestResourceVersion() !== '';
-  }
-
-  private backoffMs(): number {
-    this.failures++;
-    return Math.min(30_000, 200 * 2 ** Math.min(this.failures - 1, 8));
+    return this.informer.latestResourceVersion() !== '';
   }
 
   private scheduleRestart(err: unknown): void {
@@ -96,12 +114,13 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.log.warn({ path: this.path, code, err: message }, 'list or watch failed while starting; retrying');
       return;
     }
-    const delay = this.backoffMs();
-    this.log.warn({ path: this.path, err: String((err as Error)?.message ?? err), retryInMs: delay }, 'watch failed; restarting');
+    this.failures++;
+    const delay = restartBackoffMs(this.failures);
+    this.log.warn({ path: this.path, err: describeApiError(err).message, failures: this.failures, retryInMs: delay }, 'watch failed; restarting');
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       if (this.stopped) return;
-      void this.informer.start().catch((e: unknown) => this.scheduleRestart(e));
+      this.informer.start().catch((e: unknown) => this.scheduleRestart(e));
     }, delay);
   }
 

@@ -1,11 +1,15 @@
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { describeApiError, isApiCode } from './errors.js';
+import { makeApi, withDeadline } from './http.js';
 
 // Leader election on a coordination.k8s.io/v1 Lease, with client-go's semantics: a lease is expired when
 // its record hasn't changed for leaseDuration as observed by our own clock (no cross-node clock
 // comparison); the leader renews every retryPeriod and gives up when it couldn't renew within
 // renewDeadline; on shutdown the lease is released so a standby takes over at once.
+// A renewal that hangs must not keep a leader acting: every lease request's deadline ends no later than the
+// renew deadline, and a timer armed at each renewal stops leadership the moment the deadline passes, whether
+// or not a request is still in flight.
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -14,6 +18,8 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds: number;
   renewDeadlineSeconds: number;
   retryPeriodSeconds: number;
+  /** Deadline of one lease request (capped by what is left of the renew deadline while leading). */
+  requestTimeoutSeconds: number;
   log: Logger;
   onStartedLeading: () => void;
   /** Leadership lost (renew deadline passed or lease taken): the process must stop acting. */
@@ -27,13 +33,32 @@ export class LeaderElector {
   private leading = false;
   private lastRenew = 0;
   private timer?: NodeJS.Timeout;
+  private renewDeadlineTimer?: NodeJS.Timeout;
   private stopped = false;
 
   constructor(
     kubeConfig: KubeConfig,
     private readonly opts: LeaderElectionOptions,
   ) {
-    this.api = kubeConfig.makeApiClient(CoordinationV1Api);
+    this.api = makeApi(kubeConfig, CoordinationV1Api, opts.requestTimeoutSeconds * 1000);
+  }
+
+  /** Per-request options: a deadline that never outlasts the renew deadline while leading. */
+  private callOptions() {
+    let ms = this.opts.requestTimeoutSeconds * 1000;
+    if (this.leading) ms = Math.min(ms, this.lastRenew + this.opts.renewDeadlineSeconds * 1000 - Date.now());
+    return withDeadline(Math.max(ms, 50));
+  }
+
+  private loseLeadership(message: string, fields: Record<string, unknown> = {}): void {
+    if (!this.leading) return;
+    this.leading = false;
+    // A renewal still in flight must not make us leader again: this elector is done (the process exits).
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearTimeout(this.renewDeadlineTimer);
+    this.opts.log.error({ lease: this.opts.name, ...fields }, message);
+    this.opts.onStoppedLeading();
   }
 
   get isLeader(): boolean {
@@ -56,9 +81,7 @@ export class LeaderElector {
       this.opts.log.warn({ err: describeApiError(err).message }, 'leader election: lease request failed');
     }
     if (this.leading && Date.now() - this.lastRenew > this.opts.renewDeadlineSeconds * 1000) {
-      this.opts.log.error({ lease: this.opts.name }, 'leader election: could not renew the lease in time; stopping');
-      this.leading = false;
-      this.opts.onStoppedLeading();
+      this.loseLeadership('leader election: could not renew the lease in time; stopping');
       return;
     }
     this.schedule();
@@ -78,13 +101,16 @@ export class LeaderElector {
     const now = new Date();
     let lease: V1Lease;
     try {
-      lease = await this.api.readNamespacedLease({ name, namespace });
+      lease = await this.api.readNamespacedLease({ name, namespace }, this.callOptions());
     } catch (err) {
       if (!isApiCode(err, 404)) throw err;
-      const created = await this.api.createNamespacedLease({
-        namespace,
-        body: { metadata: { name, namespace }, spec: { ...this.record(now), acquireTime: new V1MicroTime(now.toISOString()), leaseTransitions: 0 } },
-      });
+      const created = await this.api.createNamespacedLease(
+        {
+          namespace,
+          body: { metadata: { name, namespace }, spec: { ...this.record(now), acquireTime: new V1MicroTime(now.toISOString()), leaseTransitions: 0 } },
+        },
+        this.callOptions(),
+      );
       this.becameLeader(created);
       return;
     }
@@ -98,11 +124,7 @@ export class LeaderElector {
     const duration = (spec.leaseDurationSeconds ?? this.opts.leaseDurationSeconds) * 1000;
     const expired = !holder || Date.now() > this.observed.at + duration;
     if (holder !== identity && !expired) {
-      if (this.leading) {
-        this.leading = false;
-        this.opts.log.error({ holder }, 'leader election: lease taken by another instance; stopping');
-        this.opts.onStoppedLeading();
-      }
+      this.loseLeadership('leader election: lease taken by another instance; stopping', { holder });
       return;
     }
     const body: V1Lease = {
@@ -116,12 +138,18 @@ export class LeaderElector {
       },
     };
     // resourceVersion in `lease` makes this a compare-and-swap: two candidates can't both win.
-    const updated = await this.api.replaceNamespacedLease({ name, namespace, body });
+    const updated = await this.api.replaceNamespacedLease({ name, namespace, body }, this.callOptions());
+    if (this.stopped) return; // leadership was given up while the request was in flight
     this.becameLeader(updated);
   }
 
   private becameLeader(lease: V1Lease): void {
     this.lastRenew = Date.now();
+    clearTimeout(this.renewDeadlineTimer);
+    this.renewDeadlineTimer = setTimeout(
+      () => this.loseLeadership('leader election: could not renew the lease in time; stopping'),
+      this.opts.renewDeadlineSeconds * 1000,
+    );
     this.observed = {
       holder: this.opts.identity,
       renewTime: lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).toISOString() : undefined,
@@ -140,18 +168,22 @@ export class LeaderElector {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.renewDeadlineTimer);
     if (!this.leading) return;
     this.leading = false;
     const { namespace, name } = this.opts;
     try {
-      const lease = await this.api.readNamespacedLease({ name, namespace });
+      const lease = await this.api.readNamespacedLease({ name, namespace }, this.callOptions());
       if (lease.spec?.holderIdentity !== this.opts.identity) return;
       const now = new V1MicroTime(new Date().toISOString());
-      await this.api.replaceNamespacedLease({
-        name,
-        namespace,
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
-      });
+      await this.api.replaceNamespacedLease(
+        {
+          name,
+          namespace,
+          body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
+        },
+        this.callOptions(),
+      );
       this.opts.log.info('leader election: lease released');
     } catch (err) {
       this.opts.log.warn({ err: describeApiError(err).message }, 'leader election: could not release the lease');

@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs';
-import * as dotI from '@dot-i/k8s-operator';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  loadYaml,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { isApiCode } from './errors.js';
+import type { ApiConfig } from '../config/schema.js';
 import { ResilientInformer, type ChangeHandler } from './informer.js';
 
-// Our small interface over the operator framework. The rest of the code sees only OperatorRuntime.
-// See docs/adr/0001-operator-framework.md for why dot-i is subclassed this way.
+// The operator's runtime: the list+watch caches the controller reads, with one start/ready/stop lifecycle.
+// It is ours, built directly on client-node's informers (docs/adr/0004-no-operator-framework.md says why
+// @dot-i/k8s-operator is gone).
 
 /** Anything with object metadata; caches hold the raw JSON the API server sent. */
 export type Watched = { metadata?: { name?: string; namespace?: string } };
@@ -48,75 +39,39 @@ export interface OperatorRuntime {
   stop(): Promise<void>;
 }
 
-// @dot-i/k8s-operator is CommonJS; its class is the module's default export.
-const DotIOperator = (dotI as unknown as { default: { default: new (logger?: unknown) => object } }).default.default;
+/** The API path of a collection: /api/v1/pods, /apis/<group>/<version>/namespaces/<ns>/<plural>, ... */
+export function collectionPath(group: string, version: string, plural: string, namespace?: string): string {
+  const base = group ? `/apis/${group}/${version}` : `/api/${version}`;
+  return `${base}${namespace ? `/namespaces/${namespace}` : ''}/${plural}`;
+}
 
-type DotIOperatorShape = {
-  kubeConfig: KubeConfig;
-  k8sApi: CoreV1Api;
-};
-
-/**
- * dot-i's Operator, fixed for client-node 1.x and made safe:
- * - getCustomResourceApiUri: k8sApi.basePath is gone in 1.x; build URLs from the current cluster's server;
- * - registerCustomResourceDefinition: 1.x takes `{ body }` and reports 409 as ApiException.code;
- * - watchResource: dot-i exits the process on any watch error and restarts watches without a
- *   resourceVersion (missing deletes); ours resume from the last resourceVersion and back off;
- * - no global event queue with concurrency 1: events go straight to the caller (our keyed work queue);
- * - stop() never exits the process.
- */
-export class DotIRuntime extends (DotIOperator as unknown as new (logger?: unknown) => DotIOperatorShape) implements OperatorRuntime {
+export class KubeRuntime implements OperatorRuntime {
   private readonly informers: Array<ResilientInformer<KubernetesObject>> = [];
   private started = false;
 
   constructor(
-    kubeConfig: KubeConfig,
+    readonly kubeConfig: KubeConfig,
+    private readonly api: ApiConfig,
     private readonly log: Logger,
-  ) {
-    super({
-      debug: (m: string) => log.debug(m),
-      info: (m: string) => log.info(m),
-      warn: (m: string) => log.warn(m),
-      error: (m: string) => log.error(m),
-    });
-    // dot-i loads the default kubeconfig itself; use the one we were given.
-    this.kubeConfig = kubeConfig;
-    this.k8sApi = kubeConfig.makeApiClient(CoreV1Api);
-  }
+  ) {}
 
   get ready(): boolean {
     return this.started && this.informers.every((i) => i.synced);
   }
 
-  getCustomResourceApiUri(group: string, version: string, plural: string, namespace?: string): string {
-    const server = this.kubeConfig.getCurrentCluster()?.server;
-    if (!server) throw new Error('kubeconfig has no current cluster');
-    let path = group ? `/apis/${group}/${version}/` : `/api/${version}/`;
-    if (namespace) path += `namespaces/${namespace}/`;
-    return server.replace(/\/$/, '') + path + plural;
-  }
-
-  async registerCustomResourceDefinition(crdFile: string): Promise<{ group: string; plural: string }> {
-    const crd = loadYaml<V1CustomResourceDefinition>(readFileSync(crdFile, 'utf8'));
-    if (!crd.apiVersion?.startsWith('apiextensions.k8s.io/')) {
-      throw new Error(`${crdFile}: not a CustomResourceDefinition (apiVersion ${crd.apiVersion})`);
-    }
-    try {
-      await this.kubeConfig.makeApiClient(ApiextensionsV1Api).createCustomResourceDefinition({ body: crd });
-      this.log.info({ crd: crd.metadata?.name }, 'registered custom resource definition');
-    } catch (err) {
-      if (!isApiCode(err, 409)) throw err;
-    }
-    return { group: crd.spec.group, plural: crd.spec.names.plural };
-  }
-
   watch<T extends Watched>(spec: WatchSpec<T>, onChange: ChangeHandler<T>): ObjectCache<T> {
+    if (this.started) throw new Error('watch() after start()');
     const namespaces = spec.namespaces.length > 0 ? spec.namespaces : [undefined];
     const byNamespace = new Map<string | undefined, ResilientInformer<KubernetesObject>>();
     for (const ns of namespaces) {
-      const url = new URL(this.getCustomResourceApiUri(spec.group, spec.version, spec.plural, ns));
+      const path = collectionPath(spec.group, spec.version, spec.plural, ns);
       const list = () => spec.list(ns) as unknown as Promise<KubernetesListObject<KubernetesObject>>;
-      const informer = new ResilientInformer<KubernetesObject>(this.kubeConfig, url.pathname, list, this.log);
+      const limits = {
+        timeoutMinSeconds: this.api.watchTimeoutMinSeconds,
+        timeoutMaxSeconds: this.api.watchTimeoutMaxSeconds,
+        idleTimeoutMs: this.api.watchIdleTimeoutSeconds * 1000,
+      };
+      const informer = new ResilientInformer<KubernetesObject>(this.kubeConfig, path, list, limits, this.log);
       informer.onChange(onChange as unknown as ChangeHandler<KubernetesObject>);
       byNamespace.set(ns, informer);
       this.informers.push(informer);

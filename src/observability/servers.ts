@@ -8,6 +8,8 @@ import type { OperatorMetrics } from './metrics.js';
 export interface ProbeState {
   /** Watches established (leader) or standing by under leader election. */
   ready(): boolean;
+  /** Why the process is not live although its event loop runs (e.g. a reconcile stuck far past its deadlines). */
+  stuck?(): string | undefined;
 }
 
 export interface ListeningServer {
@@ -34,7 +36,9 @@ async function listen(server: Server, port: number): Promise<ListeningServer> {
 
 /**
  * Liveness: a heartbeat timer proves the event loop runs; if it hasn't ticked for 10 s the loop was
- * blocked and /healthz fails (a fully stuck loop doesn't answer at all, which fails the probe too).
+ * blocked and /healthz fails (a fully stuck loop doesn't answer at all, which fails the probe too). It also
+ * fails when `state.stuck()` names a reason: a loop that runs but whose work never finishes is not alive
+ * either, and a restart (state is in status) is the way out.
  */
 export async function startHealthServer(port: number, state: ProbeState, log: Logger): Promise<ListeningServer> {
   let lastBeat = Date.now();
@@ -44,8 +48,9 @@ export async function startHealthServer(port: number, state: ProbeState, log: Lo
     const path = (req.url ?? '').split('?')[0];
     if (path === '/healthz' || path === '/livez') {
       const lag = Date.now() - lastBeat;
-      const ok = lag < STUCK_AFTER_MS;
-      res.writeHead(ok ? 200 : 500, { 'content-type': 'text/plain' }).end(ok ? 'ok' : `event loop stalled for ${lag}ms`);
+      const problem = lag >= STUCK_AFTER_MS ? `event loop stalled for ${lag}ms` : state.stuck?.();
+      if (problem) log.warn({ problem }, 'liveness probe failing');
+      res.writeHead(problem ? 500 : 200, { 'content-type': 'text/plain' }).end(problem ?? 'ok');
     } else if (path === '/readyz') {
       const ok = state.ready();
       res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'caches not synced');
