@@ -5,7 +5,6 @@ import { Reasons as R } from '../api/nodebounce.js';
 import { decide, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import type { PodLike } from '../bounce/pod.js';
-import type { QueueEntry } from '../bounce/queue.js';
 import type { BounceEvent, Decision, ExpressObservation, Observed } from '../bounce/types.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
@@ -72,15 +71,17 @@ export class BounceReconciler {
     try {
       const decision = await this.decideConfirmed(nb);
       if (!decision.startsBounce) return await this.apply(nb, decision, log);
-      // Starting to touch things: decide again on a live view of this pod's queue, one pod at a time,
-      // so two requests for the same pod can never both start on stale caches.
+      // Starting to touch things: decide again on a live view, one pod at a time, so two requests for the same
+      // pod can never both start on stale caches, and the UID we record (and evict with) is the pod's current
+      // one, not a cached incarnation that has already restarted on its own.
       return await this.podLocks.run(`${namespace}/${nb.spec.podName}`, async () => {
-        const live = await this.deps.client.listNodeBouncesForPod(namespace, nb.spec.podName);
-        const self = live.find((o) => o.metadata.uid === nb.metadata.uid);
+        const live = await this.readLive(nb);
+        const self = live.nodeBounces.find((o) => o.metadata.uid === nb.metadata.uid);
         if (!self) return {};
         const fresh = self.metadata.resourceVersion === nb.metadata.resourceVersion ? nb : self;
-        const others = live.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
-        return this.apply(fresh, await this.decideConfirmed(fresh, others), log);
+        const observed = this.observe(fresh, live.lookups);
+        observed.others = live.nodeBounces.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
+        return this.apply(fresh, decide(fresh, observed, this.clock()), log);
       });
     } catch (err) {
       if (err instanceof Conflict) {
@@ -97,29 +98,47 @@ export class BounceReconciler {
    * watch that lags or is reconnecting (API server restart, network cut) can miss objects that exist: such a
    * decision is confirmed with live reads first (one or two GETs, only on that path).
    */
-  private async decideConfirmed(nb: NodeBounce, others?: QueueEntry[]): Promise<Decision> {
-    const observed = this.observe(nb);
-    if (others) observed.others = others;
-    const decision = decide(nb, observed, this.clock());
+  private async decideConfirmed(nb: NodeBounce): Promise<Decision> {
+    const decision = decide(nb, this.observe(nb), this.clock());
     const failsOnAbsence =
       decision.status.phase === 'Failed' && nb.status?.phase !== 'Failed' && ABSENCE_REASONS.has(decision.status.reason ?? '');
     if (!failsOnAbsence) return decision;
-    const live = await this.observeLive(nb);
-    if (others) live.others = others;
-    return decide(nb, live, this.clock());
+    return decide(nb, await this.observeLive(nb), this.clock());
   }
 
   /** observe() with the pod and its Express resource read live from the API server. */
   private async observeLive(nb: NodeBounce): Promise<Observed> {
+    return this.observe(nb, (await this.readLive(nb, false)).lookups);
+  }
+
+  /**
+   * Live reads for a decision that may touch things: the pod, its Express resource and (optionally) every
+   * NodeBounce for the pod, in parallel (one round trip). The Express resource's name is guessed from the cached
+   * pod so it can be read at the same time; only when the live pod maps elsewhere is it read again.
+   */
+  private async readLive(nb: NodeBounce, withQueue = true): Promise<{ nodeBounces: NodeBounce[]; lookups: Lookups }> {
     const ns = nb.metadata.namespace;
-    const pod = nb.spec?.podName ? await this.deps.client.getPod(ns, nb.spec.podName) : undefined;
-    const mapping = pod ? expressNameForPod(pod, this.deps.config.express) : undefined;
-    const expressName = mapping?.ok ? mapping.name : nb.status?.expressResourceName;
-    const express = expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
-    return this.observe(nb, {
-      pod: (n, name) => (name === nb.spec.podName ? pod : this.deps.pods.get(n, name)),
-      express: (n, name) => (name === expressName ? express : this.deps.express.get(n, name)),
-    });
+    const podName = nb.spec?.podName;
+    const cfg = this.deps.config.express;
+    const expressNameOf = (p: PodLike | undefined) => {
+      const m = p ? expressNameForPod(p, cfg) : undefined;
+      return m?.ok ? m.name : nb.status?.expressResourceName;
+    };
+    const guess = expressNameOf(podName ? this.deps.pods.get(ns, podName) : undefined);
+    const [nodeBounces, pod, guessed] = await Promise.all([
+      withQueue && podName ? this.deps.client.listNodeBouncesForPod(ns, podName) : Promise.resolve([]),
+      podName ? this.deps.client.getPod(ns, podName) : Promise.resolve(undefined),
+      guess ? this.deps.client.getExpress(ns, guess) : Promise.resolve(undefined),
+    ]);
+    const expressName = expressNameOf(pod);
+    const express = expressName === guess ? guessed : expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
+    return {
+      nodeBounces,
+      lookups: {
+        pod: (n, name) => (name === podName ? pod : this.deps.pods.get(n, name)),
+        express: (n, name) => (name === expressName ? express : this.deps.express.get(n, name)),
+      },
+    };
   }
 
   /** Gathers everything decide() needs from the caches (or the given lookups). */

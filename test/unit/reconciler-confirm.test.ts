@@ -8,7 +8,7 @@ import { NodeBounceStore } from '../../src/controller/store.js';
 import type { UnstructuredObject } from '../../src/express/view.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import type { ObjectCache } from '../../src/kube/runtime.js';
-import { EXPRESS, NS, OLD_UID, POD, T0, acceptedStatus, makeNodeBounce, makePod } from './fixtures.js';
+import { EXPRESS, NEW_UID, NS, OLD_UID, POD, T0, acceptedStatus, makeNodeBounce, makePod } from './fixtures.js';
 
 // A watch that lags or is reconnecting can miss a pod or an Express resource that exists. Failing a bounce for
 // good on that (PodNotFound, ExpressResourceNotFound) must be confirmed by a live read first.
@@ -86,11 +86,28 @@ describe('reconciler: absence is confirmed live before failing', () => {
     expect(calls.evictions).toEqual([]);
   });
 
-  it('everything in the caches: no extra reads', async () => {
-    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode] });
+  it('everything in the caches: the step that starts the bounce still reads pod and Express resource live, once each', async () => {
+    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode], livePod: makePod(), liveExpress: expressNode });
     await reconciler.reconcile(key);
-    expect(calls.getPod + calls.getExpress).toBe(0);
+    expect([calls.getPod, calls.getExpress]).toEqual([1, 1]);
     expect(calls.statuses.at(-1)?.status?.phase).toBe('Terminating');
+  });
+});
+
+describe('reconciler: the UID that is recorded and evicted is read live, under the per-pod lock', () => {
+  it('the pod restarted on its own and the cache still holds the old incarnation: the live UID is used', async () => {
+    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode], livePod: makePod({ uid: NEW_UID }), liveExpress: expressNode });
+    await reconciler.reconcile(key);
+    expect(calls.statuses.at(-1)?.status).toMatchObject({ phase: 'Terminating', podUID: NEW_UID });
+    expect(calls.evictions).toEqual([[NS, POD, NEW_UID, 'Evict', undefined]]);
+  });
+
+  it('the Express resource became intentionally down after the cache saw it: refused on the live read, nothing touched', async () => {
+    const down = { ...expressNode, spec: { state: 'down' } };
+    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode], livePod: makePod(), liveExpress: down });
+    await reconciler.reconcile(key);
+    expect(calls.statuses.at(-1)?.status).toMatchObject({ phase: 'Failed', reason: 'IntentionallyDown' });
+    expect(calls.evictions).toEqual([]);
   });
 });
 
