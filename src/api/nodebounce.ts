@@ -32,6 +32,8 @@ export const Reasons = {
   PreflightPassed: 'PreflightPassed',
   Evicting: 'Evicting',
   WaitingForTermination: 'WaitingForTermination',
+  /** The pod was already being deleted by someone else: waited for, never evicted again. */
+  AlreadyTerminating: 'AlreadyTerminating',
   WaitingForReady: 'WaitingForReady',
   // success
   PodRestarted: 'PodRestarted',

@@ -255,6 +255,7 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   b.status.podUID = pod.metadata.uid;
   b.status.terminatingTime = b.nowIso;
   b.status.eviction = { attempts: 0 };
+  if (pod.metadata.deletionTimestamp) return alreadyTerminating(b, spec, pod, timeouts.terminationSeconds);
   b.condition(C.PodTerminated, 'Unknown', R.Evicting, `Terminating pod ${spec.podName} (uid ${pod.metadata.uid}).`);
   b.transition(
     'Terminating',
@@ -264,6 +265,25 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   );
   b.actions.push(evictAction(spec, pod.metadata.uid));
   b.requeueAt(b.now.getTime() + timeouts.terminationSeconds * 1000);
+  return b.done();
+}
+
+/**
+ * Someone else is already deleting the pod: wait for that deletion instead of evicting again. A second eviction
+ * or delete with a shorter gracePeriodSeconds would cut the grace period in progress (the API server lowers it).
+ */
+function alreadyTerminating(b: Builder, spec: ValidSpec, pod: PodLike, terminationSeconds: number): Decision {
+  const ts = pod.metadata?.deletionTimestamp;
+  const since = ts instanceof Date ? ts.toISOString() : String(ts);
+  const grace = pod.metadata?.deletionGracePeriodSeconds;
+  b.status.podDeletedTime = b.nowIso;
+  const message =
+    `Pod ${spec.podName} (uid ${pod.metadata?.uid}) is already terminating (deletion requested at ${since}` +
+    `${grace !== undefined ? `, grace period ${grace}s` : ''}). Waiting up to ${terminationSeconds}s for it to go ` +
+    `instead of evicting it again, which could shorten the grace period in progress.${reasonSuffix(spec)}`;
+  b.condition(C.PodTerminated, 'Unknown', R.AlreadyTerminating, message);
+  b.transition('Terminating', R.AlreadyTerminating, message, 'Normal');
+  b.requeueAt(b.now.getTime() + terminationSeconds * 1000);
   return b.done();
 }
 
@@ -316,6 +336,10 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     );
   }
 
+  if (!st.podDeletedTime && obs.pod?.metadata?.deletionTimestamp) {
+    // Deleted meanwhile (our eviction whose answer was lost, or someone else): never disrupt it a second time.
+    st.podDeletedTime = b.nowIso;
+  }
   if (!st.podDeletedTime) {
     const retryAt = ms(st.eviction?.lastAttemptTime) + evictionBackoffMs(st.eviction?.attempts ?? 0);
     if (!Number.isNaN(retryAt) && b.now.getTime() < retryAt) {

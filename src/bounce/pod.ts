@@ -14,6 +14,7 @@ export interface PodLike {
     uid?: string;
     creationTimestamp?: string | Date;
     deletionTimestamp?: string | Date;
+    deletionGracePeriodSeconds?: number;
     labels?: Record<string, string>;
     ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean }>;
   };

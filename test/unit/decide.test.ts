@@ -818,3 +818,27 @@ describe('TTL and Argo CD hooks', () => {
     expect(d.status.ttlSkipped === true).toBe(!deleted);
   });
 });
+
+describe('a pod that is already terminating is never disrupted a second time', () => {
+  it('at preflight: Terminating/AlreadyTerminating, no eviction (a shorter grace period would cut the one in progress)', () => {
+    const nb = makeNodeBounce({ spec: { gracePeriodSeconds: 10 }, status: pendingStatus() });
+    const pod = { ...makePod({ deleting: true }) };
+    pod.metadata = { ...pod.metadata, deletionGracePeriodSeconds: 120 };
+    const d = decide(nb, makeObserved({ pod }), at(5));
+    expect(d.actions).toEqual([]);
+    expect(d.status).toMatchObject({ phase: 'Terminating', reason: R.AlreadyTerminating, podUID: OLD_UID, podDeletedTime: iso(5) });
+    expect(d.status.message).toContain('grace period 120s');
+    expect(d.requeueAfterMs).toBe(600_000);
+    // The next pass waits for the pod to go, and still never evicts.
+    const next = decide(makeNodeBounce({ spec: { gracePeriodSeconds: 10 }, status: d.status }), makeObserved({ pod }), at(30));
+    expect(next.actions).toEqual([]);
+    expect(next.status.phase).toBe('Terminating');
+  });
+
+  it('while Terminating with no recorded deletion: a pod seen terminating is not evicted again', () => {
+    const nb = makeNodeBounce({ status: terminatingStatus() });
+    const d = decide(nb, makeObserved({ pod: makePod({ deleting: true }) }), at(12));
+    expect(d.actions).toEqual([]);
+    expect(d.status.podDeletedTime).toBe(iso(12));
+  });
+});
