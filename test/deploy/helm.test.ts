@@ -20,7 +20,7 @@ import {
   type K8sObject,
   type PolicyRule,
 } from '../harness/index.js';
-import { checkOperatorDeployment } from './deploy-checks.js';
+import { checkOperatorDeployment } from './checks.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

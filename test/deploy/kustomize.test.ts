@@ -18,7 +18,7 @@ import {
   type K8sObject,
   type PolicyRule,
 } from '../harness/index.js';
-import { checkOperatorDeployment } from './deploy-checks.js';
+import { checkOperatorDeployment } from './checks.js';
 
 const NS = 'nodebounce-system';
 let base: K8sObject[];
