@@ -33,6 +33,8 @@ export const Reasons = {
   Evicting: 'Evicting',
   WaitingForTermination: 'WaitingForTermination',
   WaitingForReady: 'WaitingForReady',
+  DisablingShutdownProtection: 'DisablingShutdownProtection',
+  RestoringShutdownProtection: 'RestoringShutdownProtection',
   // success
   PodRestarted: 'PodRestarted',
   DryRunPassed: 'DryRunPassed',
