@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers: pure unit tests, and integration tests against the real local control plane
-// (kube-apiserver + etcd + kwok), started once per run by the global setup.
+// Three tiers, each named for what it needs:
+//   unit         pure logic only: no Go, no network, no control plane (runs in well under a minute)
+//   deploy       renders deploy/ with kustomize, helm and Argo CD's Lua runtime, which test/harness/tools.ts
+//                builds from the Go module proxy on first use (Go on PATH, network, minutes when cold)
+//   integration  a real local control plane (kube-apiserver + etcd + kwok), started once per run
 export default defineConfig({
   test: {
     projects: [
@@ -9,6 +12,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'deploy',
+          include: ['test/deploy/**/*.test.ts'],
+          // A cold tool build happens in beforeAll (its own long timeout); renders themselves take seconds.
+          testTimeout: 60_000,
         },
       },
       {

@@ -35,6 +35,8 @@ export const Reasons = {
   /** The pod was already being deleted by someone else: waited for, never evicted again. */
   AlreadyTerminating: 'AlreadyTerminating',
   WaitingForReady: 'WaitingForReady',
+  DisablingShutdownProtection: 'DisablingShutdownProtection',
+  RestoringShutdownProtection: 'RestoringShutdownProtection',
   // success
   PodRestarted: 'PodRestarted',
   DryRunPassed: 'DryRunPassed',

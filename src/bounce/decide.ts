@@ -8,6 +8,7 @@ import {
 } from '../api/nodebounce.js';
 import { isArgoTracked } from '../express/view.js';
 import { getCondition, setCondition } from './conditions.js';
+import { setReason, type StatusReason, type Transition } from './lifecycle.js';
 import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from './pod.js';
 import { findBlocker, type QueueEntry } from './queue.js';
 import { validateSpec, type ValidSpec } from './spec.js';
@@ -32,6 +33,7 @@ class Builder {
   status: NodeBounceStatus;
   actions: Action[] = [];
   events: BounceEvent[] = [];
+  transitions: Transition[] = [];
   requeueAfterMs?: number;
   startsBounce = false;
 
@@ -51,13 +53,14 @@ class Builder {
     this.status.conditions = setCondition(this.status.conditions, type, status, reason, message, this.now, this.nb.metadata.generation);
   }
 
-  /** Sets phase/reason/message; an event is recorded when phase or reason changes. */
-  transition(phase: NodeBounceStatus['phase'], reason: string, message: string, eventType?: 'Normal' | 'Warning'): void {
-    const changed = this.status.phase !== phase || this.status.reason !== reason;
-    this.status.phase = phase;
-    this.status.reason = reason;
-    this.status.message = message;
-    if (changed && eventType) this.events.push({ type: eventType, reason, message });
+  /**
+   * Sets reason/message and the reason's phase (from the lifecycle table); a change of phase or reason is
+   * recorded as a transition, with an event when eventType is given.
+   */
+  transition(reason: StatusReason, message: string, eventType?: 'Normal' | 'Warning'): void {
+    const change = setReason(this.status, reason, message);
+    if (change) this.transitions.push(change);
+    if (change && eventType) this.events.push({ type: eventType, reason, message });
   }
 
   requeueAt(deadlineMs: number): void {
@@ -65,8 +68,8 @@ class Builder {
     this.requeueAfterMs = this.requeueAfterMs === undefined ? after : Math.min(this.requeueAfterMs, after);
   }
 
-  fail(reason: string, message: string): Decision {
-    this.transition('Failed', reason, message, 'Warning');
+  fail(reason: StatusReason, message: string): Decision {
+    this.transition(reason, message, 'Warning');
     this.status.completionTime ??= this.nowIso;
     this.condition(C.Succeeded, 'False', reason, message);
     // Whatever must be undone is picked up by the terminal step on the next pass.
@@ -79,6 +82,7 @@ class Builder {
       status: this.status,
       actions: this.actions,
       events: this.events,
+      transitions: this.transitions,
       requeueAfterMs: this.requeueAfterMs,
       startsBounce: this.startsBounce,
     };
@@ -159,7 +163,6 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   const blocker = findBlocker(queueEntryOf(nb), obs.others);
   if (blocker) {
     b.transition(
-      'Pending',
       R.WaitingForOtherBounce,
       `Waiting for NodeBounce ${blocker.name} (${blocker.phase ?? 'Pending'}) to finish: bounces of one pod run one at a time, oldest first. This one starts on its own afterwards.`,
       'Normal',
@@ -226,7 +229,7 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   if (spec.dryRun) {
     const protection = view.shutdownProtection ? 'disable shutdown protection, ' : '';
     const message = `Dry run: all checks passed. A real bounce would ${protection}${spec.mode === 'Evict' ? 'evict' : 'delete'} pod ${spec.podName} (uid ${pod.metadata.uid}) and wait up to ${timeouts.terminationSeconds}s for it to terminate and ${timeouts.readySeconds}s for the replacement to be Ready. Nothing was touched.`;
-    b.transition('Succeeded', R.DryRunPassed, message, 'Normal');
+    b.transition(R.DryRunPassed, message, 'Normal');
     b.status.completionTime = b.nowIso;
     b.condition(C.Succeeded, 'True', R.DryRunPassed, message);
     return terminal(b);
@@ -245,7 +248,7 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     const repeated = hasFinalizer(nb);
     if (!repeated) b.actions.push({ type: 'AddFinalizer' });
     b.actions.push({ type: 'SetShutdownProtection', expressName: view.name, enabled: false, ...(repeated ? { repeated: true } : {}) });
-    b.transition('Pending', 'DisablingShutdownProtection', `Disabling shutdown protection on ${obs.expressKind} ${view.name} before the bounce.`);
+    b.transition(R.DisablingShutdownProtection, `Disabling shutdown protection on ${obs.expressKind} ${view.name} before the bounce.`);
     return b.done();
   }
   if (!sp) {
@@ -258,7 +261,6 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   if (pod.metadata.deletionTimestamp) return alreadyTerminating(b, spec, pod, timeouts.terminationSeconds);
   b.condition(C.PodTerminated, 'Unknown', R.Evicting, `Terminating pod ${spec.podName} (uid ${pod.metadata.uid}).`);
   b.transition(
-    'Terminating',
     R.Evicting,
     `${spec.mode === 'Evict' ? 'Evicting' : 'Deleting'} pod ${spec.podName} (uid ${pod.metadata.uid}) gracefully.${reasonSuffix(spec)}`,
     'Normal',
@@ -311,7 +313,6 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     b.condition(C.PodTerminated, 'True', 'PodGone', `Pod ${spec.podName} (uid ${st.podUID}) is gone.`);
     b.condition(C.PodReady, 'Unknown', R.WaitingForReady, `Waiting up to ${timeouts.readySeconds}s for the replacement to be Ready.`);
     b.transition(
-      'Starting',
       R.WaitingForReady,
       `Pod ${spec.podName} (uid ${st.podUID}) terminated; waiting up to ${timeouts.readySeconds}s (${timeouts.readySource === 'Spec' ? 'from spec' : timeouts.readySource === 'StartupProbe' ? 'from the startup probe' : 'default'}) for its replacement to be Ready.`,
       'Normal',
@@ -385,12 +386,12 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   if (st.readyTime) {
     if (mustRestoreProtection(st)) {
       b.actions.push({ type: 'SetShutdownProtection', expressName: st.expressResourceName!, enabled: true });
-      b.transition('Starting', 'RestoringShutdownProtection', `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`);
+      b.transition(R.RestoringShutdownProtection, `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`);
       return b.done();
     }
     const took = ((ms(st.readyTime) - ms(st.startTime)) / 1000).toFixed(1);
     const message = `Pod ${spec.podName} restarted: uid ${st.podUID} replaced by ${st.replacementPodName ?? '?'} (uid ${st.replacementPodUID ?? '?'}), Ready ${took}s after the request was accepted.${reasonSuffix(spec)}`;
-    b.transition('Succeeded', R.PodRestarted, message, 'Normal');
+    b.transition(R.PodRestarted, message, 'Normal');
     st.completionTime = b.nowIso;
     b.condition(C.Succeeded, 'True', R.PodRestarted, message);
     return terminal(b);
@@ -425,7 +426,7 @@ export function decide(nb: NodeBounce, obs: Observed, now: Date): Decision {
 
   if (!st.phase) {
     st.startTime = b.nowIso;
-    b.transition('Pending', R.Accepted, `Bounce of ${target(nb)} accepted; running preflight checks.${reasonSuffix(nb.spec ?? {})}`, 'Normal');
+    b.transition(R.Accepted, `Bounce of ${target(nb)} accepted; running preflight checks.${reasonSuffix(nb.spec ?? {})}`, 'Normal');
     b.condition(C.Succeeded, 'Unknown', R.Accepted, 'The bounce has not finished yet.');
     b.requeueAfterMs = 0;
     return b.done();

@@ -1,6 +1,7 @@
 import { ConditionTypes as C, Reasons as R, type NodeBounce } from '../api/nodebounce.js';
 import { setCondition } from './conditions.js';
 import { evictionBackoffMs } from './decide.js';
+import { setReason, type StatusReason, type Transition } from './lifecycle.js';
 import type { Action, ActionOutcome, BounceEvent, OutcomeResult } from './types.js';
 
 // Folds the result of one action into status. Pure, like decide().
@@ -15,6 +16,11 @@ function conflictOrGone(code: number | undefined, message = ''): boolean {
 export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutcome, now: Date): OutcomeResult {
   const status = structuredClone(nb.status ?? {});
   const events: BounceEvent[] = [];
+  const transitions: Transition[] = [];
+  const reason = (r: StatusReason, message: string) => {
+    const change = setReason(status, r, message);
+    if (change) transitions.push(change);
+  };
   const gen = nb.metadata.generation;
   const nowIso = now.toISOString();
   const cond = (type: (typeof C)[keyof typeof C], s: 'True' | 'False' | 'Unknown', reason: string, message: string) => {
@@ -40,7 +46,7 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
           cond(C.ShutdownProtectionDisabled, 'False', 'DisableFailed', message);
           events.push({ type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message });
         }
-        return { status, events, retry: false, requeueAfterMs: 0 };
+        return { status, events, transitions, retry: false, requeueAfterMs: 0 };
       }
       if (outcome.ok || outcome.code === 404) {
         sp.restored = true;
@@ -50,7 +56,7 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
         if (!outcome.ok) sp.lastError = outcome.message;
         cond(C.ShutdownProtectionDisabled, 'False', 'Restored', message);
         events.push({ type: 'Normal', reason: 'ShutdownProtectionRestored', message });
-        return { status, events, retry: false, requeueAfterMs: 0 };
+        return { status, events, transitions, retry: false, requeueAfterMs: 0 };
       }
       sp.lastError = outcome.message;
       events.push({
@@ -58,7 +64,7 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
         reason: 'ShutdownProtectionRestoreFailed',
         message: `Could not restore shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}); retrying.`,
       });
-      return { status, events, retry: true };
+      return { status, events, transitions, retry: true };
     }
 
     case 'EvictPod': {
@@ -68,31 +74,29 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
       if (outcome.ok || conflictOrGone(outcome.code, outcome.message)) {
         delete ev.lastError;
         status.podDeletedTime = nowIso;
-        status.reason = R.WaitingForTermination;
-        status.message = `Pod ${action.podName} (uid ${action.uid}) ${action.mode === 'Evict' ? 'evicted' : 'deleted'}; waiting for it to terminate.`;
-        events.push({ type: 'Normal', reason: action.mode === 'Evict' ? 'PodEvicted' : 'PodDeleted', message: status.message });
-        return { status, events, retry: false, requeueAfterMs: 0 };
+        const message = `Pod ${action.podName} (uid ${action.uid}) ${action.mode === 'Evict' ? 'evicted' : 'deleted'}; waiting for it to terminate.`;
+        reason(R.WaitingForTermination, message);
+        events.push({ type: 'Normal', reason: action.mode === 'Evict' ? 'PodEvicted' : 'PodDeleted', message });
+        return { status, events, transitions, retry: false, requeueAfterMs: 0 };
       }
       ev.lastError = outcome.message;
       const backoff = evictionBackoffMs(ev.attempts);
       if (outcome.code === 429) {
         const message = `Eviction of pod ${action.podName} refused: ${outcome.message}. A PodDisruptionBudget allows no disruption right now; retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
         if (status.reason !== R.BlockedByPDB) events.push({ type: 'Warning', reason: R.BlockedByPDB, message });
-        status.reason = R.BlockedByPDB;
-        status.message = message;
+        reason(R.BlockedByPDB, message);
       } else {
         const message = `Eviction of pod ${action.podName} failed (${outcome.code ?? 'error'}: ${outcome.message}); retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
         events.push({ type: 'Warning', reason: 'EvictionFailed', message });
-        status.reason = R.Evicting;
-        status.message = message;
+        reason(R.Evicting, message);
       }
-      return { status, events, retry: false, requeueAfterMs: backoff };
+      return { status, events, transitions, retry: false, requeueAfterMs: backoff };
     }
 
     case 'AddFinalizer':
     case 'RemoveFinalizer':
     case 'DeleteNodeBounce':
       // Not found while removing our finalizer or deleting ourselves is success; any other failure is transient.
-      return { status, events, retry: !outcome.ok && !(action.type !== 'AddFinalizer' && outcome.code === 404) };
+      return { status, events, transitions, retry: !outcome.ok && !(action.type !== 'AddFinalizer' && outcome.code === 404) };
   }
 }

@@ -1,5 +1,6 @@
 import type { BounceMode, NodeBounceStatus } from '../api/nodebounce.js';
 import type { ExpressView } from '../express/view.js';
+import type { Transition } from './lifecycle.js';
 import type { PodLike } from './pod.js';
 import type { QueueEntry } from './queue.js';
 
@@ -54,6 +55,8 @@ export interface Decision {
   actions: Action[];
   /** Emitted once the status is persisted. */
   events: BounceEvent[];
+  /** Each phase/reason change this decision made, in order (all declared in lifecycle.ts). */
+  transitions: Transition[];
   /** Reconcile again after this long (ms) even if nothing changes; undefined waits for a watch event. */
   requeueAfterMs?: number;
   /** True when this decision starts touching things: the caller must decide on a fresh view of the queue. */
@@ -66,6 +69,8 @@ export type ActionOutcome = { ok: true } | { ok: false; code?: number; message: 
 export interface OutcomeResult {
   status: NodeBounceStatus;
   events: BounceEvent[];
+  /** Phase/reason changes (all declared in lifecycle.ts). */
+  transitions: Transition[];
   /** The action must be retried with backoff (a transient failure that status doesn't absorb). */
   retry: boolean;
   requeueAfterMs?: number;

@@ -10,6 +10,7 @@ import {
 } from '../../src/api/nodebounce.js';
 import { decide } from '../../src/bounce/decide.js';
 import { applyOutcome } from '../../src/bounce/outcome.js';
+import type { Transition } from '../../src/bounce/lifecycle.js';
 import type { PodLike, ProbeLike } from '../../src/bounce/pod.js';
 import type { QueueEntry } from '../../src/bounce/queue.js';
 import type { Action, ActionOutcome, BounceEvent, Decision, ExpressObservation, Observed } from '../../src/bounce/types.js';
@@ -158,6 +159,8 @@ export interface StepResult {
   actions: Action[];
   outcomeRequeues: Array<number | undefined>;
   retries: boolean[];
+  /** Every phase/reason change: the decision's, then each outcome's. */
+  transitions: Transition[];
 }
 
 /**
@@ -169,6 +172,7 @@ export function step(nbIn: NodeBounce, obs: Observed, now: Date, run: Runner = a
   const decision = decide(nb, obs, now);
   nb.status = decision.status;
   const events = [...decision.events];
+  const transitions = [...decision.transitions];
   const outcomeRequeues: Array<number | undefined> = [];
   const retries: boolean[] = [];
   for (const action of decision.actions) {
@@ -182,11 +186,12 @@ export function step(nbIn: NodeBounce, obs: Observed, now: Date, run: Runner = a
     const r = applyOutcome(nb, action, outcome, now);
     nb.status = r.status;
     events.push(...r.events);
+    transitions.push(...r.transitions);
     outcomeRequeues.push(r.requeueAfterMs);
     retries.push(r.retry);
     if (r.retry) break;
   }
-  return { nb, decision, events, actions: decision.actions, outcomeRequeues, retries };
+  return { nb, decision, events, actions: decision.actions, outcomeRequeues, retries, transitions };
 }
 
 export const reasonsOf = (events: BounceEvent[]): string[] => events.map((e) => e.reason);

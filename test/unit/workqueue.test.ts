@@ -1,7 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { KeyedMutex, WorkQueue } from '../../src/controller/workqueue.js';
 
-const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+// Time is the subject here (delays, backoff, waiting for handlers), so the clock is vitest's fake one: each test
+// advances it by exact amounts and asserts at the boundaries, which a loaded machine cannot make flaky.
+beforeEach(() => void vi.useFakeTimers());
+afterEach(() => void vi.useRealTimers());
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Advances the fake clock, running the timers and promise callbacks that become due. */
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
 describe('WorkQueue', () => {
   it('runs nothing while paused, then each queued key once', async () => {
@@ -10,14 +17,14 @@ describe('WorkQueue', () => {
     q.add('a');
     q.add('b');
     q.add('a');
-    await tick();
+    await advance(60_000);
     expect(seen).toEqual([]);
     q.resume();
     await q.idle();
     expect(seen.sort()).toEqual(['a', 'b']);
   });
 
-  it('never runs one key twice at once; an add while running re-runs it afterwards', async () => {
+  it('never runs one key twice at once; adds while running re-run it once afterwards', async () => {
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
@@ -26,16 +33,19 @@ describe('WorkQueue', () => {
         running++;
         maxRunning = Math.max(maxRunning, running);
         runs++;
-        await tick(10);
+        await sleep(10);
         running--;
       },
       { concurrency: 4 },
     );
     q.add('k');
-    await tick(2);
+    await advance(2);
     q.add('k');
     q.add('k');
-    await tick(50);
+    expect(runs).toBe(1);
+    await advance(8); // the first run ends; the two adds made while it ran become one more run
+    expect(runs).toBe(2);
+    await advance(10);
     await q.idle();
     expect(maxRunning).toBe(1);
     expect(runs).toBe(2);
@@ -44,58 +54,103 @@ describe('WorkQueue', () => {
   it('runs different keys in parallel up to the concurrency', async () => {
     let running = 0;
     let maxRunning = 0;
+    const started: string[] = [];
     const q = new WorkQueue(
-      async () => {
+      async (k) => {
+        started.push(k);
         running++;
         maxRunning = Math.max(maxRunning, running);
-        await tick(10);
+        await sleep(10);
         running--;
       },
       { concurrency: 3 },
     );
     for (const k of ['a', 'b', 'c', 'd', 'e']) q.add(k);
+    expect(started).toEqual(['a', 'b', 'c']);
+    await advance(10);
+    expect(started).toEqual(['a', 'b', 'c', 'd', 'e']);
+    await advance(10);
     await q.idle();
     expect(maxRunning).toBe(3);
   });
 
-  it('requeueAfter and backoff: the earliest delay wins; failures back off exponentially and reset on success', async () => {
-    const times: number[] = [];
-    let fail = 2;
+  it('failures back off exponentially per key and reset on success', async () => {
+    const outcomes = ['fail', 'fail', 'ok', 'fail'];
+    let runs = 0;
     const errors: number[] = [];
     const q = new WorkQueue(
       async () => {
-        times.push(Date.now());
-        if (fail-- > 0) throw new Error('transient');
+        runs++;
+        if (outcomes.shift() === 'fail') throw new Error('transient');
       },
       { concurrency: 1, baseBackoffMs: 20, onError: (_k, _e, delay) => errors.push(delay) },
     );
     q.add('k');
-    await tick(200);
-    expect(errors).toEqual([20, 40]);
-    expect(times).toHaveLength(3);
+    await advance(0);
+    expect([runs, errors]).toEqual([1, [20]]);
+    await advance(19);
+    expect(runs).toBe(1);
+    await advance(1);
+    expect([runs, errors]).toEqual([2, [20, 40]]);
+    await advance(39);
+    expect(runs).toBe(2);
+    await advance(1);
+    expect(runs).toBe(3); // succeeded: the failure count is forgotten
+    q.add('k');
+    await advance(0);
+    expect([runs, errors]).toEqual([4, [20, 40, 20]]);
+    await q.shutdown();
+  });
+
+  it('addAfter: the earliest pending deadline wins and the later one is dropped', async () => {
+    let runs = 0;
+    const q = new WorkQueue(async () => void runs++, { concurrency: 1 });
     q.addAfter('x', 1000);
     q.addAfter('x', 10);
-    await tick(60);
-    expect(times).toHaveLength(4);
+    q.addAfter('x', 500); // later than the pending 10 ms: ignored
+    await advance(9);
+    expect(runs).toBe(0);
+    await advance(1);
+    expect(runs).toBe(1);
+    await advance(5_000);
+    expect(runs).toBe(1);
+    await q.shutdown();
+  });
+
+  it('a handler result requeues the key after requeueAfterMs', async () => {
+    let runs = 0;
+    const q = new WorkQueue(async () => (++runs === 1 ? { requeueAfterMs: 250 } : undefined), { concurrency: 1 });
+    q.add('k');
+    await advance(249);
+    expect(runs).toBe(1);
+    await advance(1);
+    expect(runs).toBe(2);
     await q.shutdown();
   });
 
   it('shutdown stops taking work and waits for running handlers', async () => {
     let finished = false;
+    let runs = 0;
     const q = new WorkQueue(
       async () => {
-        await tick(30);
+        runs++;
+        await sleep(30);
         finished = true;
       },
       { concurrency: 1 },
     );
     q.add('a');
-    await tick(2);
-    await q.shutdown();
-    expect(finished).toBe(true);
+    q.addAfter('later', 5);
+    let stopped = false;
+    void q.shutdown().then(() => (stopped = true));
+    await advance(29);
+    expect([stopped, finished]).toEqual([false, false]);
+    await advance(1);
+    expect([stopped, finished]).toEqual([true, true]);
     q.add('b');
-    await tick(10);
+    await advance(100);
     expect(q.depth).toBe(0);
+    expect(runs).toBe(1); // neither 'b' nor the cancelled timer for 'later' ran
   });
 });
 
@@ -106,11 +161,16 @@ describe('KeyedMutex', () => {
     const section = (key: string, id: string) =>
       m.run(key, async () => {
         log.push(`${id}+`);
-        await tick(10);
+        await sleep(10);
         log.push(`${id}-`);
       });
-    await Promise.all([section('p', 'a'), section('p', 'b'), section('q', 'c')]);
+    const all = Promise.all([section('p', 'a'), section('p', 'b'), section('q', 'c')]);
+    await advance(5);
+    expect([...log].sort()).toEqual(['a+', 'c+']);
+    await advance(5);
+    expect(log).toContain('b+');
+    await advance(10);
+    await all;
     expect(log.indexOf('a-')).toBeLessThan(log.indexOf('b+'));
-    expect(log.indexOf('c+')).toBeLessThan(log.indexOf('a-'));
   });
 });

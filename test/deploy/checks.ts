@@ -65,3 +65,24 @@ export function checkOperatorDeployment(
   expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
   return env;
 }
+
+/**
+ * The operator's config file as the pod sees it: the ConfigMap volume mounted where NODEBOUNCE_CONFIG points,
+ * and that ConfigMap's key. Returns the ConfigMap, the key and the raw YAML text.
+ */
+export function mountedConfig(objs: K8sObject[], deployment: string): { configMap: K8sObject; key: string; text: string } {
+  const pod = (get(objs, 'Deployment', deployment) as any).spec.template.spec;
+  const c = pod.containers[0];
+  const path: string = c.env.find((e: any) => e.name === 'NODEBOUNCE_CONFIG')?.value;
+  expect(path, 'NODEBOUNCE_CONFIG').toMatch(/^\/.+\/[^/]+$/);
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  const key = path.slice(dir.length + 1);
+  const mount = c.volumeMounts.find((m: any) => m.mountPath === dir);
+  expect(mount, `a volume mounted at ${dir}`).toBeDefined();
+  expect(mount.readOnly).toBe(true);
+  const cmName: string = pod.volumes.find((v: any) => v.name === mount.name)?.configMap?.name;
+  expect(cmName, `volume ${mount.name} is a ConfigMap`).toBeDefined();
+  const configMap = get(objs, 'ConfigMap', cmName) as any;
+  expect(Object.keys(configMap.data), `ConfigMap ${cmName}`).toContain(key);
+  return { configMap, key, text: configMap.data[key] };
+}

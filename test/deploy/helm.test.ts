@@ -20,7 +20,7 @@ import {
   type K8sObject,
   type PolicyRule,
 } from '../harness/index.js';
-import { checkOperatorDeployment } from './deploy-checks.js';
+import { checkOperatorDeployment, mountedConfig } from './checks.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -92,6 +92,13 @@ describe('helm chart, default values', () => {
     const parsed = operatorConfigSchema.parse(config);
     const defaults = operatorConfigSchema.parse({});
     expect(parsed).toEqual({ ...defaults, leaderElection: { ...defaults.leaderElection, enabled: true } });
+  });
+
+  it('mounts its config file like the kustomize base, with the same settings', () => {
+    const helm = mountedConfig(chart, NAME);
+    const kustomize = mountedConfig(base, NAME);
+    expect(helm.key).toBe(kustomize.key);
+    expect(operatorConfigSchema.parse(parse(helm.text))).toEqual(operatorConfigSchema.parse(parse(kustomize.text)));
   });
 });
 

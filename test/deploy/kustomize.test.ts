@@ -18,7 +18,8 @@ import {
   type K8sObject,
   type PolicyRule,
 } from '../harness/index.js';
-import { checkOperatorDeployment } from './deploy-checks.js';
+import { operatorConfigSchema } from '../../src/config/schema.js';
+import { checkOperatorDeployment, mountedConfig } from './checks.js';
 
 const NS = 'nodebounce-system';
 let base: K8sObject[];
@@ -34,13 +35,15 @@ const rulesOf = (o: K8sObject) => normalizeRules(o.rules as PolicyRule[]);
 
 describe('deploy/base', () => {
   it('has every piece the operator needs, namespaced objects in nodebounce-system', () => {
-    const ids = base.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    // Generated ConfigMaps carry a content hash suffix.
+    const ids = base.map((o) => `${o.kind}/${o.kind === 'ConfigMap' ? (o.metadata.name ?? '').replace(/-[a-z0-9]{10}$/, '') : o.metadata.name}`).sort();
     expect(ids).toEqual(
       [
         'ClusterRole/nodebounce-editor',
         'ClusterRole/nodebounce-operator',
         'ClusterRole/nodebounce-viewer',
         'ClusterRoleBinding/nodebounce-operator',
+        'ConfigMap/nodebounce-operator-config',
         'CustomResourceDefinition/nodebounces.bounce.express.dev',
         'Deployment/nodebounce-operator',
         'Namespace/nodebounce-system',
@@ -109,10 +112,16 @@ describe('deploy/base', () => {
 
   it('runs the operator restricted, probed, with metrics exposed by the Service', () => {
     const env = checkOperatorDeployment(base, { deployment: 'nodebounce-operator', service: 'nodebounce-operator-metrics' });
-    expect(env.NODEBOUNCE_LEADER_ELECT).toBe('true');
-    expect(env.NODEBOUNCE_WATCH_NAMESPACES).toBe('');
-    expect(env.NODEBOUNCE_METRICS_PORT).toBe('8080');
-    expect(env.NODEBOUNCE_HEALTH_PORT).toBe('8081');
+    // Settings come from the config file only: no NODEBOUNCE_* variable overrides it.
+    expect(Object.keys(env).filter((k) => k.startsWith('NODEBOUNCE_'))).toEqual(['NODEBOUNCE_CONFIG']);
+  });
+
+  it('mounts the config file from the generated ConfigMap; the operator accepts it: defaults plus leader election', () => {
+    const { configMap, text } = mountedConfig(base, 'nodebounce-operator');
+    expect(configMap.metadata.name).toMatch(/^nodebounce-operator-config-[a-z0-9]{10}$/);
+    expect(text).toBe(readFileSync(join(REPO_ROOT, 'deploy', 'base', 'operator-config.yaml'), 'utf8'));
+    const defaults = operatorConfigSchema.parse({});
+    expect(operatorConfigSchema.parse(parse(text))).toEqual({ ...defaults, leaderElection: { ...defaults.leaderElection, enabled: true } });
   });
 });
 

@@ -1,0 +1,195 @@
+import { Reasons as R, type NodeBounceStatus, type Phase } from '../api/nodebounce.js';
+
+// The NodeBounce lifecycle, declared once: every status reason with its phase and what a human should do, and
+// every phase/reason transition decide() and applyOutcome() may make. Both take a reason's phase from here, a
+// unit test checks that what they produce is exactly what is declared, and `npm run docs:lifecycle` renders
+// the diagram and tables in README.md and docs/api.md from it.
+
+/** A status reason: what status.reason can say. */
+export type StatusReason = Exclude<(typeof R)[keyof typeof R], typeof R.PreflightPassed>;
+
+export interface ReasonInfo {
+  phase: Phase;
+  meaning: string;
+  /** What a human should do; empty when nothing is needed. */
+  action: string;
+}
+
+export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
+  [R.Accepted]: { phase: 'Pending', meaning: 'Seen; checks run next.', action: '' },
+  [R.WaitingForOtherBounce]: {
+    phase: 'Pending',
+    meaning:
+      'Another NodeBounce for the same pod is older or already running. Bounces of one pod run one at a time, oldest first (creationTimestamp, then name).',
+    action: 'Nothing: it starts on its own when the other finishes or is deleted.',
+  },
+  [R.DisablingShutdownProtection]: {
+    phase: 'Pending',
+    meaning: "Turning the Express resource's shutdown protection off before the eviction.",
+    action: '',
+  },
+  [R.Evicting]: {
+    phase: 'Terminating',
+    meaning: 'Eviction (or delete) requested; retried with backoff when it fails for a reason other than a PDB.',
+    action: '',
+  },
+  [R.WaitingForTermination]: { phase: 'Terminating', meaning: 'The old pod is shutting down.', action: '' },
+  [R.BlockedByPDB]: {
+    phase: 'Terminating',
+    meaning:
+      'The Eviction API refused (429): a PodDisruptionBudget allows no disruption. Retried with backoff (1 s doubling to 30 s) until the termination deadline.',
+    action: 'Check `kubectl get pdb`; wait, or delete this NodeBounce.',
+  },
+  [R.WaitingForReady]: { phase: 'Starting', meaning: 'The old pod is gone; waiting for the replacement to be Ready.', action: '' },
+  [R.RestoringShutdownProtection]: {
+    phase: 'Starting',
+    meaning: 'The replacement is Ready; putting shutdown protection back.',
+    action: '',
+  },
+  [R.PodRestarted]: { phase: 'Succeeded', meaning: 'Replacement Ready; protection restored.', action: '' },
+  [R.DryRunPassed]: {
+    phase: 'Succeeded',
+    meaning: 'Every check passed; nothing touched.',
+    action: 'Create the same request without `dryRun`.',
+  },
+  [R.InvalidSpec]: {
+    phase: 'Failed',
+    meaning: "The spec breaks a rule the schema can't express.",
+    action: 'Fix and create a new NodeBounce.',
+  },
+  [R.PodNotFound]: { phase: 'Failed', meaning: 'No such pod in this namespace.', action: 'Check `spec.podName` and the namespace.' },
+  [R.ExpressResourceNotFound]: {
+    phase: 'Failed',
+    meaning:
+      "The pod has no Express owner (controller ownerReference of the configured kind, or the configured label), or that resource doesn't exist.",
+    action: "Only Express node pods can be bounced; check the pod, or the operator's `express` config.",
+  },
+  [R.ExpressResourceInvalid]: {
+    phase: 'Failed',
+    meaning:
+      'A configured field of the Express resource has the wrong type (for example a number where the runtime state should be a string). The operator never guesses.',
+    action: "Fix the resource or the operator's field-path configuration.",
+  },
+  [R.IntentionallyDown]: {
+    phase: 'Failed',
+    meaning:
+      'The desired state is down (`down`, `stopped`). Never overridden, not even with `force`. The message says whether the resource is GitOps-managed.',
+    action: 'Bring the node up through its owner (Git, when Argo CD manages it).',
+  },
+  [R.NodeRebuilding]: {
+    phase: 'Failed',
+    meaning: 'The node is rebuilding its cache; a bounce would restart the rebuild.',
+    action: 'Wait until it runs, or create a new NodeBounce with `force: true`.',
+  },
+  [R.TerminationTimeout]: {
+    phase: 'Failed',
+    meaning:
+      "The old pod was still there at the deadline (blocked by a PDB, stuck finalizers, a stuck kubelet). The message says which and shows the pod's last state.",
+    action: 'Investigate the pod; the operator never forces deletion.',
+  },
+  [R.ReadyTimeout]: {
+    phase: 'Failed',
+    meaning:
+      "No Ready replacement within the ready timeout. The message shows the replacement's last state (for example `CrashLoopBackOff`) or that none appeared.",
+    action: 'Inspect the replacement; check the Express operator.',
+  },
+};
+
+/** Where a transition starts: a phase, or `New` for a NodeBounce without status. */
+export type From = Phase | 'New';
+
+export interface TransitionRule {
+  from: readonly From[];
+  to: Phase;
+  reasons: readonly StatusReason[];
+  trigger: string;
+}
+
+export const TRANSITIONS: readonly TransitionRule[] = [
+  { from: ['New'], to: 'Pending', reasons: [R.Accepted], trigger: 'A NodeBounce without status is seen.' },
+  { from: ['Pending'], to: 'Pending', reasons: [R.WaitingForOtherBounce], trigger: 'An older or running NodeBounce targets the same pod.' },
+  {
+    from: ['Pending'],
+    to: 'Failed',
+    reasons: [R.PodNotFound, R.ExpressResourceNotFound, R.ExpressResourceInvalid, R.IntentionallyDown, R.NodeRebuilding],
+    trigger: 'A preflight check fails; nothing was touched.',
+  },
+  { from: ['Pending'], to: 'Succeeded', reasons: [R.DryRunPassed], trigger: 'Preflight passes with `dryRun`.' },
+  {
+    from: ['Pending'],
+    to: 'Pending',
+    reasons: [R.DisablingShutdownProtection],
+    trigger: 'Preflight passes and the Express resource has shutdown protection on (finalizer added first).',
+  },
+  {
+    from: ['Pending'],
+    to: 'Terminating',
+    reasons: [R.Evicting],
+    trigger: "Preflight passes and protection is off (disabled, refused or never on): the pod's UID is recorded, then it is evicted.",
+  },
+  {
+    from: ['Terminating'],
+    to: 'Terminating',
+    reasons: [R.WaitingForTermination],
+    trigger: 'The eviction or delete is accepted (or answers that the old pod is already gone).',
+  },
+  { from: ['Terminating'], to: 'Terminating', reasons: [R.BlockedByPDB], trigger: 'The Eviction API answers 429 (a PodDisruptionBudget).' },
+  {
+    from: ['Terminating'],
+    to: 'Terminating',
+    reasons: [R.Evicting],
+    trigger: 'An eviction retry fails for another reason after a PDB refusal.',
+  },
+  { from: ['Terminating'], to: 'Starting', reasons: [R.WaitingForReady], trigger: "The old pod's UID is gone." },
+  { from: ['Terminating'], to: 'Failed', reasons: [R.TerminationTimeout], trigger: 'The old pod is still there at the termination deadline.' },
+  {
+    from: ['Starting'],
+    to: 'Starting',
+    reasons: [R.RestoringShutdownProtection],
+    trigger: 'The replacement is Ready and shutdown protection must be put back.',
+  },
+  { from: ['Starting'], to: 'Succeeded', reasons: [R.PodRestarted], trigger: 'The replacement is Ready and protection is restored.' },
+  { from: ['Starting'], to: 'Failed', reasons: [R.ReadyTimeout], trigger: 'No Ready replacement by the ready deadline.' },
+  {
+    from: ['Pending', 'Terminating', 'Starting'],
+    to: 'Failed',
+    reasons: [R.InvalidSpec],
+    trigger: "The spec breaks a rule the schema can't express (checked on every pass).",
+  },
+];
+
+/** One step a decision made: recorded so callers (and the lifecycle test) can see the path, not just the end. */
+export interface Transition {
+  from: From;
+  to: Phase;
+  reason: StatusReason;
+}
+
+export function phaseOf(reason: StatusReason): Phase {
+  return REASONS[reason].phase;
+}
+
+export function isTerminalReason(reason: StatusReason): boolean {
+  const phase = phaseOf(reason);
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+export function isDeclared(t: Transition): boolean {
+  return TRANSITIONS.some((r) => r.to === t.to && r.from.includes(t.from) && r.reasons.includes(t.reason));
+}
+
+/** Every (from, to, reason) the table declares. */
+export function declaredTransitions(): Transition[] {
+  return TRANSITIONS.flatMap((r) => r.from.flatMap((from) => r.reasons.map((reason) => ({ from, to: r.to, reason }))));
+}
+
+/** Sets status.reason/message and the reason's phase; returns the transition when phase or reason changed. */
+export function setReason(status: NodeBounceStatus, reason: StatusReason, message: string): Transition | undefined {
+  const from: From = status.phase ?? 'New';
+  const to = phaseOf(reason);
+  const changed = status.phase !== to || status.reason !== reason;
+  status.phase = to;
+  status.reason = reason;
+  status.message = message;
+  return changed ? { from, to, reason } : undefined;
+}

@@ -1,0 +1,167 @@
+// The lifecycle table (src/bounce/lifecycle.ts) against what decide() and applyOutcome() really do: scenarios
+// drive them through every path, and the transitions they report must be exactly the declared ones, no more
+// (an undeclared path) and no fewer (a declared path the code no longer takes).
+import { describe, expect, it } from 'vitest';
+import { Reasons as R, type NodeBounce, type NodeBounceSpec } from '../../src/api/nodebounce.js';
+import { REASONS, TRANSITIONS, declaredTransitions, isDeclared, type Transition } from '../../src/bounce/lifecycle.js';
+import type { ActionOutcome } from '../../src/bounce/types.js';
+import { NEW_UID, at, entry, found, iso, makeNodeBounce, makeObserved, makePod, step, type ObservedOpts, type Runner } from './fixtures.js';
+
+interface Step {
+  obs?: ObservedOpts;
+  /** Seconds after T0. */
+  t: number;
+  run?: Runner;
+}
+
+const key = (t: Transition) => `${t.from} -> ${t.to} (${t.reason})`;
+
+/** Reconciles once per step; returns the NodeBounce and every transition on the way, in order. */
+function drive(nb: NodeBounce, steps: Step[]): { nb: NodeBounce; transitions: Transition[] } {
+  const transitions: Transition[] = [];
+  for (const s of steps) {
+    const r = step(nb, makeObserved(s.obs), at(s.t), s.run);
+    nb = r.nb;
+    transitions.push(...r.transitions);
+  }
+  return { nb, transitions };
+}
+
+const refuse = (code: number, message: string): Runner => (a) =>
+  a.type === 'EvictPod' ? ({ ok: false, code, message } satisfies ActionOutcome) : { ok: true };
+const gone = { pod: null } satisfies ObservedOpts;
+const replacement = (ready: boolean) => ({ pod: makePod({ uid: NEW_UID, ready, creationTimestamp: iso(5) }) });
+const protectedNode = { express: found({ shutdownProtection: true }) };
+
+/** A bounce driven to the given phase (accepted at t=0, evicted at t=1, old pod gone at t=2). */
+function reach(phase: 'Pending' | 'Terminating' | 'Starting', spec: Partial<NodeBounceSpec> = {}): NodeBounce {
+  const steps: Step[] = [{ t: 0 }, { t: 1 }, { t: 2, obs: gone }];
+  return drive(makeNodeBounce({ spec }), steps.slice(0, { Pending: 1, Terminating: 2, Starting: 3 }[phase])).nb;
+}
+
+const others = [entry({ name: 'older', creationTimestamp: iso(-3600), phase: 'Terminating' })];
+const preflightFailures = [
+  [R.PodNotFound, gone],
+  [R.ExpressResourceNotFound, { express: { kind: 'Unmapped', message: 'no owner' } }],
+  [R.ExpressResourceNotFound, { express: { kind: 'NotFound', name: 'node-a' } }],
+  [R.ExpressResourceInvalid, { express: { kind: 'Invalid', name: 'node-a', problems: ['spec.state: number'] } }],
+  [R.IntentionallyDown, { express: found({ desiredState: 'down', intentionallyDown: true }) }],
+  [R.NodeRebuilding, { express: found({ runtimeState: 'rebuilding', rebuilding: true }) }],
+] as const;
+
+/** Each scenario returns the transitions it made and the ones it must make, in order. */
+const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: string[] }]> = [
+  [
+    'a bounce with shutdown protection: the whole happy path',
+    () => ({
+      transitions: drive(makeNodeBounce(), [
+        { t: 0, obs: protectedNode },
+        { t: 1, obs: protectedNode },
+        { t: 2, obs: { express: found({ shutdownProtection: false }) } },
+        { t: 3, obs: gone },
+        { t: 9, obs: replacement(true) },
+        { t: 10, obs: replacement(true) },
+      ]).transitions,
+      expected: [
+        'New -> Pending (Accepted)',
+        'Pending -> Pending (DisablingShutdownProtection)',
+        'Pending -> Terminating (Evicting)',
+        'Terminating -> Terminating (WaitingForTermination)',
+        'Terminating -> Starting (WaitingForReady)',
+        'Starting -> Starting (RestoringShutdownProtection)',
+        'Starting -> Succeeded (PodRestarted)',
+      ],
+    }),
+  ],
+  [
+    'waits for an older bounce of the same pod',
+    () => ({
+      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, obs: { others } }]).transitions,
+      expected: ['New -> Pending (Accepted)', 'Pending -> Pending (WaitingForOtherBounce)'],
+    }),
+  ],
+  [
+    'dry run',
+    () => ({
+      transitions: drive(makeNodeBounce({ spec: { dryRun: true } }), [{ t: 0 }, { t: 1 }]).transitions,
+      expected: ['New -> Pending (Accepted)', 'Pending -> Succeeded (DryRunPassed)'],
+    }),
+  ],
+  ...preflightFailures.map(([reason, obs], i): (typeof SCENARIOS)[number] => [
+    `preflight failure ${reason} (${i})`,
+    () => ({
+      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, obs: obs as ObservedOpts }]).transitions,
+      expected: ['New -> Pending (Accepted)', `Pending -> Failed (${reason})`],
+    }),
+  ]),
+  [
+    'a PDB refuses, a retry fails otherwise, then the termination deadline passes',
+    () => ({
+      transitions: drive(makeNodeBounce({ spec: { terminationTimeoutSeconds: 60 } }), [
+        { t: 0 },
+        { t: 1, run: refuse(429, 'disruption budget') },
+        { t: 3, run: refuse(500, 'etcd timeout') },
+        { t: 61 },
+      ]).transitions,
+      expected: [
+        'New -> Pending (Accepted)',
+        'Pending -> Terminating (Evicting)',
+        'Terminating -> Terminating (BlockedByPDB)',
+        'Terminating -> Terminating (Evicting)',
+        'Terminating -> Failed (TerminationTimeout)',
+      ],
+    }),
+  ],
+  [
+    'no Ready replacement by the ready deadline',
+    () => ({
+      transitions: drive(reach('Starting', { readyTimeoutSeconds: 30 }), [
+        { t: 10, obs: replacement(false) },
+        { t: 32, obs: replacement(false) },
+      ]).transitions,
+      expected: ['Starting -> Failed (ReadyTimeout)'],
+    }),
+  ],
+  ...(['Pending', 'Terminating', 'Starting'] as const).map((phase): (typeof SCENARIOS)[number] => [
+    `an invalid spec found while ${phase}`,
+    () => {
+      const nb = reach(phase);
+      // What the CRD schema can't reject: a grace period as long as the termination timeout.
+      nb.spec = { ...nb.spec, gracePeriodSeconds: 600, terminationTimeoutSeconds: 600 };
+      return { transitions: drive(nb, [{ t: 5, obs: gone }]).transitions, expected: [`${phase} -> Failed (InvalidSpec)`] };
+    },
+  ]),
+];
+
+describe('scenarios through decide() and applyOutcome()', () => {
+  it.each(SCENARIOS)('%s', (_name, scenario) => {
+    const { transitions, expected } = scenario();
+    expect(transitions.map(key)).toEqual(expected);
+  });
+});
+
+describe('the lifecycle table', () => {
+  it('declares every transition the scenarios produced, and the scenarios produce every declared one', () => {
+    const produced = new Map<string, Transition>();
+    for (const [, scenario] of SCENARIOS) for (const t of scenario().transitions) produced.set(key(t), t);
+    const undeclared = [...produced.values()].filter((t) => !isDeclared(t)).map(key);
+    expect(undeclared, 'produced by decide()/applyOutcome() but missing from TRANSITIONS').toEqual([]);
+    const unproduced = declaredTransitions().map(key).filter((k) => !produced.has(k));
+    expect(unproduced, 'declared in TRANSITIONS but produced by no scenario: add one, or drop the row').toEqual([]);
+  });
+
+  it("puts each transition's reasons in its target phase, and every status reason in some transition", () => {
+    for (const rule of TRANSITIONS) for (const r of rule.reasons) expect(REASONS[r].phase, `${r} in ${rule.from} -> ${rule.to}`).toBe(rule.to);
+    const used = new Set(TRANSITIONS.flatMap((t) => t.reasons));
+    expect(Object.keys(REASONS).filter((r) => !used.has(r as keyof typeof REASONS))).toEqual([]);
+  });
+
+  it('covers every reason of the API except the condition-only PreflightPassed', () => {
+    const api = Object.values(R).filter((r) => r !== R.PreflightPassed);
+    expect(Object.keys(REASONS).sort()).toEqual(api.sort());
+  });
+
+  it('says what to do about every failure', () => {
+    for (const [reason, info] of Object.entries(REASONS)) if (info.phase === 'Failed') expect(info.action, reason).not.toBe('');
+  });
+});
