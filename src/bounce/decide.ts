@@ -284,7 +284,7 @@ function alreadyTerminating(b: Builder, spec: ValidSpec, pod: PodLike, terminati
     `${grace !== undefined ? `, grace period ${grace}s` : ''}). Waiting up to ${terminationSeconds}s for it to go ` +
     `instead of evicting it again, which could shorten the grace period in progress.${reasonSuffix(spec)}`;
   b.condition(C.PodTerminated, 'Unknown', R.AlreadyTerminating, message);
-  b.transition('Terminating', R.AlreadyTerminating, message, 'Normal');
+  b.transition(R.AlreadyTerminating, message, 'Normal');
   b.requeueAt(b.now.getTime() + terminationSeconds * 1000);
   return b.done();
 }

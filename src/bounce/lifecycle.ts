@@ -34,6 +34,12 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
     action: '',
   },
   [R.WaitingForTermination]: { phase: 'Terminating', meaning: 'The old pod is shutting down.', action: '' },
+  [R.AlreadyTerminating]: {
+    phase: 'Terminating',
+    meaning:
+      'The pod was already being deleted by someone else: the operator waits for that deletion and never evicts it again (a shorter grace period would cut the one in progress).',
+    action: '',
+  },
   [R.BlockedByPDB]: {
     phase: 'Terminating',
     meaning:
@@ -126,6 +132,12 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     to: 'Terminating',
     reasons: [R.Evicting],
     trigger: "Preflight passes and protection is off (disabled, refused or never on): the pod's UID is recorded, then it is evicted.",
+  },
+  {
+    from: ['Pending'],
+    to: 'Terminating',
+    reasons: [R.AlreadyTerminating],
+    trigger: "Preflight passes but the pod already has a deletionTimestamp: its UID is recorded and it is waited for, not evicted.",
   },
   {
     from: ['Terminating'],

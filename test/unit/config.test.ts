@@ -48,7 +48,19 @@ describe('defaults', () => {
       healthPort: 8081,
       leaderElection: { enabled: false, leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
       notifications: { enabled: false, format: 'slack', timeoutMs: 5000, maxRetries: 5, minBackoffMs: 500, maxBackoffMs: 30_000, queueSize: 100, drainTimeoutMs: 3000 },
+      api: {
+        requestTimeoutSeconds: 10,
+        listTimeoutSeconds: 60,
+        watchTimeoutMinSeconds: 300,
+        watchTimeoutMaxSeconds: 600,
+        watchIdleTimeoutSeconds: 90,
+        reconcileStuckSeconds: 120,
+      },
     });
+  });
+
+  it('api: a watch timeout range whose minimum exceeds its maximum is refused, naming the key', () => {
+    expect(() => loadConfig({}, file('api:\n  watchTimeoutMinSeconds: 700\n'))).toThrow(/api\.watchTimeoutMinSeconds/);
   });
 
   it('no file and no env gives the defaults', () => {
@@ -121,6 +133,7 @@ leaderElection:
       healthPort: 0,
       leaderElection: { enabled: false, namespace: 'ops-2', leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
       notifications: defaultOperatorConfig.notifications,
+      api: defaultOperatorConfig.api,
       express: {
         ...defaultExpressConfig,
         group: 'cache.example.com',

@@ -81,6 +81,13 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     }),
   ],
   [
+    'the pod is already terminating at preflight: waited for, never evicted',
+    () => ({
+      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, obs: { pod: makePod({ deleting: true }) } }, { t: 2, obs: gone }]).transitions,
+      expected: ['New -> Pending (Accepted)', 'Pending -> Terminating (AlreadyTerminating)', 'Terminating -> Starting (WaitingForReady)'],
+    }),
+  ],
+  [
     'dry run',
     () => ({
       transitions: drive(makeNodeBounce({ spec: { dryRun: true } }), [{ t: 0 }, { t: 1 }]).transitions,

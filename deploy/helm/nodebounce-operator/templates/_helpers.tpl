@@ -87,6 +87,8 @@ leaderElection:
   leaseDurationSeconds: {{ .Values.leaderElection.leaseDurationSeconds }}
   renewDeadlineSeconds: {{ .Values.leaderElection.renewDeadlineSeconds }}
   retryPeriodSeconds: {{ .Values.leaderElection.retryPeriodSeconds }}
+api:
+  {{- toYaml .Values.api | nindent 2 }}
 {{- if .Values.notifications.enabled }}
 notifications:
   enabled: true
