@@ -53,6 +53,8 @@ export interface ControlPlane {
   startupMs: number;
   stopApiServer(): Promise<void>;
   startApiServer(): Promise<void>;
+  /** SIGKILLs kube-apiserver (a crash, no graceful shutdown) and resolves once its exit has been seen. */
+  killApiServer(): Promise<void>;
   restartApiServer(): Promise<void>;
   /** Kills every child, removes the temp dir. Idempotent. */
   stop(): Promise<void>;
@@ -473,6 +475,13 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       startupMs,
       stopApiServer,
       startApiServer,
+      killApiServer: async () => {
+        const proc = procs.apiserver;
+        if (!proc?.running) return;
+        proc.killSync();
+        // startApiServer() does nothing while the old process still counts as running.
+        await proc.exited;
+      },
       // Same port, certs and etcd: clients keep their kubeconfig. Resolves once /readyz answers again.
       restartApiServer: async () => {
         await stopApiServer();

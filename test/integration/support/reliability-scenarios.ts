@@ -3,7 +3,7 @@
 import { expect } from 'vitest';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { NodeBounce } from '../../../src/api/nodebounce.js';
-import { createNamespace, findProcessesMentioning, startControlPlane, startExpressSimulator, uniqueName, type ControlPlane } from '../../harness/index.js';
+import { createNamespace, startControlPlane, startExpressSimulator, uniqueName, type ControlPlane } from '../../harness/index.js';
 import type { OperatorEnv } from './env.js';
 import { startFaultProxy, type FaultProxyStats } from './fault-proxy.js';
 import { OperatorProcess, installOperatorIdentity } from './operator.js';
@@ -78,7 +78,7 @@ export async function apiServerRestartScenario(opts: { bounces: number; restarts
   let op: OperatorProcess | undefined;
   let sim: { stop(): Promise<void> } | undefined;
   try {
-    cp = await startControlPlane({ auditPolicy: true, kwokNodes: 2 });
+    cp = await startControlPlane({ auditPolicy: true, kwokNodes: 2, log: process.env.NODEBOUNCE_CONTROLPLANE_VERBOSE ? (l) => console.log(`[controlplane] ${l}`) : undefined });
     const kc: KubeConfig = cp.kubeConfig;
     sim = await startExpressSimulator(kc);
     const operatorKc = await installOperatorIdentity(kc);
@@ -106,8 +106,7 @@ export async function apiServerRestartScenario(opts: { bounces: number; restarts
       await sleep(300 + ((r * 811) % 1500));
       const t = Date.now();
       if (r % 2 === 0) {
-        const api = findProcessesMentioning(cp.dataDir).filter((p) => p.cmdline.includes('kube-apiserver'));
-        for (const p of api) process.kill(p.pid, 'SIGKILL');
+        await cp.killApiServer();
         await sleep(200);
         await cp.startApiServer();
         restarts.push({ how: 'SIGKILL', downMs: Date.now() - t });
