@@ -48,6 +48,7 @@ export const Reasons = {
   // waiting
   WaitingForOtherBounce: 'WaitingForOtherBounce',
   BlockedByPDB: 'BlockedByPDB',
+  EvictionThrottled: 'EvictionThrottled',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 
@@ -93,7 +94,13 @@ export interface NodeBounceStatus {
     readySource: 'Spec' | 'StartupProbe' | 'Default';
   };
   shutdownProtection?: ShutdownProtectionStatus;
-  eviction?: { attempts: number; lastAttemptTime?: string; lastError?: string };
+  eviction?: {
+    attempts: number;
+    lastAttemptTime?: string;
+    lastError?: string;
+    /** Set when the API server throttled the last attempt (429 without a PDB cause): not before this time. */
+    nextAttemptTime?: string;
+  };
   lastObservedPodState?: string;
   ttlSkipped?: boolean;
   startTime?: string;

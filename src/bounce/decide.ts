@@ -317,7 +317,10 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   }
 
   if (!st.podDeletedTime) {
-    const retryAt = ms(st.eviction?.lastAttemptTime) + evictionBackoffMs(st.eviction?.attempts ?? 0);
+    // After throttling, the server's Retry-After (nextAttemptTime); else the backoff after a refusal.
+    const retryAt = st.eviction?.nextAttemptTime
+      ? ms(st.eviction.nextAttemptTime)
+      : ms(st.eviction?.lastAttemptTime) + evictionBackoffMs(st.eviction?.attempts ?? 0);
     if (!Number.isNaN(retryAt) && b.now.getTime() < retryAt) {
       b.requeueAt(Math.min(retryAt, deadline));
       return b.done();

@@ -12,6 +12,24 @@ function conflictOrGone(code: number | undefined, message = ''): boolean {
   return code === 404 || (code === 409 && /precondition/i.test(message));
 }
 
+/**
+ * The Eviction API refuses for a PodDisruptionBudget with 429 and a Status cause of reason "DisruptionBudget"
+ * (kube-apiserver, pkg/registry/core/pod/storage/eviction.go). Any other 429 is the API server throttling (API
+ * Priority and Fairness, max-in-flight): transient, says nothing about the budget.
+ */
+export function isDisruptionBudgetRefusal(outcome: ActionOutcome): boolean {
+  return !outcome.ok && outcome.code === 429 && (outcome.causes ?? []).some((c) => c.reason === 'DisruptionBudget');
+}
+
+export const THROTTLE_DELAY_MIN_MS = 1_000;
+export const THROTTLE_DELAY_MAX_MS = 60_000;
+
+/** How long to wait after a throttled request: its Retry-After, bounded to [1 s, 60 s] (1 s when absent or bad). */
+export function throttleDelayMs(retryAfterSeconds: number | undefined): number {
+  if (retryAfterSeconds === undefined || !Number.isFinite(retryAfterSeconds)) return THROTTLE_DELAY_MIN_MS;
+  return Math.min(THROTTLE_DELAY_MAX_MS, Math.max(THROTTLE_DELAY_MIN_MS, Math.round(retryAfterSeconds * 1000)));
+}
+
 export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutcome, now: Date): OutcomeResult {
   const status = structuredClone(nb.status ?? {});
   const events: BounceEvent[] = [];
@@ -65,6 +83,7 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
       const ev = (status.eviction ??= { attempts: 0 });
       ev.attempts += 1;
       ev.lastAttemptTime = nowIso;
+      delete ev.nextAttemptTime;
       if (outcome.ok || conflictOrGone(outcome.code, outcome.message)) {
         delete ev.lastError;
         status.podDeletedTime = nowIso;
@@ -74,9 +93,21 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
         return { status, events, retry: false, requeueAfterMs: 0 };
       }
       ev.lastError = outcome.message;
+      if (outcome.code === 429 && !isDisruptionBudgetRefusal(outcome)) {
+        // Throttled: the eviction was not even considered. Wait what the server asks (bounded), then try again.
+        const delay = throttleDelayMs(outcome.retryAfterSeconds);
+        ev.nextAttemptTime = new Date(now.getTime() + delay).toISOString();
+        const message = `Eviction of pod ${action.podName} throttled by the API server (429: ${outcome.message}); retrying in ${delay / 1000}s (attempt ${ev.attempts}) until the termination deadline. This is not a PodDisruptionBudget refusal.`;
+        if (status.reason !== R.EvictionThrottled) events.push({ type: 'Warning', reason: R.EvictionThrottled, message });
+        status.reason = R.EvictionThrottled;
+        status.message = message;
+        return { status, events, retry: false, requeueAfterMs: delay };
+      }
       const backoff = evictionBackoffMs(ev.attempts);
       if (outcome.code === 429) {
-        const message = `Eviction of pod ${action.podName} refused: ${outcome.message}. A PodDisruptionBudget allows no disruption right now; retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
+        const budget = (outcome.causes ?? []).filter((c) => c.reason === 'DisruptionBudget' && c.message).map((c) => c.message);
+        if (budget.length > 0) ev.lastError = `${outcome.message} ${budget.join('; ')}`;
+        const message = `Eviction of pod ${action.podName} refused: ${ev.lastError}. A PodDisruptionBudget allows no disruption right now; retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
         if (status.reason !== R.BlockedByPDB) events.push({ type: 'Warning', reason: R.BlockedByPDB, message });
         status.reason = R.BlockedByPDB;
         status.message = message;

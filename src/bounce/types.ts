@@ -60,8 +60,21 @@ export interface Decision {
   startsBounce: boolean;
 }
 
-/** What happened when an action ran. `code` is the HTTP status of a failed API call, when there was one. */
-export type ActionOutcome = { ok: true } | { ok: false; code?: number; message: string };
+/** metav1.StatusCause as serialised: `reason` is the cause type (e.g. "DisruptionBudget"). */
+export interface FailureCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+/**
+ * What happened when an action ran. `code` is the HTTP status of a failed API call, when there was one; `causes`
+ * and `retryAfterSeconds` come from the server's Status (details.causes, details.retryAfterSeconds or the
+ * Retry-After header).
+ */
+export type ActionOutcome =
+  | { ok: true }
+  | { ok: false; code?: number; message: string; causes?: FailureCause[]; retryAfterSeconds?: number };
 
 export interface OutcomeResult {
   status: NodeBounceStatus;
