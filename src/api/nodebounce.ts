@@ -38,6 +38,7 @@ export const Reasons = {
   DryRunPassed: 'DryRunPassed',
   // failure
   InvalidSpec: 'InvalidSpec',
+  InvalidStatus: 'InvalidStatus',
   PodNotFound: 'PodNotFound',
   ExpressResourceNotFound: 'ExpressResourceNotFound',
   ExpressResourceInvalid: 'ExpressResourceInvalid',

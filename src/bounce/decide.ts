@@ -11,6 +11,7 @@ import { getCondition, setCondition } from './conditions.js';
 import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from './pod.js';
 import { findBlocker, type QueueEntry } from './queue.js';
 import { validateSpec, type ValidSpec } from './spec.js';
+import { salvageStatus, validateStatus } from './status.js';
 import type { Action, BounceEvent, Decision, Observed } from './types.js';
 
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
@@ -391,6 +392,30 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   return b.done();
 }
 
+/**
+ * A status the operator did not write (edited by hand, or by another tool): where the bounce stood is unknown, so it
+ * stops here, Failed, keeping what is still valid. Shutdown protection is restored (by the terminal step) whenever it
+ * may have been disabled: our finalizer is held from just before the first disable until the restore.
+ */
+function invalidStatus(b: Builder, problems: string[]): Decision {
+  const st = salvageStatus(b.status);
+  b.status = st;
+  const name = st.expressResourceName;
+  let protection = '';
+  if (hasFinalizer(b.nb) && st.shutdownProtection?.restored !== true) {
+    if (name) {
+      st.shutdownProtection = { wasEnabled: true, disabledByOperator: true, restored: false, ...(st.shutdownProtection?.lastError ? { lastError: st.shutdownProtection.lastError } : {}) };
+      protection = ` Shutdown protection on ${name} may have been disabled: it is restored now.`;
+    } else {
+      protection = ' Shutdown protection may have been disabled, but status.expressResourceName is missing: check the Express resource\'s shutdown protection by hand.';
+    }
+  }
+  return b.fail(
+    R.InvalidStatus,
+    `The NodeBounce status is invalid: ${problems.join('; ')}. The operator did not write it (was it edited by hand?), so where the bounce stood is unknown and it stops here: nothing more is done to the pod.${protection} Check ${target(b.nb)}, and create a new NodeBounce if it still needs a bounce.`,
+  );
+}
+
 /** The whole decision for one NodeBounce. */
 export function decide(nb: NodeBounce, obs: Observed, now: Date): Decision {
   const b = new Builder(nb, now);
@@ -409,6 +434,8 @@ export function decide(nb: NodeBounce, obs: Observed, now: Date): Decision {
     b.requeueAfterMs = 0;
     return b.done();
   }
+  const statusCheck = validateStatus(st);
+  if (!statusCheck.ok) return invalidStatus(b, statusCheck.problems);
   if (isTerminal(st.phase)) return terminal(b);
 
   const validation = validateSpec(nb.spec);
