@@ -12,7 +12,7 @@ import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } fr
 import { findBlocker, type QueueEntry } from './queue.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
-import type { Action, BounceEvent, Decision, Observed } from './types.js';
+import { defaultDecideOptions, type Action, type BounceEvent, type Decision, type DecideOptions, type Observed } from './types.js';
 
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
 // Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
@@ -39,6 +39,7 @@ class Builder {
   constructor(
     readonly nb: NodeBounce,
     readonly now: Date,
+    readonly options: DecideOptions = defaultDecideOptions,
   ) {
     this.status = structuredClone(nb.status ?? {});
     this.status.observedGeneration = nb.metadata.generation ?? this.status.observedGeneration;
@@ -136,7 +137,7 @@ function terminal(b: Builder): Decision {
   // Argo CD re-creates a deleted managed resource (bouncing the pod again), but never a hook: hooks are
   // created once per sync and may be deleted freely.
   const argoHook = Boolean(b.nb.metadata.annotations?.['argocd.argoproj.io/hook']);
-  if (isArgoTracked(b.nb.metadata) && !argoHook) {
+  if (isArgoTracked(b.nb.metadata, b.options.argocd) && !argoHook) {
     if (!b.status.ttlSkipped) {
       b.status.ttlSkipped = true;
       b.events.push({
@@ -417,8 +418,8 @@ function invalidStatus(b: Builder, problems: string[]): Decision {
 }
 
 /** The whole decision for one NodeBounce. */
-export function decide(nb: NodeBounce, obs: Observed, now: Date): Decision {
-  const b = new Builder(nb, now);
+export function decide(nb: NodeBounce, obs: Observed, now: Date, options: DecideOptions = defaultDecideOptions): Decision {
+  const b = new Builder(nb, now, options);
   const st = b.status;
 
   if (nb.metadata.deletionTimestamp) {

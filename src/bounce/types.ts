@@ -1,4 +1,5 @@
 import type { BounceMode, NodeBounceStatus } from '../api/nodebounce.js';
+import { defaultArgoCdConfig, type ArgoCdConfig } from '../config/schema.js';
 import type { ExpressView } from '../express/view.js';
 import type { PodLike } from './pod.js';
 import type { QueueEntry } from './queue.js';
@@ -83,3 +84,11 @@ export interface OutcomeResult {
   retry: boolean;
   requeueAfterMs?: number;
 }
+
+/** Operator settings the decision depends on (from the operator config). */
+export interface DecideOptions {
+  /** How to recognise objects Argo CD manages. */
+  argocd: ArgoCdConfig;
+}
+
+export const defaultDecideOptions: DecideOptions = { argocd: defaultArgoCdConfig };

@@ -43,6 +43,20 @@ export const expressConfigSchema = z
   .strict();
 
 /**
+ * How Argo CD marks what it manages, so the operator can tell (TTL of a managed NodeBounce; "GitOps-managed" in
+ * messages). Argo CD's `application.resourceTrackingMethod`: with `annotation` (the default since Argo CD 3.0) and
+ * `annotation+label` it tracks by the `argocd.argoproj.io/tracking-id` annotation (the label of annotation+label is
+ * informational only); with `label` by the instance label (`application.instanceLabelKey`). That label,
+ * app.kubernetes.io/instance by default, is also set by Helm and many other tools, so it counts only with `label`.
+ */
+export const argoCdConfigSchema = z
+  .object({
+    trackingMethod: z.enum(['annotation', 'label', 'annotation+label']).default('annotation'),
+    instanceLabelKey: labelKey.default('app.kubernetes.io/instance'),
+  })
+  .strict();
+
+/**
  * Webhook notifications (Slack-compatible or generic JSON). The URL is a secret: set it from a Secret through
  * NODEBOUNCE_NOTIFY_WEBHOOK_URL; it is held as a Secret so it never shows in logs. Enabled when a URL is set,
  * unless `enabled: false`.
@@ -101,12 +115,15 @@ export const operatorConfigSchema = z
       .strict()
       .default({}),
     notifications: notificationsConfigSchema.default({}),
+    argocd: argoCdConfigSchema.default({}),
   })
   .strict();
 
 export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 export type ExpressConfig = z.infer<typeof expressConfigSchema>;
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;
+export type ArgoCdConfig = z.infer<typeof argoCdConfigSchema>;
 
 export const defaultExpressConfig: ExpressConfig = expressConfigSchema.parse({});
 export const defaultOperatorConfig: OperatorConfig = operatorConfigSchema.parse({});
+export const defaultArgoCdConfig: ArgoCdConfig = argoCdConfigSchema.parse({});

@@ -6,7 +6,7 @@ import { decide, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import type { PodLike } from '../bounce/pod.js';
 import type { QueueEntry } from '../bounce/queue.js';
-import type { BounceEvent, Decision, ExpressObservation, Observed } from '../bounce/types.js';
+import type { BounceEvent, Decision, DecideOptions, ExpressObservation, Observed } from '../bounce/types.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
 import { executeAction } from '../kube/actions.js';
@@ -55,11 +55,13 @@ export class BounceReconciler {
   private readonly podLocks = new KeyedMutex();
   private readonly clock: () => Date;
   private readonly expressKind: string;
+  private readonly decideOptions: DecideOptions;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     const ex = deps.config.express;
     this.expressKind = `${ex.kind}.${ex.group}`;
+    this.decideOptions = { argocd: deps.config.argocd };
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -100,13 +102,13 @@ export class BounceReconciler {
   private async decideConfirmed(nb: NodeBounce, others?: QueueEntry[]): Promise<Decision> {
     const observed = this.observe(nb);
     if (others) observed.others = others;
-    const decision = decide(nb, observed, this.clock());
+    const decision = decide(nb, observed, this.clock(), this.decideOptions);
     const failsOnAbsence =
       decision.status.phase === 'Failed' && nb.status?.phase !== 'Failed' && ABSENCE_REASONS.has(decision.status.reason ?? '');
     if (!failsOnAbsence) return decision;
     const live = await this.observeLive(nb);
     if (others) live.others = others;
-    return decide(nb, live, this.clock());
+    return decide(nb, live, this.clock(), this.decideOptions);
   }
 
   /** observe() with the pod and its Express resource read live from the API server. */
@@ -136,7 +138,7 @@ export class BounceReconciler {
       const obj = lookups.express(ns, expressName);
       if (!obj) express = { kind: 'NotFound', name: expressName };
       else {
-        const read = readExpress(obj, cfg);
+        const read = readExpress(obj, cfg, this.deps.config.argocd);
         express = read.ok ? { kind: 'Found', view: read.view } : { kind: 'Invalid', name: expressName, problems: read.problems };
       }
     }

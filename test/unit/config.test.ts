@@ -48,6 +48,7 @@ describe('defaults', () => {
       healthPort: 8081,
       leaderElection: { enabled: false, leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
       notifications: { enabled: false, format: 'slack', timeoutMs: 5000, maxRetries: 5, minBackoffMs: 500, maxBackoffMs: 30_000, queueSize: 100, drainTimeoutMs: 3000 },
+      argocd: { trackingMethod: 'annotation', instanceLabelKey: 'app.kubernetes.io/instance' },
     });
   });
 
@@ -95,6 +96,14 @@ leaderElection:
     expect(loadConfig({ NODEBOUNCE_CONFIG: file('logLevel: warn\n') }).logLevel).toBe('warn');
   });
 
+  it('argocd: tracking method and instance label key are validated', () => {
+    expect(loadConfig({}, file('argocd:\n  trackingMethod: label\n  instanceLabelKey: argocd.argoproj.io/instance\n')).argocd).toEqual({
+      trackingMethod: 'label',
+      instanceLabelKey: 'argocd.argoproj.io/instance',
+    });
+    expect(() => loadConfig({ NODEBOUNCE_ARGOCD_TRACKING_METHOD: 'labels' })).toThrow(/argocd\.trackingMethod \(from NODEBOUNCE_ARGOCD_TRACKING_METHOD\)/);
+  });
+
   it('environment variables override the file, key by key', () => {
     const c = loadConfig(
       {
@@ -110,6 +119,7 @@ leaderElection:
         NODEBOUNCE_EXPRESS_KIND: 'Cache',
         NODEBOUNCE_EXPRESS_PLURAL: 'caches',
         NODEBOUNCE_EXPRESS_POD_LABEL: 'cache.example.com/name',
+        NODEBOUNCE_ARGOCD_TRACKING_METHOD: 'label',
       },
       file(yaml),
     );
@@ -121,6 +131,7 @@ leaderElection:
       healthPort: 0,
       leaderElection: { enabled: false, namespace: 'ops-2', leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
       notifications: defaultOperatorConfig.notifications,
+      argocd: { trackingMethod: 'label', instanceLabelKey: 'app.kubernetes.io/instance' },
       express: {
         ...defaultExpressConfig,
         group: 'cache.example.com',
