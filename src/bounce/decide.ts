@@ -1,6 +1,7 @@
 import {
   ConditionTypes as C,
   NODEBOUNCE_FINALIZER,
+  RELEASE_PROTECTION_ANNOTATION,
   Reasons as R,
   isTerminal,
   type NodeBounce,
@@ -10,6 +11,7 @@ import { isArgoTracked } from '../express/view.js';
 import { getCondition, setCondition } from './conditions.js';
 import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from './pod.js';
 import { findBlocker, type QueueEntry } from './queue.js';
+import { annotationSetBy, nextRestoreAttemptAt, releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
 import { defaultDecideOptions, type Action, type BounceEvent, type Decision, type DecideOptions, type Observed } from './types.js';
@@ -113,21 +115,41 @@ export function evictionBackoffMs(attempts: number): number {
  */
 export function mustRestoreProtection(st: NodeBounceStatus): boolean {
   const sp = st.shutdownProtection;
-  if (!sp?.wasEnabled || sp.restored || !st.expressResourceName) return false;
+  if (!sp?.wasEnabled || sp.restored || sp.releasedTime || !st.expressResourceName) return false;
   return sp.disabledByOperator || getCondition(st.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown';
 }
 
 /** Undo what we did (shutdown protection), then let go of the finalizer. Used when finished and when deleted. */
 function undoAndRelease(b: Builder): boolean {
   if (mustRestoreProtection(b.status)) {
-    b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName!, enabled: true });
-    return true;
+    if (!releaseRequested(b.nb)) return restoreProtection(b);
+    releaseProtection(b);
   }
   if (hasFinalizer(b.nb)) {
     b.actions.push({ type: 'RemoveFinalizer' });
     return true;
   }
   return false;
+}
+
+/** The restore, or a wait for its backoff after a failure. Once given up, nothing: the finalizer stays until released. */
+function restoreProtection(b: Builder): true {
+  const sp = b.status.shutdownProtection!;
+  if (sp.restoreFailed) return true;
+  const at = nextRestoreAttemptAt(sp);
+  if (at > b.now.getTime()) b.requeueAt(at);
+  else b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName!, enabled: true });
+  return true;
+}
+
+/** A cluster operator released the NodeBounce: record it (the finalizer goes next), protection stays as it is. */
+function releaseProtection(b: Builder): void {
+  const sp = b.status.shutdownProtection!;
+  sp.releasedTime = b.nowIso;
+  sp.releasedBy = annotationSetBy(b.nb.metadata, RELEASE_PROTECTION_ANNOTATION) ?? 'unknown (see the API server audit log)';
+  const message = `Released by the annotation ${RELEASE_PROTECTION_ANNOTATION}="true", set by ${sp.releasedBy}: shutdown protection on ${b.status.expressResourceName} was NOT restored${sp.lastError ? ` (last error: ${sp.lastError})` : ''}. Check it by hand; the operator lets go of this NodeBounce.`;
+  b.condition(C.ShutdownProtectionRestored, 'False', 'Released', message);
+  b.events.push({ type: 'Warning', reason: 'ShutdownProtectionReleased', message });
 }
 
 function terminal(b: Builder): Decision {
@@ -364,9 +386,16 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     b.condition(C.PodReady, 'True', 'ReplacementReady', `Pod ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) is Ready.`);
   }
   if (st.readyTime) {
-    if (mustRestoreProtection(st)) {
-      b.actions.push({ type: 'SetShutdownProtection', expressName: st.expressResourceName!, enabled: true });
+    if (mustRestoreProtection(st) && !releaseRequested(b.nb)) {
+      const sp = st.shutdownProtection!;
+      if (sp.restoreFailed) {
+        return b.fail(
+          R.ShutdownProtectionNotRestored,
+          `Pod ${spec.podName} restarted (replacement ${st.replacementPodName ?? '?'} Ready), but shutdown protection on ${obs.expressKind} ${st.expressResourceName} could not be restored: gave up after ${sp.restoreAttempts ?? '?'} attempts (last error: ${sp.lastError ?? 'none'}). The node is unprotected. Fix the cause (for example the operator's RBAC on ${obs.expressKind}), re-enable its shutdown protection by hand, then release this NodeBounce: \`kubectl annotate nodebounce ${b.nb.metadata.name} -n ${b.nb.metadata.namespace} ${RELEASE_PROTECTION_ANNOTATION}=true\`.`,
+        );
+      }
       b.transition('Starting', 'RestoringShutdownProtection', `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`);
+      restoreProtection(b);
       return b.done();
     }
     const took = ((ms(st.readyTime) - ms(st.startTime)) / 1000).toFixed(1);
@@ -403,9 +432,9 @@ function invalidStatus(b: Builder, problems: string[]): Decision {
   b.status = st;
   const name = st.expressResourceName;
   let protection = '';
-  if (hasFinalizer(b.nb) && st.shutdownProtection?.restored !== true) {
+  if (hasFinalizer(b.nb) && !st.shutdownProtection?.restored && !st.shutdownProtection?.releasedTime) {
     if (name) {
-      st.shutdownProtection = { wasEnabled: true, disabledByOperator: true, restored: false, ...(st.shutdownProtection?.lastError ? { lastError: st.shutdownProtection.lastError } : {}) };
+      st.shutdownProtection = { ...st.shutdownProtection, wasEnabled: true, disabledByOperator: true, restored: false };
       protection = ` Shutdown protection on ${name} may have been disabled: it is restored now.`;
     } else {
       protection = ' Shutdown protection may have been disabled, but status.expressResourceName is missing: check the Express resource\'s shutdown protection by hand.';

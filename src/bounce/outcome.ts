@@ -1,7 +1,8 @@
-import { ConditionTypes as C, Reasons as R, type NodeBounce } from '../api/nodebounce.js';
-import { setCondition } from './conditions.js';
+import { ConditionTypes as C, RELEASE_PROTECTION_ANNOTATION, Reasons as R, type NodeBounce } from '../api/nodebounce.js';
+import { getCondition, setCondition } from './conditions.js';
 import { evictionBackoffMs } from './decide.js';
-import type { Action, ActionOutcome, BounceEvent, OutcomeResult } from './types.js';
+import { restoreBackoffMs } from './restore.js';
+import { defaultDecideOptions, type Action, type ActionOutcome, type BounceEvent, type DecideOptions, type OutcomeResult } from './types.js';
 
 // Folds the result of one action into status. Pure, like decide().
 
@@ -30,7 +31,13 @@ export function throttleDelayMs(retryAfterSeconds: number | undefined): number {
   return Math.min(THROTTLE_DELAY_MAX_MS, Math.max(THROTTLE_DELAY_MIN_MS, Math.round(retryAfterSeconds * 1000)));
 }
 
-export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutcome, now: Date): OutcomeResult {
+export function applyOutcome(
+  nb: NodeBounce,
+  action: Action,
+  outcome: ActionOutcome,
+  now: Date,
+  options: DecideOptions = defaultDecideOptions,
+): OutcomeResult {
   const status = structuredClone(nb.status ?? {});
   const events: BounceEvent[] = [];
   const gen = nb.metadata.generation;
@@ -67,16 +74,30 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
           : `${action.expressName} no longer exists; there is no shutdown protection left to restore.`;
         if (!outcome.ok) sp.lastError = outcome.message;
         cond(C.ShutdownProtectionDisabled, 'False', 'Restored', message);
+        if (getCondition(status.conditions, C.ShutdownProtectionRestored)) cond(C.ShutdownProtectionRestored, 'True', 'Restored', message);
         events.push({ type: 'Normal', reason: 'ShutdownProtectionRestored', message });
         return { status, events, retry: false, requeueAfterMs: 0 };
       }
+      // Bounded: counted in status (so restarts don't reset it), retried with backoff, then given up visibly.
       sp.lastError = outcome.message;
-      events.push({
-        type: 'Warning',
-        reason: 'ShutdownProtectionRestoreFailed',
-        message: `Could not restore shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}); retrying.`,
-      });
-      return { status, events, retry: true };
+      sp.restoreAttempts = (sp.restoreAttempts ?? 0) + 1;
+      sp.lastRestoreAttemptTime = nowIso;
+      sp.restoreFailingSince ??= nowIso;
+      const limits = options.protectionRestore;
+      const failingMs = now.getTime() - Date.parse(sp.restoreFailingSince);
+      const detail = `${outcome.code ?? 'error'}: ${outcome.message}`;
+      if (sp.restoreAttempts >= limits.maxAttempts || !(failingMs < limits.maxDurationSeconds * 1000)) {
+        sp.restoreFailed = true;
+        const message = `Gave up restoring shutdown protection on ${action.expressName} after ${sp.restoreAttempts} attempts over ${Math.round(failingMs / 1000)}s (last: ${detail}). The node may be unprotected. Fix the cause, re-enable its shutdown protection by hand, then release this NodeBounce: \`kubectl annotate nodebounce ${nb.metadata.name} -n ${nb.metadata.namespace} ${RELEASE_PROTECTION_ANNOTATION}=true\`.`;
+        cond(C.ShutdownProtectionRestored, 'False', 'RestoreFailed', message);
+        events.push({ type: 'Warning', reason: 'ShutdownProtectionRestoreGaveUp', message });
+        return { status, events, retry: false, requeueAfterMs: 0 };
+      }
+      const backoff = restoreBackoffMs(sp.restoreAttempts);
+      const message = `Could not restore shutdown protection on ${action.expressName} (${detail}); retrying in ${backoff / 1000}s (attempt ${sp.restoreAttempts} of at most ${limits.maxAttempts}, for at most ${limits.maxDurationSeconds}s).`;
+      cond(C.ShutdownProtectionRestored, 'Unknown', 'RestoreRetrying', message);
+      events.push({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed', message });
+      return { status, events, retry: false, requeueAfterMs: backoff };
     }
 
     case 'EvictPod': {

@@ -34,8 +34,18 @@ const common = z.object({
     })
     .optional(),
   shutdownProtection: z
-    .object({ wasEnabled: z.boolean(), disabledByOperator: z.boolean(), restored: z.boolean(), lastError: z.string().optional() })
-    .passthrough()
+    .object({
+      wasEnabled: z.boolean(),
+      disabledByOperator: z.boolean(),
+      restored: z.boolean(),
+      lastError: z.string().optional(),
+      restoreAttempts: count.optional(),
+      lastRestoreAttemptTime: timestamp.optional(),
+      restoreFailingSince: timestamp.optional(),
+      restoreFailed: z.boolean().optional(),
+      releasedTime: timestamp.optional(),
+      releasedBy: z.string().optional(),
+    })
     .optional(),
   eviction: z
     .object({ attempts: count, lastAttemptTime: timestamp.optional(), lastError: z.string().optional(), nextAttemptTime: timestamp.optional() })

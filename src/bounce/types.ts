@@ -1,5 +1,10 @@
 import type { BounceMode, NodeBounceStatus } from '../api/nodebounce.js';
-import { defaultArgoCdConfig, type ArgoCdConfig } from '../config/schema.js';
+import {
+  defaultArgoCdConfig,
+  defaultProtectionRestoreConfig,
+  type ArgoCdConfig,
+  type ProtectionRestoreConfig,
+} from '../config/schema.js';
 import type { ExpressView } from '../express/view.js';
 import type { PodLike } from './pod.js';
 import type { QueueEntry } from './queue.js';
@@ -89,6 +94,8 @@ export interface OutcomeResult {
 export interface DecideOptions {
   /** How to recognise objects Argo CD manages. */
   argocd: ArgoCdConfig;
+  /** How long restoring shutdown protection is retried before giving up. */
+  protectionRestore: ProtectionRestoreConfig;
 }
 
-export const defaultDecideOptions: DecideOptions = { argocd: defaultArgoCdConfig };
+export const defaultDecideOptions: DecideOptions = { argocd: defaultArgoCdConfig, protectionRestore: defaultProtectionRestoreConfig };

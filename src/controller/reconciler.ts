@@ -61,7 +61,7 @@ export class BounceReconciler {
     this.clock = deps.clock ?? (() => new Date());
     const ex = deps.config.express;
     this.expressKind = `${ex.kind}.${ex.group}`;
-    this.decideOptions = { argocd: deps.config.argocd };
+    this.decideOptions = { argocd: deps.config.argocd, protectionRestore: deps.config.protectionRestore };
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -170,7 +170,7 @@ export class BounceReconciler {
       const { outcome, updated } = await executeAction(this.deps.client, this.deps.config.express, current, action);
       if (updated) current = this.deps.store.recordWrite(current, updated);
       log.debug({ action: action.type, ok: outcome.ok, code: outcome.ok ? undefined : outcome.code }, 'action');
-      const result = applyOutcome(current, action, outcome, this.clock());
+      const result = applyOutcome(current, action, outcome, this.clock(), this.decideOptions);
       if (action.type !== 'DeleteNodeBounce' && !isDeepStrictEqual(current.status ?? {}, result.status)) {
         current = await this.persistStatus(current, result.status, log);
       }

@@ -49,6 +49,7 @@ describe('defaults', () => {
       leaderElection: { enabled: false, leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
       notifications: { enabled: false, format: 'slack', timeoutMs: 5000, maxRetries: 5, minBackoffMs: 500, maxBackoffMs: 30_000, queueSize: 100, drainTimeoutMs: 3000 },
       argocd: { trackingMethod: 'annotation', instanceLabelKey: 'app.kubernetes.io/instance' },
+      protectionRestore: { maxAttempts: 10, maxDurationSeconds: 900 },
     });
   });
 
@@ -120,6 +121,7 @@ leaderElection:
         NODEBOUNCE_EXPRESS_PLURAL: 'caches',
         NODEBOUNCE_EXPRESS_POD_LABEL: 'cache.example.com/name',
         NODEBOUNCE_ARGOCD_TRACKING_METHOD: 'label',
+        NODEBOUNCE_PROTECTION_RESTORE_MAX_ATTEMPTS: '3',
       },
       file(yaml),
     );
@@ -132,6 +134,7 @@ leaderElection:
       leaderElection: { enabled: false, namespace: 'ops-2', leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
       notifications: defaultOperatorConfig.notifications,
       argocd: { trackingMethod: 'label', instanceLabelKey: 'app.kubernetes.io/instance' },
+      protectionRestore: { maxAttempts: 3, maxDurationSeconds: 900 },
       express: {
         ...defaultExpressConfig,
         group: 'cache.example.com',

@@ -208,12 +208,23 @@ describe('applyOutcome: SetShutdownProtection', () => {
     expect(r.retry).toBe(false);
   });
 
-  it.each([[403], [409], [500], [undefined]])('restore failed (%s): Warning, retried, not marked restored', (code) => {
+  it.each([[403], [409], [500], [undefined]])('restore failed (%s): Warning, retried with backoff (counted in status), not marked restored', (code) => {
     const r = applyOutcome(makeNodeBounce({ status: disabled }), restore, fail(code, 'nope'), at(50));
-    expect(r.status.shutdownProtection).toEqual({ wasEnabled: true, disabledByOperator: true, restored: false, lastError: 'nope' });
+    expect(r.status.shutdownProtection).toEqual({
+      wasEnabled: true,
+      disabledByOperator: true,
+      restored: false,
+      lastError: 'nope',
+      restoreAttempts: 1,
+      lastRestoreAttemptTime: iso(50),
+      restoreFailingSince: iso(50),
+    });
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toMatchObject({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed' });
-    expect(r.retry).toBe(true);
+    expect(r.events[0]!.message).toContain('retrying in 5s (attempt 1 of at most 10, for at most 900s)');
+    expect(cond(r.status, 'ShutdownProtectionRestored')).toMatchObject({ status: 'Unknown', reason: 'RestoreRetrying' });
+    expect(r.retry).toBe(false);
+    expect(r.requeueAfterMs).toBe(5_000);
   });
 });
 

@@ -79,6 +79,8 @@ express:
   {{- toYaml .Values.express | nindent 2 }}
 argocd:
   {{- toYaml .Values.argocd | nindent 2 }}
+protectionRestore:
+  {{- toYaml .Values.protectionRestore | nindent 2 }}
 maxConcurrentReconciles: {{ .Values.maxConcurrentReconciles }}
 logLevel: {{ .Values.logLevel | quote }}
 metricsPort: {{ .Values.metrics.port }}
