@@ -82,6 +82,11 @@ describe('what it waits for', () => {
       'eviction blocked by a PodDisruptionBudget, retrying, 5s deadline reached',
     ],
     [
+      { phase: 'Terminating', reason: 'EvictionThrottled', terminatingTime: '2026-01-01T00:00:00Z', effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'Spec' } },
+      0,
+      'eviction throttled by the API server (not a PodDisruptionBudget), retrying, 9m50s left of 600s',
+    ],
+    [
       { phase: 'Starting', reason: 'WaitingForReady', terminatedTime: '2026-01-01T00:00:05Z', effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'StartupProbe' } },
       0,
       'waiting for the replacement of ex-0 to be Ready, 25s left of 30s',
