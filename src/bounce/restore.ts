@@ -3,10 +3,10 @@ import { RELEASE_PROTECTION_ANNOTATION, type NodeBounce, type ObjectMeta, type S
 // Restoring shutdown protection: bounded retries, then a terminal state that a cluster operator resolves by
 // releasing the NodeBounce. Pure.
 
-export const RESTORE_BACKOFF_BASE_MS = 5_000;
+export const RESTORE_BACKOFF_BASE_MS = 2_000;
 export const RESTORE_BACKOFF_MAX_MS = 120_000;
 
-/** The wait after `failures` failed restore attempts: 5 s doubling to 2 min. */
+/** The wait after `failures` failed restore attempts: 2 s doubling to 2 min. */
 export function restoreBackoffMs(failures: number): number {
   if (failures <= 0) return 0;
   return Math.min(RESTORE_BACKOFF_MAX_MS, RESTORE_BACKOFF_BASE_MS * 2 ** (failures - 1));

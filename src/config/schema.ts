@@ -58,7 +58,7 @@ export const argoCdConfigSchema = z
 
 /**
  * Restoring an Express resource's shutdown protection after a bounce: failed attempts are retried with backoff
- * (5 s doubling to 2 min) until `maxAttempts` attempts or `maxDurationSeconds` since the first failure, whichever
+ * (2 s doubling to 2 min) until `maxAttempts` attempts or `maxDurationSeconds` since the first failure, whichever
  * comes first. Then the operator gives up: condition ShutdownProtectionRestored=False/RestoreFailed, a Warning
  * event, the gauge nodebounce_protection_unrestored, and the finalizer stays until someone releases the NodeBounce
  * (annotation bounce.express.dev/release-protection: "true").

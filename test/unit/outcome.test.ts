@@ -221,10 +221,10 @@ describe('applyOutcome: SetShutdownProtection', () => {
     });
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toMatchObject({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed' });
-    expect(r.events[0]!.message).toContain('retrying in 5s (attempt 1 of at most 10, for at most 900s)');
+    expect(r.events[0]!.message).toContain('retrying in 2s (attempt 1 of at most 10, for at most 900s)');
     expect(cond(r.status, 'ShutdownProtectionRestored')).toMatchObject({ status: 'Unknown', reason: 'RestoreRetrying' });
     expect(r.retry).toBe(false);
-    expect(r.requeueAfterMs).toBe(5_000);
+    expect(r.requeueAfterMs).toBe(2_000);
   });
 });
 

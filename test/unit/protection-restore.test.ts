@@ -93,7 +93,7 @@ describe('restoring shutdown protection: bounded retries', () => {
   it('the duration limit applies too, whichever comes first (configurable)', () => {
     const options: DecideOptions = { ...defaultDecideOptions, protectionRestore: protectionRestoreConfigSchema.parse({ maxAttempts: 100, maxDurationSeconds: 60 }) };
     const { nb, restoreTimes } = runUntilQuiet(makeNodeBounce({ status: readyStatus, finalizer: true }), () => forbidden, options);
-    // 5 + 10 + 20 s of backoff, then the attempt at >= 60 s after the first failure gives up.
+    // 2 + 4 + 8 + 16 + 32 s of backoff: the attempt at >= 60 s after the first failure gives up.
     expect(restoreTimes.length).toBeLessThan(10);
     expect(restoreTimes.at(-1)! - restoreTimes[0]!).toBeGreaterThanOrEqual(60_000);
     expect(nb.status?.shutdownProtection?.restoreFailed).toBe(true);
@@ -109,8 +109,8 @@ describe('restoring shutdown protection: bounded retries', () => {
     expect(nb.metadata.finalizers).toEqual([]);
   });
 
-  it('backoff: 5 s doubling to 2 min', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 50].map(restoreBackoffMs)).toEqual([0, 5_000, 10_000, 20_000, 40_000, 80_000, 120_000, 120_000, RESTORE_BACKOFF_MAX_MS]);
+  it('backoff: 2 s doubling to 2 min', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 50].map(restoreBackoffMs)).toEqual([0, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 120_000, 120_000, RESTORE_BACKOFF_MAX_MS]);
   });
 });
 
