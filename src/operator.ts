@@ -56,6 +56,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     onReconcile: metrics ? (result, seconds) => metrics.observeReconcile(result, seconds) : undefined,
   });
   metrics?.setActiveBouncesSource(() => controller.activeCount());
+  metrics?.setUnrestoredProtectionSource(() => controller.unrestoredProtectionCount());
   await runtime.start();
   controller.start();
   log.info({ watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'caches synced; reconciling');

@@ -8,6 +8,11 @@ export const NODEBOUNCE_KIND = 'NodeBounce';
 export const NODEBOUNCE_API_VERSION = `${NODEBOUNCE_GROUP}/${NODEBOUNCE_VERSION}`;
 /** Held only while something must be undone (shutdown protection to restore). */
 export const NODEBOUNCE_FINALIZER = 'bounce.express.dev/restore-shutdown-protection';
+/**
+ * Set to "true" by a cluster operator to release a NodeBounce whose shutdown protection can't be restored: the
+ * operator drops its finalizer without restoring, and records that it did (and who set the annotation).
+ */
+export const RELEASE_PROTECTION_ANNOTATION = 'bounce.express.dev/release-protection';
 
 export type BounceMode = 'Evict' | 'Delete';
 
@@ -42,6 +47,7 @@ export const Reasons = {
   DryRunPassed: 'DryRunPassed',
   // failure
   InvalidSpec: 'InvalidSpec',
+  InvalidStatus: 'InvalidStatus',
   PodNotFound: 'PodNotFound',
   ExpressResourceNotFound: 'ExpressResourceNotFound',
   ExpressResourceInvalid: 'ExpressResourceInvalid',
@@ -49,9 +55,11 @@ export const Reasons = {
   NodeRebuilding: 'NodeRebuilding',
   TerminationTimeout: 'TerminationTimeout',
   ReadyTimeout: 'ReadyTimeout',
+  ShutdownProtectionNotRestored: 'ShutdownProtectionNotRestored',
   // waiting
   WaitingForOtherBounce: 'WaitingForOtherBounce',
   BlockedByPDB: 'BlockedByPDB',
+  EvictionThrottled: 'EvictionThrottled',
 } as const;
 export type Reason = (typeof Reasons)[keyof typeof Reasons];
 
@@ -61,6 +69,8 @@ export const ConditionTypes = {
   ShutdownProtectionDisabled: 'ShutdownProtectionDisabled',
   PodTerminated: 'PodTerminated',
   PodReady: 'PodReady',
+  /** Present once a restore attempt failed: Unknown while retrying, False when given up or released, True once restored. */
+  ShutdownProtectionRestored: 'ShutdownProtectionRestored',
 } as const;
 export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
 
@@ -80,6 +90,15 @@ export interface ShutdownProtectionStatus {
   disabledByOperator: boolean;
   restored: boolean;
   lastError?: string;
+  /** Failed restore attempts so far, when the last one failed, and since when restoring fails. */
+  restoreAttempts?: number;
+  lastRestoreAttemptTime?: string;
+  restoreFailingSince?: string;
+  /** The operator gave up restoring (protectionRestore limits): it holds the finalizer until released. */
+  restoreFailed?: boolean;
+  /** Released without restoring (annotation bounce.express.dev/release-protection), when and by whom. */
+  releasedTime?: string;
+  releasedBy?: string;
 }
 
 export interface NodeBounceStatus {
@@ -97,7 +116,13 @@ export interface NodeBounceStatus {
     readySource: 'Spec' | 'StartupProbe' | 'Default';
   };
   shutdownProtection?: ShutdownProtectionStatus;
-  eviction?: { attempts: number; lastAttemptTime?: string; lastError?: string };
+  eviction?: {
+    attempts: number;
+    lastAttemptTime?: string;
+    lastError?: string;
+    /** Set when the API server throttled the last attempt (429 without a PDB cause): not before this time. */
+    nextAttemptTime?: string;
+  };
   lastObservedPodState?: string;
   ttlSkipped?: boolean;
   startTime?: string;
@@ -120,6 +145,7 @@ export interface ObjectMeta {
   finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
+  managedFields?: Array<{ manager?: string; operation?: string; time?: string | Date; fieldsV1?: unknown }>;
 }
 
 export interface NodeBounce {

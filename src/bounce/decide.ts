@@ -1,6 +1,7 @@
 import {
   ConditionTypes as C,
   NODEBOUNCE_FINALIZER,
+  RELEASE_PROTECTION_ANNOTATION,
   Reasons as R,
   isTerminal,
   type NodeBounce,
@@ -11,8 +12,10 @@ import { getCondition, setCondition } from './conditions.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
 import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from './pod.js';
 import { findBlocker, type QueueEntry } from './queue.js';
+import { annotationSetBy, nextRestoreAttemptAt, releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
-import type { Action, BounceEvent, Decision, Observed } from './types.js';
+import { salvageStatus, validateStatus } from './status.js';
+import { defaultDecideOptions, type Action, type BounceEvent, type Decision, type DecideOptions, type Observed } from './types.js';
 
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
 // Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
@@ -40,6 +43,7 @@ class Builder {
   constructor(
     readonly nb: NodeBounce,
     readonly now: Date,
+    readonly options: DecideOptions = defaultDecideOptions,
   ) {
     this.status = structuredClone(nb.status ?? {});
     this.status.observedGeneration = nb.metadata.generation ?? this.status.observedGeneration;
@@ -115,21 +119,41 @@ export function evictionBackoffMs(attempts: number): number {
  */
 export function mustRestoreProtection(st: NodeBounceStatus): boolean {
   const sp = st.shutdownProtection;
-  if (!sp?.wasEnabled || sp.restored || !st.expressResourceName) return false;
+  if (!sp?.wasEnabled || sp.restored || sp.releasedTime || !st.expressResourceName) return false;
   return sp.disabledByOperator || getCondition(st.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown';
 }
 
 /** Undo what we did (shutdown protection), then let go of the finalizer. Used when finished and when deleted. */
 function undoAndRelease(b: Builder): boolean {
   if (mustRestoreProtection(b.status)) {
-    b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName!, enabled: true });
-    return true;
+    if (!releaseRequested(b.nb)) return restoreProtection(b);
+    releaseProtection(b);
   }
   if (hasFinalizer(b.nb)) {
     b.actions.push({ type: 'RemoveFinalizer' });
     return true;
   }
   return false;
+}
+
+/** The restore, or a wait for its backoff after a failure. Once given up, nothing: the finalizer stays until released. */
+function restoreProtection(b: Builder): true {
+  const sp = b.status.shutdownProtection!;
+  if (sp.restoreFailed) return true;
+  const at = nextRestoreAttemptAt(sp);
+  if (at > b.now.getTime()) b.requeueAt(at);
+  else b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName!, enabled: true });
+  return true;
+}
+
+/** A cluster operator released the NodeBounce: record it (the finalizer goes next), protection stays as it is. */
+function releaseProtection(b: Builder): void {
+  const sp = b.status.shutdownProtection!;
+  sp.releasedTime = b.nowIso;
+  sp.releasedBy = annotationSetBy(b.nb.metadata, RELEASE_PROTECTION_ANNOTATION) ?? 'unknown (see the API server audit log)';
+  const message = `Released by the annotation ${RELEASE_PROTECTION_ANNOTATION}="true", set by ${sp.releasedBy}: shutdown protection on ${b.status.expressResourceName} was NOT restored${sp.lastError ? ` (last error: ${sp.lastError})` : ''}. Check it by hand; the operator lets go of this NodeBounce.`;
+  b.condition(C.ShutdownProtectionRestored, 'False', 'Released', message);
+  b.events.push({ type: 'Warning', reason: 'ShutdownProtectionReleased', message });
 }
 
 function terminal(b: Builder): Decision {
@@ -139,7 +163,7 @@ function terminal(b: Builder): Decision {
   // Argo CD re-creates a deleted managed resource (bouncing the pod again), but never a hook: hooks are
   // created once per sync and may be deleted freely.
   const argoHook = Boolean(b.nb.metadata.annotations?.['argocd.argoproj.io/hook']);
-  if (isArgoTracked(b.nb.metadata) && !argoHook) {
+  if (isArgoTracked(b.nb.metadata, b.options.argocd) && !argoHook) {
     if (!b.status.ttlSkipped) {
       b.status.ttlSkipped = true;
       b.events.push({
@@ -342,7 +366,10 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     st.podDeletedTime = b.nowIso;
   }
   if (!st.podDeletedTime) {
-    const retryAt = ms(st.eviction?.lastAttemptTime) + evictionBackoffMs(st.eviction?.attempts ?? 0);
+    // After throttling, the server's Retry-After (nextAttemptTime); else the backoff after a refusal.
+    const retryAt = st.eviction?.nextAttemptTime
+      ? ms(st.eviction.nextAttemptTime)
+      : ms(st.eviction?.lastAttemptTime) + evictionBackoffMs(st.eviction?.attempts ?? 0);
     if (!Number.isNaN(retryAt) && b.now.getTime() < retryAt) {
       b.requeueAt(Math.min(retryAt, deadline));
       return b.done();
@@ -384,9 +411,16 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     b.condition(C.PodReady, 'True', 'ReplacementReady', `Pod ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) is Ready.`);
   }
   if (st.readyTime) {
-    if (mustRestoreProtection(st)) {
-      b.actions.push({ type: 'SetShutdownProtection', expressName: st.expressResourceName!, enabled: true });
+    if (mustRestoreProtection(st) && !releaseRequested(b.nb)) {
+      const sp = st.shutdownProtection!;
+      if (sp.restoreFailed) {
+        return b.fail(
+          R.ShutdownProtectionNotRestored,
+          `Pod ${spec.podName} restarted (replacement ${st.replacementPodName ?? '?'} Ready), but shutdown protection on ${obs.expressKind} ${st.expressResourceName} could not be restored: gave up after ${sp.restoreAttempts ?? '?'} attempts (last error: ${sp.lastError ?? 'none'}). The node is unprotected. Fix the cause (for example the operator's RBAC on ${obs.expressKind}), re-enable its shutdown protection by hand, then release this NodeBounce: \`kubectl annotate nodebounce ${b.nb.metadata.name} -n ${b.nb.metadata.namespace} ${RELEASE_PROTECTION_ANNOTATION}=true\`.`,
+        );
+      }
       b.transition(R.RestoringShutdownProtection, `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`);
+      restoreProtection(b);
       return b.done();
     }
     const took = ((ms(st.readyTime) - ms(st.startTime)) / 1000).toFixed(1);
@@ -413,9 +447,36 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   return b.done();
 }
 
+/**
+ * A status the operator did not write (edited by hand, or by another tool): where the bounce stood is unknown, so it
+ * stops here, Failed, keeping what is still valid. Shutdown protection is restored (by the terminal step) whenever it
+ * may have been disabled: our finalizer is held from just before the first disable until the restore.
+ */
+function invalidStatus(b: Builder, problems: string[]): Decision {
+  const st = salvageStatus(b.status);
+  // The phase it claimed, when it is one, so the transition reads from there (an unknown one reads as new).
+  const claimed = b.status.phase;
+  if (claimed === 'Pending' || claimed === 'Terminating' || claimed === 'Starting') st.phase = claimed;
+  b.status = st;
+  const name = st.expressResourceName;
+  let protection = '';
+  if (hasFinalizer(b.nb) && !st.shutdownProtection?.restored && !st.shutdownProtection?.releasedTime) {
+    if (name) {
+      st.shutdownProtection = { ...st.shutdownProtection, wasEnabled: true, disabledByOperator: true, restored: false };
+      protection = ` Shutdown protection on ${name} may have been disabled: it is restored now.`;
+    } else {
+      protection = ' Shutdown protection may have been disabled, but status.expressResourceName is missing: check the Express resource\'s shutdown protection by hand.';
+    }
+  }
+  return b.fail(
+    R.InvalidStatus,
+    `The NodeBounce status is invalid: ${problems.join('; ')}. The operator did not write it (was it edited by hand?), so where the bounce stood is unknown and it stops here: nothing more is done to the pod.${protection} Check ${target(b.nb)}, and create a new NodeBounce if it still needs a bounce.`,
+  );
+}
+
 /** The whole decision for one NodeBounce. */
-export function decide(nb: NodeBounce, obs: Observed, now: Date): Decision {
-  const b = new Builder(nb, now);
+export function decide(nb: NodeBounce, obs: Observed, now: Date, options: DecideOptions = defaultDecideOptions): Decision {
+  const b = new Builder(nb, now, options);
   const st = b.status;
 
   if (nb.metadata.deletionTimestamp) {
@@ -431,6 +492,8 @@ export function decide(nb: NodeBounce, obs: Observed, now: Date): Decision {
     b.requeueAfterMs = 0;
     return b.done();
   }
+  const statusCheck = validateStatus(st);
+  if (!statusCheck.ok) return invalidStatus(b, statusCheck.problems);
   if (isTerminal(st.phase)) return terminal(b);
 
   const validation = validateSpec(nb.spec);

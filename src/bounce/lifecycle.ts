@@ -46,6 +46,12 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
       'The Eviction API refused (429): a PodDisruptionBudget allows no disruption. Retried with backoff (1 s doubling to 30 s) until the termination deadline.',
     action: 'Check `kubectl get pdb`; wait, or delete this NodeBounce.',
   },
+  [R.EvictionThrottled]: {
+    phase: 'Terminating',
+    meaning:
+      'The API server throttled the eviction (429 without a `DisruptionBudget` cause: API Priority and Fairness or max-in-flight). Not a PDB refusal. Retried after the server\'s Retry-After, bounded to 1–60 s (`eviction.nextAttemptTime`), until the termination deadline.',
+    action: "Nothing, usually; if it persists, check the API server's load and its FlowSchemas.",
+  },
   [R.WaitingForReady]: { phase: 'Starting', meaning: 'The old pod is gone; waiting for the replacement to be Ready.', action: '' },
   [R.RestoringShutdownProtection]: {
     phase: 'Starting',
@@ -62,6 +68,19 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
     phase: 'Failed',
     meaning: "The spec breaks a rule the schema can't express.",
     action: 'Fix and create a new NodeBounce.',
+  },
+  [R.InvalidStatus]: {
+    phase: 'Failed',
+    meaning:
+      'The status was not written by the operator (edited by hand or by another tool): a phase is unknown, or a field that phase needs is missing or garbled. Where the bounce stood is unknown, so nothing more is done to the pod; the message lists every problem. Shutdown protection is restored if it may have been disabled (the finalizer was held).',
+    action: "Check the pod; create a new NodeBounce if it still needs a bounce. Don't edit `status` by hand.",
+  },
+  [R.ShutdownProtectionNotRestored]: {
+    phase: 'Failed',
+    meaning:
+      "The pod was restarted, but restoring the Express resource's shutdown protection failed `protectionRestore.maxAttempts` times (default 10, backoff 2 s doubling to 2 min) or for `protectionRestore.maxDurationSeconds` (default 900). The node may be unprotected; the finalizer stays; the alert `NodeBounceShutdownProtectionNotRestored` fires.",
+    action:
+      'Fix the cause (often the operator\'s RBAC on the Express resource), re-enable protection by hand, then release: `kubectl annotate nb/x bounce.express.dev/release-protection=true`.',
   },
   [R.PodNotFound]: { phase: 'Failed', meaning: 'No such pod in this namespace.', action: 'Check `spec.podName` and the namespace.' },
   [R.ExpressResourceNotFound]: {
@@ -145,7 +164,18 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     reasons: [R.WaitingForTermination],
     trigger: 'The eviction or delete is accepted (or answers that the old pod is already gone).',
   },
-  { from: ['Terminating'], to: 'Terminating', reasons: [R.BlockedByPDB], trigger: 'The Eviction API answers 429 (a PodDisruptionBudget).' },
+  {
+    from: ['Terminating'],
+    to: 'Terminating',
+    reasons: [R.BlockedByPDB],
+    trigger: 'The Eviction API answers 429 with a `DisruptionBudget` cause (a PodDisruptionBudget).',
+  },
+  {
+    from: ['Terminating'],
+    to: 'Terminating',
+    reasons: [R.EvictionThrottled],
+    trigger: 'The Eviction API answers 429 without a `DisruptionBudget` cause (the API server is throttling).',
+  },
   {
     from: ['Terminating'],
     to: 'Terminating',
@@ -162,6 +192,18 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   },
   { from: ['Starting'], to: 'Succeeded', reasons: [R.PodRestarted], trigger: 'The replacement is Ready and protection is restored.' },
   { from: ['Starting'], to: 'Failed', reasons: [R.ReadyTimeout], trigger: 'No Ready replacement by the ready deadline.' },
+  {
+    from: ['Starting'],
+    to: 'Failed',
+    reasons: [R.ShutdownProtectionNotRestored],
+    trigger: 'The replacement is Ready but restoring shutdown protection failed past `protectionRestore` limits.',
+  },
+  {
+    from: ['New', 'Pending', 'Terminating', 'Starting'],
+    to: 'Failed',
+    reasons: [R.InvalidStatus],
+    trigger: 'The status fails validation (written by someone other than the operator; from (new) when its phase is not one).',
+  },
   {
     from: ['Pending', 'Terminating', 'Starting'],
     to: 'Failed',

@@ -1,8 +1,9 @@
-import { ConditionTypes as C, Reasons as R, type NodeBounce } from '../api/nodebounce.js';
-import { setCondition } from './conditions.js';
+import { ConditionTypes as C, RELEASE_PROTECTION_ANNOTATION, Reasons as R, type NodeBounce } from '../api/nodebounce.js';
+import { getCondition, setCondition } from './conditions.js';
 import { evictionBackoffMs } from './decide.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
-import type { Action, ActionOutcome, BounceEvent, OutcomeResult } from './types.js';
+import { restoreBackoffMs } from './restore.js';
+import { defaultDecideOptions, type Action, type ActionOutcome, type BounceEvent, type DecideOptions, type OutcomeResult } from './types.js';
 
 // Folds the result of one action into status. Pure, like decide().
 
@@ -13,7 +14,31 @@ function conflictOrGone(code: number | undefined, message = ''): boolean {
   return code === 404 || (code === 409 && /precondition/i.test(message));
 }
 
-export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutcome, now: Date): OutcomeResult {
+/**
+ * The Eviction API refuses for a PodDisruptionBudget with 429 and a Status cause of reason "DisruptionBudget"
+ * (kube-apiserver, pkg/registry/core/pod/storage/eviction.go). Any other 429 is the API server throttling (API
+ * Priority and Fairness, max-in-flight): transient, says nothing about the budget.
+ */
+export function isDisruptionBudgetRefusal(outcome: ActionOutcome): boolean {
+  return !outcome.ok && outcome.code === 429 && (outcome.causes ?? []).some((c) => c.reason === 'DisruptionBudget');
+}
+
+export const THROTTLE_DELAY_MIN_MS = 1_000;
+export const THROTTLE_DELAY_MAX_MS = 60_000;
+
+/** How long to wait after a throttled request: its Retry-After, bounded to [1 s, 60 s] (1 s when absent or bad). */
+export function throttleDelayMs(retryAfterSeconds: number | undefined): number {
+  if (retryAfterSeconds === undefined || !Number.isFinite(retryAfterSeconds)) return THROTTLE_DELAY_MIN_MS;
+  return Math.min(THROTTLE_DELAY_MAX_MS, Math.max(THROTTLE_DELAY_MIN_MS, Math.round(retryAfterSeconds * 1000)));
+}
+
+export function applyOutcome(
+  nb: NodeBounce,
+  action: Action,
+  outcome: ActionOutcome,
+  now: Date,
+  options: DecideOptions = defaultDecideOptions,
+): OutcomeResult {
   const status = structuredClone(nb.status ?? {});
   const events: BounceEvent[] = [];
   const transitions: Transition[] = [];
@@ -55,22 +80,37 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
           : `${action.expressName} no longer exists; there is no shutdown protection left to restore.`;
         if (!outcome.ok) sp.lastError = outcome.message;
         cond(C.ShutdownProtectionDisabled, 'False', 'Restored', message);
+        if (getCondition(status.conditions, C.ShutdownProtectionRestored)) cond(C.ShutdownProtectionRestored, 'True', 'Restored', message);
         events.push({ type: 'Normal', reason: 'ShutdownProtectionRestored', message });
         return { status, events, transitions, retry: false, requeueAfterMs: 0 };
       }
+      // Bounded: counted in status (so restarts don't reset it), retried with backoff, then given up visibly.
       sp.lastError = outcome.message;
-      events.push({
-        type: 'Warning',
-        reason: 'ShutdownProtectionRestoreFailed',
-        message: `Could not restore shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}); retrying.`,
-      });
-      return { status, events, transitions, retry: true };
+      sp.restoreAttempts = (sp.restoreAttempts ?? 0) + 1;
+      sp.lastRestoreAttemptTime = nowIso;
+      sp.restoreFailingSince ??= nowIso;
+      const limits = options.protectionRestore;
+      const failingMs = now.getTime() - Date.parse(sp.restoreFailingSince);
+      const detail = `${outcome.code ?? 'error'}: ${outcome.message}`;
+      if (sp.restoreAttempts >= limits.maxAttempts || !(failingMs < limits.maxDurationSeconds * 1000)) {
+        sp.restoreFailed = true;
+        const message = `Gave up restoring shutdown protection on ${action.expressName} after ${sp.restoreAttempts} attempts over ${Math.round(failingMs / 1000)}s (last: ${detail}). The node may be unprotected. Fix the cause, re-enable its shutdown protection by hand, then release this NodeBounce: \`kubectl annotate nodebounce ${nb.metadata.name} -n ${nb.metadata.namespace} ${RELEASE_PROTECTION_ANNOTATION}=true\`.`;
+        cond(C.ShutdownProtectionRestored, 'False', 'RestoreFailed', message);
+        events.push({ type: 'Warning', reason: 'ShutdownProtectionRestoreGaveUp', message });
+        return { status, events, transitions, retry: false, requeueAfterMs: 0 };
+      }
+      const backoff = restoreBackoffMs(sp.restoreAttempts);
+      const message = `Could not restore shutdown protection on ${action.expressName} (${detail}); retrying in ${backoff / 1000}s (attempt ${sp.restoreAttempts} of at most ${limits.maxAttempts}, for at most ${limits.maxDurationSeconds}s).`;
+      cond(C.ShutdownProtectionRestored, 'Unknown', 'RestoreRetrying', message);
+      events.push({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed', message });
+      return { status, events, transitions, retry: false, requeueAfterMs: backoff };
     }
 
     case 'EvictPod': {
       const ev = (status.eviction ??= { attempts: 0 });
       ev.attempts += 1;
       ev.lastAttemptTime = nowIso;
+      delete ev.nextAttemptTime;
       if (outcome.ok || conflictOrGone(outcome.code, outcome.message)) {
         delete ev.lastError;
         status.podDeletedTime = nowIso;
@@ -80,9 +120,20 @@ export function applyOutcome(nb: NodeBounce, action: Action, outcome: ActionOutc
         return { status, events, transitions, retry: false, requeueAfterMs: 0 };
       }
       ev.lastError = outcome.message;
+      if (outcome.code === 429 && !isDisruptionBudgetRefusal(outcome)) {
+        // Throttled: the eviction was not even considered. Wait what the server asks (bounded), then try again.
+        const delay = throttleDelayMs(outcome.retryAfterSeconds);
+        ev.nextAttemptTime = new Date(now.getTime() + delay).toISOString();
+        const message = `Eviction of pod ${action.podName} throttled by the API server (429: ${outcome.message}); retrying in ${delay / 1000}s (attempt ${ev.attempts}) until the termination deadline. This is not a PodDisruptionBudget refusal.`;
+        if (status.reason !== R.EvictionThrottled) events.push({ type: 'Warning', reason: R.EvictionThrottled, message });
+        reason(R.EvictionThrottled, message);
+        return { status, events, transitions, retry: false, requeueAfterMs: delay };
+      }
       const backoff = evictionBackoffMs(ev.attempts);
       if (outcome.code === 429) {
-        const message = `Eviction of pod ${action.podName} refused: ${outcome.message}. A PodDisruptionBudget allows no disruption right now; retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
+        const budget = (outcome.causes ?? []).filter((c) => c.reason === 'DisruptionBudget' && c.message).map((c) => c.message);
+        if (budget.length > 0) ev.lastError = `${outcome.message} ${budget.join('; ')}`;
+        const message = `Eviction of pod ${action.podName} refused: ${ev.lastError}. A PodDisruptionBudget allows no disruption right now; retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
         if (status.reason !== R.BlockedByPDB) events.push({ type: 'Warning', reason: R.BlockedByPDB, message });
         reason(R.BlockedByPDB, message);
       } else {

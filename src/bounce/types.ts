@@ -1,4 +1,10 @@
 import type { BounceMode, NodeBounceStatus } from '../api/nodebounce.js';
+import {
+  defaultArgoCdConfig,
+  defaultProtectionRestoreConfig,
+  type ArgoCdConfig,
+  type ProtectionRestoreConfig,
+} from '../config/schema.js';
 import type { ExpressView } from '../express/view.js';
 import type { Transition } from './lifecycle.js';
 import type { PodLike } from './pod.js';
@@ -63,8 +69,21 @@ export interface Decision {
   startsBounce: boolean;
 }
 
-/** What happened when an action ran. `code` is the HTTP status of a failed API call, when there was one. */
-export type ActionOutcome = { ok: true } | { ok: false; code?: number; message: string };
+/** metav1.StatusCause as serialised: `reason` is the cause type (e.g. "DisruptionBudget"). */
+export interface FailureCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+/**
+ * What happened when an action ran. `code` is the HTTP status of a failed API call, when there was one; `causes`
+ * and `retryAfterSeconds` come from the server's Status (details.causes, details.retryAfterSeconds or the
+ * Retry-After header).
+ */
+export type ActionOutcome =
+  | { ok: true }
+  | { ok: false; code?: number; message: string; causes?: FailureCause[]; retryAfterSeconds?: number };
 
 export interface OutcomeResult {
   status: NodeBounceStatus;
@@ -75,3 +94,13 @@ export interface OutcomeResult {
   retry: boolean;
   requeueAfterMs?: number;
 }
+
+/** Operator settings the decision depends on (from the operator config). */
+export interface DecideOptions {
+  /** How to recognise objects Argo CD manages. */
+  argocd: ArgoCdConfig;
+  /** How long restoring shutdown protection is retried before giving up. */
+  protectionRestore: ProtectionRestoreConfig;
+}
+
+export const defaultDecideOptions: DecideOptions = { argocd: defaultArgoCdConfig, protectionRestore: defaultProtectionRestoreConfig };

@@ -209,6 +209,8 @@ export function waitingFor(nb: NodeBounce, now: number, sinceCreateMs: number): 
       return 'restoring shutdown protection';
     case 'BlockedByPDB':
       return `eviction blocked by a PodDisruptionBudget, retrying${left(st.terminatingTime, t?.terminationSeconds, now)}`;
+    case 'EvictionThrottled':
+      return `eviction throttled by the API server (not a PodDisruptionBudget), retrying${left(st.terminatingTime, t?.terminationSeconds, now)}`;
   }
   switch (st.phase) {
     case 'Pending':

@@ -1,6 +1,6 @@
 // The CLI's own small client for the NodeBounce API, on @kubernetes/client-node. A separate program from the
 // operator, so it does not share the operator's client; it shares only the API types.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch, type CoreV1Event } from '@kubernetes/client-node';
@@ -31,7 +31,7 @@ export interface KubeOptions {
  */
 export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
   const env = opts.env ?? process.env;
-  const kc = new KubeConfig();
+  let kc = new KubeConfig();
   const load = (file: string, into: KubeConfig) => {
     try {
       into.loadFromFile(file);
@@ -46,12 +46,14 @@ export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
     const files = env.KUBECONFIG.split(delimiter).filter((f) => f.length > 0);
     const present = files.filter((f) => existsSync(f));
     if (present.length === 0) throw new CliError(`no kubeconfig: KUBECONFIG=${env.KUBECONFIG} names no existing file`);
-    load(present[0]!, kc);
-    for (const file of present.slice(1)) {
-      const more = new KubeConfig();
-      load(file, more);
-      kc.mergeConfig(more);
-    }
+    const loaded = present
+      .filter((file) => readFileSync(file, 'utf8').trim().length > 0) // kubectl skips empty files
+      .map((file) => {
+        const one = new KubeConfig();
+        load(file, one);
+        return one;
+      });
+    kc = mergeKubeConfigs(loaded);
   } else {
     const home = env.HOME || homedir();
     const file = home ? join(home, '.kube', 'config') : undefined;
@@ -68,6 +70,34 @@ export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
   }
   if (!kc.getCurrentCluster()) throw new CliError(`context "${kc.getCurrentContext()}" names no cluster in the kubeconfig`);
   return kc;
+}
+
+/**
+ * Merges kubeconfig files (in KUBECONFIG order) with kubectl's rules (client-go clientcmd): the first file that sets
+ * current-context wins; a cluster, user or context whose name several files define keeps the first file's entry;
+ * later files only add new names. (client-node's mergeConfig lets the last current-context win and throws on a
+ * duplicate name, so the CLI could act on another cluster than kubectl.) Each file's relative paths are already
+ * resolved against its own directory by loadFromFile.
+ */
+export function mergeKubeConfigs(configs: KubeConfig[]): KubeConfig {
+  const firstByName = <T extends { name: string }>(lists: T[][]): T[] => {
+    const seen = new Set<string>();
+    const out: T[] = [];
+    for (const item of lists.flat()) {
+      if (seen.has(item.name)) continue;
+      seen.add(item.name);
+      out.push(item);
+    }
+    return out;
+  };
+  const merged = new KubeConfig();
+  merged.loadFromOptions({
+    clusters: firstByName(configs.map((c) => c.getClusters())),
+    users: firstByName(configs.map((c) => c.getUsers())),
+    contexts: firstByName(configs.map((c) => c.getContexts())),
+    currentContext: configs.map((c) => c.getCurrentContext()).find((name) => Boolean(name)),
+  });
+  return merged;
 }
 
 /** The namespace to use: -n, else the context's namespace, else "default" (like kubectl). */

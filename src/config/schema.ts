@@ -43,6 +43,34 @@ export const expressConfigSchema = z
   .strict();
 
 /**
+ * How Argo CD marks what it manages, so the operator can tell (TTL of a managed NodeBounce; "GitOps-managed" in
+ * messages). Argo CD's `application.resourceTrackingMethod`: with `annotation` (the default since Argo CD 3.0) and
+ * `annotation+label` it tracks by the `argocd.argoproj.io/tracking-id` annotation (the label of annotation+label is
+ * informational only); with `label` by the instance label (`application.instanceLabelKey`). That label,
+ * app.kubernetes.io/instance by default, is also set by Helm and many other tools, so it counts only with `label`.
+ */
+export const argoCdConfigSchema = z
+  .object({
+    trackingMethod: z.enum(['annotation', 'label', 'annotation+label']).default('annotation'),
+    instanceLabelKey: labelKey.default('app.kubernetes.io/instance'),
+  })
+  .strict();
+
+/**
+ * Restoring an Express resource's shutdown protection after a bounce: failed attempts are retried with backoff
+ * (2 s doubling to 2 min) until `maxAttempts` attempts or `maxDurationSeconds` since the first failure, whichever
+ * comes first. Then the operator gives up: condition ShutdownProtectionRestored=False/RestoreFailed, a Warning
+ * event, the gauge nodebounce_protection_unrestored, and the finalizer stays until someone releases the NodeBounce
+ * (annotation bounce.express.dev/release-protection: "true").
+ */
+export const protectionRestoreConfigSchema = z
+  .object({
+    maxAttempts: z.number().int().min(1).max(1000).default(10),
+    maxDurationSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(900),
+  })
+  .strict();
+
+/**
  * Webhook notifications (Slack-compatible or generic JSON). The URL is a secret: set it from a Secret through
  * NODEBOUNCE_NOTIFY_WEBHOOK_URL; it is held as a Secret so it never shows in logs. Enabled when a URL is set,
  * unless `enabled: false`.
@@ -133,6 +161,8 @@ export const operatorConfigSchema = z
       .default({}),
     notifications: notificationsConfigSchema.default({}),
     api: apiConfigSchema.default({}),
+    argocd: argoCdConfigSchema.default({}),
+    protectionRestore: protectionRestoreConfigSchema.default({}),
   })
   .strict();
 
@@ -140,6 +170,10 @@ export type OperatorConfig = z.infer<typeof operatorConfigSchema>;
 export type ExpressConfig = z.infer<typeof expressConfigSchema>;
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
+export type ArgoCdConfig = z.infer<typeof argoCdConfigSchema>;
+export type ProtectionRestoreConfig = z.infer<typeof protectionRestoreConfigSchema>;
 
 export const defaultExpressConfig: ExpressConfig = expressConfigSchema.parse({});
 export const defaultOperatorConfig: OperatorConfig = operatorConfigSchema.parse({});
+export const defaultArgoCdConfig: ArgoCdConfig = argoCdConfigSchema.parse({});
+export const defaultProtectionRestoreConfig: ProtectionRestoreConfig = protectionRestoreConfigSchema.parse({});

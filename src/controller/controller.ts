@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { isTerminal, type NodeBounce } from '../api/nodebounce.js';
 import type { PodLike } from '../bounce/pod.js';
+import { protectionLeftUnrestored } from '../bounce/restore.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
@@ -131,6 +132,11 @@ export class BounceController {
   /** NodeBounces not finished yet, from the cache (for the active-bounces gauge). */
   activeCount(): number {
     return this.store.listAll().filter((nb) => !isTerminal(nb.status?.phase)).length;
+  }
+
+  /** NodeBounces that gave up restoring shutdown protection and were not released. */
+  unrestoredProtectionCount(): number {
+    return this.store.listAll().filter((nb) => protectionLeftUnrestored(nb.status?.shutdownProtection)).length;
   }
 
   async stop(): Promise<void> {

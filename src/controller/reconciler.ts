@@ -5,7 +5,7 @@ import { Reasons as R } from '../api/nodebounce.js';
 import { decide, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import type { PodLike } from '../bounce/pod.js';
-import type { BounceEvent, Decision, ExpressObservation, Observed } from '../bounce/types.js';
+import type { BounceEvent, Decision, DecideOptions, ExpressObservation, Observed } from '../bounce/types.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
 import { executeAction } from '../kube/actions.js';
@@ -54,11 +54,13 @@ export class BounceReconciler {
   private readonly podLocks = new KeyedMutex();
   private readonly clock: () => Date;
   private readonly expressKind: string;
+  private readonly decideOptions: DecideOptions;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.clock = deps.clock ?? (() => new Date());
     const ex = deps.config.express;
     this.expressKind = `${ex.kind}.${ex.group}`;
+    this.decideOptions = { argocd: deps.config.argocd, protectionRestore: deps.config.protectionRestore };
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -81,7 +83,7 @@ export class BounceReconciler {
         const fresh = self.metadata.resourceVersion === nb.metadata.resourceVersion ? nb : self;
         const observed = this.observe(fresh, live.lookups);
         observed.others = live.nodeBounces.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
-        return this.apply(fresh, decide(fresh, observed, this.clock()), log);
+        return this.apply(fresh, decide(fresh, observed, this.clock(), this.decideOptions), log);
       });
     } catch (err) {
       if (err instanceof Conflict) {
@@ -99,11 +101,11 @@ export class BounceReconciler {
    * decision is confirmed with live reads first (one or two GETs, only on that path).
    */
   private async decideConfirmed(nb: NodeBounce): Promise<Decision> {
-    const decision = decide(nb, this.observe(nb), this.clock());
+    const decision = decide(nb, this.observe(nb), this.clock(), this.decideOptions);
     const failsOnAbsence =
       decision.status.phase === 'Failed' && nb.status?.phase !== 'Failed' && ABSENCE_REASONS.has(decision.status.reason ?? '');
     if (!failsOnAbsence) return decision;
-    return decide(nb, await this.observeLive(nb), this.clock());
+    return decide(nb, await this.observeLive(nb), this.clock(), this.decideOptions);
   }
 
   /** observe() with the pod and its Express resource read live from the API server. */
@@ -155,7 +157,7 @@ export class BounceReconciler {
       const obj = lookups.express(ns, expressName);
       if (!obj) express = { kind: 'NotFound', name: expressName };
       else {
-        const read = readExpress(obj, cfg);
+        const read = readExpress(obj, cfg, this.deps.config.argocd);
         express = read.ok ? { kind: 'Found', view: read.view } : { kind: 'Invalid', name: expressName, problems: read.problems };
       }
     }
@@ -187,7 +189,7 @@ export class BounceReconciler {
       const { outcome, updated } = await executeAction(this.deps.client, this.deps.config.express, current, action);
       if (updated) current = this.deps.store.recordWrite(current, updated);
       log.debug({ action: action.type, ok: outcome.ok, code: outcome.ok ? undefined : outcome.code }, 'action');
-      const result = applyOutcome(current, action, outcome, this.clock());
+      const result = applyOutcome(current, action, outcome, this.clock(), this.decideOptions);
       if (action.type !== 'DeleteNodeBounce' && !isDeepStrictEqual(current.status ?? {}, result.status)) {
         current = await this.persistStatus(current, result.status, log);
       }

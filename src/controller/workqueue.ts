@@ -31,6 +31,9 @@ export interface HandlerResult {
 
 export type Handler = (key: string) => Promise<HandlerResult | void>;
 
+/** The longest delay setTimeout honours; a longer one fires after 1 ms. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Map<string, number>(); // key -> time it was queued
@@ -89,9 +92,16 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds the key after `delayMs`; an earlier pending deadline for the key wins. */
+  /**
+   * Adds the key after `delayMs`; an earlier pending deadline for the key wins. A negative delay means now; a delay
+   * beyond what a timer can hold (about 24.8 days) is capped, so the key is looked at again then. A non-finite
+   * delay (NaN, Infinity) is a bug in the caller: it throws a RangeError rather than scheduling it (setTimeout
+   * would fire a NaN delay after 1 ms, and a reconcile that keeps returning it would spin).
+   */
   addAfter(key: string, delayMs: number): void {
+    if (!Number.isFinite(delayMs)) throw new RangeError(`work queue: refusing to requeue ${key} after ${delayMs} ms`);
     if (this.shuttingDown) return;
+    delayMs = Math.min(delayMs, MAX_TIMER_DELAY_MS);
     if (delayMs <= 0) {
       this.add(key);
       return;
@@ -165,8 +175,13 @@ export class WorkQueue {
     const started = Date.now();
     try {
       const result = await this.handler(key);
+      const after = result?.requeueAfterMs;
+      if (after !== undefined && !Number.isFinite(after)) {
+        // Never scheduled as is (it would spin): reported like a failure and retried with backoff.
+        throw new RangeError(`handler asked to requeue after ${after} ms; retrying with backoff instead`);
+      }
       this.forget(key);
-      if (result?.requeueAfterMs !== undefined) this.addAfter(key, result.requeueAfterMs);
+      if (after !== undefined) this.addAfter(key, after);
     } catch (err) {
       const delay = this.addRateLimited(key);
       this.options.onError?.(key, err, delay);

@@ -1,4 +1,4 @@
-import type { ExpressConfig } from '../config/schema.js';
+import { defaultArgoCdConfig, type ArgoCdConfig, type ExpressConfig } from '../config/schema.js';
 
 // How the operator reads an Express resource and maps pods to it. Everything comes from config,
 // because we don't own the Express CRD. Pure: plain objects in, plain objects out.
@@ -41,13 +41,23 @@ export function getPath(obj: unknown, path: string): unknown {
   return node;
 }
 
-/** Argo CD marks what it manages with an annotation (annotation tracking) or a label (label tracking). */
-export function isArgoTracked(meta: { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined): boolean {
-  return Boolean(meta?.annotations?.['argocd.argoproj.io/tracking-id'] || meta?.labels?.['app.kubernetes.io/instance']);
+export const ARGOCD_TRACKING_ANNOTATION = 'argocd.argoproj.io/tracking-id';
+
+/**
+ * Argo CD marks what it manages with the tracking-id annotation (annotation and annotation+label tracking), or with
+ * its instance label (label tracking). The label alone proves nothing otherwise: Helm sets app.kubernetes.io/instance
+ * on everything it installs. So it counts only when the operator is configured for label tracking.
+ */
+export function isArgoTracked(
+  meta: { labels?: Record<string, string>; annotations?: Record<string, string> } | undefined,
+  argocd: ArgoCdConfig = defaultArgoCdConfig,
+): boolean {
+  if (meta?.annotations?.[ARGOCD_TRACKING_ANNOTATION]) return true;
+  return argocd.trackingMethod === 'label' && Boolean(meta?.labels?.[argocd.instanceLabelKey]);
 }
 
 /** Reads the configured fields; a field of the wrong type makes the resource invalid (never guessed). */
-export function readExpress(obj: UnstructuredObject, cfg: ExpressConfig): ExpressReadResult {
+export function readExpress(obj: UnstructuredObject, cfg: ExpressConfig, argocd: ArgoCdConfig = defaultArgoCdConfig): ExpressReadResult {
   const problems: string[] = [];
   const name = obj.metadata?.name;
   if (!name) problems.push('metadata.name is missing');
@@ -83,7 +93,7 @@ export function readExpress(obj: UnstructuredObject, cfg: ExpressConfig): Expres
       rebuilding: runtimeState !== undefined && cfg.runtimeState.rebuildingValues.includes(runtimeState),
       catchingUp: runtimeState !== undefined && cfg.runtimeState.catchupValues.includes(runtimeState),
       shutdownProtection,
-      gitOpsManaged: isArgoTracked(obj.metadata),
+      gitOpsManaged: isArgoTracked(obj.metadata, argocd),
     },
   };
 }

@@ -37,7 +37,6 @@ export async function executeAction(client: KubeClient, express: ExpressConfig, 
         return { outcome: { ok: true } };
     }
   } catch (err) {
-    const { code, message } = describeApiError(err);
-    return { outcome: { ok: false, code, message } };
+    return { outcome: { ok: false, ...describeApiError(err) } };
   }
 }

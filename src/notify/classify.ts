@@ -31,6 +31,8 @@ export interface Notification {
 export const WARNING_EVENT_REASONS: ReadonlySet<string> = new Set([
   'ShutdownProtectionNotDisabled',
   'ShutdownProtectionRestoreFailed',
+  'ShutdownProtectionRestoreGaveUp',
+  'ShutdownProtectionReleased',
   'BlockedByPDB',
 ]);
 /** Transitions (status.reason) that are warnings. */

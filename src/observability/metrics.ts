@@ -19,6 +19,7 @@ export class OperatorMetrics {
   readonly bouncesTotal: Counter<'result' | 'reason'>;
   readonly bounceDuration: Histogram<'phase'>;
   private activeBounces: () => number = () => 0;
+  private unrestoredProtection: () => number = () => 0;
   private notificationStats: () => Record<string, number> = () => ({});
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
@@ -71,6 +72,14 @@ export class OperatorMetrics {
         this.set(self.activeBounces());
       },
     });
+    new Gauge({
+      name: 'nodebounce_protection_unrestored',
+      help: 'NodeBounces that gave up restoring shutdown protection (protectionRestore limits) and were not released: Express nodes possibly left unprotected',
+      registers,
+      collect() {
+        this.set(self.unrestoredProtection());
+      },
+    });
     new Counter({
       name: 'nodebounce_notifications_total',
       help: 'Webhook notifications by result: sent, failed (gave up after retries), dropped (queue full), retried (attempts)',
@@ -92,6 +101,11 @@ export class OperatorMetrics {
   /** The source of nodebounce_active_bounces (read at scrape time from the cache). */
   setActiveBouncesSource(fn: () => number): void {
     this.activeBounces = fn;
+  }
+
+  /** The source of nodebounce_protection_unrestored (read at scrape time from the cache). */
+  setUnrestoredProtectionSource(fn: () => number): void {
+    this.unrestoredProtection = fn;
   }
 
   /** The source of nodebounce_notifications_total (the notifier's own counters). */

@@ -75,10 +75,10 @@ describe('preflight on the real control plane', () => {
   it('IntentionallyDown: never brought back, GitOps or not, force or not', async () => {
     const ns = await env.namespace('pf-down');
     const pod = await env.fx.readyExpressNode(ns, 'sleepy');
-    // Down in Git: Argo CD tracking label on the Express resource. The pod is still there (shutting down).
+    // Down in Git: Argo CD's tracking annotation on the Express resource. The pod is still there (shutting down).
     await env.fx.custom.patchNamespacedCustomObject(
       { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'sleepy', body: [
-        { op: 'add', path: '/metadata/labels', value: { 'app.kubernetes.io/instance': 'express-prod' } },
+        { op: 'add', path: '/metadata/annotations/argocd.argoproj.io~1tracking-id', value: 'express-prod:express.dev/ExpressNode:' + ns + '/sleepy' },
         { op: 'add', path: '/metadata/annotations/kwok.nodebounce.dev~1shutdown-delay', value: 'never' },
       ] },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/json-patch+json'),

@@ -67,4 +67,34 @@ describe('deadlines on the real control plane', () => {
     expect(done.status?.lastObservedPodState).toMatch(/Ready=False|no Ready condition|phase Pending/);
     expect(done.status?.conditions?.find((c) => c.type === 'PodReady')).toMatchObject({ status: 'False', reason: 'ReadyTimeout' });
   });
+
+  it('a hand-edited status (Starting without terminatedTime): Failed/InvalidStatus, protection restored, no hot loop', async () => {
+    // It used to make the ready deadline NaN: the work queue requeued after NaN ms (1 ms), ~800 reconciles/s.
+    const ns = await env.namespace('to-edit');
+    await env.fx.readyExpressNode(ns, 'he', { shutdownProtection: true });
+    await env.fx.custom.patchNamespacedCustomObject(
+      { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'he', body: { metadata: { annotations: { 'kwok.nodebounce.dev/startup-delay': 'never' } } } },
+      mergePatch,
+    );
+    const nb = await env.fx.createNodeBounce(ns, { podName: 'he', readyTimeoutSeconds: 600 });
+    await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.phase === 'Starting', 30_000, 'Starting');
+    await env.fx.custom.patchNamespacedCustomObjectStatus(
+      { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces', namespace: ns, name: nb.metadata.name, body: [{ op: 'remove', path: '/status/terminatedTime' }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const done = await env.fx.waitFinished(ns, nb.metadata.name, 20_000);
+    expect(done.status).toMatchObject({ phase: 'Failed', reason: 'InvalidStatus' });
+    expect(done.status?.message).toContain('status.terminatedTime is missing');
+    await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.shutdownProtection?.restored === true && !(o.metadata.finalizers ?? []).length, 10_000, 'restored');
+    expect((await env.fx.getExpressNode(ns, 'he')).spec.shutdownProtection).toBe(true);
+    // Settled: a few reconciles at most while nothing changes (a hot loop makes thousands).
+    const reconciles = async () =>
+      (await env.operator.metrics()).body
+        .split('\n')
+        .filter((l) => l.startsWith('controller_runtime_reconcile_total{'))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    const before = await reconciles();
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect((await reconciles()) - before).toBeLessThan(20);
+  });
 });

@@ -4,11 +4,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { NodeBounce } from '../../src/api/nodebounce.js';
 import { run } from '../../src/cli/app.js';
 import { apiErrorInfo } from '../../src/cli/errors.js';
+import { defaultNamespace, loadKubeConfig, NodeBounceClient } from '../../src/cli/kube.js';
 import { humanDuration, listTable, parseDuration, statusStory } from '../../src/cli/format.js';
 import { PlainDisplay, waitingFor } from '../../src/cli/follow.js';
 
@@ -79,6 +80,11 @@ describe('what it waits for', () => {
       { phase: 'Terminating', reason: 'BlockedByPDB', terminatingTime: '2026-01-01T00:00:00Z', effectiveTimeouts: { terminationSeconds: 5, readySeconds: 30, readySource: 'Spec' } },
       0,
       'eviction blocked by a PodDisruptionBudget, retrying, 5s deadline reached',
+    ],
+    [
+      { phase: 'Terminating', reason: 'EvictionThrottled', terminatingTime: '2026-01-01T00:00:00Z', effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'Spec' } },
+      0,
+      'eviction throttled by the API server (not a PodDisruptionBudget), retrying, 9m50s left of 600s',
     ],
     [
       { phase: 'Starting', reason: 'WaitingForReady', terminatedTime: '2026-01-01T00:00:05Z', effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'StartupProbe' } },
@@ -170,5 +176,72 @@ describe('usage', () => {
     const r = await cli(['list']);
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/^error: no kubeconfig: /);
+  });
+});
+
+describe('KUBECONFIG with several files: kubectl merge rules', () => {
+  const kubeconfig = (o: { current?: string; clusters: Array<[string, string]>; users?: Array<[string, string]>; contexts: Array<[string, string, string?]> }) =>
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      `clusters: [${o.clusters.map(([n, server]) => `{name: ${n}, cluster: {server: "${server}"}}`).join(', ')}]`,
+      `users: [${(o.users ?? [['u', 't']]).map(([n, token]) => `{name: ${n}, user: {token: ${token}}}`).join(', ')}]`,
+      `contexts: [${o.contexts.map(([n, cluster, ns]) => `{name: ${n}, context: {cluster: ${cluster}, user: u${ns ? `, namespace: ${ns}` : ''}}}`).join(', ')}]`,
+      ...(o.current ? [`current-context: ${o.current}`] : []),
+      '',
+    ].join('\n');
+
+  function withFiles(files: Record<string, string>, fn: (paths: Record<string, string>) => void): void {
+    const dir = mkdtempSync(join(tmpdir(), 'nodebounce-kubeconfig-'));
+    try {
+      const paths: Record<string, string> = {};
+      for (const [name, text] of Object.entries(files)) writeFileSync((paths[name] = join(dir, name)), text);
+      fn(paths);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  // a: context "prod" on cluster "shared" (prod server); b: sets another current-context, and redefines
+  // "shared" and "prod" to point at the staging server, plus a context only it has.
+  const a = kubeconfig({ current: 'prod', clusters: [['shared', 'https://prod.example:6443']], contexts: [['prod', 'shared', 'team-a']] });
+  const b = kubeconfig({
+    current: 'staging',
+    clusters: [['shared', 'https://staging.example:6443'], ['stg', 'https://staging.example:6443']],
+    users: [['u', 'other-token']],
+    contexts: [['prod', 'stg', 'team-b'], ['staging', 'stg']],
+  });
+
+  it('the first file that sets current-context wins; duplicate names keep the first file\'s entry', () => {
+    withFiles({ a, b }, (p) => {
+      const kc = loadKubeConfig({ env: { KUBECONFIG: [p.a, p.b].join(delimiter) } });
+      expect(kc.getCurrentContext()).toBe('prod');
+      expect(kc.getCurrentCluster()?.server).toBe('https://prod.example:6443');
+      expect(defaultNamespace(kc)).toBe('team-a');
+      expect(kc.getCurrentUser()?.token).toBe('t');
+      expect(new NodeBounceClient(kc).server).toBe('https://prod.example:6443');
+      // later files add new names
+      expect(kc.getContextObject('staging')?.cluster).toBe('stg');
+      expect(kc.getCluster('stg')?.server).toBe('https://staging.example:6443');
+    });
+  });
+
+  it('order matters: b first acts on staging, like kubectl', () => {
+    withFiles({ a, b }, (p) => {
+      const kc = loadKubeConfig({ env: { KUBECONFIG: [p.b, p.a].join(delimiter) } });
+      expect(kc.getCurrentContext()).toBe('staging');
+      expect(kc.getCurrentCluster()?.server).toBe('https://staging.example:6443');
+      // --context prod picks b's "prod" (first definition), on the staging cluster "stg"
+      expect(loadKubeConfig({ env: { KUBECONFIG: [p.b, p.a].join(delimiter) }, context: 'prod' }).getCurrentCluster()?.name).toBe('stg');
+    });
+  });
+
+  it('a file without current-context, an empty file and a missing file are skipped for current-context', () => {
+    const noCurrent = kubeconfig({ clusters: [['other', 'https://other.example:6443']], contexts: [['other', 'other']] });
+    withFiles({ empty: '', noCurrent, a }, (p) => {
+      const kc = loadKubeConfig({ env: { KUBECONFIG: [p.empty, join(tmpdir(), 'does-not-exist-kubeconfig'), p.noCurrent, p.a].join(delimiter) } });
+      expect(kc.getCurrentContext()).toBe('prod');
+      expect(kc.getCurrentCluster()?.server).toBe('https://prod.example:6443');
+    });
   });
 });

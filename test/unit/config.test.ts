@@ -56,6 +56,8 @@ describe('defaults', () => {
         watchIdleTimeoutSeconds: 90,
         reconcileStuckSeconds: 120,
       },
+      argocd: { trackingMethod: 'annotation', instanceLabelKey: 'app.kubernetes.io/instance' },
+      protectionRestore: { maxAttempts: 10, maxDurationSeconds: 900 },
     });
   });
 
@@ -107,6 +109,14 @@ leaderElection:
     expect(loadConfig({ NODEBOUNCE_CONFIG: file('logLevel: warn\n') }).logLevel).toBe('warn');
   });
 
+  it('argocd: tracking method and instance label key are validated', () => {
+    expect(loadConfig({}, file('argocd:\n  trackingMethod: label\n  instanceLabelKey: argocd.argoproj.io/instance\n')).argocd).toEqual({
+      trackingMethod: 'label',
+      instanceLabelKey: 'argocd.argoproj.io/instance',
+    });
+    expect(() => loadConfig({ NODEBOUNCE_ARGOCD_TRACKING_METHOD: 'labels' })).toThrow(/argocd\.trackingMethod \(from NODEBOUNCE_ARGOCD_TRACKING_METHOD\)/);
+  });
+
   it('environment variables override the file, key by key', () => {
     const c = loadConfig(
       {
@@ -122,6 +132,8 @@ leaderElection:
         NODEBOUNCE_EXPRESS_KIND: 'Cache',
         NODEBOUNCE_EXPRESS_PLURAL: 'caches',
         NODEBOUNCE_EXPRESS_POD_LABEL: 'cache.example.com/name',
+        NODEBOUNCE_ARGOCD_TRACKING_METHOD: 'label',
+        NODEBOUNCE_PROTECTION_RESTORE_MAX_ATTEMPTS: '3',
       },
       file(yaml),
     );
@@ -134,6 +146,8 @@ leaderElection:
       leaderElection: { enabled: false, namespace: 'ops-2', leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
       notifications: defaultOperatorConfig.notifications,
       api: defaultOperatorConfig.api,
+      argocd: { trackingMethod: 'label', instanceLabelKey: 'app.kubernetes.io/instance' },
+      protectionRestore: { maxAttempts: 3, maxDurationSeconds: 900 },
       express: {
         ...defaultExpressConfig,
         group: 'cache.example.com',

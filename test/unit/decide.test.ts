@@ -3,6 +3,8 @@ import { NODEBOUNCE_FINALIZER, Reasons as R, type NodeBounceSpec, type NodeBounc
 import { decide, effectiveTimeouts, queueEntryOf } from '../../src/bounce/decide.js';
 import type { PodLike } from '../../src/bounce/pod.js';
 import type { ValidSpec } from '../../src/bounce/spec.js';
+import { defaultDecideOptions, type DecideOptions } from '../../src/bounce/types.js';
+import { argoCdConfigSchema } from '../../src/config/schema.js';
 import {
   EXPRESS,
   EXPRESS_KIND,
@@ -604,21 +606,29 @@ describe('terminal', () => {
     expect(d.startsBounce).toBe(false);
   });
 
+  const labelTracking: DecideOptions = { ...defaultDecideOptions, argocd: argoCdConfigSchema.parse({ trackingMethod: 'label' }) };
   it.each([
-    ['tracking-id annotation', { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:express-prod/bounce-1' } }],
-    ['app.kubernetes.io/instance label', { labels: { 'app.kubernetes.io/instance': 'bounces' } }],
-  ])('TTL skipped with Argo CD tracking (%s): Warning event once, never deleted', (_, meta) => {
+    ['tracking-id annotation', { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:express-prod/bounce-1' } }, defaultDecideOptions],
+    ['app.kubernetes.io/instance label, label tracking configured', { labels: { 'app.kubernetes.io/instance': 'bounces' } }, labelTracking],
+  ])('TTL skipped with Argo CD tracking (%s): Warning event once, never deleted', (_, meta, options) => {
     const nb = makeNodeBounce({ spec: { ttlSecondsAfterFinished: 0 }, status: done(), meta });
-    const d1 = decide(nb, makeObserved(), at(110));
+    const d1 = decide(nb, makeObserved(), at(110), options);
     expect(d1.actions).toEqual([]);
     expect(d1.status.ttlSkipped).toBe(true);
     expect(d1.events).toHaveLength(1);
     expect(d1.events[0]).toMatchObject({ type: 'Warning', reason: 'TTLSkipped' });
     expect(d1.events[0]!.message).toContain('Argo CD');
-    const d2 = decide({ ...nb, status: d1.status }, makeObserved(), at(10_000));
+    const d2 = decide({ ...nb, status: d1.status }, makeObserved(), at(10_000), options);
     expect(d2.actions).toEqual([]);
     expect(d2.events).toEqual([]);
     expect(d2.requeueAfterMs).toBeUndefined();
+  });
+
+  it('a Helm-labelled NodeBounce (app.kubernetes.io/instance, no Argo CD annotation) keeps its TTL by default', () => {
+    const meta = { labels: { 'app.kubernetes.io/instance': 'my-release', 'app.kubernetes.io/managed-by': 'Helm' } };
+    const d = decide(makeNodeBounce({ spec: { ttlSecondsAfterFinished: 0 }, status: done(), meta }), makeObserved(), at(110));
+    expect(d.actions).toEqual([{ type: 'DeleteNodeBounce' }]);
+    expect(d.status.ttlSkipped).toBeUndefined();
   });
 
   it('Succeeded with a TTL in the same pass as the success', () => {

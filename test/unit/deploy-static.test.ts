@@ -17,6 +17,7 @@ const METRICS = [
   'nodebounce_bounces_total',
   'nodebounce_bounce_duration_seconds',
   'nodebounce_active_bounces',
+  'nodebounce_protection_unrestored',
   'controller_runtime_reconcile_total',
   'controller_runtime_reconcile_errors_total',
   'controller_runtime_reconcile_time_seconds',
@@ -47,6 +48,7 @@ describe('deploy/prometheus/alerts.yaml', () => {
     const exprs = rules.map((r) => r.expr as string).join('\n');
     expect(exprs).toContain('nodebounce_bounces_total{result="failed"}');
     expect(exprs).toContain('nodebounce_active_bounces');
+    expect(exprs).toContain('nodebounce_protection_unrestored');
     expect(exprs).toContain('controller_runtime_reconcile_errors_total');
     expect(exprs).toContain('leader_election_master_status');
     expect(exprs).toMatch(/absent\(up\{/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultExpressConfig, expressConfigSchema, type ExpressConfig } from '../../src/config/schema.js';
+import { argoCdConfigSchema, defaultExpressConfig, expressConfigSchema, type ExpressConfig } from '../../src/config/schema.js';
 import {
   expressNameForPod,
   getPath,
@@ -42,15 +42,34 @@ describe('getPath', () => {
 });
 
 describe('isArgoTracked', () => {
+  /** What Helm puts on everything it installs: app.kubernetes.io/instance is the release name. */
+  const helm = { labels: { 'app.kubernetes.io/instance': 'my-release', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'express-1.2.0' }, annotations: { 'meta.helm.sh/release-name': 'my-release' } };
+  const annotated = { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:ns/x' } };
   const table: Array<[string, Parameters<typeof isArgoTracked>[0], boolean]> = [
     ['undefined metadata', undefined, false],
     ['no labels or annotations', {}, false],
-    ['tracking-id annotation', { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:ns/x' } }, true],
-    ['app.kubernetes.io/instance label', { labels: { 'app.kubernetes.io/instance': 'my-app' } }, true],
+    ['tracking-id annotation', annotated, true],
+    ['a Helm-installed resource (app.kubernetes.io/instance label) is not Argo CD', helm, false],
     ['empty tracking-id value', { annotations: { 'argocd.argoproj.io/tracking-id': '' } }, false],
     ['unrelated metadata', { labels: { app: 'x' }, annotations: { 'argocd.argoproj.io/sync-wave': '1' } }, false],
   ];
-  it.each(table)('%s', (_, meta, expected) => expect(isArgoTracked(meta)).toBe(expected));
+  it.each(table)('default (annotation tracking): %s', (_, meta, expected) => expect(isArgoTracked(meta)).toBe(expected));
+
+  it('annotation+label tracking: still the annotation (Argo CD tracks by it; the label is informational)', () => {
+    const cfg = argoCdConfigSchema.parse({ trackingMethod: 'annotation+label' });
+    expect(isArgoTracked(helm, cfg)).toBe(false);
+    expect(isArgoTracked(annotated, cfg)).toBe(true);
+  });
+
+  it('label tracking configured: the instance label counts, under its configured key', () => {
+    const label = argoCdConfigSchema.parse({ trackingMethod: 'label' });
+    expect(isArgoTracked(helm, label)).toBe(true);
+    expect(isArgoTracked(annotated, label)).toBe(true);
+    expect(isArgoTracked({ labels: { 'app.kubernetes.io/instance': '' } }, label)).toBe(false);
+    const customKey = argoCdConfigSchema.parse({ trackingMethod: 'label', instanceLabelKey: 'argocd.argoproj.io/instance' });
+    expect(isArgoTracked(helm, customKey)).toBe(false);
+    expect(isArgoTracked({ labels: { 'argocd.argoproj.io/instance': 'my-app' } }, customKey)).toBe(true);
+  });
 });
 
 describe('readExpress with the default (sample ExpressNode) config', () => {
@@ -66,12 +85,18 @@ describe('readExpress with the default (sample ExpressNode) config', () => {
     ['protection absent', { metadata: { name: 'n' } }, { shutdownProtection: undefined, desiredState: undefined, runtimeState: undefined, intentionallyDown: false, rebuilding: false }],
     ['protection null', expressNode({ spec: { shutdownProtection: null } }), { shutdownProtection: undefined }],
     ['Argo annotation', expressNode({ meta: { annotations: { 'argocd.argoproj.io/tracking-id': 'x' } } }), { gitOpsManaged: true }],
-    ['Argo label', expressNode({ meta: { labels: { 'app.kubernetes.io/instance': 'x' } } }), { gitOpsManaged: true }],
+    ['Helm instance label only: not GitOps-managed', expressNode({ meta: { labels: { 'app.kubernetes.io/instance': 'x' } } }), { gitOpsManaged: false }],
   ];
   it.each(table)('%s', (_, obj, expected) => {
     const r = readExpress(obj, cfg);
     expect(r.ok).toBe(true);
     if (r.ok) expect(r.view).toMatchObject(expected);
+  });
+
+  it('the instance label makes it GitOps-managed only with label tracking configured', () => {
+    const labelled = expressNode({ meta: { labels: { 'app.kubernetes.io/instance': 'x' } } });
+    const r = readExpress(labelled, cfg, argoCdConfigSchema.parse({ trackingMethod: 'label' }));
+    expect(r.ok && r.view.gitOpsManaged).toBe(true);
   });
 
   const invalid: Array<[string, UnstructuredObject, string[]]> = [

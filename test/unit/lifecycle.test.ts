@@ -29,6 +29,13 @@ function drive(nb: NodeBounce, steps: Step[]): { nb: NodeBounce; transitions: Tr
 
 const refuse = (code: number, message: string): Runner => (a) =>
   a.type === 'EvictPod' ? ({ ok: false, code, message } satisfies ActionOutcome) : { ok: true };
+/** What the Eviction API answers when a PodDisruptionBudget allows no disruption (a 429 with this cause). */
+const pdbRefusal: Runner = (a) =>
+  a.type === 'EvictPod'
+    ? ({ ok: false, code: 429, message: 'Cannot evict pod as it would violate the pod\'s disruption budget.', causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget pdb needs 1 healthy pods and has 1 currently' }] } satisfies ActionOutcome)
+    : { ok: true };
+const restoreRefused: Runner = (a) =>
+  a.type === 'SetShutdownProtection' && a.enabled ? ({ ok: false, code: 403, message: 'denied by policy' } satisfies ActionOutcome) : { ok: true };
 const gone = { pod: null } satisfies ObservedOpts;
 const replacement = (ready: boolean) => ({ pod: makePod({ uid: NEW_UID, ready, creationTimestamp: iso(5) }) });
 const protectedNode = { express: found({ shutdownProtection: true }) };
@@ -106,7 +113,7 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     () => ({
       transitions: drive(makeNodeBounce({ spec: { terminationTimeoutSeconds: 60 } }), [
         { t: 0 },
-        { t: 1, run: refuse(429, 'disruption budget') },
+        { t: 1, run: pdbRefusal },
         { t: 3, run: refuse(500, 'etcd timeout') },
         { t: 61 },
       ]).transitions,
@@ -116,6 +123,68 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
         'Terminating -> Terminating (BlockedByPDB)',
         'Terminating -> Terminating (Evicting)',
         'Terminating -> Failed (TerminationTimeout)',
+      ],
+    }),
+  ],
+  [
+    'the API server throttles the eviction (429 without a DisruptionBudget cause)',
+    () => ({
+      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, run: refuse(429, 'too many requests') }]).transitions,
+      expected: ['New -> Pending (Accepted)', 'Pending -> Terminating (Evicting)', 'Terminating -> Terminating (EvictionThrottled)'],
+    }),
+  ],
+  [
+    'a hand-edited status (Starting without terminatedTime) ends InvalidStatus',
+    () => {
+      const nb = reach('Starting');
+      delete nb.status!.terminatedTime;
+      return { transitions: drive(nb, [{ t: 5, obs: replacement(false) }]).transitions, expected: ['Starting -> Failed (InvalidStatus)'] };
+    },
+  ],
+  [
+    'a hand-edited Terminating status without podUID ends InvalidStatus',
+    () => {
+      const nb = reach('Terminating');
+      delete nb.status!.podUID;
+      return { transitions: drive(nb, [{ t: 5 }]).transitions, expected: ['Terminating -> Failed (InvalidStatus)'] };
+    },
+  ],
+  [
+    'a hand-edited Pending status with a garbled timestamp ends InvalidStatus',
+    () => {
+      const nb = reach('Pending');
+      nb.status!.startTime = 'yesterday';
+      return { transitions: drive(nb, [{ t: 5 }]).transitions, expected: ['Pending -> Failed (InvalidStatus)'] };
+    },
+  ],
+  [
+    'a hand-edited status with a phase that is not one ends InvalidStatus, read as from (new)',
+    () => {
+      const nb = reach('Pending');
+      (nb.status as { phase: string }).phase = 'Frobnicating';
+      return { transitions: drive(nb, [{ t: 5 }]).transitions, expected: ['New -> Failed (InvalidStatus)'] };
+    },
+  ],
+  [
+    'restoring shutdown protection keeps failing past its time limit',
+    () => ({
+      transitions: drive(makeNodeBounce(), [
+        { t: 0, obs: protectedNode },
+        { t: 1, obs: protectedNode },
+        { t: 2, obs: { express: found({ shutdownProtection: false }) } },
+        { t: 3, obs: gone },
+        { t: 9, obs: replacement(true), run: restoreRefused },
+        { t: 1000, obs: replacement(true), run: restoreRefused },
+        { t: 1001, obs: replacement(true) },
+      ]).transitions,
+      expected: [
+        'New -> Pending (Accepted)',
+        'Pending -> Pending (DisablingShutdownProtection)',
+        'Pending -> Terminating (Evicting)',
+        'Terminating -> Terminating (WaitingForTermination)',
+        'Terminating -> Starting (WaitingForReady)',
+        'Starting -> Starting (RestoringShutdownProtection)',
+        'Starting -> Failed (ShutdownProtectionNotRestored)',
       ],
     }),
   ],

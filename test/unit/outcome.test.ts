@@ -17,6 +17,13 @@ const terminatingStatus: NodeBounceStatus = {
 };
 const evict = (mode: 'Evict' | 'Delete' = 'Evict'): Action => ({ type: 'EvictPod', podName: POD, uid: OLD_UID, mode });
 const fail = (code: number | undefined, message = 'boom'): ActionOutcome => ({ ok: false, ...(code === undefined ? {} : { code }), message });
+/** The Eviction API's PDB refusal: 429 with a DisruptionBudget cause. */
+const pdbRefusal = (message = "Cannot evict pod as it would violate the pod's disruption budget."): ActionOutcome => ({
+  ok: false,
+  code: 429,
+  message,
+  causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget node-a needs 3 healthy pods and has 3 currently' }],
+});
 
 describe('evictionBackoffMs', () => {
   it.each([
@@ -78,11 +85,15 @@ describe('applyOutcome: EvictPod', () => {
 
   it('429: BlockedByPDB, stays Terminating, backs off, Warning once', () => {
     const nb = makeNodeBounce({ status: terminatingStatus });
-    const r1 = applyOutcome(nb, evict(), fail(429, 'Cannot evict pod as it would violate the pod\'s disruption budget.'), at(10));
+    const r1 = applyOutcome(nb, evict(), pdbRefusal(), at(10));
     expect(r1.status.phase).toBe('Terminating');
     expect(r1.status.reason).toBe(R.BlockedByPDB);
     expect(r1.status.podDeletedTime).toBeUndefined();
-    expect(r1.status.eviction).toEqual({ attempts: 1, lastAttemptTime: iso(10), lastError: "Cannot evict pod as it would violate the pod's disruption budget." });
+    expect(r1.status.eviction).toEqual({
+      attempts: 1,
+      lastAttemptTime: iso(10),
+      lastError: "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget node-a needs 3 healthy pods and has 3 currently",
+    });
     expect(r1.retry).toBe(false);
     expect(r1.requeueAfterMs).toBe(1_000);
     expect(reasonsOf(r1.events)).toEqual([R.BlockedByPDB]);
@@ -90,7 +101,7 @@ describe('applyOutcome: EvictPod', () => {
     expect(r1.status.message).toContain('PodDisruptionBudget allows no disruption');
     expect(r1.status.message).toContain('attempt 1, next in 1s');
 
-    const r2 = applyOutcome({ ...nb, status: r1.status }, evict(), fail(429, 'still'), at(11));
+    const r2 = applyOutcome({ ...nb, status: r1.status }, evict(), pdbRefusal('still'), at(11));
     expect(r2.status.reason).toBe(R.BlockedByPDB);
     expect(r2.events).toEqual([]);
     expect(r2.requeueAfterMs).toBe(2_000);
@@ -197,12 +208,23 @@ describe('applyOutcome: SetShutdownProtection', () => {
     expect(r.retry).toBe(false);
   });
 
-  it.each([[403], [409], [500], [undefined]])('restore failed (%s): Warning, retried, not marked restored', (code) => {
+  it.each([[403], [409], [500], [undefined]])('restore failed (%s): Warning, retried with backoff (counted in status), not marked restored', (code) => {
     const r = applyOutcome(makeNodeBounce({ status: disabled }), restore, fail(code, 'nope'), at(50));
-    expect(r.status.shutdownProtection).toEqual({ wasEnabled: true, disabledByOperator: true, restored: false, lastError: 'nope' });
+    expect(r.status.shutdownProtection).toEqual({
+      wasEnabled: true,
+      disabledByOperator: true,
+      restored: false,
+      lastError: 'nope',
+      restoreAttempts: 1,
+      lastRestoreAttemptTime: iso(50),
+      restoreFailingSince: iso(50),
+    });
     expect(r.events).toHaveLength(1);
     expect(r.events[0]).toMatchObject({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed' });
-    expect(r.retry).toBe(true);
+    expect(r.events[0]!.message).toContain('retrying in 2s (attempt 1 of at most 10, for at most 900s)');
+    expect(cond(r.status, 'ShutdownProtectionRestored')).toMatchObject({ status: 'Unknown', reason: 'RestoreRetrying' });
+    expect(r.retry).toBe(false);
+    expect(r.requeueAfterMs).toBe(2_000);
   });
 });
 
@@ -228,7 +250,7 @@ describe('applyOutcome: finalizer and self-delete actions', () => {
 describe('regressions found in review', () => {
   const evict = { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict' } as const;
   it('a server error after a PDB refusal no longer reads as BlockedByPDB', () => {
-    const blocked = applyOutcome(makeNodeBounce({ status: { phase: 'Terminating', reason: 'Evicting', podUID: OLD_UID } }), evict, { ok: false, code: 429, message: 'pdb' }, at(1));
+    const blocked = applyOutcome(makeNodeBounce({ status: { phase: 'Terminating', reason: 'Evicting', podUID: OLD_UID } }), evict, pdbRefusal('pdb'), at(1));
     expect(blocked.status.reason).toBe('BlockedByPDB');
     const later = applyOutcome(makeNodeBounce({ status: blocked.status }), evict, { ok: false, code: 500, message: 'apiserver down' }, at(2));
     expect(later.status.reason).toBe('Evicting');

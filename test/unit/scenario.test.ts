@@ -42,7 +42,12 @@ class World {
         }
         if (action.mode === 'Evict' && this.pdbRefusals > 0) {
           this.pdbRefusals--;
-          return { ok: false, code: 429, message: 'Cannot evict pod as it would violate the pod\'s disruption budget.' };
+          return {
+            ok: false,
+            code: 429,
+            message: 'Cannot evict pod as it would violate the pod\'s disruption budget.',
+            causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget node-a needs 1 healthy pods and has 1 currently' }],
+          };
         }
         this.deletions++;
         this.pod = makePod({ uid: this.pod.metadata!.uid, deleting: true, ready: false });

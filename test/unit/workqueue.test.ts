@@ -128,6 +128,39 @@ describe('WorkQueue', () => {
     await q.shutdown();
   });
 
+  it('a handler returning a NaN requeue delay is retried with backoff and reported, never spun on', async () => {
+    // A hand-edited status once made a deadline NaN: setTimeout(NaN) fires after 1 ms, ~800 reconciles/s.
+    let runs = 0;
+    const errors: Array<[unknown, number]> = [];
+    const q = new WorkQueue(
+      async () => {
+        runs++;
+        return { requeueAfterMs: Number.NaN };
+      },
+      { concurrency: 1, baseBackoffMs: 40, onError: (_k, e, delay) => errors.push([e, delay]) },
+    );
+    q.add('k');
+    await advance(100);
+    await q.shutdown();
+    expect(runs).toBe(2); // at 0 and 40 ms (the next is due at 120 ms); hundreds without the fix
+    expect(errors.length).toBeGreaterThanOrEqual(1);
+    expect(String(errors[0]![0])).toContain('NaN');
+    expect(errors[0]![1]).toBe(40);
+  });
+
+  it('addAfter: throws on a non-finite delay, runs a negative one now, caps one a timer cannot hold', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue(async (k) => void seen.push(k), { concurrency: 1 });
+    expect(() => q.addAfter('nan', Number.NaN)).toThrow(RangeError);
+    expect(() => q.addAfter('inf', Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    q.addAfter('neg', -5);
+    // 2^31 ms and more would overflow setTimeout and fire after 1 ms.
+    q.addAfter('far', 3_000_000_000_000);
+    await advance(30);
+    expect(seen).toEqual(['neg']);
+    await q.shutdown();
+  });
+
   it('shutdown stops taking work and waits for running handlers', async () => {
     let finished = false;
     let runs = 0;

@@ -5,7 +5,10 @@
 //  - answers a share of requests itself with 500 / 429 / 409 (nothing reaches the apiserver);
 //  - for a share of writes, forwards them and then answers 500 anyway (the change happened, the client thinks
 //    it failed: the nastiest case for idempotency);
-//  - cuts watch streams after a random 1-4 s, half cleanly (the response ends) and half by resetting the socket.
+//  - cuts watch streams after a random 1-4 s, half cleanly (the response ends) and half by resetting the socket;
+//  - adds latency (fixed, plus a long tail for a share of requests);
+//  - black hole (setBlackHole): requests are accepted and never answered, and open watches go silent, like a
+//    half-open connection or an API server that stopped responding; silenceWatches() silences only open watches.
 // Randomness is seeded, so a failing run can be replayed with the same seed.
 import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,6 +29,10 @@ export interface FaultProxyOptions {
   watchCutMs?: [number, number];
   /** How watches are cut: 'clean' (the response ends), 'reset' (the connection is reset), or 'mixed' (default). */
   watchCut?: 'clean' | 'reset' | 'mixed';
+  /** Added to every forwarded request before it is sent upstream (ms). */
+  latencyMs?: number;
+  /** A share of forwarded requests waits this much longer (a long tail). */
+  tailLatency?: { share: number; ms: number };
   seed?: number;
 }
 
@@ -37,6 +44,12 @@ export interface FaultProxyStats {
   watches: number;
   watchCutsClean: number;
   watchCutsReset: number;
+  /** Requests swallowed by the black hole. */
+  blackHoled: number;
+  /** Watch streams silenced (kept open, nothing forwarded). */
+  watchesSilenced: number;
+  /** Writes that reached the apiserver, with the time they were forwarded (for who-wrote-when checks). */
+  writes: Array<{ at: number; method: string; path: string }>;
 }
 
 export interface FaultProxy {
@@ -45,6 +58,13 @@ export interface FaultProxy {
   stats: FaultProxyStats;
   /** Turn faults on or off (forwarding continues). */
   setFaults(on: boolean): void;
+  /**
+   * While on, nothing is answered and open watches go silent; silenced watches stay silent after it lifts. With
+   * `only`, just the requests it matches disappear (e.g. Lease requests) and watches are left alone.
+   */
+  setBlackHole(on: boolean, only?: (method: string, path: string) => boolean): void;
+  /** Open watch streams stop forwarding data but stay open (a watch that is silently dead). */
+  silenceWatches(): void;
   /** A kubeconfig for `user` (its token or client cert) that goes through the proxy. */
   kubeConfigFor(user: KubeConfig): KubeConfig;
   stop(): Promise<void>;
@@ -81,14 +101,61 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const lostRate = opts.lostResponseRate ?? 0.03;
   const [cutMin, cutMax] = opts.watchCutMs ?? [1000, 4000];
   let faults = true;
-  const stats: FaultProxyStats = { requests: 0, forwarded: 0, injected: {}, lostResponses: 0, watches: 0, watchCutsClean: 0, watchCutsReset: 0 };
+  let blackHole = false;
+  let blackHoleOnly: ((method: string, path: string) => boolean) | undefined;
+  const stats: FaultProxyStats = {
+    requests: 0,
+    forwarded: 0,
+    injected: {},
+    lostResponses: 0,
+    watches: 0,
+    watchCutsClean: 0,
+    watchCutsReset: 0,
+    blackHoled: 0,
+    watchesSilenced: 0,
+    writes: [],
+  };
   const open = new Set<{ destroy(): void }>();
+  const held = new Set<ServerResponse>();
+  const liveWatches = new Set<() => void>(); // each silences one open watch stream
+
+  const silenceAll = () => {
+    for (const silence of liveWatches) silence();
+    liveWatches.clear();
+  };
+
+  const delayFor = () => {
+    let ms = opts.latencyMs ?? 0;
+    if (opts.tailLatency && random() < opts.tailLatency.share) ms += opts.tailLatency.ms;
+    return ms;
+  };
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     stats.requests++;
+    if (blackHole && (!blackHoleOnly || blackHoleOnly(req.method ?? 'GET', new URL(req.url ?? '/', 'https://proxy').pathname))) {
+      // Accepted, never answered: the client's own deadline is the only way out.
+      stats.blackHoled++;
+      held.add(res);
+      res.on('close', () => held.delete(res));
+      req.resume();
+      return;
+    }
+    const delay = delayFor();
+    if (delay > 0) {
+      req.pause();
+      setTimeout(() => {
+        if (!res.destroyed) forward(req, res);
+      }, delay);
+      return;
+    }
+    forward(req, res);
+  };
+
+  const forward = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'https://proxy');
     const isWatch = url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1';
     const isWrite = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method ?? 'GET');
+    if (isWrite) stats.writes.push({ at: Date.now(), method: req.method ?? '', path: url.pathname });
     if (faults && !isWatch && random() < errorRate) {
       const code = codes[Math.floor(random() * codes.length)]!;
       stats.injected[code] = (stats.injected[code] ?? 0) + 1;
@@ -124,6 +191,16 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         outHeaders.connection = 'close';
         res.writeHead(upRes.statusCode ?? 502, outHeaders);
         upRes.pipe(res);
+        if (isWatch) {
+          const silence = () => {
+            stats.watchesSilenced++;
+            upRes.unpipe(res);
+            upRes.resume(); // keep draining upstream; the client hears nothing
+          };
+          liveWatches.add(silence);
+          res.on('close', () => liveWatches.delete(silence));
+          if (blackHole && !blackHoleOnly) silence();
+        }
         if (isWatch && faults) {
           stats.watches++;
           const timer = setTimeout(() => {
@@ -175,6 +252,12 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     setFaults: (on) => {
       faults = on;
     },
+    setBlackHole: (on, only) => {
+      blackHole = on;
+      blackHoleOnly = on ? only : undefined;
+      if (on && !only) silenceAll();
+    },
+    silenceWatches: silenceAll,
     kubeConfigFor(user: KubeConfig): KubeConfig {
       const u = user.getCurrentUser();
       if (!u) throw new Error('kubeconfig has no current user');
@@ -189,6 +272,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     },
     async stop() {
       for (const t of open) t.destroy();
+      for (const res of held) res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -77,6 +77,10 @@ them identical for the default values).
 watchNamespaces: {{ toJson .Values.watchNamespaces }}
 express:
   {{- toYaml .Values.express | nindent 2 }}
+argocd:
+  {{- toYaml .Values.argocd | nindent 2 }}
+protectionRestore:
+  {{- toYaml .Values.protectionRestore | nindent 2 }}
 maxConcurrentReconciles: {{ .Values.maxConcurrentReconciles }}
 logLevel: {{ .Values.logLevel | quote }}
 metricsPort: {{ .Values.metrics.port }}

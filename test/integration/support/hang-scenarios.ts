@@ -1,0 +1,234 @@
+// Scenarios where the API server does not answer (hardening issue): a black hole between the operator and the
+// apiserver, a watch that stays open and silent, and a Lease renewal that hangs while everything else works.
+// Short versions run in `npm test` (test/integration/reliability-hangs.test.ts), long ones in test/chaos.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { createNamespace, startExpressSimulator, uniqueName } from '../../harness/index.js';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { OperatorProcess, OPERATOR_NAMESPACE, installOperatorIdentity } from './operator.js';
+import { checkBounces, createNodeBounce, createReadyNodes, pool, sleep, waitAllFinished, watchNodeBounces } from './reliability.js';
+import type { ScenarioReport } from './reliability-scenarios.js';
+
+/** Writes an operator config file; returns its path and a cleanup. */
+function configFile(config: Record<string, unknown>): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'nodebounce-config-'));
+  const path = join(dir, 'config.yaml');
+  writeFileSync(path, stringify(config));
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Polls /healthz once a second; records every answer that was not 200 (including no answer within 2 s). */
+function watchHealth(op: OperatorProcess): { stop(): Promise<Array<{ at: number; status: number | 'no answer'; body: string }>> } {
+  const bad: Array<{ at: number; status: number | 'no answer'; body: string }> = [];
+  let stopped = false;
+  const loop = (async () => {
+    const port = await op.portOf('health probes listening');
+    while (!stopped) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
+        if (res.status !== 200) bad.push({ at: Date.now(), status: res.status, body: await res.text() });
+      } catch (err) {
+        if (!stopped) bad.push({ at: Date.now(), status: 'no answer', body: String(err) });
+      }
+      await sleep(1000);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return bad;
+    },
+  };
+}
+
+const delaysFor = (i: number) => ({ startup: 800 + ((i * 137) % 1500), shutdown: 800 + ((i * 89) % 1500) });
+
+/** Deadlines short enough for a test to see them act (the defaults are 10 s / 60 s / 90 s / 120 s). */
+const TEST_API = { requestTimeoutSeconds: 3, listTimeoutSeconds: 10, watchIdleTimeoutSeconds: 8, reconcileStuckSeconds: 30 };
+
+/**
+ * Black hole: `bounces` bounces (shutdown protection on) start; after a moment every request from the operator is
+ * accepted and never answered, and its open watches go silent, for `holeMs`; then the hole lifts (the silenced
+ * watches stay silent: only the idle watchdog gets them back). Every bounce must succeed, each pod disrupted once,
+ * and /healthz must stay 200 (no reconcile stuck past its deadlines) the whole time.
+ */
+export async function blackHoleScenario(kc: KubeConfig, auditLogPath: string, opts: { bounces: number; holeMs: number }): Promise<ScenarioReport & Record<string, unknown>> {
+  const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
+  proxy.setFaults(false);
+  const cfg = configFile({ api: TEST_API });
+  const sim = await startExpressSimulator(kc);
+  let op: OperatorProcess | undefined;
+  try {
+    const operatorKc = await installOperatorIdentity(kc);
+    op = new OperatorProcess({ kubeConfig: proxy.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } });
+    await op.start(120_000);
+    const ns = await createNamespace(kc, uniqueName('rel-blackhole'));
+    const names = Array.from({ length: opts.bounces }, (_, i) => `b-${i}`);
+    const pods = await createReadyNodes(kc, ns, names, { shutdownProtection: true, delays: delaysFor, timeoutMs: 300_000 });
+    const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
+    const view = await watchNodeBounces(kc, ns);
+    const health = watchHealth(op);
+    const t0 = Date.now();
+    await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod));
+    await sleep(1200);
+    const phasesAtHole: Record<string, number> = {};
+    for (const nb of view.list()) phasesAtHole[nb.status?.phase ?? 'New'] = (phasesAtHole[nb.status?.phase ?? 'New'] ?? 0) + 1;
+    const holeStart = Date.now();
+    proxy.setBlackHole(true);
+    await sleep(opts.holeMs);
+    proxy.setBlackHole(false);
+    const lifted = Date.now();
+    const nbs = await waitAllFinished(view, names.map((n) => `nb-${n}`), 300_000);
+    const allDone = Date.now();
+    await view.stop();
+    const unhealthy = await health.stop();
+    await sleep(300);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+    const firstWriteAfterLift = proxy.stats.writes.find((w) => w.at >= lifted)?.at;
+    const deadlineAborts = op.lines.filter((l) => /aborted due to timeout|TimeoutError/.test(l)).length;
+    return {
+      scenario: 'black-hole',
+      bounces: opts.bounces,
+      holeMs: lifted - holeStart,
+      phasesAtHole,
+      blackHoled: proxy.stats.blackHoled,
+      watchesSilenced: proxy.stats.watchesSilenced,
+      deadlineAborts,
+      firstWriteAfterLiftMs: firstWriteAfterLift !== undefined ? firstWriteAfterLift - lifted : undefined,
+      recoveredAllMs: allDone - lifted,
+      durationMs: allDone - t0,
+      unhealthy,
+      operatorExitCode: op.process?.exitCode ?? null,
+      check,
+    };
+  } finally {
+    await op?.stop();
+    op?.cleanup();
+    await sim.stop();
+    await proxy.stop();
+    cfg.remove();
+  }
+}
+
+/**
+ * Silent watch: once the operator has synced, its open watches stop delivering anything while staying open. A
+ * NodeBounce created then is seen only after the idle watchdog (8 s here) restarts the watches; the bounce must
+ * complete well before client-node's own 30 s inactivity timer could have rescued it.
+ */
+export async function silentWatchScenario(kc: KubeConfig): Promise<{ seenAfterMs: number; succeededAfterMs: number; watchesBefore: number; watchesAfter: number; phase?: string; reason?: string }> {
+  const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
+  proxy.setFaults(false);
+  const cfg = configFile({ api: TEST_API });
+  const sim = await startExpressSimulator(kc);
+  let op: OperatorProcess | undefined;
+  try {
+    const operatorKc = await installOperatorIdentity(kc);
+    op = new OperatorProcess({ kubeConfig: proxy.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } });
+    await op.start(120_000);
+    const ns = await createNamespace(kc, uniqueName('rel-silent'));
+    await createReadyNodes(kc, ns, ['s-0'], { delays: () => ({ startup: 300, shutdown: 300 }) });
+    await sleep(500);
+    const watchesBefore = proxy.stats.watches;
+    proxy.silenceWatches();
+    const t0 = Date.now();
+    await createNodeBounce(kc, ns, 'nb-s-0', 's-0');
+    const view = await watchNodeBounces(kc, ns);
+    let seenAt: number | undefined;
+    const deadline = t0 + 60_000;
+    for (;;) {
+      const nb = view.get('nb-s-0');
+      if (seenAt === undefined && nb?.status?.phase) seenAt = Date.now();
+      if (nb?.status?.phase === 'Succeeded' || nb?.status?.phase === 'Failed' || Date.now() > deadline) {
+        await view.stop();
+        return {
+          seenAfterMs: (seenAt ?? Date.now()) - t0,
+          succeededAfterMs: Date.now() - t0,
+          watchesBefore,
+          watchesAfter: proxy.stats.watches,
+          phase: nb?.status?.phase,
+          reason: nb?.status?.reason,
+        };
+      }
+      await sleep(100);
+    }
+  } finally {
+    await op?.stop();
+    op?.cleanup();
+    await sim.stop();
+    await proxy.stop();
+    cfg.remove();
+  }
+}
+
+function firstLogTime(op: OperatorProcess, pred: (msg: string) => boolean): number | undefined {
+  const rec = op.records().find((r) => typeof r.msg === 'string' && pred(r.msg));
+  return typeof rec?.time === 'number' ? rec.time : undefined;
+}
+
+/**
+ * Hung Lease renewal: two instances under leader election (lease 15 s, renew deadline 10 s), each through its own
+ * proxy. Mid-bounce, only the leader's Lease requests disappear into a black hole while everything else it does
+ * still works. The leader must stop acting by its renew deadline, before the lease expires for the standby, so
+ * that none of its writes reaches the apiserver after the new leader's first write.
+ */
+export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, opts: { bounces: number }): Promise<ScenarioReport & Record<string, unknown>> {
+  const proxies: FaultProxy[] = [await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 }), await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 })];
+  for (const p of proxies) p.setFaults(false);
+  const lease = { enabled: true, namespace: OPERATOR_NAMESPACE, leaseName: uniqueName('hung-lease'), leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
+  const cfg = configFile({ api: TEST_API, leaderElection: lease });
+  const sim = await startExpressSimulator(kc);
+  const ops: OperatorProcess[] = [];
+  try {
+    const operatorKc = await installOperatorIdentity(kc);
+    for (const p of proxies) ops.push(new OperatorProcess({ kubeConfig: p.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } }));
+    const [a, b] = ops as [OperatorProcess, OperatorProcess];
+    const [pa, pb] = proxies as [FaultProxy, FaultProxy];
+    await a.start(120_000);
+    await b.start(120_000, 'leader election: standing by');
+    const ns = await createNamespace(kc, uniqueName('rel-lease'));
+    const names = Array.from({ length: opts.bounces }, (_, i) => `l-${i}`);
+    // Long startups: bounces are still in flight when leadership moves.
+    const pods = await createReadyNodes(kc, ns, names, { shutdownProtection: true, delays: (i) => ({ startup: 4000 + i * 1500, shutdown: 1000 }), timeoutMs: 300_000 });
+    const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
+    const view = await watchNodeBounces(kc, ns);
+    const t0 = Date.now();
+    await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod));
+    await sleep(1500);
+    const isLease = (_m: string, path: string) => path.includes('/leases/') || path.endsWith('/leases');
+    const lastLeaseWriteBefore = [...pa.stats.writes].reverse().find((w) => isLease(w.method, w.path))?.at;
+    const hungAt = Date.now();
+    pa.setBlackHole(true, isLease);
+    const nbs = await waitAllFinished(view, names.map((n) => `nb-${n}`), 300_000);
+    await view.stop();
+    const aStopped = firstLogTime(a, (m) => m.includes('could not renew the lease in time'));
+    // A standby only reads the Lease: its first write is taking the lease over.
+    const bFirstWrite = pb.stats.writes[0]?.at;
+    const aLastWrite = pa.stats.writes.at(-1)?.at;
+    await sleep(300);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+    return {
+      scenario: 'hung-lease',
+      bounces: opts.bounces,
+      durationMs: Date.now() - t0,
+      leaderStoppedAfterHangMs: aStopped !== undefined ? aStopped - hungAt : undefined,
+      leaderStoppedAfterLastRenewMs: aStopped !== undefined && lastLeaseWriteBefore !== undefined ? aStopped - lastLeaseWriteBefore : undefined,
+      oldLeaderExitCode: a.process?.exitCode ?? null,
+      newLeaderFirstWriteAfterHangMs: bFirstWrite !== undefined ? bFirstWrite - hungAt : undefined,
+      oldLeaderLastWriteAfterHangMs: aLastWrite !== undefined ? aLastWrite - hungAt : undefined,
+      gapBetweenLeadersMs: bFirstWrite !== undefined && aLastWrite !== undefined ? bFirstWrite - aLastWrite : undefined,
+      check,
+    };
+  } finally {
+    for (const op of ops) {
+      await op.stop();
+      op.cleanup();
+    }
+    await sim.stop();
+    for (const p of proxies) await p.stop();
+    cfg.remove();
+  }
+}
