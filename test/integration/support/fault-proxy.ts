@@ -201,8 +201,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
           res.on('close', () => liveWatches.delete(silence));
           if (blackHole && !blackHoleOnly) silence();
         }
+        if (isWatch) stats.watches++;
         if (isWatch && faults) {
-          stats.watches++;
           const timer = setTimeout(() => {
             cut = true;
             const clean = opts.watchCut === 'clean' || (opts.watchCut !== 'reset' && random() < 0.5);

@@ -192,7 +192,7 @@ export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, op
     const ns = await createNamespace(kc, uniqueName('rel-lease'));
     const names = Array.from({ length: opts.bounces }, (_, i) => `l-${i}`);
     // Long startups: bounces are still in flight when leadership moves.
-    const pods = await createReadyNodes(kc, ns, names, { shutdownProtection: true, delays: (i) => ({ startup: 4000 + i * 1500, shutdown: 1000 }), timeoutMs: 300_000 });
+    const pods = await createReadyNodes(kc, ns, names, { shutdownProtection: true, delays: (i) => ({ startup: 14_000 + i * 3000, shutdown: 1000 }), timeoutMs: 300_000 });
     const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
     const view = await watchNodeBounces(kc, ns);
     const t0 = Date.now();
@@ -220,6 +220,7 @@ export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, op
       newLeaderFirstWriteAfterHangMs: bFirstWrite !== undefined ? bFirstWrite - hungAt : undefined,
       oldLeaderLastWriteAfterHangMs: aLastWrite !== undefined ? aLastWrite - hungAt : undefined,
       gapBetweenLeadersMs: bFirstWrite !== undefined && aLastWrite !== undefined ? bFirstWrite - aLastWrite : undefined,
+      oldLeaderLog: a.records().filter((r) => typeof r.msg === 'string' && /leader|lease|shutting/.test(r.msg)).map((r) => `${String(r.time)} ${String(r.msg)}`),
       check,
     };
   } finally {
