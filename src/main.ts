@@ -14,6 +14,8 @@ import { startOperator, type RunningOperator } from './operator.js';
 // Entry point: config is read and validated once, here, then passed in.
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** Of that: running reconciles, then the lease release and notification drain (each bounded) run after. */
+const RECONCILE_DRAIN_MS = 4_000;
 
 function leaseNamespace(config: OperatorConfig): string {
   if (config.leaderElection.namespace) return config.leaderElection.namespace;
@@ -53,7 +55,9 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
     }, SHUTDOWN_GRACE_MS - 500);
     force.unref();
     try {
-      await operator?.stop(); // stop taking work; running reconciles finish; state is in status
+      // Stop taking work; running reconciles get a few seconds to finish (state is in status either way), so the
+      // whole shutdown fits SHUTDOWN_GRACE_MS even when the API server does not answer.
+      await operator?.stop(RECONCILE_DRAIN_MS);
       // Release the lease so a standby takes over at once; meanwhile send queued notifications
       // (bounded by notifications.drainTimeoutMs).
       await Promise.all([elector?.stop(), notifier.stop()]);

@@ -13,8 +13,8 @@ export interface RunningOperator {
   readonly controller: BounceController;
   /** True once every watch has synced. */
   readonly ready: boolean;
-  /** Stops taking work, waits for running reconciles, stops watches. */
-  stop(): Promise<void>;
+  /** Stops taking work, waits (up to `maxWaitMs`) for running reconciles, stops watches. */
+  stop(maxWaitMs?: number): Promise<void>;
 }
 
 export interface OperatorOptions {
@@ -65,8 +65,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     get ready() {
       return runtime.ready;
     },
-    async stop() {
-      await controller.stop();
+    async stop(maxWaitMs?: number) {
+      await controller.stop(maxWaitMs);
       await runtime.stop();
     },
   };

@@ -139,8 +139,18 @@ export class BounceController {
     return this.store.listAll().filter((nb) => protectionLeftUnrestored(nb.status?.shutdownProtection)).length;
   }
 
-  async stop(): Promise<void> {
-    await this.queue.shutdown();
+  /**
+   * Stops taking work and waits up to `maxWaitMs` for running reconciles. One still running then is abandoned: its
+   * state is in status and whoever runs next resumes it (never repeating a side effect), so a bounded shutdown
+   * beats waiting out requests to an API server that does not answer.
+   */
+  async stop(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const drained = this.queue.shutdown().then(() => true);
+    const timedOut = Number.isFinite(maxWaitMs) ? new Promise<false>((r) => setTimeout(() => r(false), maxWaitMs).unref()) : undefined;
+    const finished = timedOut ? await Promise.race([drained, timedOut]) : await drained;
+    if (!finished) {
+      this.opts.log.warn({ running: this.queue.activeCount, waitedMs: maxWaitMs }, 'reconciles still running at shutdown; leaving them (their state is in status)');
+    }
   }
 }
 

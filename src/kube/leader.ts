@@ -11,6 +11,9 @@ import { makeApi, withDeadline } from './http.js';
 // renew deadline, and a timer armed at each renewal stops leadership the moment the deadline passes, whether
 // or not a request is still in flight.
 
+/** Releasing the lease on shutdown: two requests, each at most this long. */
+const RELEASE_DEADLINE_MS = 2_000;
+
 export interface LeaderElectionOptions {
   namespace: string;
   name: string;
@@ -173,7 +176,9 @@ export class LeaderElector {
     this.leading = false;
     const { namespace, name } = this.opts;
     try {
-      const lease = await this.api.readNamespacedLease({ name, namespace }, this.callOptions());
+      // Shutdown is bounded (main.ts): the release gets a short deadline of its own.
+      const release = withDeadline(Math.min(this.opts.requestTimeoutSeconds * 1000, RELEASE_DEADLINE_MS));
+      const lease = await this.api.readNamespacedLease({ name, namespace }, release);
       if (lease.spec?.holderIdentity !== this.opts.identity) return;
       const now = new V1MicroTime(new Date().toISOString());
       await this.api.replaceNamespacedLease(
@@ -182,7 +187,7 @@ export class LeaderElector {
           namespace,
           body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
         },
-        this.callOptions(),
+        release,
       );
       this.opts.log.info('leader election: lease released');
     } catch (err) {

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
-import { blackHoleScenario, hungLeaseScenario, silentWatchScenario } from './support/hang-scenarios.js';
+import { blackHoleScenario, hungLeaseScenario, sigtermInBlackHoleScenario, silentWatchScenario } from './support/hang-scenarios.js';
 import { assertAndReport } from './support/reliability-scenarios.js';
 
 // The API server that does not answer: every request has a deadline, watches have an idle watchdog, and a leader
@@ -36,5 +36,12 @@ describe('reliability: hung connections', () => {
     expect(report.oldLeaderExitCode, 'the old leader exited (lost leadership)').toBe(1);
     expect(report.leaderStoppedAfterLastRenewMs as number).toBeLessThan(15_000);
     expect(report.gapBetweenLeadersMs as number, 'old leader last write before new leader first write').toBeGreaterThan(0);
+  });
+
+  it('SIGTERM while every request hangs: exit 0 within 10 s; a successor finishes the bounces', { timeout: 300_000 }, async () => {
+    const report = await sigtermInBlackHoleScenario(admin(), inject('auditLogPath'), { bounces: 4 });
+    assertAndReport(report);
+    expect(report.exitCode).toBe(0);
+    expect(report.exitMs).toBeLessThan(10_000);
   });
 });

@@ -233,3 +233,50 @@ export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, op
     cfg.remove();
   }
 }
+
+/**
+ * SIGTERM while the API server does not answer: bounces are in flight and every request hangs. The operator must
+ * still exit 0 within its documented 10 s (running reconciles are left after a few seconds: their state is in
+ * status), and a new operator must finish the bounces once the API answers again.
+ */
+export async function sigtermInBlackHoleScenario(kc: KubeConfig, auditLogPath: string, opts: { bounces: number }): Promise<ScenarioReport & Record<string, unknown>> {
+  const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
+  proxy.setFaults(false);
+  const cfg = configFile({ api: TEST_API, leaderElection: { enabled: true, namespace: OPERATOR_NAMESPACE, leaseName: uniqueName('sigterm-lease') } });
+  const sim = await startExpressSimulator(kc);
+  const operatorKc = await installOperatorIdentity(kc);
+  const first = new OperatorProcess({ kubeConfig: proxy.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } });
+  const second = new OperatorProcess({ kubeConfig: operatorKc, env: { NODEBOUNCE_CONFIG: cfg.path } });
+  try {
+    await first.start(120_000);
+    const ns = await createNamespace(kc, uniqueName('rel-sigterm'));
+    const names = Array.from({ length: opts.bounces }, (_, i) => `t-${i}`);
+    const pods = await createReadyNodes(kc, ns, names, { shutdownProtection: true, delays: () => ({ startup: 2000, shutdown: 1500 }), timeoutMs: 300_000 });
+    const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
+    const view = await watchNodeBounces(kc, ns);
+    const t0 = Date.now();
+    await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod));
+    await sleep(800);
+    proxy.setBlackHole(true);
+    await sleep(2000); // requests are hanging now
+    const termAt = Date.now();
+    const exitCode = await first.stop();
+    const exitMs = Date.now() - termAt;
+    proxy.setBlackHole(false);
+    // The lease was not released (the API did not answer): the successor waits for it to expire, then finishes.
+    await second.start(120_000);
+    const nbs = await waitAllFinished(view, names.map((n) => `nb-${n}`), 300_000);
+    await view.stop();
+    await sleep(300);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+    return { scenario: 'sigterm-in-black-hole', bounces: opts.bounces, durationMs: Date.now() - t0, exitCode, exitMs, check };
+  } finally {
+    await first.stop();
+    await second.stop();
+    first.cleanup();
+    second.cleanup();
+    await sim.stop();
+    await proxy.stop();
+    cfg.remove();
+  }
+}
