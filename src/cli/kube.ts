@@ -14,6 +14,10 @@ import {
   type NodeBounceSpec,
 } from '../api/nodebounce.js';
 import { apiErrorInfo, CliError, isConnectionError } from './errors.js';
+import { makeApi } from '../kube/http.js';
+
+/** One CLI request (not a watch): longer than the operator's, a person is waiting but a list may be large. */
+const CLI_REQUEST_TIMEOUT_MS = 30_000;
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const NB = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
@@ -115,8 +119,9 @@ export class NodeBounceClient {
   readonly server: string;
 
   constructor(readonly kc: KubeConfig) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
+    // Every call has a deadline, like the operator's (the watches behind --wait have client-node's idle timer).
+    this.custom = makeApi(kc, CustomObjectsApi, CLI_REQUEST_TIMEOUT_MS);
+    this.core = makeApi(kc, CoreV1Api, CLI_REQUEST_TIMEOUT_MS);
     this.server = kc.getCurrentCluster()?.server ?? '(unknown server)';
   }
 
