@@ -150,6 +150,9 @@ function code(err: unknown): number | undefined {
   return (err as { code?: number } | undefined)?.code;
 }
 
+/** How long a pod must have been gone before it is recreated (see the kwok note where it is used). */
+const RECREATE_AFTER_GONE_MS = 1000;
+
 export async function startExpressSimulator(
   kc: KubeConfig,
   opts: ExpressSimulatorOptions = {},
@@ -161,6 +164,8 @@ export async function startExpressSimulator(
   let stopped = false;
 
   const timers = new Map<string, NodeJS.Timeout>();
+  const hadPod = new Set<string>(); // ExpressNodes whose pod we have seen: a missing pod is then a recreation
+  const goneSince = new Map<string, number>();
   const running = new Map<string, Promise<void>>();
   const dirty = new Set<string>();
   const failures = new Map<string, number>();
@@ -301,7 +306,24 @@ export async function startExpressSimulator(
       await patchStatusState(ns, name, 'running');
     }
     // Recreate only once every previous pod (also a terminating one) is fully gone.
-    if (pods.length > 0) return;
+    if (pods.length > 0) {
+      hadPod.add(key);
+      goneSince.delete(key);
+      return;
+    }
+    if (hadPod.has(key)) {
+      // kwok deletes a terminated pod by name, without a UID precondition, and under load it sometimes sends that
+      // delete a second time (seen ~0.6 s after the first): a replacement created in between was deleted too. A
+      // real StatefulSet controller is no faster than this anyway.
+      const since = goneSince.get(key) ?? Date.now();
+      goneSince.set(key, since);
+      const wait = RECREATE_AFTER_GONE_MS - (Date.now() - since);
+      if (wait > 0) {
+        setTimeout(() => enqueue(key), wait).unref();
+        return;
+      }
+    }
+    goneSince.delete(key);
     const pod = expressPodFor(en, await pickNode(key));
     try {
       const created = await core.createNamespacedPod({ namespace: ns, body: pod });

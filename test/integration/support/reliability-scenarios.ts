@@ -139,7 +139,7 @@ export async function faultScenario(
   kc: KubeConfig,
   auditLogPath: string,
   opts: { bounces: number; errorRate: number; lostResponseRate: number; seed: number; watchCut?: 'clean' | 'reset' | 'mixed' },
-): Promise<ScenarioReport & { proxy: FaultProxyStats }> {
+): Promise<ScenarioReport & { proxy: Omit<FaultProxyStats, 'writes'> & { writes: number } }> {
   const proxy = await startFaultProxy({ upstream: kc, errorRate: opts.errorRate, lostResponseRate: opts.lostResponseRate, watchCutMs: [1000, 4000], watchCut: opts.watchCut, seed: opts.seed });
   let op: OperatorProcess | undefined;
   const sim = await startExpressSimulator(kc);
@@ -164,7 +164,7 @@ export async function faultScenario(
     const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
     const retries = op.lines.filter((l) => l.includes('retrying with backoff')).length;
     const watchRestarts = op.lines.filter((l) => l.includes('watch failed; restarting')).length;
-    return { scenario: 'faults', bounces: opts.bounces, seed: opts.seed, watchCut: opts.watchCut ?? 'mixed', durationMs: Date.now() - t0, proxy: { ...proxy.stats }, operatorRetries: retries, watchRestarts, check };
+    return { scenario: 'faults', bounces: opts.bounces, seed: opts.seed, watchCut: opts.watchCut ?? 'mixed', durationMs: Date.now() - t0, proxy: { ...proxy.stats, writes: proxy.stats.writes.length }, operatorRetries: retries, watchRestarts, check };
   } finally {
     await op?.stop();
     op?.cleanup();
