@@ -84,3 +84,67 @@ export function dashboardQueries(d: any): DashboardQuery[] {
 export function dashboardMetricNames(d: any): string[] {
   return [...new Set(dashboardQueries(d).flatMap((q) => checkPromql(q.expr).metrics))].sort();
 }
+
+export interface LabelMatcher {
+  name: string;
+  op: '=' | '!=' | '=~' | '!~';
+  value: string;
+}
+
+/** The vector selectors of an expression: metric name and label matchers. */
+export function selectorsOf(expr: string): { metric: string; matchers: LabelMatcher[] }[] {
+  const out: { metric: string; matchers: LabelMatcher[] }[] = [];
+  promql.parse(expr).iterate({
+    enter: (n) => {
+      if (n.name !== 'VectorSelector') return;
+      const sel = { metric: '', matchers: [] as LabelMatcher[] };
+      const c = n.node.cursor();
+      const text = (from: number, to: number) => expr.slice(from, to);
+      const walk = (node: typeof n.node) => {
+        for (let ch = node.firstChild; ch; ch = ch.nextSibling) {
+          if (ch.name === 'Identifier') sel.metric = text(ch.from, ch.to);
+          else if (ch.name === 'UnquotedLabelMatcher') {
+            const name = ch.getChild('LabelName')!;
+            const op = ch.getChild('MatchOp')!;
+            const str = ch.getChild('StringLiteral')!;
+            sel.matchers.push({ name: text(name.from, name.to), op: text(op.from, op.to) as LabelMatcher['op'], value: JSON.parse(text(str.from, str.to)) });
+          } else walk(ch);
+        }
+      };
+      walk(c.node);
+      out.push(sel);
+    },
+  });
+  return out;
+}
+
+/** Samples of a Prometheus text exposition: name and labels. */
+export function parseExposition(text: string): { name: string; labels: Record<string, string> }[] {
+  const out: { name: string; labels: Record<string, string> }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ name: m[1]!, labels });
+  }
+  return out;
+}
+
+/** Whether a sample matches label matchers (PromQL semantics: a missing label is ""; regexes are anchored). */
+export function matches(labels: Record<string, string>, matchers: LabelMatcher[]): boolean {
+  return matchers.every((m) => {
+    const v = labels[m.name] ?? '';
+    switch (m.op) {
+      case '=':
+        return v === m.value;
+      case '!=':
+        return v !== m.value;
+      case '=~':
+        return new RegExp(`^(?:${m.value})$`).test(v);
+      case '!~':
+        return !new RegExp(`^(?:${m.value})$`).test(v);
+    }
+  });
+}

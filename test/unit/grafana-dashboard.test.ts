@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARD_FILES, ROWS, renderDashboard } from '../../scripts/grafana-dashboard.js';
-import { checkPromql, dashboardMetricNames, dashboardQueries, readDashboard, substituteVariables } from '../harness/grafana.js';
+import { checkPromql, dashboardMetricNames, dashboardQueries, matches, parseExposition, readDashboard, selectorsOf, substituteVariables } from '../harness/grafana.js';
 import { REPO_ROOT } from '../harness/index.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -104,5 +104,29 @@ describe('deploy/grafana/nodebounce-operator.json', () => {
     const ours = [...src.matchAll(/name: '(nodebounce_\w+)'/g)].map((m) => m[1]!);
     const used = dashboardMetricNames(d).map((m) => m.replace(/_(bucket|sum|count)$/, ''));
     for (const m of ours) expect(used, m).toContain(m);
+  });
+});
+
+describe('the selector matching the integration test uses (test/harness/grafana.ts)', () => {
+  it('reads matchers from the PromQL tree and matches them like Prometheus (anchored regexes, missing label = "")', () => {
+    const [sel, up] = selectorsOf('sum(a_total{namespace="n", reason=~"X|Y", result!="ok"}) / up{job!~"j.*"}');
+    expect(sel).toEqual({
+      metric: 'a_total',
+      matchers: [
+        { name: 'namespace', op: '=', value: 'n' },
+        { name: 'reason', op: '=~', value: 'X|Y' },
+        { name: 'result', op: '!=', value: 'ok' },
+      ],
+    });
+    expect(up).toEqual({ metric: 'up', matchers: [{ name: 'job', op: '!~', value: 'j.*' }] });
+    const own = sel!.matchers.slice(1);
+    expect(matches({ reason: 'X', result: 'failed' }, own)).toBe(true);
+    expect(matches({ reason: 'XX', result: 'failed' }, own)).toBe(false);
+    expect(matches({ reason: 'Y' }, own)).toBe(true);
+    expect(matches({ reason: 'Y', result: 'ok' }, own)).toBe(false);
+    expect(parseExposition('# HELP a x\na_total{reason="X",result="a b"} 1\nb 2\n')).toEqual([
+      { name: 'a_total', labels: { reason: 'X', result: 'a b' } },
+      { name: 'b', labels: {} },
+    ]);
   });
 });
