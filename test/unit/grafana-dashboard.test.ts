@@ -107,6 +107,16 @@ describe('deploy/grafana/nodebounce-operator.json', () => {
   });
 });
 
+describe('README', () => {
+  it('describes every row of the dashboard and how to install it', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Grafana dashboard'), readme.indexOf('## Development'));
+    for (const r of ROWS) expect(section, r.title).toContain(`| ${r.title} |`);
+    expect(section).toContain('grafanaDashboard.enabled=true');
+    expect(section).toContain('deploy/components/grafana-dashboard');
+  });
+});
+
 describe('the selector matching the integration test uses (test/harness/grafana.ts)', () => {
   it('reads matchers from the PromQL tree and matches them like Prometheus (anchored regexes, missing label = "")', () => {
     const [sel, up] = selectorsOf('sum(a_total{namespace="n", reason=~"X|Y", result!="ok"}) / up{job!~"j.*"}');
