@@ -6,6 +6,9 @@
 // one operator with {namespace="$namespace", job="$job"}: the controller_runtime_*, workqueue_* and
 // leader_election_* names are shared with every controller-runtime operator in the cluster.
 
+// Types only (no runtime import): the dashboard is checked against Grafana's own schema types by `npm run typecheck`.
+import type { Dashboard, FieldColorModeId, FieldConfig, Panel, RowPanel, ThresholdsConfig, ThresholdsMode, VariableModel } from '@grafana/schema';
+
 export const DASHBOARD_FILES = [
   'deploy/grafana/nodebounce-operator.json',
   'deploy/helm/nodebounce-operator/dashboards/nodebounce-operator.json',
@@ -408,16 +411,14 @@ export const ROWS: RowSpec[] = [
   },
 ];
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
-function thresholds(p: PanelSpec): any {
-  const steps: any[] = [{ color: 'green', value: null }];
+function thresholds(p: PanelSpec): ThresholdsConfig {
+  const steps: ThresholdsConfig['steps'] = [{ color: 'green', value: null }];
   if (p.warn !== undefined) steps.push({ color: 'orange', value: p.warn });
   if (p.red !== undefined) steps.push({ color: 'red', value: p.red });
-  return { mode: 'absolute', steps };
+  return { mode: 'absolute' as ThresholdsMode, steps };
 }
 
-function panel(p: PanelSpec, id: number, gridPos: { h: number; w: number; x: number; y: number }): any {
+function panel(p: PanelSpec, id: number, gridPos: { h: number; w: number; x: number; y: number }): Panel {
   const refIds = 'ABCDEFGHIJ';
   const targets = p.targets.map((t, i) => ({
     datasource: DS,
@@ -428,11 +429,15 @@ function panel(p: PanelSpec, id: number, gridPos: { h: number; w: number; x: num
     instant: !!t.instant,
     refId: refIds[i],
   }));
-  const defaults: any = { unit: p.unit ?? 'short', thresholds: thresholds(p), color: { mode: p.kind === 'timeseries' ? 'palette-classic' : 'thresholds' } };
+  const defaults: FieldConfig & { custom?: Record<string, unknown> } = {
+    unit: p.unit ?? 'short',
+    thresholds: thresholds(p),
+    color: { mode: (p.kind === 'timeseries' ? 'palette-classic' : 'thresholds') as FieldColorModeId },
+  };
   if (p.decimals !== undefined) defaults.decimals = p.decimals;
   if (p.min !== undefined || p.kind !== 'timeseries') defaults.min = p.min ?? 0;
   if (p.max !== undefined) defaults.max = p.max;
-  let options: any;
+  let options: Record<string, unknown>;
   if (p.kind === 'timeseries') {
     defaults.min = p.min ?? 0;
     defaults.custom = {
@@ -484,9 +489,9 @@ function panel(p: PanelSpec, id: number, gridPos: { h: number; w: number; x: num
   };
 }
 
-function variables(): any[] {
-  const query = (name: string, label: string, def: string) => ({
-    current: {},
+function variables(): VariableModel[] {
+  // `definition` (the query as text, shown in the variable list) is written by Grafana though not in its schema.
+  const query = (name: string, label: string, def: string): VariableModel & { definition: string } => ({
     datasource: DS,
     definition: def,
     hide: 0,
@@ -504,7 +509,6 @@ function variables(): any[] {
   });
   return [
     {
-      current: {},
       hide: 0,
       includeAll: false,
       label: 'Data source',
@@ -523,8 +527,8 @@ function variables(): any[] {
   ];
 }
 
-export function buildDashboard(): any {
-  const panels: any[] = [];
+export function buildDashboard(): Dashboard {
+  const panels: (Panel | RowPanel)[] = [];
   let id = 1;
   let y = 0;
   for (const row of ROWS) {
