@@ -24,6 +24,7 @@ const METHOD_ORDER = ['operator', 'kubectl', 'poller'];
 const METHOD_LABEL: Record<string, string> = { operator: 'operator', kubectl: 'kubectl-like', poller: 'poller (2 s)' };
 /** Phases in the timeline, bottom to top of the stack; "Created" = created, no status seen yet. */
 export const TIMELINE_STATES = ['Created', ...TIMELINE_PHASES] as const;
+const STACK_ORDER = ['Succeeded', 'Failed', 'Starting', 'Terminating', 'Pending', 'Created'];
 const PHASE_COLORS: Record<(typeof TIMELINE_STATES)[number], string> = {
   Created: '#bab0ac',
   Pending: '#f2cf5b',
@@ -119,7 +120,8 @@ export function timelineCounts(t: ScaleTimeline, samples = 240): { s: number; ph
   const end = Math.max(0, ...t.bounces.flatMap((b) => [b.created ?? 0, ...phases.map((p) => b[p] ?? 0)]));
   const step = Math.max(100, Math.ceil(end / samples / 100) * 100);
   const out: { s: number; phase: string; count: number }[] = [];
-  for (let at = 0; at <= end + step; at += step) {
+  // A few samples past the last change, so the final state shows (a step-after area gives the last point no width).
+  for (let at = 0; at <= end * 1.04 + step; at += step) {
     const counts = Object.fromEntries(TIMELINE_STATES.map((p) => [p, 0])) as Record<string, number>;
     for (const b of t.bounces) {
       if (b.created === undefined || b.created > at) continue;
@@ -151,7 +153,8 @@ export function timelineSpec(r: NonNullable<BenchResults['scale']>): TopLevelSpe
     width: 560,
     height: 260,
     data: { values },
-    transform: [{ calculate: `indexof(${JSON.stringify(TIMELINE_STATES)}, datum.phase)`, as: 'order' }],
+    // Finished bounces at the bottom, so the stack's base grows as the run progresses; the legend keeps phase order.
+    transform: [{ calculate: `indexof(${JSON.stringify(STACK_ORDER)}, datum.phase)`, as: 'order' }],
     mark: { type: 'area', interpolate: 'step-after' },
     encoding: {
       x: { field: 's', type: 'quantitative', title: 'seconds since the first create' },
