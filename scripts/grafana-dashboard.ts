@@ -163,7 +163,7 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'stat',
         title: 'Active bounces',
-        description: 'NodeBounces not finished yet (Pending, Terminating, Starting).',
+        description: 'NodeBounces not finished yet (Pending, Terminating, Starting). Only the leader counts; standbys export 0.',
         targets: [q(`sum(nodebounce_active_bounces{${SEL}})`, 'active', true)],
         w: 4,
         decimals: 0,
@@ -239,7 +239,7 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'timeseries',
         title: 'Shutdown protection not restored, over time',
-        description: 'nodebounce_protection_unrestored per operator instance (only the leader reconciles; standbys read the same cache).',
+        description: 'nodebounce_protection_unrestored per operator instance: the leader counts, standbys export 0.',
         targets: [q(`max by (instance) (nodebounce_protection_unrestored{${SEL}})`, '{{instance}}')],
         unit: 'short',
         w: 18,
