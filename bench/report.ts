@@ -1,12 +1,48 @@
-// Renders bench results as a plain-text table (stdout) and as Markdown (docs/benchmarks.md).
+// Renders bench results as a plain-text table (stdout) and as Markdown (docs/benchmarks.md), with the SVG plots of
+// bench/plots.ts next to the tables they illustrate.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { BenchResults } from './run.js';
 import type { Percentiles } from './scenarios.js';
+
+/** Where bench/plots.ts writes the plots, relative to the repository (docs/benchmarks.md links them as bench/...). */
+export const PLOT_DIR = 'docs/bench';
+
+export interface PlotFiles {
+  /** Per entry of results.latency: wall − floor per method, and the operator's decision latencies. */
+  latency: { overhead?: string; decisions?: string }[];
+  /** The scale run's bounces per phase over time (results recorded since issue 14 only). */
+  timeline?: string;
+}
+
+/** The plot files a results file has data for (names inside PLOT_DIR). */
+export function plotFiles(r: BenchResults): PlotFiles {
+  return {
+    latency: r.latency.map((l) => {
+      const tag = `${l.delays.shutdownMs}-${l.delays.startupMs}`;
+      const op = l.runs.filter((x) => x.method === 'operator');
+      return {
+        overhead: l.runs.some((x) => typeof x.overheadMs === 'number') ? `latency-wall-minus-floor-${tag}.svg` : undefined,
+        decisions: op.some((x) => typeof x.createdToEvictMs === 'number' || typeof x.readyToSucceededMs === 'number') ? `decision-latency-${tag}.svg` : undefined,
+      };
+    }),
+    timeline: r.scale?.timeline?.bounces.length ? `scale-timeline-${r.scale.count}.svg` : undefined,
+  };
+}
 
 const f = (x: number | undefined, digits = 0) => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits));
 const p3 = (p: Percentiles | undefined) => (p ? `${f(p.p50)} / ${f(p.p95)} / ${f(p.p99)}` : '-');
 
-function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
-  const tables: { head: string[]; body: string[][] }[] = [];
+interface Table {
+  head: string[];
+  body: string[][];
+  /** Markdown only: a plot shown under the table (path relative to docs/), or a note where it would be. */
+  image?: { alt: string; file?: string; missing?: string };
+}
+
+function rows(r: BenchResults): Table[] {
+  const tables: Table[] = [];
+  const plots = plotFiles(r);
+  const img = (alt: string, file: string | undefined, missing?: string) => (file ? { alt, file } : missing ? { alt, missing } : undefined);
   if (r.operatorReadyMs) {
     tables.push({
       head: ['operator start-up (spawn -> caches synced)', 'p50', 'max', 'target'],
@@ -19,8 +55,10 @@ function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
       ],
     });
   }
-  for (const l of r.latency) {
+  for (const [i, l] of r.latency.entries()) {
+    const plot = plots.latency[i]!;
     tables.push({
+      image: img(`wall − floor per bounce by method, ${l.delays.shutdownMs}/${l.delays.startupMs}`, plot.overhead),
       head: [
         `latency, shutdown ${l.delays.shutdownMs} ms / startup ${l.delays.startupMs} ms, ${l.bounces} bounces each (ms, p50 / p95 / p99)`,
         'wall',
@@ -34,6 +72,7 @@ function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
     const op = l.summary.find((s) => s.method === 'operator');
     if (op) {
       tables.push({
+        image: img(`operator decision latencies, ${l.delays.shutdownMs}/${l.delays.startupMs}`, plot.decisions),
         head: [`operator decisions, ${l.delays.shutdownMs}/${l.delays.startupMs} (ms)`, 'p50', 'p95', 'p99', 'target p99'],
         body: [
           ['NodeBounce created -> eviction request', f(op.createdToEvictMs?.p50, 1), f(op.createdToEvictMs?.p95, 1), f(op.createdToEvictMs?.p99, 1), '< 50'],
@@ -46,6 +85,11 @@ function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
   const s = r.scale;
   if (s) {
     tables.push({
+      image: img(
+        `${s.count} NodeBounces at once: bounces per phase over time`,
+        plots.timeline,
+        'The timeline plot (bounces per phase over time) needs per-bounce phase times, recorded by `npm run bench` since issue 14; these results predate them, so it appears after the next full run.',
+      ),
       head: [`scale: ${s.count} NodeBounces at once (shutdown ${s.delays.shutdownMs} / startup ${s.delays.startupMs} ms, maxConcurrentReconciles ${s.concurrency ?? '16 (default)'})`, 'value', 'target'],
       body: [
         ['all finished (first create -> last Succeeded)', `${f(s.totalMs)} ms (${s.succeeded} Succeeded, ${s.failed} Failed, ${s.notFinished} unfinished)`, ''],
@@ -95,12 +139,24 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(`Measured ${r.startedAt} – ${r.finishedAt} on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}; kube-apiserver ${r.versions.kubernetes ?? ''}.`.replace(' ;', ';'));
   out.push('');
   for (const n of r.notes) out.push(`> ${n}`, '');
-  for (const { head, body } of rows(r)) {
+  for (const { head, body, image } of rows(r)) {
     out.push(`**${head[0]}**`, '');
     out.push(`| | ${head.slice(1).join(' | ')} |`, `|${' --- |'.repeat(head.length)}`);
     for (const b of body) out.push(`| ${b.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
     out.push('');
+    if (image?.file) out.push(`![${image.alt}](${PLOT_DIR.replace(/^docs\//, '')}/${image.file})`, '');
+    else if (image?.missing) out.push(`_${image.missing}_`, '');
   }
   out.push('Raw data (every bounce, every percentile): `bench/results/latest.json`.', '');
   return out.join('\n');
+}
+
+/** Rewrites the numbers section of docs/benchmarks.md (between the BENCH markers); false when it has none. */
+export function updateBenchDocs(r: BenchResults, docPath: string): boolean {
+  const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '<!-- BENCH:BEGIN -->\n<!-- BENCH:END -->\n';
+  const begin = doc.indexOf('<!-- BENCH:BEGIN -->');
+  const end = doc.indexOf('<!-- BENCH:END -->');
+  if (begin < 0 || end <= begin) return false;
+  writeFileSync(docPath, doc.slice(0, begin) + '<!-- BENCH:BEGIN -->\n' + renderMarkdown(r) + doc.slice(end));
+  return true;
 }

@@ -3,10 +3,12 @@
 //   1. operator start-up time,
 //   2. 50 sequential bounces per method (operator, kubectl-like, 2 s poller) with 2 s / 3 s and 0 / 0 delays,
 //   3. 1,000 ExpressNodes + pods and 1,000 NodeBounces created at once,
-// and writes a table to stdout, bench/results/latest.json and the numbers section of docs/benchmarks.md.
+// and writes a table to stdout, bench/results/latest.json, the SVG plots in docs/bench/ (bench/plots.ts) and the
+// numbers section of docs/benchmarks.md.
 //
 // Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof
-//          --out FILE (bench/results/latest.json) --no-docs
+//          --out FILE (bench/results/latest.json) --no-docs (neither docs/benchmarks.md nor docs/bench/*.svg)
+//          --plots DIR (with --no-docs: the SVG plots there)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -15,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT, startControlPlane, startExpressSimulator, VERSIONS } from '../test/harness/index.js';
 import { OperatorProcess, installOperatorIdentity } from '../test/integration/support/operator.js';
 import { summariseCpuProfile } from './profile.js';
-import { renderMarkdown, renderTable } from './report.js';
+import { writePlots } from './plots.js';
+import { PLOT_DIR, renderTable, updateBenchDocs } from './report.js';
 import { percentiles, runLatency, runScale, type BenchEnv, type Delays, type LatencyResult, type ScaleResult } from './scenarios.js';
 
 export interface BenchResults {
@@ -60,6 +63,8 @@ async function main(): Promise<void> {
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'latest.json') },
       'no-docs': { type: 'boolean', default: false },
+      /** With --no-docs: write the plots to this directory instead of docs/bench (default: none). */
+      plots: { type: 'string' },
       /** maxConcurrentReconciles of the operator in the scale run (default: the operator's default, 16). */
       concurrency: { type: 'string' },
     },
@@ -184,14 +189,12 @@ async function main(): Promise<void> {
   writeFileSync(values.out!, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote ${values.out}`);
   if (!values['no-docs']) {
+    // The plots (bench/plots.ts, also `npm run bench:plots`) are linked from the numbers section.
+    for (const p of await writePlots(results, join(REPO_ROOT, PLOT_DIR))) console.log(`wrote ${p}`);
     const docPath = join(REPO_ROOT, 'docs', 'benchmarks.md');
-    const doc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '<!-- BENCH:BEGIN -->\n<!-- BENCH:END -->\n';
-    const begin = doc.indexOf('<!-- BENCH:BEGIN -->');
-    const end = doc.indexOf('<!-- BENCH:END -->');
-    if (begin >= 0 && end > begin) {
-      writeFileSync(docPath, doc.slice(0, begin) + '<!-- BENCH:BEGIN -->\n' + renderMarkdown(results) + doc.slice(end));
-      console.log(`updated the numbers in ${docPath}`);
-    }
+    if (updateBenchDocs(results, docPath)) console.log(`updated the numbers in ${docPath}`);
+  } else if (values.plots) {
+    for (const p of await writePlots(results, values.plots)) console.log(`wrote ${p}`);
   }
 }
 

@@ -201,6 +201,20 @@ export interface ScaleResult {
   operatorCpuMsPerBounce?: number;
   requests: { total: number; perBounce: number; byVerb: Record<string, number>; byKind: Record<string, number>; byVerbPerBounce: Record<string, number> };
   cpuProfile?: string;
+  /** Per NodeBounce, when the bench's watch first saw each phase: the 1,000-at-once timeline (bench/plots.ts). */
+  timeline?: ScaleTimeline;
+}
+
+export const TIMELINE_PHASES = ['Pending', 'Terminating', 'Starting', 'Succeeded', 'Failed'] as const;
+export type TimelinePhase = (typeof TIMELINE_PHASES)[number];
+
+/**
+ * Milliseconds since the first create, per NodeBounce in creation order: `created` when the bench sent its create
+ * request, then the first time its watch saw each phase (a phase it went through between two watch events is
+ * missing).
+ */
+export interface ScaleTimeline {
+  bounces: Array<{ name: string; created?: number } & Partial<Record<TimelinePhase, number>>>;
 }
 
 /** `count` ExpressNodes and pods, then `count` NodeBounces created at once. */
@@ -229,8 +243,15 @@ export async function runScale(
   );
   let resolveAll!: () => void;
   const allDone = new Promise<void>((r) => (resolveAll = r));
+  const seen = new Map<string, Partial<Record<TimelinePhase, number>>>();
+  let t0 = 0;
   const onNb = (nb: NodeBounce) => {
     const phase = nb.status?.phase;
+    if (phase && t0 > 0) {
+      const times = seen.get(nb.metadata.name) ?? {};
+      if (times[phase] === undefined) times[phase] = Date.now() - t0;
+      seen.set(nb.metadata.name, times);
+    }
     if ((phase === 'Succeeded' || phase === 'Failed') && !doneAt.has(nb.metadata.name)) {
       doneAt.set(nb.metadata.name, { at: Date.now(), phase });
       if (doneAt.size >= count) resolveAll();
@@ -246,7 +267,7 @@ export async function runScale(
     if (s) peakRssKb = Math.max(peakRssKb, s.rssKb, s.hwmKb);
   }, 100);
   const before = procStat(pid);
-  const t0 = Date.now();
+  t0 = Date.now();
   await pool(names, 64, async (pod, i) => {
     createdAt.set(`nb-${i}`, Date.now());
     await custom.createNamespacedCustomObject({
@@ -334,6 +355,13 @@ export async function runScale(
     operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
     operatorCpuMs: cpuMs,
     operatorCpuMsPerBounce: cpuMs !== undefined ? Math.round((cpuMs / count) * 10) / 10 : undefined,
+    timeline: {
+      bounces: names.map((_, i) => {
+        const name = `nb-${i}`;
+        const created = createdAt.get(name);
+        return { name, created: created === undefined ? undefined : created - t0, ...seen.get(name) };
+      }),
+    },
     requests: {
       total: requests.total,
       perBounce: perBounce(requests.total),

@@ -56,6 +56,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     onReconcile: metrics ? (result, seconds) => metrics.observeReconcile(result, seconds) : undefined,
   });
   metrics?.setActiveBouncesSource(() => controller.activeCount());
+  metrics?.setActiveByReasonSource(() => controller.activeByPhaseAndReason().values());
   metrics?.setUnrestoredProtectionSource(() => controller.unrestoredProtectionCount());
   await runtime.start();
   controller.start();

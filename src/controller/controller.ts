@@ -134,6 +134,21 @@ export class BounceController {
     return this.store.listAll().filter((nb) => !isTerminal(nb.status?.phase)).length;
   }
 
+  /** Unfinished NodeBounces by phase and reason (a NodeBounce without status yet counts as Pending/None). */
+  activeByPhaseAndReason(): Map<string, { phase: string; reason: string; count: number }> {
+    const out = new Map<string, { phase: string; reason: string; count: number }>();
+    for (const nb of this.store.listAll()) {
+      if (isTerminal(nb.status?.phase)) continue;
+      const phase = nb.status?.phase ?? 'Pending';
+      const reason = nb.status?.reason || 'None';
+      const key = `${phase}/${reason}`;
+      const e = out.get(key) ?? { phase, reason, count: 0 };
+      e.count++;
+      out.set(key, e);
+    }
+    return out;
+  }
+
   /** NodeBounces that gave up restoring shutdown protection and were not released. */
   unrestoredProtectionCount(): number {
     return this.store.listAll().filter((nb) => protectionLeftUnrestored(nb.status?.shutdownProtection)).length;

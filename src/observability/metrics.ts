@@ -8,6 +8,13 @@ import type { WorkQueueMetrics } from '../controller/workqueue.js';
 
 export const CONTROLLER_NAME = 'nodebounce';
 
+/** Where a bounce waits (phase, status reason): exported as 0 when none does. */
+const WAITING_REASONS: readonly (readonly [string, string])[] = [
+  ['Pending', 'WaitingForOtherBounce'],
+  ['Terminating', 'BlockedByPDB'],
+  ['Terminating', 'EvictionThrottled'],
+];
+
 const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
 export class OperatorMetrics {
@@ -19,6 +26,7 @@ export class OperatorMetrics {
   readonly bouncesTotal: Counter<'result' | 'reason'>;
   readonly bounceDuration: Histogram<'phase'>;
   private activeBounces: () => number = () => 0;
+  private activeByReason: () => Iterable<{ phase: string; reason: string; count: number }> = () => [];
   private unrestoredProtection: () => number = () => 0;
   private notificationStats: () => Record<string, number> = () => ({});
 
@@ -73,6 +81,18 @@ export class OperatorMetrics {
       },
     });
     new Gauge({
+      name: 'nodebounce_active_bounces_by_reason',
+      help: 'NodeBounces not finished yet by phase and status reason (e.g. Pending/WaitingForOtherBounce, Terminating/BlockedByPDB, Terminating/EvictionThrottled); reason="None" before the first status write',
+      labelNames: ['phase', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        // The waiting reasons are always exported, so a dashboard shows 0 rather than no data.
+        for (const [phase, reason] of WAITING_REASONS) this.set({ phase, reason }, 0);
+        for (const { phase, reason, count } of self.activeByReason()) this.set({ phase, reason }, count);
+      },
+    });
+    new Gauge({
       name: 'nodebounce_protection_unrestored',
       help: 'NodeBounces that gave up restoring shutdown protection (protectionRestore limits) and were not released: Express nodes possibly left unprotected',
       registers,
@@ -101,6 +121,11 @@ export class OperatorMetrics {
   /** The source of nodebounce_active_bounces (read at scrape time from the cache). */
   setActiveBouncesSource(fn: () => number): void {
     this.activeBounces = fn;
+  }
+
+  /** The source of nodebounce_active_bounces_by_reason (read at scrape time from the cache). */
+  setActiveByReasonSource(fn: () => Iterable<{ phase: string; reason: string; count: number }>): void {
+    this.activeByReason = fn;
   }
 
   /** The source of nodebounce_protection_unrestored (read at scrape time from the cache). */

@@ -85,6 +85,7 @@ describe('helm chart, default values', () => {
     expect(dep.spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
     expect(find(chart, 'ServiceMonitor')).toBeUndefined();
     expect(find(chart, 'NetworkPolicy')).toBeUndefined();
+    expect(find(chart, 'ConfigMap', `${NAME}-dashboard`)).toBeUndefined();
   });
 
   it('mounts a config file the operator accepts, equal to its defaults plus leader election', () => {
@@ -196,5 +197,57 @@ describe('helm chart, value combinations', () => {
     expect(find(objs, 'Role', `${NAME}-leader-election`)).toBeUndefined();
     expect(operatorConfigSchema.parse(configOf(objs)).leaderElection.enabled).toBe(false);
     expect(wildcards(objs)).toEqual([]);
+  });
+});
+
+describe('helm chart, grafanaDashboard', () => {
+  const dashboard = readFileSync(join(REPO_ROOT, 'deploy', 'grafana', 'nodebounce-operator.json'), 'utf8');
+
+  it('enabled: a ConfigMap with the dashboard, labelled for the kube-prometheus-stack Grafana sidecar', async () => {
+    const objs = await helmTemplate({ values: { grafanaDashboard: { enabled: true } } });
+    const cms = objs.filter((o) => o.kind === 'ConfigMap');
+    expect(cms.map((c) => c.metadata.name).sort()).toEqual([`${NAME}-config`, `${NAME}-dashboard`]);
+    const cm = get(objs, 'ConfigMap', `${NAME}-dashboard`, 'nodebounce-system') as any;
+    expect(cm.metadata.labels.grafana_dashboard).toBe('1');
+    expect(cm.metadata.labels['app.kubernetes.io/name']).toBe(NAME);
+    expect(cm.metadata.annotations).toBeUndefined();
+    expect(Object.keys(cm.data)).toEqual(['nodebounce-operator.json']);
+    expect(cm.data['nodebounce-operator.json']).toBe(dashboard);
+    expect(JSON.parse(cm.data['nodebounce-operator.json']).uid).toBe('nodebounce-operator');
+    // The rest of the release is unchanged.
+    expect(objs.filter((o) => !(o.kind === 'ConfigMap' && o.metadata.name === `${NAME}-dashboard`))).toEqual(
+      (await helmTemplate()).filter((o) => o.kind !== 'CustomResourceDefinition'),
+    );
+  });
+
+  it('label, value, namespace, extra labels and annotations are configurable', async () => {
+    const objs = await helmTemplate({
+      values: {
+        grafanaDashboard: {
+          enabled: true,
+          label: 'example.com/dashboard',
+          labelValue: 'nodebounce',
+          namespace: 'monitoring',
+          labels: { team: 'platform' },
+          annotations: { grafana_folder: 'NodeBounce' },
+        },
+      },
+    });
+    const cm = get(objs, 'ConfigMap', `${NAME}-dashboard`, 'monitoring') as any;
+    expect(cm.metadata.labels).toMatchObject({ 'example.com/dashboard': 'nodebounce', team: 'platform' });
+    expect(cm.metadata.labels.grafana_dashboard).toBeUndefined();
+    expect(cm.metadata.annotations).toEqual({ grafana_folder: 'NodeBounce' });
+    expect(cm.data['nodebounce-operator.json']).toBe(dashboard);
+  });
+
+  it('values.schema.json rejects typos and invalid labels', async () => {
+    await expect(helmTemplate({ values: { grafanaDashboard: { enable: true } } })).rejects.toThrow(/enable/);
+    await expect(helmTemplate({ values: { grafanaDashboard: { enabled: true, label: 'not a label' } } })).rejects.toThrow(/label/);
+    await expect(helmTemplate({ values: { grafanaDashboard: { enabled: true, labelValue: 1 } } })).rejects.toThrow(/labelValue/);
+    await expect(helmTemplate({ values: { grafanaDashboard: { enabled: true, namespace: 'Monitoring' } } })).rejects.toThrow(/namespace/);
+  });
+
+  it('passes helm lint --strict when enabled', async () => {
+    expect(await helmLint({ grafanaDashboard: { enabled: true } })).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 });

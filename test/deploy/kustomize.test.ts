@@ -159,6 +159,26 @@ describe('deploy/components/networkpolicy', () => {
   });
 });
 
+describe('deploy/components/grafana-dashboard', () => {
+  it('adds only the dashboard ConfigMap, labelled for the Grafana sidecar, with deploy/grafana/nodebounce-operator.json', async () => {
+    const objs = await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/grafana-dashboard'] });
+    const cm = get(objs, 'ConfigMap', 'nodebounce-operator-dashboard', NS) as any;
+    expect(cm.metadata.labels).toEqual({
+      'app.kubernetes.io/name': 'nodebounce-operator',
+      'app.kubernetes.io/component': 'dashboard',
+      grafana_dashboard: '1',
+    });
+    expect(cm.data).toEqual({ 'nodebounce-operator.json': readFileSync(join(REPO_ROOT, 'deploy', 'grafana', 'nodebounce-operator.json'), 'utf8') });
+    expect(objs.filter((o) => o !== cm)).toEqual(base);
+  });
+
+  it('is opt-in: neither deploy/base nor deploy/namespaced ships it', () => {
+    expect(find(base, 'ConfigMap', 'nodebounce-operator-dashboard')).toBeUndefined();
+    expect(find(namespaced, 'ConfigMap', 'nodebounce-operator-dashboard')).toBeUndefined();
+    expect(base.filter((o) => o.metadata.labels?.grafana_dashboard !== undefined)).toEqual([]);
+  });
+});
+
 // Most users run `kubectl apply -k`, i.e. the kustomize built into kubectl. When this machine has kubectl
 // (not guaranteed), its rendering must equal ours.
 const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));

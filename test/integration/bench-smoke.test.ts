@@ -34,6 +34,14 @@ describe('bench smoke', () => {
     expect(scale.requests.byKind['create pods/eviction']).toBe(16);
     expect(scale.floorMs?.n).toBe(16);
     expect(scale.operatorPeakRssMb).toBeGreaterThan(0);
+    // The timeline (bench/plots.ts): every bounce created, seen finished, its phases in order.
+    expect(scale.timeline?.bounces).toHaveLength(16);
+    for (const b of scale.timeline!.bounces) {
+      expect(b.created, b.name).toBeTypeOf('number');
+      expect(b.Succeeded, b.name).toBeGreaterThanOrEqual(b.created!);
+      const seen = (['Pending', 'Terminating', 'Starting', 'Succeeded'] as const).map((p) => b[p]).filter((t): t is number => t !== undefined);
+      expect(seen, b.name).toEqual([...seen].sort((x, y) => x - y));
+    }
 
     const results: BenchResults = {
       version: 1,

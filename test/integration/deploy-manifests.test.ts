@@ -61,13 +61,17 @@ describe('rendered manifests pass the API server (server-side dry run)', () => {
     expect((await dryRunApply([broken])).join()).toMatch(/nodebounce-broken/);
   });
 
-  it('kustomize deploy/namespaced and the NetworkPolicy component', async () => {
+  it('kustomize deploy/namespaced, the NetworkPolicy and the Grafana dashboard components', async () => {
     const objs = [
       ...(await kustomizeBuild('deploy/namespaced')),
       ...(await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/networkpolicy'] })).filter(
         (o) => o.kind === 'NetworkPolicy',
       ),
+      ...(await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/grafana-dashboard'] })).filter(
+        (o) => o.metadata.name === 'nodebounce-operator-dashboard',
+      ),
     ];
+    expect(objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nodebounce-operator-dashboard')).toHaveLength(1);
     await ensureNamespaces(objs);
     expect(await dryRunApply(objs)).toEqual([]);
   });
@@ -83,10 +87,12 @@ describe('rendered manifests pass the API server (server-side dry run)', () => {
         serviceMonitor: { enabled: true },
         networkPolicy: { enabled: true },
         notifications: { enabled: true, existingSecret: 'webhook', format: 'json' },
+        grafanaDashboard: { enabled: true },
         replicaCount: 2,
       },
     });
     expect(everything.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
+    expect(everything.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nb-all-nodebounce-operator-dashboard')).toBe(true);
     await ensureNamespaces([...defaults, ...everything]);
     expect(await dryRunApply([...defaults, ...everything])).toEqual([]);
   });
