@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT, startControlPlane, startExpressSimulator, VERSIONS } from '../test/harness/index.js';
 import { OperatorProcess, installOperatorIdentity } from '../test/integration/support/operator.js';
 import { summariseCpuProfile } from './profile.js';
+import { reuseConnections } from '../src/kube/http.js';
 import { writePlots } from './plots.js';
 import { PLOT_DIR, renderTable, updateBenchDocs } from './report.js';
 import { percentiles, runLatency, runScale, type BenchEnv, type Delays, type LatencyResult, type ScaleResult } from './scenarios.js';
@@ -97,6 +98,9 @@ async function main(): Promise<void> {
   const cp = await startControlPlane({ auditPolicy: policyFile, kwokNodes: 3 });
   log(`control plane ready in ${cp.startupMs} ms`);
   const operators: OperatorProcess[] = [];
+  // The bench's own clients and the Express simulator keep connections alive, as a Go controller would (client-node
+  // alone opens a new TLS connection per request, which loads the API server and slows the simulated floor).
+  reuseConnections(cp.kubeConfig);
   const sim = await startExpressSimulator(cp.kubeConfig);
   try {
     const operatorKc = await installOperatorIdentity(cp.kubeConfig);
