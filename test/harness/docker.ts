@@ -14,12 +14,37 @@ import { join } from 'node:path';
 import { REPO_ROOT } from './controlplane.js';
 import { ensureHostPackages } from './hostdeps.js';
 import { imagesCacheRoot, mustRun, nodeBaseImages, runCmd } from './images.js';
-import { ManagedProcess, findProcessesMentioning } from './procs.js';
+import { dirname, join as pjoin } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ManagedProcess, trackCleanupCommand, untrackCleanupCommand } from './procs.js';
+
+const CLEANUP_SCRIPT = pjoin(dirname(fileURLToPath(import.meta.url)), 'realcluster-cleanup.mjs');
 
 export const OPERATOR_IMAGE = 'nodebounce-operator:e2e';
 const RUN_DIR = '/run/nodebounce-dockerd';
 const SOCKET = `unix://${RUN_DIR}/docker.sock`;
 const CGROUP_PARENT = 'nodebounce-dockerd';
+
+/**
+ * The same host cleanup as the real-node cluster's, scoped to the daemon: its processes (dockerd, its containerd,
+ * shims, build containers in our cgroup parent), its mounts (the data root stays: it is the layer cache), its
+ * runtime dir; no network part (the daemon creates no bridge or iptables rules).
+ */
+function cleanupEnv(): Record<string, string> {
+  return {
+    NBRC_STATE_DIR: join(RUN_DIR, 'exec'),
+    NBRC_RUN_DIR: RUN_DIR,
+    NBRC_CGROUP: CGROUP_PARENT,
+    NBRC_BRIDGE: 'none',
+    NBRC_NETWORK: '0',
+    NBRC_KEEP_MOUNTS_UNDER: dataRoot(),
+  };
+}
+
+async function cleanupDocker(): Promise<string[]> {
+  const res = await runCmd(process.execPath, [CLEANUP_SCRIPT], { env: { ...process.env, ...cleanupEnv() }, timeoutMs: 120_000 });
+  return res.stdout.split('\n').filter((l) => l.startsWith('leftovers: '));
+}
 
 function dataRoot(): string {
   return process.env.NODEBOUNCE_DOCKER_DATA_ROOT || '/var/lib/nodebounce-operator/docker';
@@ -41,13 +66,11 @@ export async function startPrivateDocker(log: (l: string) => void): Promise<Priv
   await fs.mkdir(RUN_DIR, { recursive: true });
   await fs.mkdir(dataRoot(), { recursive: true });
   // A daemon of ours left by a killed run would hold the pid file and socket.
-  for (const p of findProcessesMentioning(RUN_DIR)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  await cleanupDocker();
+  await fs.mkdir(RUN_DIR, { recursive: true });
+  // If this process dies (even SIGKILL), the reaper stops the daemon, its shims and build containers.
+  const cleanupId = `dockerd-${process.pid}-${Date.now()}`;
+  trackCleanupCommand(cleanupId, [process.execPath, CLEANUP_SCRIPT], cleanupEnv());
   await fs.rm(join(RUN_DIR, 'docker.sock'), { force: true });
   const proc = ManagedProcess.spawn(
     'dockerd',
@@ -85,22 +108,9 @@ export async function startPrivateDocker(log: (l: string) => void): Promise<Priv
     docker,
     stop: async () => {
       await proc.stop(15_000);
-      // dockerd runs its own containerd in a separate process group; it mentions our exec root.
-      for (const p of findProcessesMentioning(RUN_DIR)) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      for (const line of (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n')) {
-        const mp = line.split(' ')[4];
-        if (mp && (mp.startsWith(RUN_DIR) || mp.startsWith(dataRoot() + '/'))) await runCmd('umount', ['-l', mp]);
-      }
-      await fs.rm(RUN_DIR, { recursive: true, force: true });
-      for (const h of await fs.readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
-        await fs.rmdir(join('/sys/fs/cgroup', h, CGROUP_PARENT)).catch(() => undefined);
-      }
+      const left = await cleanupDocker();
+      untrackCleanupCommand(cleanupId);
+      if (left.length) throw new Error(`the private docker daemon left things behind:\n${left.join('\n')}`);
     },
   };
 }

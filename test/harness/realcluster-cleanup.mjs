@@ -9,6 +9,9 @@
 //   NBRC_CGROUP     cgroup (in every hierarchy) the kubelet puts pods under      e.g. nodebounce-realcluster
 //   NBRC_BRIDGE     the CNI bridge                                               e.g. nbrc0
 //   NBRC_SYSCTLS    JSON file with the host sysctls saved before start (restored here)
+//   NBRC_NETWORK=0  skip the network part (iptables chains, netns, bridge): the private docker daemon of
+//                   docker.ts uses this script too, and must not touch a real-node cluster running meanwhile
+//   NBRC_KEEP_MOUNTS_UNDER  a directory whose mounts are unmounted but which is kept (docker's data root cache)
 // Host-global pieces it also removes: iptables/ip6tables chains named KUBE-* (kube-proxy, kubelet) and CNI-*
 // (CNI plugins) with the rules jumping to them, and /run/netns/cni-* namespaces. Only one real-node cluster runs
 // per machine (machine-wide lock in realcluster.ts), so those are ours; docker's chains are left alone.
@@ -22,6 +25,8 @@ const RUN = process.env.NBRC_RUN_DIR;
 const CGROUP = process.env.NBRC_CGROUP;
 const BRIDGE = process.env.NBRC_BRIDGE;
 const SYSCTLS = process.env.NBRC_SYSCTLS;
+const NETWORK = process.env.NBRC_NETWORK !== '0';
+const KEEP = process.env.NBRC_KEEP_MOUNTS_UNDER;
 if (!STATE || !RUN || !CGROUP || !BRIDGE) {
   console.error('realcluster-cleanup: NBRC_STATE_DIR, NBRC_RUN_DIR, NBRC_CGROUP and NBRC_BRIDGE are required');
   process.exit(2);
@@ -98,7 +103,8 @@ function killAll() {
 
 function unmountAll() {
   // Deepest first; lazy, so a busy mount cannot block the rest.
-  const mine = (p) => p.startsWith(STATE + '/') || p === STATE || p.startsWith(RUN + '/') || p.startsWith('/run/netns/cni-');
+  const under = (p, d) => !!d && (p === d || p.startsWith(d + '/'));
+  const mine = (p) => under(p, STATE) || under(p, RUN) || under(p, KEEP) || (NETWORK && p.startsWith('/run/netns/cni-'));
   const points = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
@@ -106,7 +112,7 @@ function unmountAll() {
     .sort((a, b) => b.length - a.length);
   for (const p of points) spawnSync('umount', ['-l', p], { stdio: 'ignore' });
   if (points.length) say(`unmounted ${points.length} mount(s)`);
-  if (existsSync('/run/netns')) {
+  if (NETWORK && existsSync('/run/netns')) {
     for (const ns of readdirSync('/run/netns').filter((n) => n.startsWith('cni-'))) {
       rmSync(join('/run/netns', ns), { force: true });
     }
@@ -163,8 +169,8 @@ function bridgeExists() {
 
 killAll();
 unmountAll();
-for (const tool of ['iptables', 'ip6tables']) flushChains(tool);
-if (bridgeExists()) {
+if (NETWORK) for (const tool of ['iptables', 'ip6tables']) flushChains(tool);
+if (NETWORK && bridgeExists()) {
   spawnSync('ip', ['link', 'delete', BRIDGE], { stdio: 'ignore' });
   say(`deleted bridge ${BRIDGE}`);
 }
@@ -213,11 +219,11 @@ const leftovers = [
   ...readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
-    .filter((p) => p && (p.startsWith(STATE) || p.startsWith(RUN)))
+    .filter((p) => p && (p.startsWith(STATE) || p.startsWith(RUN) || (KEEP && p.startsWith(KEEP))))
     .map((p) => `mount ${p}`),
-  ...leftoverChains('iptables'),
-  ...leftoverChains('ip6tables'),
-  ...(bridgeExists() ? [`bridge ${BRIDGE}`] : []),
+  ...(NETWORK ? leftoverChains('iptables') : []),
+  ...(NETWORK ? leftoverChains('ip6tables') : []),
+  ...(NETWORK && bridgeExists() ? [`bridge ${BRIDGE}`] : []),
   ...cgroupsLeft.map((d) => `cgroup ${d}`),
   ...[STATE, RUN].filter((d) => existsSync(d)).map((d) => `directory ${d}`),
 ];

@@ -35,6 +35,7 @@ import { DEFAULT_CRD_DIRS, SERVICE_ACCOUNT_ISSUER, freePort, installCrds, readCr
 import { CLUSTER_PACKAGES, ensureHostPackages, realNodeUnsupportedReason } from './hostdeps.js';
 import { pauseImageArchive, PAUSE_IMAGE, runCmd, mustRun } from './images.js';
 import { ManagedProcess, trackCleanupCommand, untrackCleanupCommand } from './procs.js';
+import { kubeRequest } from './raw.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLEANUP_SCRIPT = join(HERE, 'realcluster-cleanup.mjs');
@@ -253,9 +254,10 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
         );
         const deadline = Date.now() + 30_000;
         while (Date.now() < deadline) {
+          // No running task left = every container and sandbox stopped (the kubelet ran CNI DEL for each); exited
+          // containers are only garbage-collected later, the cleanup removes them with containerd's state.
           const tasks = await runCmd('ctr', ['--address', `${RUN}/containerd/containerd.sock`, '-n', 'k8s.io', 'tasks', 'ls', '-q']);
-          const sandboxes = await runCmd('ctr', ['--address', `${RUN}/containerd/containerd.sock`, '-n', 'k8s.io', 'containers', 'ls', '-q']);
-          if (tasks.code !== 0 || (!tasks.stdout.trim() && !sandboxes.stdout.trim())) break;
+          if (tasks.code !== 0 || !tasks.stdout.trim()) break;
           await new Promise((r) => setTimeout(r, 250));
         }
       } catch (err) {
@@ -385,9 +387,11 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     const core = kcfg.makeApiClient(CoreV1Api);
     await Promise.all([
       waitUntil('containerd', 60_000, [containerd], async () => (await runCmd('ctr', ['--address', sock, 'version'])).code === 0),
+      // /readyz, not just "answers": the RBAC bootstrap (the controllers' and the kubelet's ClusterRoleBindings) and
+      // the kube-system ConfigMaps the controllers read at start are only in place then.
       waitUntil('kube-apiserver /readyz', 120_000, [etcd, apiserver], async () => {
-        const r = await kcfg.makeApiClient(CoreV1Api).listNamespace({ limit: 1 });
-        return r.items.length > 0;
+        await kubeRequest(kcfg, 'GET', '/readyz');
+        return true;
       }),
     ]);
     log(`containerd and kube-apiserver (${server}) up after ${Date.now() - t0}ms`);

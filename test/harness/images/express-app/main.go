@@ -100,7 +100,11 @@ func main() {
 			continue
 		case s := <-term:
 			draining.Store(true)
-			logf("%v received: draining for %s", s, shutdownDelay)
+			name := "SIGTERM"
+			if s == syscall.SIGINT {
+				name = "SIGINT"
+			}
+			logf("%s received: draining for %s", name, shutdownDelay)
 			time.Sleep(shutdownDelay)
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			_ = srv.Shutdown(ctx)
