@@ -153,8 +153,8 @@ export async function buildOperatorImage(log: (l: string) => void = () => undefi
     const archive = join(imagesCacheRoot(), 'operator-e2e.tar');
     await d.docker(['save', '-o', `${archive}.tmp`, OPERATOR_IMAGE], { timeoutMs: 300_000 });
     await fs.rename(`${archive}.tmp`, archive);
-    // Dangling layers of earlier builds would grow the cache forever.
-    await d.docker(['image', 'prune', '-f']).catch(() => '');
+    // No `image prune`: the untagged intermediate images of the build stages ARE the layer cache (npm ci is only
+    // rerun when package*.json change). Delete NODEBOUNCE_DOCKER_DATA_ROOT (default below) to reclaim the space.
     return { tag: OPERATOR_IMAGE, archive, sizeBytes, buildMs: Date.now() - t0, nodeVersion: bases.nodeVersion };
   } finally {
     await d.stop();
