@@ -20,6 +20,9 @@ import { VERSIONS, cacheKey } from './versions.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 export type BinaryName = 'kube-apiserver' | 'etcd' | 'kwok';
+/** Binaries of the real-node tier (test/harness/realcluster.ts): a real kubelet and the real controllers. */
+export type NodeBinaryName = 'kubelet' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy';
+export const NODE_BINARY_NAMES: readonly NodeBinaryName[] = ['kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'];
 
 export interface ControlPlaneBinaries {
   binDir: string;
@@ -38,7 +41,7 @@ export interface BuildOptions {
 }
 
 interface BinarySpec {
-  name: BinaryName;
+  name: BinaryName | NodeBinaryName;
   /** Module whose package is built. */
   module: string;
   version: string;
@@ -73,6 +76,21 @@ const SPECS: BinarySpec[] = [
     ldflagVars: kubeVersionVars(VERSIONS.kubernetes),
   },
 ];
+
+/**
+ * The real-node tier's binaries come from the same k8s.io/kubernetes module as kube-apiserver (same generated
+ * wrapper go.mod, same pinned go.sum, same Go build cache), so after kube-apiserver each is mostly a link step
+ * plus its own packages. They live in the same versioned bin/ directory but are only built on demand
+ * (ensureNodeBinaries), so `npm test` never pays for them.
+ */
+const NODE_SPECS: BinarySpec[] = NODE_BINARY_NAMES.map((name) => ({
+  name,
+  module: 'k8s.io/kubernetes',
+  version: VERSIONS.kubernetes,
+  pkg: `k8s.io/kubernetes/cmd/${name}`,
+  localReplaceVersion: VERSIONS.kubernetesStaging,
+  ldflagVars: kubeVersionVars(VERSIONS.kubernetes),
+}));
 
 export function cacheRoot(): string {
   return (
@@ -229,7 +247,8 @@ async function buildOne(spec: BinarySpec, dir: string, opts: Required<BuildOptio
     localReplaceVersion: spec.localReplaceVersion,
   });
   await fs.writeFile(join(workDir, 'go.mod'), goMod);
-  const pinnedSum = join(HERE, 'go', spec.name, 'go.sum');
+  // Every k8s.io/kubernetes binary has the same requirements, so they share kube-apiserver's pinned go.sum.
+  const pinnedSum = join(HERE, 'go', spec.module === 'k8s.io/kubernetes' ? 'kube-apiserver' : spec.name, 'go.sum');
   if (existsSync(pinnedSum)) await fs.copyFile(pinnedSum, join(workDir, 'go.sum'));
   else await fs.rm(join(workDir, 'go.sum'), { force: true });
 
@@ -344,6 +363,50 @@ export async function ensureControlPlaneBinaries(options: BuildOptions = {}): Pr
     await fs.writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
     log(`all binaries ready in ${binDir} after ${fmtDuration(Date.now() - started)}`);
     return { binDir, ...binPaths(binDir), versions: VERSIONS, built: true };
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+export interface NodeBinaries {
+  binDir: string;
+  paths: Record<NodeBinaryName, string>;
+  built: boolean;
+  /** Build time of each binary built by this call (ms). */
+  buildMs: Partial<Record<NodeBinaryName, number>>;
+}
+
+/**
+ * kubelet, kube-controller-manager, kube-scheduler and kube-proxy (k8s ${VERSIONS.kubernetes}), built once into
+ * the control plane's versioned bin/ directory under the same lock. NODEBOUNCE_CONTROLPLANE_BIN_DIR may hold them
+ * prebuilt.
+ */
+export async function ensureNodeBinaries(options: BuildOptions = {}): Promise<NodeBinaries> {
+  const log = options.log ?? ((l: string) => console.log(`[realcluster build] ${l}`));
+  const opts: Required<BuildOptions> = { log, heartbeatMs: options.heartbeatMs ?? 30_000 };
+  const provided = process.env.NODEBOUNCE_CONTROLPLANE_BIN_DIR;
+  const binDir = provided || join(versionDir(), 'bin');
+  const paths = Object.fromEntries(NODE_BINARY_NAMES.map((n) => [n, join(binDir, n)])) as Record<NodeBinaryName, string>;
+  const missing = () => NODE_BINARY_NAMES.filter((n) => !existsSync(paths[n]));
+  if (missing().length === 0) return { binDir, paths, built: false, buildMs: {} };
+  if (provided) throw new ControlPlaneBuildError(`NODEBOUNCE_CONTROLPLANE_BIN_DIR=${provided} lacks ${missing().join(', ')}`);
+  const dir = versionDir();
+  await fs.mkdir(dir, { recursive: true });
+  const release = await acquireLock(dir, log);
+  const buildMs: Partial<Record<NodeBinaryName, number>> = {};
+  try {
+    const todo = missing();
+    if (todo.length === 0) return { binDir, paths, built: false, buildMs };
+    log(
+      `building ${todo.join(', ')} ${VERSIONS.kubernetes} into ${binDir} (first time only: several minutes on 2 cores; ` +
+        'most packages are shared with kube-apiserver and come from the Go build cache when it is warm)',
+    );
+    await checkGo(log);
+    for (const spec of NODE_SPECS) {
+      if (!todo.includes(spec.name as NodeBinaryName)) continue;
+      buildMs[spec.name as NodeBinaryName] = await buildOne(spec, dir, opts);
+    }
+    return { binDir, paths, built: true, buildMs };
   } finally {
     await release().catch(() => undefined);
   }

@@ -22,6 +22,17 @@ export interface ControlPlanePki {
   admin: Pem;
   /** Service-account token signing key (PKCS#8) and its public key (SPKI). */
   serviceAccount: { privateKey: string; publicKey: string };
+  /** The extra leaves asked for with `leaves`, by name. */
+  extra: Record<string, Pem>;
+}
+
+/** An extra certificate signed by the CA (the real-node tier needs one per component identity). */
+export interface LeafSpec {
+  /** e.g. "CN=system:node:n1, O=system:nodes" */
+  subject: string;
+  usage: 'client' | 'server' | 'both';
+  hosts?: string[];
+  ips?: string[];
 }
 
 async function keyPair(): Promise<CryptoKeyPair> {
@@ -43,7 +54,9 @@ function serial(): string {
   return '01' + Buffer.from(webcrypto.getRandomValues(new Uint8Array(15))).toString('hex');
 }
 
-export async function generatePki(opts: { hosts?: string[]; ips?: string[] } = {}): Promise<ControlPlanePki> {
+export async function generatePki(
+  opts: { hosts?: string[]; ips?: string[]; leaves?: Record<string, LeafSpec> } = {},
+): Promise<ControlPlanePki> {
   const [caKeys, servingKeys, adminKeys] = await Promise.all([keyPair(), keyPair(), keyPair()]);
   const caCert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -57,7 +70,7 @@ export async function generatePki(opts: { hosts?: string[]; ips?: string[] } = {
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
-  const leaf = async (subject: string, keys: CryptoKeyPair, usage: string, san?: x509.JsonGeneralNames) =>
+  const leaf = async (subject: string, keys: CryptoKeyPair, usage: string | string[], san?: x509.JsonGeneralNames) =>
     x509.X509CertificateGenerator.create({
       serialNumber: serial(),
       subject,
@@ -69,7 +82,7 @@ export async function generatePki(opts: { hosts?: string[]; ips?: string[] } = {
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-        new x509.ExtendedKeyUsageExtension([usage]),
+        new x509.ExtendedKeyUsageExtension(Array.isArray(usage) ? usage : [usage]),
         await x509.AuthorityKeyIdentifierExtension.create(caCert),
         ...(san ? [new x509.SubjectAlternativeNameExtension(san)] : []),
       ],
@@ -83,6 +96,20 @@ export async function generatePki(opts: { hosts?: string[]; ips?: string[] } = {
     ]),
     leaf('CN=nodebounce-admin, O=system:masters', adminKeys, x509.ExtendedKeyUsage.clientAuth),
   ]);
+  const extra: Record<string, Pem> = {};
+  await Promise.all(
+    Object.entries(opts.leaves ?? {}).map(async ([name, l]) => {
+      const keys = await keyPair();
+      const usages = {
+        client: [x509.ExtendedKeyUsage.clientAuth],
+        server: [x509.ExtendedKeyUsage.serverAuth],
+        both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
+      }[l.usage];
+      const san = [...(l.hosts ?? []).map((value) => ({ type: 'dns' as const, value })), ...(l.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
+      const cert = await leaf(l.subject, keys, usages, san.length ? san : undefined);
+      extra[name] = { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+    }),
+  );
   const sa = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return {
     ca: { cert: caCert.toString('pem'), key: await keyPem(caKeys.privateKey) },
@@ -92,5 +119,6 @@ export async function generatePki(opts: { hosts?: string[]; ips?: string[] } = {
       privateKey: sa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
       publicKey: sa.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     },
+    extra,
   };
 }

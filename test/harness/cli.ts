@@ -2,14 +2,26 @@
  * npm run cluster -- build            build (or verify) the control-plane binaries and the deploy tools
  * npm run cluster -- up [--nodes N] [--no-audit] [--no-simulator] [--verbose]
  *                                     run a local control plane + Express simulator in the foreground
+ * npm run cluster -- up --real [--operator-image] [--no-simulator] [--verbose]
+ *                                     run the real-node cluster (real kubelet, containerd, controllers; needs
+ *                                     root) with the Express test-app image loaded, and the Express simulator in
+ *                                     StatefulSet mode; --operator-image also builds and loads the operator image
+ * npm run cluster -- cleanup --real   remove whatever a killed real-node cluster left on this host
  */
 import { binaryVersions, ensureControlPlaneBinaries, versionDir } from './build.js';
 import { startControlPlane } from './controlplane.js';
 import { startExpressSimulator } from './express-simulator.js';
 import { ensureTools, toolsCacheRoot } from './tools.js';
+import { cleanupRealClusterHost, startRealCluster } from './realcluster.js';
+import { expressAppImageArchive } from './images.js';
+import { buildOperatorImage } from './docker.js';
 
 function usage(): never {
-  console.error('usage: npm run cluster -- <build|up> [--nodes N] [--no-audit] [--no-simulator] [--verbose]');
+  console.error(
+    'usage: npm run cluster -- <build|up> [--nodes N] [--no-audit] [--no-simulator] [--verbose]\n' +
+      '       npm run cluster -- up --real [--operator-image] [--no-simulator] [--verbose]\n' +
+      '       npm run cluster -- cleanup --real',
+  );
   process.exit(2);
 }
 
@@ -35,6 +47,50 @@ async function main(): Promise<void> {
     const tools = await ensureTools((l) => console.log(`[tools] ${l}`));
     for (const [k, v] of Object.entries(tools)) console.log(`  ${k.padEnd(15)} ${v}`);
     console.log(`tools cache: ${toolsCacheRoot()} (override with NODEBOUNCE_TOOLS_CACHE)`);
+    return;
+  }
+
+  if (cmd === 'cleanup' && flag('--real')) {
+    const left = await cleanupRealClusterHost((l) => console.log(l));
+    if (left.length) throw new Error(`could not remove:\n  ${left.join('\n  ')}`);
+    console.log('host is clean');
+    return;
+  }
+
+  if (cmd === 'up' && flag('--real')) {
+    const verbose = flag('--verbose');
+    const rc = await startRealCluster({ log: (l) => (verbose || !l.startsWith('[') ? console.log(l) : undefined) });
+    const loadMs = await rc.loadImage(await expressAppImageArchive());
+    let operator = '';
+    if (flag('--operator-image')) {
+      const img = await buildOperatorImage((l) => console.log(l));
+      operator = `${img.tag} (${Math.round(img.sizeBytes / 1e6)} MB, loaded in ${await rc.loadImage(img.archive)}ms)`;
+    }
+    const sim = flag('--no-simulator')
+      ? undefined
+      : await startExpressSimulator(rc.kubeConfig, { mode: 'statefulset', log: (l) => console.log(l) });
+    let stopping = false;
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping the real-node cluster...`);
+      await sim?.stop();
+      await rc.stop();
+      console.log('stopped; nothing left on the host.');
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    console.log('');
+    console.log(`Real-node cluster is up (${rc.server}, node ${rc.nodeName}, started in ${rc.startupMs}ms).`);
+    console.log(`Express test app image loaded in ${loadMs}ms${operator ? `; operator image ${operator}` : ''}.`);
+    console.log(`component logs: ${Object.values(rc.logFiles)[0]?.replace(/[^/]+$/, '')}`);
+    console.log(sim ? 'Express simulator: StatefulSet mode (all namespaces)' : 'Express simulator: off');
+    console.log('');
+    console.log(`export KUBECONFIG=${rc.kubeconfigPath}`);
+    console.log('');
+    console.log('Press Ctrl-C to stop.');
+    await new Promise(() => undefined);
     return;
   }
 

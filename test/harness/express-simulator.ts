@@ -13,9 +13,23 @@
  *  - sim.express.dev/mapping: label       -> pods get only the label, no ownerReference
  *  - sim.express.dev/pod-naming: generate -> pods get generateName "<name>-" instead of a fixed name
  * Since no garbage collector runs, pods of deleted ExpressNodes are deleted by the simulator.
+ *
+ * Mode "statefulset" (the real-node tier, test/harness/realcluster.ts): instead of creating pods itself, the
+ * simulator keeps one StatefulSet per ExpressNode (same name, one replica, 0 when the node should be down, owned
+ * by the ExpressNode so the real garbage collector removes it), whose pod `<name>-0` runs the Express test app
+ * (test/harness/images/express-app): a startupProbe on /healthz, a readinessProbe on /ready, and a SIGTERM trap
+ * that drains for a configurable time and logs that it did. The real StatefulSet controller recreates the pod
+ * after a bounce. The ExpressNode's labels are copied onto the pod (e.g. for a PDB selector). Knobs
+ * (annotations on the ExpressNode, read when the StatefulSet is created):
+ *  - sim.express.dev/startup-delay: seconds before /healthz answers 200 (default: options.startupDelaySeconds)
+ *  - sim.express.dev/drain-seconds: how long the app drains after SIGTERM (default: options.drainSeconds)
+ *  - sim.express.dev/ready-initial: "false" -> /ready answers 503 until POST /admin/ready?value=true
+ *  - sim.express.dev/paused: "true" -> the simulator leaves this ExpressNode alone (e.g. a node marked down whose
+ *    pod is still there, as while a real Express operator is shutting it down)
  */
 import { createHash } from 'node:crypto';
 import {
+  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type Informer,
@@ -25,6 +39,7 @@ import {
   PatchStrategy,
   type V1ObjectMeta,
   type V1Pod,
+  type V1StatefulSet,
   makeInformer,
   setHeaderOptions,
 } from '@kubernetes/client-node';
@@ -40,6 +55,10 @@ export const EXPRESS_NODE_LABEL = 'express.dev/node';
 export const SIM_MAPPING_ANNOTATION = 'sim.express.dev/mapping';
 export const SIM_POD_NAMING_ANNOTATION = 'sim.express.dev/pod-naming';
 export const EXPRESS_CONTAINER_IMAGE = 'registry.invalid/express/node:simulated';
+export const SIM_STARTUP_DELAY_ANNOTATION = 'sim.express.dev/startup-delay';
+export const SIM_DRAIN_SECONDS_ANNOTATION = 'sim.express.dev/drain-seconds';
+export const SIM_READY_INITIAL_ANNOTATION = 'sim.express.dev/ready-initial';
+export const SIM_PAUSED_ANNOTATION = 'sim.express.dev/paused';
 
 export interface ExpressNode extends KubernetesObject {
   metadata?: V1ObjectMeta;
@@ -53,6 +72,14 @@ export interface ExpressSimulatorOptions {
   /** Nodes to place pods on; default: every Node annotated kwok.x-k8s.io/node=fake. */
   nodeNames?: string[];
   log?: (line: string) => void;
+  /** "pods" (default): the simulator creates pods on kwok nodes; "statefulset": see the header comment. */
+  mode?: 'pods' | 'statefulset';
+  /** statefulset mode: the Express app image (loaded into the node). Default EXPRESS_APP_IMAGE of images.ts. */
+  image?: string;
+  /** statefulset mode: default startup delay of the app (s). Default 3. */
+  startupDelaySeconds?: number;
+  /** statefulset mode: default drain time after SIGTERM (s). Default 5. */
+  drainSeconds?: number;
 }
 
 export interface ExpressSimulator {
@@ -146,6 +173,61 @@ export function expressPodFor(en: ExpressNode, nodeName: string): V1Pod {
   };
 }
 
+/** The StatefulSet the simulator keeps for an ExpressNode in statefulset mode (exported for tests). */
+export function expressStatefulSetFor(
+  en: ExpressNode,
+  opts: { image: string; startupDelaySeconds: number; drainSeconds: number },
+): V1StatefulSet {
+  const meta = en.metadata ?? {};
+  const name = meta.name ?? '';
+  const ann = meta.annotations ?? {};
+  const drain = Number(ann[SIM_DRAIN_SECONDS_ANNOTATION] ?? opts.drainSeconds);
+  const startup = Number(ann[SIM_STARTUP_DELAY_ANNOTATION] ?? opts.startupDelaySeconds);
+  const labels = { ...(meta.labels ?? {}), [EXPRESS_NODE_LABEL]: name, 'app.kubernetes.io/name': 'express-node' };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: {
+      name,
+      namespace: meta.namespace,
+      labels: { 'app.kubernetes.io/name': 'express-node', 'app.kubernetes.io/managed-by': 'express-simulator' },
+      ownerReferences: [
+        { apiVersion: EXPRESS_API_VERSION, kind: EXPRESS_KIND, name, uid: meta.uid ?? '', controller: true, blockOwnerDeletion: true },
+      ],
+    },
+    spec: {
+      serviceName: name,
+      replicas: isDesiredDown(en.spec?.state) ? 0 : 1,
+      selector: { matchLabels: { [EXPRESS_NODE_LABEL]: name } },
+      template: {
+        metadata: { labels },
+        spec: {
+          automountServiceAccountToken: false,
+          // Longer than the drain, so the kubelet never has to SIGKILL a draining node.
+          terminationGracePeriodSeconds: drain + 15,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532 },
+          containers: [
+            {
+              name: 'express',
+              image: opts.image,
+              imagePullPolicy: 'Never',
+              env: [
+                { name: 'STARTUP_DELAY', value: `${startup}s` },
+                { name: 'SHUTDOWN_DELAY', value: `${drain}s` },
+                { name: 'READY_INITIAL', value: ann[SIM_READY_INITIAL_ANNOTATION] === 'false' ? 'false' : 'true' },
+              ],
+              ports: [{ name: 'http', containerPort: 8080 }],
+              startupProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1, failureThreshold: 120, timeoutSeconds: 1 },
+              readinessProbe: { httpGet: { path: '/ready', port: 'http' }, periodSeconds: 1, timeoutSeconds: 1 },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
 function code(err: unknown): number | undefined {
   return (err as { code?: number } | undefined)?.code;
 }
@@ -158,6 +240,13 @@ export async function startExpressSimulator(
   opts: ExpressSimulatorOptions = {},
 ): Promise<ExpressSimulator> {
   const log = opts.log ?? (() => undefined);
+  const mode = opts.mode ?? 'pods';
+  const apps = kc.makeApiClient(AppsV1Api);
+  const stsOpts = {
+    image: opts.image ?? 'nodebounce.local/express-app:1',
+    startupDelaySeconds: opts.startupDelaySeconds ?? 3,
+    drainSeconds: opts.drainSeconds ?? 5,
+  };
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
   const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -257,6 +346,7 @@ export async function startExpressSimulator(
     } catch (err) {
       if (code(err) !== 404) throw err;
     }
+    if (mode === 'statefulset') return reconcileStatefulSet(ns, name, en);
     let pods: V1Pod[] = [];
     if (name.length <= 63) {
       pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: `${EXPRESS_NODE_LABEL}=${name}` })).items;
@@ -336,6 +426,34 @@ export async function startExpressSimulator(
         return;
       }
       throw err;
+    }
+  }
+
+  /** statefulset mode: the StatefulSet carries the pod; the garbage collector deletes it with its ExpressNode. */
+  async function reconcileStatefulSet(ns: string, name: string, en: ExpressNode | undefined): Promise<void> {
+    if (!en || en.metadata?.deletionTimestamp || en.metadata?.annotations?.[SIM_PAUSED_ANNOTATION] === 'true') return;
+    const want = expressStatefulSetFor(en, stsOpts);
+    const down = isDesiredDown(en.spec?.state);
+    let sts: V1StatefulSet | undefined;
+    try {
+      sts = await apps.readNamespacedStatefulSet({ namespace: ns, name });
+    } catch (err) {
+      if (code(err) !== 404) throw err;
+    }
+    if (!sts) {
+      await apps.createNamespacedStatefulSet({ namespace: ns, body: want });
+      log(`express-simulator: created StatefulSet ${ns}/${name} (replicas ${want.spec?.replicas})`);
+    } else if (sts.spec?.replicas !== want.spec?.replicas) {
+      await apps.patchNamespacedStatefulSet(
+        { namespace: ns, name, body: { spec: { replicas: want.spec?.replicas } } },
+        mergePatch,
+      );
+      log(`express-simulator: StatefulSet ${ns}/${name} scaled to ${want.spec?.replicas}`);
+    }
+    const statusState = en.status?.state;
+    if (down && statusState !== 'down') await patchStatusState(ns, name, 'down');
+    else if (!down && (statusState === undefined || statusState === null || statusState === 'down')) {
+      await patchStatusState(ns, name, 'running');
     }
   }
 

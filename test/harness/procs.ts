@@ -3,7 +3,7 @@
  * is registered with a watchdog ("reaper") process that kills it if this process dies without
  * cleaning up (even on SIGKILL), and with exit/signal handlers for the ordinary cases.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, readFileSync, readdirSync, rmSync, type WriteStream } from 'node:fs';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -13,6 +13,7 @@ const REAPER = join(dirname(fileURLToPath(import.meta.url)), 'reaper.mjs');
 
 const liveProcesses = new Set<ManagedProcess>();
 const liveDirs = new Set<string>();
+const liveCmds = new Map<string, { id: string; argv: string[]; env: Record<string, string> }>();
 let reaper: ChildProcess | undefined;
 let handlersInstalled = false;
 
@@ -25,12 +26,21 @@ function reaperSend(line: string): void {
     (reaper.stdin as Socket | null)?.unref();
     for (const p of liveProcesses) if (p.pid) reaper.stdin?.write(`pg ${p.pid}\n`);
     for (const d of liveDirs) reaper.stdin?.write(`dir ${d}\n`);
+    for (const c of liveCmds.values()) reaper.stdin?.write(`cmd ${JSON.stringify(c)}\n`);
   }
   reaper.stdin?.write(line + '\n');
 }
 
 function killAllSync(): void {
   for (const p of liveProcesses) p.killSync();
+  for (const c of liveCmds.values()) {
+    try {
+      spawnSync(c.argv[0] as string, c.argv.slice(1), { env: { ...process.env, ...c.env }, stdio: 'inherit', timeout: 180_000 });
+    } catch {
+      /* best effort */
+    }
+  }
+  liveCmds.clear();
   for (const d of liveDirs) {
     try {
       rmSync(d, { recursive: true, force: true });
@@ -62,6 +72,23 @@ export function trackDir(dir: string): void {
   installHandlers();
   liveDirs.add(dir);
   reaperSend(`dir ${dir}`);
+}
+
+/**
+ * Registers a cleanup command that the reaper runs (synchronously, after killing the registered process groups)
+ * if this process dies without calling untrackCleanupCommand — e.g. when it is SIGKILLed. Used by the real-node
+ * cluster, whose containers, mounts, iptables chains and cgroups outlive any process group.
+ */
+export function trackCleanupCommand(id: string, argv: string[], env: Record<string, string>): void {
+  installHandlers();
+  const c = { id, argv, env };
+  liveCmds.set(id, c);
+  reaperSend(`cmd ${JSON.stringify(c)}`);
+}
+
+export function untrackCleanupCommand(id: string): void {
+  liveCmds.delete(id);
+  if (reaper) reaperSend(`uncmd ${id}`);
 }
 
 export function untrackDir(dir: string): void {

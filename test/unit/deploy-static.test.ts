@@ -90,7 +90,10 @@ describe('Dockerfile', () => {
 
   it('builds in one stage and runs on a small runtime base with production dependencies only, as non-root', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(stages.at(-1)!.image).toMatch(/^gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot$/);
+    // The bases are build args (the e2e tier passes local equivalents); their defaults are the public images.
+    expect(stages.at(-1)!.image).toBe('${RUNTIME_IMAGE}');
+    expect(df).toMatch(/^ARG RUNTIME_IMAGE=gcr\.io\/distroless\/nodejs\$\{NODE_MAJOR\}-debian12:nonroot$/m);
+    expect(df).toMatch(/^ARG BUILD_IMAGE=node:\$\{NODE_MAJOR\}-bookworm-slim$/m);
     expect(df).toMatch(/RUN npm ci\b[^\n]*\n/);
     expect(df).toMatch(/RUN npm run build/);
     expect(df).toMatch(/npm ci --omit=dev/);

@@ -1,0 +1,339 @@
+/**
+ * The operator installed with its Helm chart (two replicas, leader election), running from its own image on the
+ * real node, bouncing Express pods that real StatefulSets own.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
+import { EXPRESS_GROUP, EXPRESS_PLURAL, EXPRESS_VERSION, SIM_DRAIN_SECONDS_ANNOTATION, SIM_PAUSED_ANNOTATION, SIM_READY_INITIAL_ANNOTATION, SIM_STARTUP_DELAY_ANNOTATION } from '../harness/express-simulator.js';
+import { isPodReady, readPod, waitUntil } from '../harness/kube.js';
+import {
+  type E2E,
+  type Installation,
+  collectOnFailure,
+  createNamespace,
+  createNodeBounce,
+  deleteNamespace,
+  e2e,
+  expressNode,
+  followLog,
+  getExpressNode,
+  httpGet,
+  httpPost,
+  installWithHelm,
+  leaderPod,
+  operatorPods,
+  OPERATOR_NS,
+  podLog,
+  secondsBetween,
+  skipReason,
+  watchNodeBounce,
+} from './support.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+describe.skipIf(!!skipReason())('operator installed with Helm on a real node', () => {
+  let env: E2E;
+  let install: Installation | undefined;
+  const namespaces: string[] = [];
+  const ns = async (prefix: string) => {
+    const n = await createNamespace(env, prefix);
+    namespaces.push(n);
+    return n;
+  };
+  collectOnFailure(() => env, () => namespaces);
+
+  beforeAll(async () => {
+    env = e2e();
+    const t = Date.now();
+    install = await installWithHelm(env, { replicas: 2 });
+    console.log(`[e2e] helm install: 2 operator replicas Ready after ${Date.now() - t}ms`);
+  });
+
+  afterAll(async () => {
+    // In parallel: each waits for its pods' drain and grace period.
+    await Promise.all(namespaces.map((n) => deleteNamespace(env, n).catch((e: unknown) => console.log(`[e2e] ${String(e)}`))));
+    await install?.uninstall();
+  });
+
+  it('plain bounce: Pending -> Terminating -> Starting -> Succeeded; SIGTERM drained, startup probe passed, protection restored', async () => {
+    const n = await ns('e2e-plain');
+    const drain = 4;
+    const startup = 3;
+    const old = await expressNode(env, n, 'plain', {
+      annotations: { [SIM_DRAIN_SECONDS_ANNOTATION]: String(drain), [SIM_STARTUP_DELAY_ANNOTATION]: String(startup) },
+    });
+    const oldLog = await followLog(env.kc, n, 'plain-0');
+    // Shutdown protection over time (the operator disables it before the eviction and restores it afterwards).
+    const protection: Array<{ t: number; value: unknown }> = [];
+    const t0 = Date.now();
+    const poll = setInterval(() => {
+      void getExpressNode(env, n, 'plain').then((en) => {
+        const v = en.spec?.shutdownProtection;
+        if (protection[protection.length - 1]?.value !== v) protection.push({ t: Date.now() - t0, value: v });
+      }, () => undefined);
+    }, 100);
+    const w = watchNodeBounce(env, n, 'plain-bounce');
+    try {
+      await createNodeBounce(env, n, { podName: 'plain-0', reason: 'e2e plain bounce' }, 'plain-bounce');
+      const done = await w.finished(120_000);
+      const wall = Date.now() - t0;
+      expect(done.status?.phase, JSON.stringify(done.status)).toBe('Succeeded');
+      expect(done.status?.reason).toBe('PodRestarted');
+      expect(w.phases()).toEqual(['Pending', 'Terminating', 'Starting', 'Succeeded']);
+
+      // The old container got SIGTERM from the real kubelet and drained for its full time before exiting.
+      const text = await oldLog.ended_(30_000);
+      expect(text).toContain(`SIGTERM received: draining for ${drain}s`);
+      expect(text).toContain('drained, exiting');
+      // The StatefulSet controller recreated the pod under the same name, with a new UID, which passed its startup
+      // probe (only then is it Ready) and logged its start after the startup delay.
+      const fresh = await readPod(env.kc, n, 'plain-0');
+      expect(fresh?.metadata?.uid).not.toBe(old.metadata?.uid);
+      expect(done.status?.replacementPodUID).toBe(fresh?.metadata?.uid);
+      expect(fresh?.status?.containerStatuses?.[0]?.started).toBe(true);
+      expect(isPodReady(fresh)).toBe(true);
+      expect(await podLog(env, n, 'plain-0')).toContain('started: serving /healthz and /ready');
+      expect(fresh?.spec?.containers[0]?.startupProbe?.httpGet?.path).toBe('/healthz');
+
+      // Shutdown protection: true -> false (disabled by the operator) -> true (restored), and the status says so.
+      await waitUntil(() => protection[protection.length - 1]?.value === true, { timeoutMs: 5_000, description: 'protection restored' });
+      expect(protection.map((p) => p.value)).toEqual([true, false, true]);
+      expect(done.status?.shutdownProtection).toMatchObject({ wasEnabled: true, disabledByOperator: true, restored: true });
+
+      const s = done.status ?? {};
+      const terminating = secondsBetween(s.terminatingTime, s.terminatedTime);
+      const starting = secondsBetween(s.terminatedTime, s.readyTime);
+      const floor = drain + startup;
+      console.log(
+        `[e2e] plain bounce: wall ${wall}ms (floor ${floor}s = ${drain}s drain + ${startup}s startup delay); ` +
+          `status: terminating ${terminating}s, starting ${starting}s, total ${secondsBetween(s.startTime, s.completionTime)}s; ` +
+          `timeline ${JSON.stringify(w.entries)}; protection ${JSON.stringify(protection)}`,
+      );
+      expect(wall).toBeGreaterThanOrEqual(floor * 1000);
+    } finally {
+      clearInterval(poll);
+      w.stop();
+      oldLog.stop();
+    }
+  });
+
+  it('real PDB (minAvailable 1 of 2): BlockedByPDB while the other replica is not Ready, then the eviction goes through', async () => {
+    const n = await ns('e2e-pdb');
+    const group = { 'e2e.nodebounce.dev/pdb': 'pair' };
+    const a = await expressNode(env, n, 'pa', { labels: group, annotations: { [SIM_DRAIN_SECONDS_ANNOTATION]: '2' } });
+    // The second replica runs but reports not Ready until we say so.
+    const b = await expressNode(env, n, 'pb', { labels: group, annotations: { [SIM_READY_INITIAL_ANNOTATION]: 'false' }, waitReady: false });
+    await env.policy.createNamespacedPodDisruptionBudget({
+      namespace: n,
+      body: { metadata: { name: 'pair' }, spec: { minAvailable: 1, selector: { matchLabels: group } } },
+    });
+    // The real disruption controller computes the budget: 1 healthy of 2, none may go.
+    await waitUntil(
+      async () => {
+        const pdb = await env.policy.readNamespacedPodDisruptionBudget({ namespace: n, name: 'pair' });
+        const st = pdb.status;
+        return st?.observedGeneration === pdb.metadata?.generation && st?.expectedPods === 2 && st?.currentHealthy === 1 && st?.disruptionsAllowed === 0;
+      },
+      { timeoutMs: 30_000, description: 'PDB status expectedPods 2, currentHealthy 1, disruptionsAllowed 0' },
+    );
+    const t0 = Date.now();
+    const w = watchNodeBounce(env, n, 'pdb-bounce');
+    try {
+      await createNodeBounce(env, n, { podName: 'pa-0', reason: 'e2e pdb' }, 'pdb-bounce');
+      await w.until((nb) => nb.status?.reason === 'BlockedByPDB', 60_000, 'to be BlockedByPDB');
+      const blockedAt = Date.now() - t0;
+      // Blocked for a while: the pod is untouched (same UID, not terminating) and the operator keeps retrying.
+      await new Promise((r) => setTimeout(r, 5_000));
+      const still = await readPod(env.kc, n, 'pa-0');
+      expect(still?.metadata?.uid).toBe(a.metadata?.uid);
+      expect(still?.metadata?.deletionTimestamp).toBeUndefined();
+      expect(w.last?.status?.reason).toBe('BlockedByPDB');
+      expect(w.last?.status?.eviction?.attempts ?? 0).toBeGreaterThanOrEqual(2);
+
+      // The other replica becomes Ready (its readinessProbe now passes) -> the budget allows one disruption.
+      const readyAt = Date.now() - t0;
+      expect(await httpPost(`http://${b.status?.podIP}:8080/admin/ready?value=true`)).toBe(200);
+      const done = await w.finished(120_000);
+      const doneAt = Date.now() - t0;
+      expect(done.status?.phase, JSON.stringify(done.status)).toBe('Succeeded');
+      const evictedAt = done.status?.terminatingTime ? Date.parse(done.status.terminatingTime) - t0 : undefined;
+      console.log(
+        `[e2e] PDB timeline (ms after the NodeBounce was created): BlockedByPDB at ${blockedAt}, other replica made Ready at ${readyAt}, ` +
+          `evicted at ~${evictedAt} (status.terminatingTime, 1 s resolution), Succeeded at ${doneAt}; eviction attempts ${done.status?.eviction?.attempts}; ` +
+          `timeline ${JSON.stringify(w.entries)}`,
+      );
+      expect(w.entries.map((e) => e.reason)).toEqual(expect.arrayContaining(['BlockedByPDB', 'PodRestarted']));
+      const fresh = await readPod(env.kc, n, 'pa-0');
+      expect(fresh?.metadata?.uid).not.toBe(a.metadata?.uid);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('real PDB that never allows: TerminationTimeout, pod untouched', async () => {
+    const n = await ns('e2e-pdbnever');
+    const group = { 'e2e.nodebounce.dev/pdb': 'never' };
+    const a = await expressNode(env, n, 'na', { labels: group });
+    await env.policy.createNamespacedPodDisruptionBudget({
+      namespace: n,
+      body: { metadata: { name: 'never' }, spec: { maxUnavailable: 0, selector: { matchLabels: group } } },
+    });
+    await waitUntil(
+      async () => {
+        const pdb = await env.policy.readNamespacedPodDisruptionBudget({ namespace: n, name: 'never' });
+        return pdb.status?.observedGeneration === pdb.metadata?.generation && pdb.status?.expectedPods === 1;
+      },
+      { timeoutMs: 30_000, description: 'PDB observed' },
+    );
+    const w = watchNodeBounce(env, n, 'never-bounce');
+    try {
+      await createNodeBounce(env, n, { podName: 'na-0', terminationTimeoutSeconds: 15 }, 'never-bounce');
+      const done = await w.finished(90_000);
+      expect(done.status?.phase).toBe('Failed');
+      expect(done.status?.reason).toBe('TerminationTimeout');
+      expect(w.entries.map((e) => e.reason)).toContain('BlockedByPDB');
+      const pod = await readPod(env.kc, n, 'na-0');
+      expect(pod?.metadata?.uid).toBe(a.metadata?.uid);
+      expect(pod?.metadata?.deletionTimestamp).toBeUndefined();
+      // Protection was put back even though the bounce failed.
+      expect((await getExpressNode(env, n, 'na')).spec?.shutdownProtection).toBe(true);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('IntentionallyDown and NodeRebuilding: refused, nothing touched', async () => {
+    const n = await ns('e2e-refuse');
+    const sleepy = await expressNode(env, n, 'sleepy');
+    const busy = await expressNode(env, n, 'busy');
+    // A node that should be down while its pod is still there (the simulator is told to leave it alone, as a real
+    // Express operator shutting it down would not have removed it yet).
+    await env.custom.patchNamespacedCustomObject(
+      { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: n, name: 'sleepy', body: { metadata: { annotations: { [SIM_PAUSED_ANNOTATION]: 'true' } } } },
+      mergePatch,
+    );
+    await env.custom.patchNamespacedCustomObject(
+      { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: n, name: 'sleepy', body: { spec: { state: 'down' } } },
+      mergePatch,
+    );
+    await env.custom.patchNamespacedCustomObjectStatus(
+      { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: n, name: 'busy', body: { status: { state: 'rebuilding' } } },
+      mergePatch,
+    );
+    const rv = {
+      sleepy: (await getExpressNode(env, n, 'sleepy')).metadata?.resourceVersion,
+      busy: (await getExpressNode(env, n, 'busy')).metadata?.resourceVersion,
+    };
+    const w1 = watchNodeBounce(env, n, 'down-bounce');
+    const w2 = watchNodeBounce(env, n, 'rebuild-bounce');
+    try {
+      await createNodeBounce(env, n, { podName: 'sleepy-0', force: true }, 'down-bounce');
+      await createNodeBounce(env, n, { podName: 'busy-0' }, 'rebuild-bounce');
+      const [d1, d2] = await Promise.all([w1.finished(60_000), w2.finished(60_000)]);
+      expect(d1.status).toMatchObject({ phase: 'Failed', reason: 'IntentionallyDown' });
+      expect(d2.status).toMatchObject({ phase: 'Failed', reason: 'NodeRebuilding' });
+      for (const [name, pod] of [['sleepy', sleepy], ['busy', busy]] as const) {
+        const now = await readPod(env.kc, n, `${name}-0`);
+        expect(now?.metadata?.uid).toBe(pod.metadata?.uid);
+        expect(now?.metadata?.deletionTimestamp).toBeUndefined();
+        expect(now?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+        expect((await getExpressNode(env, n, name)).metadata?.resourceVersion).toBe(rv[name]);
+      }
+    } finally {
+      w1.stop();
+      w2.stop();
+    }
+  });
+
+  it('leader failover: the leader pod is deleted mid-bounce, the other replica finishes the bounce', async () => {
+    const n = await ns('e2e-failover');
+    const old = await expressNode(env, n, 'lf', { annotations: { [SIM_DRAIN_SECONDS_ANNOTATION]: '10' } });
+    const leader = await waitUntil(() => leaderPod(env), { timeoutMs: 30_000, description: 'a lease holder' });
+    const w = watchNodeBounce(env, n, 'lf-bounce');
+    const t0 = Date.now();
+    try {
+      await createNodeBounce(env, n, { podName: 'lf-0', reason: 'e2e failover' }, 'lf-bounce');
+      await w.until((nb) => nb.status?.phase === 'Terminating', 60_000, 'to be Terminating');
+      // Delete the leader as `kubectl delete pod` does (graceful: SIGTERM, it releases the Lease).
+      await env.core.deleteNamespacedPod({ namespace: OPERATOR_NS, name: leader });
+      const killedAt = Date.now() - t0;
+      const newLeader = await waitUntil(async () => {
+        const l = await leaderPod(env);
+        return l && l !== leader ? l : undefined;
+      }, { timeoutMs: 60_000, description: 'a new lease holder' });
+      const takeoverAt = Date.now() - t0;
+      const done = await w.finished(120_000);
+      expect(done.status?.phase, JSON.stringify(done.status)).toBe('Succeeded');
+      expect((await readPod(env.kc, n, 'lf-0'))?.metadata?.uid).not.toBe(old.metadata?.uid);
+      // The replica that finished it was already running (not the Deployment's replacement of the deleted pod).
+      const pods = await operatorPods(env);
+      const survivor = pods.find((p) => p.metadata?.name === newLeader);
+      expect(survivor?.metadata?.creationTimestamp && Date.parse(String(survivor.metadata.creationTimestamp))).toBeLessThan(t0);
+      expect((await getExpressNode(env, n, 'lf')).spec?.shutdownProtection).toBe(true);
+      console.log(
+        `[e2e] failover: leader ${leader} deleted at ${killedAt}ms (bounce Terminating), ${newLeader} leads at ${takeoverAt}ms, ` +
+          `bounce Succeeded at ${Date.now() - t0}ms; timeline ${JSON.stringify(w.entries)}`,
+      );
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('metrics through the Service, /readyz as the kubelet sees it, non-root and read-only root filesystem', async () => {
+    const svc = await env.core.readNamespacedService({ namespace: OPERATOR_NS, name: 'nodebounce-operator-metrics' });
+    const ip = svc.spec?.clusterIP;
+    // Through the ClusterIP (kube-proxy's iptables rules pick a replica) until the leader answered: only the leader
+    // has bounce counts and leader_election_master_status 1.
+    let bounces = '';
+    await waitUntil(
+      async () => {
+        const res = await httpGet(`http://${ip}:8080/metrics`);
+        if (res.status !== 200) throw new Error(`GET /metrics through the Service: ${res.status}`);
+        if (!/^leader_election_master_status(?:\{[^}]*\})? 1/m.test(res.body)) return false;
+        bounces = res.body.split('\n').filter((l) => l.startsWith('nodebounce_bounces_total')).join('\n');
+        return true;
+      },
+      { timeoutMs: 30_000, intervalMs: 100, description: "the leader's metrics through the Service" },
+    );
+    // The leader has counted the bounces of the earlier tests.
+    expect(bounces).toMatch(/nodebounce_bounces_total(?:\{[^}]*\})? [1-9]/);
+
+    const pods = (await operatorPods(env)).filter((p) => !p.metadata?.deletionTimestamp);
+    expect(pods.length).toBeGreaterThanOrEqual(2);
+    for (const p of pods) {
+      // Ready = the kubelet's readinessProbe on /readyz passed.
+      const c = p.spec?.containers[0];
+      expect(c?.readinessProbe?.httpGet?.path).toBe('/readyz');
+      await waitUntil(async () => isPodReady(await readPod(env.kc, OPERATOR_NS, p.metadata?.name ?? '')), {
+        timeoutMs: 60_000,
+        description: `operator pod ${p.metadata?.name} Ready`,
+      });
+      expect((await httpGet(`http://${p.status?.podIP}:8081/readyz`)).status).toBe(200);
+      // What the runtime really did: the container's process runs as uid 65532 with a read-only root mount.
+      const proc = findContainerProcess(p.metadata?.uid ?? '', 'dist/main.js');
+      expect(proc, `no process of pod ${p.metadata?.name} found`).toBeDefined();
+      const status = readFileSync(`/proc/${proc}/status`, 'utf8');
+      expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65532');
+      const rootMount = readFileSync(`/proc/${proc}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+      expect(rootMount?.split(' ')[5]?.split(',')).toContain('ro');
+      expect(/^CapEff:\s+0+$/m.test(status)).toBe(true);
+    }
+  });
+});
+
+/** PID of a process of the pod (by its cgroup, which contains the pod UID) whose command line includes `needle`. */
+function findContainerProcess(podUid: string, needle: string): number | undefined {
+  const uidPart = podUid.replace(/-/g, '_');
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const cg = readFileSync(`/proc/${e}/cgroup`, 'utf8');
+      if (!cg.includes(podUid) && !cg.includes(uidPart)) continue;
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle)) return Number(e);
+    } catch {
+      /* gone */
+    }
+  }
+  return undefined;
+}

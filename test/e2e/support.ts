@@ -1,0 +1,446 @@
+/**
+ * Helpers of the e2e tier: install the operator the way users do (Helm chart, kustomize), Express nodes backed by
+ * real StatefulSets, NodeBounce timelines from a watch (every status write is seen, so short phases are not
+ * missed), container logs followed live (the old pod's drain log disappears with the pod), and diagnostics of
+ * failed tests. Every wait is bounded and says what it waited for.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PolicyV1Api,
+  Watch,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { afterEach, inject } from 'vitest';
+import { NODEBOUNCE_GROUP, NODEBOUNCE_PLURAL, NODEBOUNCE_VERSION, type NodeBounce, type NodeBounceSpec } from '../../src/api/nodebounce.js';
+import { CHART_DIR, DEPLOY_DIR, type K8sObject, parseObjects } from '../harness/deploy.js';
+import { createExpressNode, EXPRESS_GROUP, EXPRESS_PLURAL, EXPRESS_VERSION, type ExpressNode } from '../harness/express-simulator.js';
+import { isPodReady, readPod, uniqueName, waitUntil } from '../harness/kube.js';
+import { kubeRequest } from '../harness/raw.js';
+import { ensureTool } from '../harness/tools.js';
+
+const exec = promisify(execFile);
+export const OPERATOR_NS = 'nodebounce-system';
+export const OPERATOR_LABEL = 'app.kubernetes.io/name=nodebounce-operator';
+
+export interface E2E {
+  kc: KubeConfig;
+  kubeconfigPath: string;
+  image: string;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  custom: CustomObjectsApi;
+  policy: PolicyV1Api;
+  coordination: CoordinationV1Api;
+  logDir: string;
+}
+
+/** The skip reason (non-empty only outside CI on machines that cannot run a real node). */
+export const skipReason = (): string => inject('e2eSkipReason');
+
+export function e2e(): E2E {
+  const kubeconfigPath = inject('e2eKubeconfig');
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return {
+    kc,
+    kubeconfigPath,
+    image: inject('e2eOperatorImage'),
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    custom: kc.makeApiClient(CustomObjectsApi),
+    policy: kc.makeApiClient(PolicyV1Api),
+    coordination: kc.makeApiClient(CoordinationV1Api),
+    logDir: inject('e2eLogDir'),
+  };
+}
+
+function imageParts(image: string): { repository: string; tag: string } {
+  const i = image.lastIndexOf(':');
+  return { repository: image.slice(0, i), tag: image.slice(i + 1) };
+}
+
+// ---- installing the operator --------------------------------------------------------------------------------
+
+export interface Installation {
+  how: 'helm' | 'kustomize';
+  uninstall(): Promise<void>;
+}
+
+/** `helm upgrade --install` of deploy/helm/nodebounce-operator, as the chart's README tells users to. */
+export async function installWithHelm(env: E2E, opts: { replicas: number }): Promise<Installation> {
+  const helm = await ensureTool('helm');
+  const home = mkdtempSync(join(tmpdir(), 'nodebounce-e2e-helm-'));
+  const helmEnv = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'f'), HELM_DATA_HOME: join(home, 'd') };
+  const { repository, tag } = imageParts(env.image);
+  const base = ['--kubeconfig', env.kubeconfigPath, '--namespace', OPERATOR_NS];
+  await exec(
+    helm,
+    [
+      'upgrade', '--install', 'nodebounce-operator', CHART_DIR, ...base, '--create-namespace',
+      '--set', `image.repository=${repository}`, '--set', `image.tag=${tag}`, '--set', `replicaCount=${opts.replicas}`,
+      '--wait', '--timeout', '180s',
+    ],
+    { env: helmEnv, maxBuffer: 16 * 1024 * 1024 },
+  ).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(`helm install failed: ${err.stderr || err.message}`);
+  });
+  await waitOperatorAvailable(env, opts.replicas);
+  return {
+    how: 'helm',
+    uninstall: async () => {
+      await exec(helm, ['uninstall', 'nodebounce-operator', ...base, '--wait', '--timeout', '120s'], { env: helmEnv });
+      await deleteNamespace(env, OPERATOR_NS);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `kustomize build` of an overlay over deploy/base that only sets the image (what docs/deploy.md says), applied. */
+export async function installWithKustomize(env: E2E): Promise<Installation> {
+  const kustomize = await ensureTool('kustomize');
+  const dir = mkdtempSync(join(tmpdir(), 'nodebounce-e2e-kustomize-'));
+  const { repository, tag } = imageParts(env.image);
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    JSON.stringify({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: [relative(dir, join(DEPLOY_DIR, 'base'))],
+      images: [{ name: 'nodebounce-operator', newName: repository, newTag: tag }],
+    }),
+  );
+  const { stdout } = await exec(kustomize, ['build', dir], { maxBuffer: 32 * 1024 * 1024 });
+  rmSync(dir, { recursive: true, force: true });
+  const objs = parseObjects(stdout);
+  await applyObjects(env.kc, objs);
+  await waitOperatorAvailable(env, 1);
+  return {
+    how: 'kustomize',
+    uninstall: async () => {
+      // Everything but the CRDs (they would take the NodeBounces of other installations with them).
+      for (const o of [...objs].reverse()) {
+        if (o.kind === 'CustomResourceDefinition' || o.kind === 'Namespace') continue;
+        await kubeRequest(env.kc, 'DELETE', objectPath(o)).catch((e: { code?: number }) => {
+          if (e.code !== 404) throw e;
+        });
+      }
+      await deleteNamespace(env, OPERATOR_NS);
+    },
+  };
+}
+
+const KINDS: Record<string, { api: string; plural: string; namespaced: boolean }> = {
+  Namespace: { api: '/api/v1', plural: 'namespaces', namespaced: false },
+  ServiceAccount: { api: '/api/v1', plural: 'serviceaccounts', namespaced: true },
+  Service: { api: '/api/v1', plural: 'services', namespaced: true },
+  ConfigMap: { api: '/api/v1', plural: 'configmaps', namespaced: true },
+  Deployment: { api: '/apis/apps/v1', plural: 'deployments', namespaced: true },
+  ClusterRole: { api: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterroles', namespaced: false },
+  ClusterRoleBinding: { api: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterrolebindings', namespaced: false },
+  Role: { api: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
+  RoleBinding: { api: '/apis/rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
+  CustomResourceDefinition: { api: '/apis/apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
+  NetworkPolicy: { api: '/apis/networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true },
+};
+
+function objectPath(o: K8sObject): string {
+  const k = KINDS[o.kind];
+  if (!k) throw new Error(`e2e applyObjects: unsupported kind ${o.kind}`);
+  const ns = k.namespaced ? `/namespaces/${o.metadata.namespace ?? 'default'}` : '';
+  return `${k.api}${ns}/${k.plural}/${o.metadata.name}`;
+}
+
+/** Server-side apply of rendered manifests (what `kubectl apply --server-side` does), namespaces and CRDs first. */
+export async function applyObjects(kc: KubeConfig, objs: K8sObject[]): Promise<void> {
+  const order = (o: K8sObject) => (o.kind === 'Namespace' ? 0 : o.kind === 'CustomResourceDefinition' ? 1 : 2);
+  for (const o of [...objs].sort((a, b) => order(a) - order(b))) {
+    await kubeRequest(kc, 'PATCH', `${objectPath(o)}?fieldManager=nodebounce-e2e&force=true`, JSON.stringify(o), {
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+}
+
+export async function operatorPods(env: E2E): Promise<V1Pod[]> {
+  return (await env.core.listNamespacedPod({ namespace: OPERATOR_NS, labelSelector: OPERATOR_LABEL })).items;
+}
+
+async function waitOperatorAvailable(env: E2E, replicas: number): Promise<void> {
+  await waitUntil(
+    async () => {
+      const ready = (await operatorPods(env)).filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp);
+      return ready.length >= replicas;
+    },
+    { timeoutMs: 180_000, intervalMs: 500, description: `${replicas} Ready operator pod(s) in ${OPERATOR_NS}` },
+  ).catch(async (err: Error) => {
+    const pods = await operatorPods(env).catch(() => []);
+    throw new Error(`${err.message}; pods: ${JSON.stringify(pods.map((p) => ({ name: p.metadata?.name, status: p.status?.containerStatuses })))}`);
+  });
+}
+
+/** The pod name of the current leader (Lease holder `<pod>_<suffix>`). */
+export async function leaderPod(env: E2E): Promise<string | undefined> {
+  try {
+    const lease = await env.coordination.readNamespacedLease({ namespace: OPERATOR_NS, name: 'nodebounce-operator' });
+    return lease.spec?.holderIdentity?.replace(/_[^_]+$/, '') || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- namespaces and Express nodes ---------------------------------------------------------------------------
+
+export async function createNamespace(env: E2E, prefix: string): Promise<string> {
+  const name = uniqueName(prefix);
+  await env.core.createNamespace({ body: { metadata: { name, labels: { 'nodebounce.dev/e2e': 'true' } } } });
+  // The real ServiceAccount controller creates `default`; pods are rejected without it.
+  await waitUntil(() => env.core.readNamespacedServiceAccount({ namespace: name, name: 'default' }).then(() => true), {
+    timeoutMs: 30_000,
+    description: `ServiceAccount default in ${name}`,
+  });
+  return name;
+}
+
+/** Deletes a namespace and waits until the namespace controller has removed it and its contents. */
+export async function deleteNamespace(env: E2E, name: string): Promise<void> {
+  try {
+    await env.core.deleteNamespace({ name });
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return;
+    throw err;
+  }
+  await waitUntil(
+    () =>
+      env.core.readNamespace({ name }).then(
+        () => false,
+        (e: { code?: number }) => e.code === 404,
+      ),
+    { timeoutMs: 120_000, intervalMs: 500, description: `namespace ${name} to be deleted` },
+  );
+}
+
+export interface ExpressNodeOptions {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  spec?: Record<string, unknown>;
+  /** Wait for the pod to be Ready (default true). */
+  waitReady?: boolean;
+}
+
+/** An ExpressNode whose StatefulSet pod `<name>-0` runs (and, by default, is Ready). */
+export async function expressNode(env: E2E, ns: string, name: string, opts: ExpressNodeOptions = {}): Promise<V1Pod> {
+  await createExpressNode(env.kc, ns, name, {
+    spec: opts.spec ?? { state: 'up', shutdownProtection: true },
+    labels: opts.labels,
+    annotations: opts.annotations,
+  });
+  const podName = `${name}-0`;
+  return waitUntil(
+    async () => {
+      const p = await readPod(env.kc, ns, podName);
+      if (!p) return undefined;
+      if (opts.waitReady === false) return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.started ? p : undefined;
+      return isPodReady(p) ? p : undefined;
+    },
+    { timeoutMs: 90_000, intervalMs: 250, description: `pod ${ns}/${podName} ${opts.waitReady === false ? 'started' : 'Ready'}` },
+  );
+}
+
+export async function getExpressNode(env: E2E, ns: string, name: string): Promise<ExpressNode> {
+  return (await env.custom.getNamespacedCustomObject({ group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: ns, name })) as ExpressNode;
+}
+
+// ---- NodeBounces ------------------------------------------------------------------------------------------------
+
+export async function createNodeBounce(env: E2E, ns: string, spec: NodeBounceSpec, name = uniqueName('nb')): Promise<NodeBounce> {
+  return (await env.custom.createNamespacedCustomObject({
+    group: NODEBOUNCE_GROUP,
+    version: NODEBOUNCE_VERSION,
+    plural: NODEBOUNCE_PLURAL,
+    namespace: ns,
+    body: { apiVersion: `${NODEBOUNCE_GROUP}/${NODEBOUNCE_VERSION}`, kind: 'NodeBounce', metadata: { name, namespace: ns }, spec },
+  })) as NodeBounce;
+}
+
+export async function getNodeBounce(env: E2E, ns: string, name: string): Promise<NodeBounce> {
+  return (await env.custom.getNamespacedCustomObject({ group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace: ns, name })) as NodeBounce;
+}
+
+export interface TimelineEntry {
+  /** ms since the timeline started */
+  t: number;
+  phase?: string;
+  reason?: string;
+}
+
+/**
+ * Watches the namespace's NodeBounces and records every (phase, reason) change of `name`, from the creation on.
+ * Start it before creating the NodeBounce.
+ */
+export function watchNodeBounce(env: E2E, ns: string, name: string) {
+  const t0 = Date.now();
+  const entries: TimelineEntry[] = [];
+  let last: NodeBounce | undefined;
+  const waiters = new Set<() => void>();
+  let aborted = false;
+  let req: { abort(): void } | undefined;
+  const start = async () => {
+    const w = new Watch(env.kc);
+    req = await w.watch(
+      `/apis/${NODEBOUNCE_GROUP}/${NODEBOUNCE_VERSION}/namespaces/${ns}/${NODEBOUNCE_PLURAL}`,
+      { fieldSelector: `metadata.name=${name}` },
+      (_type: string, obj: NodeBounce) => {
+        last = obj;
+        const prev = entries[entries.length - 1];
+        const phase = obj.status?.phase;
+        const reason = obj.status?.reason;
+        if (!prev || prev.phase !== phase || prev.reason !== reason) entries.push({ t: Date.now() - t0, phase, reason });
+        waiters.forEach((f) => f());
+      },
+      () => {
+        // Watches end (server timeout, connection reset): resume, the list replays the current state.
+        if (!aborted) setTimeout(() => void start().catch(() => undefined), 200);
+      },
+    );
+  };
+  const ready = start();
+  return {
+    entries,
+    get last() {
+      return last;
+    },
+    /** Resolves with the NodeBounce once `pred` holds; bounded. */
+    async until(pred: (nb: NodeBounce) => boolean, timeoutMs: number, what: string): Promise<NodeBounce> {
+      await ready;
+      return new Promise<NodeBounce>((resolve, reject) => {
+        const check = () => {
+          if (last && pred(last)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(last);
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${timeoutMs / 1000}s waiting for NodeBounce ${ns}/${name} ${what}; timeline ${JSON.stringify(entries)}; status ${JSON.stringify(last?.status)}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+    finished(timeoutMs: number) {
+      return this.until((nb) => nb.status?.phase === 'Succeeded' || nb.status?.phase === 'Failed', timeoutMs, 'to finish');
+    },
+    stop() {
+      aborted = true;
+      req?.abort();
+    },
+    /** Phases in order of first appearance, consecutive duplicates removed. */
+    phases(): string[] {
+      // The first event is the object as created, before the operator wrote any status.
+      return entries.flatMap((e) => (e.phase ? [e.phase] : [])).filter((p, i, a) => i === 0 || a[i - 1] !== p);
+    },
+  };
+}
+
+// ---- logs --------------------------------------------------------------------------------------------------------
+
+/**
+ * Follows a container's log from its start (`follow=true`): the text keeps growing until the container exits,
+ * so a terminated pod's last lines (its drain log) are captured even though the pod object is gone afterwards.
+ */
+export async function followLog(kc: KubeConfig, ns: string, pod: string, container?: string) {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('no cluster');
+  const url = new URL(`/api/v1/namespaces/${ns}/pods/${pod}/log?follow=true${container ? `&container=${container}` : ''}`, cluster.server);
+  const opts: import('node:https').RequestOptions = { method: 'GET', agent: false, headers: {} };
+  await kc.applyToHTTPSOptions(opts);
+  let text = '';
+  let ended = false;
+  let resolveEnd: () => void = () => undefined;
+  const endPromise = new Promise<void>((r) => (resolveEnd = r));
+  const req = request(url, opts, (res) => {
+    res.setEncoding('utf8');
+    res.on('data', (d: string) => (text += d));
+    res.on('end', () => {
+      ended = true;
+      resolveEnd();
+    });
+    res.on('error', () => resolveEnd());
+  });
+  req.on('error', () => resolveEnd());
+  req.end();
+  return {
+    get text() {
+      return text;
+    },
+    get ended() {
+      return ended;
+    },
+    /** Waits until the log stream ends (the container exited), bounded. */
+    async ended_(timeoutMs: number): Promise<string> {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([endPromise, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+      clearTimeout(timer);
+      return text;
+    },
+    stop: () => req.destroy(),
+  };
+}
+
+export async function podLog(env: E2E, ns: string, pod: string, container?: string): Promise<string> {
+  return env.core.readNamespacedPodLog({ namespace: ns, name: pod, container });
+}
+
+// ---- diagnostics --------------------------------------------------------------------------------------------------
+
+/**
+ * Registers an afterEach hook that, for a failed test, writes the operator pods' logs, the NodeBounces, pods and
+ * events of the test's namespaces into the run's log directory (see global-setup.ts).
+ */
+export function collectOnFailure(env: () => E2E, namespaces: () => string[]): void {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const e = env();
+    const dir = join(e.logDir, ctx.task.name.replace(/[^\w.-]+/g, '_').slice(0, 80));
+    mkdirSync(dir, { recursive: true });
+    const save = (file: string, data: unknown) => writeFileSync(join(dir, file), typeof data === 'string' ? data : JSON.stringify(data, null, 2));
+    for (const p of await operatorPods(e).catch(() => [])) {
+      const name = p.metadata?.name ?? '';
+      save(`operator-${name}.log`, await podLog(e, OPERATOR_NS, name).catch((err: unknown) => String(err)));
+    }
+    for (const ns of namespaces()) {
+      save(`${ns}-nodebounces.json`, await e.custom.listNamespacedCustomObject({ group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace: ns }).catch(String));
+      save(`${ns}-pods.json`, await e.core.listNamespacedPod({ namespace: ns }).catch(String));
+      save(`${ns}-events.json`, await e.core.listNamespacedEvent({ namespace: ns }).catch(String));
+    }
+    console.log(`[e2e] diagnostics of the failed test written to ${dir}`);
+  });
+}
+
+/** `GET url` from this host (pods and ClusterIPs are reachable through the node's bridge and kube-proxy). */
+export async function httpGet(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return { status: res.status, body: await res.text() };
+}
+
+export async function httpPost(url: string, timeoutMs = 3000): Promise<number> {
+  const res = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(timeoutMs) });
+  await res.text();
+  return res.status;
+}
+
+/** Seconds between two RFC 3339 timestamps of a status. */
+export function secondsBetween(a?: string, b?: string): number | undefined {
+  if (!a || !b) return undefined;
+  return (Date.parse(b) - Date.parse(a)) / 1000;
+}
