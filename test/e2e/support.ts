@@ -4,6 +4,7 @@
  * missed), container logs followed live (the old pod's drain log disappears with the pod), and diagnostics of
  * failed tests. Every wait is bounded and says what it waited for.
  */
+import { request as httpRequest } from 'node:http';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
@@ -428,9 +429,21 @@ export function collectOnFailure(env: () => E2E, namespaces: () => string[]): vo
 }
 
 /** `GET url` from this host (pods and ClusterIPs are reachable through the node's bridge and kube-proxy). */
+/**
+ * GET on a connection of its own: through a Service, each call may reach another backend (fetch would keep one
+ * connection alive and so always ask the same pod, e.g. a standby when the test wants the leader).
+ */
 export async function httpGet(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  return { status: res.status, body: await res.text() };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false, headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 export async function httpPost(url: string, timeoutMs = 3000): Promise<number> {
