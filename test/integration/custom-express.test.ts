@@ -23,8 +23,6 @@ import { mountedConfig } from '../deploy/checks.js';
 import { BounceFixture } from './support/bounce.js';
 import { OPERATOR_NAMESPACE, OperatorProcess, applyObjects } from './support/operator.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 const MEMBERS = { group: 'db.example.com', version: 'v1', plural: 'clustermembers' };
 // Its own ServiceAccount and RBAC object names, so the base's bindings (other test files) can't help.
 const SA = 'nodebounce-operator-cmtest';

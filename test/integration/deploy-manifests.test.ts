@@ -17,8 +17,6 @@ import {
 } from '../harness/index.js';
 import { OPERATOR_NAMESPACE, applyObjects, operatorRbac } from './support/operator.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 const kc = new KubeConfig();
 // prometheus-operator's CRDs are not installed on the test control plane.
 const NOT_SERVED = new Set(['monitoring.coreos.com/v1']);
