@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   });
   const bounces = Number(values.bounces);
   const scaleCount = Number(values.scale);
-  const delaySets: Delays[] = values.delays!.split(',').map((d) => {
+  const delaySets: Delays[] = values.delays.split(',').map((d) => {
     const [s, u] = d.split('/').map(Number);
     return { shutdownMs: s!, startupMs: u! };
   });
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
-          results.scaleProfile = summariseCpuProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')), 15);
+          results.scaleProfile = summariseCpuProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Parameters<typeof summariseCpuProfile>[0], 15);
           results.scale.cpuProfile = join(profDir, file);
         }
       }
@@ -180,8 +180,8 @@ async function main(): Promise<void> {
   );
 
   console.log('\n' + renderTable(results));
-  mkdirSync(join(values.out!, '..'), { recursive: true });
-  writeFileSync(values.out!, JSON.stringify(results, null, 2) + '\n');
+  mkdirSync(join(values.out, '..'), { recursive: true });
+  writeFileSync(values.out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote ${values.out}`);
   if (!values['no-docs']) {
     const docPath = join(REPO_ROOT, 'docs', 'benchmarks.md');

@@ -508,6 +508,8 @@ export function decide(nb: NodeBounce, obs: Observed, now: Date, options: Decide
       return terminating(b, spec, obs);
     case 'Starting':
       return starting(b, spec, obs);
+    case 'Succeeded':
+    case 'Failed':
+      return terminal(b); // not reached: finished bounces are handled above, before the spec is validated
   }
-  return b.done();
 }

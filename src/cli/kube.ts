@@ -301,5 +301,5 @@ export class NodeBounceClient {
 
 export function eventTime(e: CoreV1Event): number {
   const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-  return t ? new Date(t as unknown as string).getTime() : 0;
+  return t ? new Date(t).getTime() : 0;
 }

@@ -39,7 +39,7 @@ export class BounceController {
       (nb, type) => this.onNodeBounce(nb, type),
     );
     const pods = runtime.watch<PodObject>(
-      { group: '', version: 'v1', plural: 'pods', namespaces: config.watchNamespaces, list: (ns) => client.listPods(ns) as Promise<{ items: PodObject[] }> },
+      { group: '', version: 'v1', plural: 'pods', namespaces: config.watchNamespaces, list: (ns) => client.listPods(ns) },
       (pod) => this.onPod(pod),
     );
     const ex = config.express;

@@ -25,7 +25,7 @@ const NOOP_STATS: SenderStats = { enqueued: 0, sent: 0, failed: 0, dropped: 0, d
  */
 export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier {
   if (!cfg.enabled || !cfg.url) {
-    return { stats: NOOP_STATS, stop: async () => undefined, idle: async () => undefined };
+    return { stats: NOOP_STATS, stop: () => Promise.resolve(), idle: () => Promise.resolve() };
   }
   const nlog = log.child({ component: 'notifier' });
   const sender = new WebhookSender({

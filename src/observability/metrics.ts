@@ -63,34 +63,30 @@ export class OperatorMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    const self = this;
-    new Gauge({
+    // Computed at scrape time (collect runs on each scrape).
+    const active: Gauge = new Gauge({
       name: 'nodebounce_active_bounces',
       help: 'NodeBounces not finished yet (Pending, Terminating, Starting)',
       registers,
-      collect() {
-        this.set(self.activeBounces());
-      },
+      collect: () => active.set(this.activeBounces()),
     });
-    new Gauge({
+    const unrestored: Gauge = new Gauge({
       name: 'nodebounce_protection_unrestored',
       help: 'NodeBounces that gave up restoring shutdown protection (protectionRestore limits) and were not released: Express nodes possibly left unprotected',
       registers,
-      collect() {
-        this.set(self.unrestoredProtection());
-      },
+      collect: () => unrestored.set(this.unrestoredProtection()),
     });
-    new Counter({
+    const notifications: Counter<'result'> = new Counter({
       name: 'nodebounce_notifications_total',
       help: 'Webhook notifications by result: sent, failed (gave up after retries), dropped (queue full), retried (attempts)',
       labelNames: ['result'],
       registers,
-      collect() {
+      collect: () => {
         // The notifier keeps its own counts; mirror them at scrape time.
-        const st = self.notificationStats();
-        this.reset();
+        const st = this.notificationStats();
+        notifications.reset();
         for (const [result, key] of [['sent', 'sent'], ['failed', 'failed'], ['dropped', 'dropped'], ['retried', 'retries']] as const) {
-          this.inc({ result }, st[key] ?? 0);
+          notifications.inc({ result }, st[key] ?? 0);
         }
       },
     });

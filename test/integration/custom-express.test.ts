@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
   createNamespace,
-  get,
   kubeConfigForServiceAccount,
   kustomizeBuild,
   readPod,
@@ -88,7 +87,7 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
       namespace: ns,
       body: { apiVersion: 'db.example.com/v1', kind: 'ClusterMember', metadata: { name }, spec: { lifecycle }, status: { lifecycle: { phase } } },
     });
-  const getMember = async (name: string) => (await custom.getNamespacedCustomObject({ ...MEMBERS, namespace: ns, name })) as any;
+  const getMember = async (name: string) => (await custom.getNamespacedCustomObject({ ...MEMBERS, namespace: ns, name }));
 
   /** A pod of the member, mapped by the configured label only (no ownerReference), made Ready by kwok. */
   async function createMemberPod(member: string, name: string): Promise<V1Pod> {
