@@ -38,7 +38,7 @@ const CLIENT_NODE = {
 const LAYERS = {
   api: [],
   config: [],
-  express: ['config/schema.js'],
+  express: ['api/', 'config/schema.js'],
   // The pure decision: wire types, config types and the pure Express field reader only (not config/load.js: I/O).
   bounce: ['api/', 'config/schema.js', 'express/view.js'],
   // The Kubernetes adapter: wire types and config, never the domain it serves.

@@ -1,9 +1,8 @@
 // Follows one NodeBounce with watches (no polling) until it finishes, --timeout expires or Ctrl-C,
 // and shows progress: a live line on a TTY, one plain line per transition otherwise.
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { isTerminal, type NodeBounce } from '../api/nodebounce.js';
 import { humanDuration } from './format.js';
-import type { NodeBounceClient, WatchHandle } from './kube.js';
+import type { CoreV1Event, NodeBounceClient, WatchHandle } from './kube.js';
 
 export type FollowResult =
   | { kind: 'Finished'; nb: NodeBounce }

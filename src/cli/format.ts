@@ -1,8 +1,8 @@
 // Pure formatting for the CLI: durations, tables, the status story, -o json|yaml.
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import type { NodeBounce } from '../api/nodebounce.js';
 import { isTerminal } from '../api/nodebounce.js';
+import type { CoreV1Event } from './kube.js';
 
 export type OutputFormat = 'json' | 'yaml';
 

@@ -15,6 +15,8 @@ import {
 } from '../api/nodebounce.js';
 import { apiErrorInfo, CliError, isConnectionError } from './errors.js';
 
+export type { CoreV1Event };
+
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const NB = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
 const RESOURCE = `${NODEBOUNCE_PLURAL}.${NODEBOUNCE_GROUP}`;

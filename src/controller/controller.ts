@@ -7,7 +7,8 @@ import { expressNameForPod, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ChangeType } from '../kube/informer.js';
 import type { OperatorRuntime } from '../kube/runtime.js';
-import { BounceReconciler, nodeBounceKey, type ReconcileHooks } from './reconciler.js';
+import type { ReconcileHooks } from './hooks.js';
+import { BounceReconciler, nodeBounceKey } from './reconciler.js';
 import { NodeBounceStore } from './store.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 

@@ -8,21 +8,16 @@ import type { PodLike } from '../bounce/pod.js';
 import type { BounceEvent, Decision, DecideOptions, ExpressObservation, Observed } from '../bounce/types.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
-import { executeAction } from '../kube/actions.js';
 import type { KubeClient } from '../kube/client.js';
 import { isApiCode } from '../kube/errors.js';
 import type { ObjectCache } from '../kube/runtime.js';
+import { executeAction } from './actions.js';
+import type { ReconcileHooks } from './hooks.js';
 import type { NodeBounceStore } from './store.js';
 import { KeyedMutex, type HandlerResult } from './workqueue.js';
 
 // The NodeBounce reconciler: observe (caches) -> decide (pure) -> persist status -> act -> record outcome.
 // One reconcile per NodeBounce at a time (the work queue guarantees it); no sleeping, ever.
-
-export interface ReconcileHooks {
-  /** Called after a status with a new phase or reason was persisted. */
-  onTransition?(before: NodeBounceStatus | undefined, after: NodeBounce): void;
-  onEvent?(nb: NodeBounce, event: BounceEvent): void;
-}
 
 export interface ReconcilerDeps {
   client: KubeClient;

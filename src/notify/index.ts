@@ -1,7 +1,7 @@
 // Webhook notifications about bounces, as reconcile hooks. See docs/notifications.md.
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config/schema.js';
-import type { ReconcileHooks } from '../controller/reconciler.js';
+import type { ReconcileHooks } from '../controller/hooks.js';
 import { fromEvent, fromTransition, type Notification } from './classify.js';
 import { payload } from './payload.js';
 import { WebhookSender, type SenderStats } from './sender.js';

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isTerminal, type NodeBounceStatus } from '../api/nodebounce.js';
-import type { ReconcileHooks } from '../controller/reconciler.js';
+import type { ReconcileHooks } from '../controller/hooks.js';
 import type { WorkQueueMetrics } from '../controller/workqueue.js';
 
 // Prometheus metrics on our own registry, named like controller-runtime's so existing dashboards work,
