@@ -8,10 +8,12 @@ import {
   type NodeBounceStatus,
 } from '../api/nodebounce.js';
 import { isArgoTracked } from '../express/view.js';
+import { failsOnAbsence } from './absence.js';
 import { getCondition, setCondition } from './conditions.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
 import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from './pod.js';
 import { findBlocker, type QueueEntry } from './queue.js';
+import { findReplacement } from './replacement.js';
 import { annotationSetBy, nextRestoreAttemptAt, releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
@@ -89,6 +91,7 @@ class Builder {
       transitions: this.transitions,
       requeueAfterMs: this.requeueAfterMs,
       startsBounce: this.startsBounce,
+      confirmAbsence: failsOnAbsence(this.nb.status, this.status),
     };
   }
 }
@@ -381,26 +384,10 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   return b.done();
 }
 
-function findReplacement(spec: ValidSpec, st: NodeBounceStatus, obs: Observed): PodLike | undefined {
-  const isNew = (p: PodLike | undefined): p is PodLike =>
-    !!p?.metadata?.uid && p.metadata.uid !== st.podUID && !p.metadata.deletionTimestamp;
-  if (isNew(obs.pod)) return obs.pod;
-  // A differently named pod only counts when it was created after we started terminating the old one;
-  // creationTimestamp has one-second resolution, so compare at that resolution.
-  const since = Math.floor(ms(st.terminatingTime) / 1000) * 1000;
-  const createdSince = (p: PodLike) => {
-    const created = p.metadata?.creationTimestamp;
-    const t = created instanceof Date ? created.getTime() : ms(created);
-    return !Number.isNaN(t) && !Number.isNaN(since) && t >= since;
-  };
-  const candidates = obs.expressPods.filter((p) => isNew(p) && p.metadata?.name !== spec.podName && createdSince(p));
-  return candidates.find(isPodReady) ?? candidates[0];
-}
-
 function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   const st = b.status;
   const timeouts = st.effectiveTimeouts ?? effectiveTimeouts(spec, obs.pod);
-  const replacement = findReplacement(spec, st, obs);
+  const replacement = findReplacement(spec.podName, st, obs.pod, obs.expressPods);
   if (replacement?.metadata) {
     st.replacementPodName = replacement.metadata.name;
     st.replacementPodUID = replacement.metadata.uid;
