@@ -1,29 +1,27 @@
 import {
   ConditionTypes as C,
   NODEBOUNCE_FINALIZER,
-  RELEASE_PROTECTION_ANNOTATION,
   Reasons as R,
   isTerminal,
   type NodeBounce,
   type NodeBounceStatus,
 } from '../api/nodebounce.js';
 import { isArgoTracked } from '../express/view.js';
-import { failsOnAbsence } from './absence.js';
+import { Builder, hasFinalizer, ms } from './builder.js';
+import { getCondition } from './conditions.js';
 import * as M from './messages.js';
-import { getCondition, setCondition } from './conditions.js';
-import { setReason, type StatusReason, type Transition } from './lifecycle.js';
 import { describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from './pod.js';
+import { mustRestoreProtection, restoreProtection, undoAndRelease } from './protection.js';
 import { findBlocker, type QueueEntry } from './queue.js';
 import { findReplacement } from './replacement.js';
-import { annotationSetBy, nextRestoreAttemptAt, releaseRequested } from './restore.js';
+import { releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
-import { defaultDecideOptions, type Action, type BounceEvent, type Decision, type DecideOptions, type Observed } from './types.js';
+import { defaultDecideOptions, type Action, type Decision, type DecideOptions, type Observed } from './types.js';
 
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
 // Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
 
-const ms = (iso: string | undefined): number => (iso ? Date.parse(iso) : Number.NaN);
 
 export function queueEntryOf(nb: NodeBounce): QueueEntry {
   return {
@@ -35,121 +33,12 @@ export function queueEntryOf(nb: NodeBounce): QueueEntry {
   };
 }
 
-class Builder {
-  status: NodeBounceStatus;
-  actions: Action[] = [];
-  events: BounceEvent[] = [];
-  transitions: Transition[] = [];
-  requeueAfterMs?: number;
-  startsBounce = false;
-
-  constructor(
-    readonly nb: NodeBounce,
-    readonly now: Date,
-    readonly options: DecideOptions = defaultDecideOptions,
-  ) {
-    this.status = structuredClone(nb.status ?? {});
-    this.status.observedGeneration = nb.metadata.generation ?? this.status.observedGeneration;
-  }
-
-  get nowIso(): string {
-    return this.now.toISOString();
-  }
-
-  condition(type: (typeof C)[keyof typeof C], status: 'True' | 'False' | 'Unknown', reason: string, message: string): void {
-    this.status.conditions = setCondition(this.status.conditions, type, status, reason, message, this.now, this.nb.metadata.generation);
-  }
-
-  /**
-   * Sets reason/message and the reason's phase (from the lifecycle table); a change of phase or reason is
-   * recorded as a transition, with an event when eventType is given.
-   */
-  transition(reason: StatusReason, message: string, eventType?: 'Normal' | 'Warning'): void {
-    const change = setReason(this.status, reason, message);
-    if (change) this.transitions.push(change);
-    if (change && eventType) this.events.push({ type: eventType, reason, message });
-  }
-
-  requeueAt(deadlineMs: number): void {
-    const after = Math.max(0, deadlineMs - this.now.getTime());
-    this.requeueAfterMs = this.requeueAfterMs === undefined ? after : Math.min(this.requeueAfterMs, after);
-  }
-
-  fail(reason: StatusReason, message: string): Decision {
-    this.transition(reason, message, 'Warning');
-    this.status.completionTime ??= this.nowIso;
-    this.condition(C.Succeeded, 'False', reason, message);
-    // Whatever must be undone is picked up by the terminal step on the next pass.
-    this.requeueAfterMs = 0;
-    return this.done();
-  }
-
-  done(): Decision {
-    return {
-      status: this.status,
-      actions: this.actions,
-      events: this.events,
-      transitions: this.transitions,
-      requeueAfterMs: this.requeueAfterMs,
-      startsBounce: this.startsBounce,
-      confirmAbsence: failsOnAbsence(this.nb.status, this.status),
-    };
-  }
-}
-
-function hasFinalizer(nb: NodeBounce): boolean {
-  return nb.metadata.finalizers?.includes(NODEBOUNCE_FINALIZER) ?? false;
-}
-
 export const EVICTION_BACKOFF_BASE_MS = 1_000;
 export const EVICTION_BACKOFF_MAX_MS = 30_000;
 
 export function evictionBackoffMs(attempts: number): number {
   if (attempts <= 0) return 0;
   return Math.min(EVICTION_BACKOFF_MAX_MS, EVICTION_BACKOFF_BASE_MS * 2 ** (attempts - 1));
-}
-
-/**
- * Shutdown protection must be put back when we disabled it, or may have: a disable whose result was never
- * recorded (crash) counts, since re-enabling what is already enabled is harmless.
- */
-export function mustRestoreProtection(st: NodeBounceStatus): boolean {
-  const sp = st.shutdownProtection;
-  if (!sp?.wasEnabled || sp.restored || sp.releasedTime || !st.expressResourceName) return false;
-  return sp.disabledByOperator || getCondition(st.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown';
-}
-
-/** Undo what we did (shutdown protection), then let go of the finalizer. Used when finished and when deleted. */
-function undoAndRelease(b: Builder): boolean {
-  if (mustRestoreProtection(b.status)) {
-    if (!releaseRequested(b.nb)) return restoreProtection(b);
-    releaseProtection(b);
-  }
-  if (hasFinalizer(b.nb)) {
-    b.actions.push({ type: 'RemoveFinalizer' });
-    return true;
-  }
-  return false;
-}
-
-/** The restore, or a wait for its backoff after a failure. Once given up, nothing: the finalizer stays until released. */
-function restoreProtection(b: Builder): true {
-  const sp = b.status.shutdownProtection!;
-  if (sp.restoreFailed) return true;
-  const at = nextRestoreAttemptAt(sp);
-  if (at > b.now.getTime()) b.requeueAt(at);
-  else b.actions.push({ type: 'SetShutdownProtection', expressName: b.status.expressResourceName!, enabled: true });
-  return true;
-}
-
-/** A cluster operator released the NodeBounce: record it (the finalizer goes next), protection stays as it is. */
-function releaseProtection(b: Builder): void {
-  const sp = b.status.shutdownProtection!;
-  sp.releasedTime = b.nowIso;
-  sp.releasedBy = annotationSetBy(b.nb.metadata, RELEASE_PROTECTION_ANNOTATION) ?? 'unknown (see the API server audit log)';
-  const message = M.protectionReleased(b.status);
-  b.condition(C.ShutdownProtectionRestored, 'False', 'Released', message);
-  b.events.push({ type: 'Warning', reason: 'ShutdownProtectionReleased', message });
 }
 
 function terminal(b: Builder): Decision {
