@@ -127,7 +127,7 @@ export async function bounceLikeKubectl(kc: KubeConfig, ns: string, pod: string,
   const startedAt = Date.now();
   const t0 = performance.now();
   // kubectl delete: DELETE, then (--wait) watch until the object with the deleted UID is gone.
-  const deleted = (await core.deleteNamespacedPod({ namespace: ns, name: pod })) as V1Pod;
+  const deleted = (await core.deleteNamespacedPod({ namespace: ns, name: pod }));
   const uid = deleted.metadata?.uid;
   await waitNamed<V1Pod>(kc, POD_PATH(ns), pod, (o, type) => !o || o.metadata?.uid !== uid || type === 'DELETED', timeoutMs);
   // kubectl wait --for=condition=Ready: get + watch until the condition holds. (Real kubectl fails with NotFound
@@ -142,7 +142,7 @@ export async function bounceWithPoller(kc: KubeConfig, ns: string, pod: string, 
   const core = kc.makeApiClient(CoreV1Api);
   const startedAt = Date.now();
   const t0 = performance.now();
-  const deleted = (await core.deleteNamespacedPod({ namespace: ns, name: pod })) as V1Pod;
+  const deleted = (await core.deleteNamespacedPod({ namespace: ns, name: pod }));
   const uid = deleted.metadata?.uid;
   for (;;) {
     await new Promise((r) => setTimeout(r, intervalMs));

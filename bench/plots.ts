@@ -44,7 +44,7 @@ const CONFIG = {
 } as const;
 
 async function toSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new View(parse(compile({ ...spec, config: CONFIG } as TopLevelSpec).spec), { renderer: 'none' });
+  const view = new View(parse(compile({ ...spec, config: CONFIG }).spec), { renderer: 'none' });
   try {
     return (await view.toSVG()) + '\n';
   } finally {
@@ -205,8 +205,8 @@ async function main(): Promise<void> {
       'no-docs': { type: 'boolean', default: false },
     },
   });
-  const results = JSON.parse(readFileSync(values.results!, 'utf8')) as BenchResults;
-  for (const p of await writePlots(results, values.out!)) console.log(`wrote ${p}`);
+  const results = JSON.parse(readFileSync(values.results, 'utf8')) as BenchResults;
+  for (const p of await writePlots(results, values.out)) console.log(`wrote ${p}`);
   if (!results.scale?.timeline && results.scale) console.log('no scale timeline in these results (recorded since issue 14): timeline plot skipped');
   if (!values['no-docs'] && updateBenchDocs(results, join(root, 'docs', 'benchmarks.md'))) console.log('updated the numbers in docs/benchmarks.md');
 }

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   });
   const bounces = Number(values.bounces);
   const scaleCount = Number(values.scale);
-  const delaySets: Delays[] = values.delays!.split(',').map((d) => {
+  const delaySets: Delays[] = values.delays.split(',').map((d) => {
     const [s, u] = d.split('/').map(Number);
     return { shutdownMs: s!, startupMs: u! };
   });
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
-          results.scaleProfile = summariseCpuProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')), 15);
+          results.scaleProfile = summariseCpuProfile(JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Parameters<typeof summariseCpuProfile>[0], 15);
           results.scale.cpuProfile = join(profDir, file);
         }
       }
@@ -189,8 +189,8 @@ async function main(): Promise<void> {
   );
 
   console.log('\n' + renderTable(results));
-  mkdirSync(join(values.out!, '..'), { recursive: true });
-  writeFileSync(values.out!, JSON.stringify(results, null, 2) + '\n');
+  mkdirSync(join(values.out, '..'), { recursive: true });
+  writeFileSync(values.out, JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote ${values.out}`);
   if (!values['no-docs']) {
     // The plots (bench/plots.ts, also `npm run bench:plots`) are linked from the numbers section.

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { OperatorConfig } from './config/schema.js';
+import { loadKubeConfig, serverOf } from './kube/config.js';
 import { LeaderElector } from './kube/leader.js';
 import { createNotifier } from './notify/index.js';
 import { OperatorMetrics } from './observability/metrics.js';
@@ -31,9 +31,8 @@ function leaseNamespace(config: OperatorConfig): string {
 }
 
 async function run(config: OperatorConfig, log: Logger): Promise<void> {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  log.info({ server: kubeConfig.getCurrentCluster()?.server }, 'starting');
+  const kubeConfig = loadKubeConfig();
+  log.info({ server: serverOf(kubeConfig) }, 'starting');
 
   const metrics = new OperatorMetrics();
   // Webhook notifications (no-op unless a URL is configured); only the active instance reconciles, so only

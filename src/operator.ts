@@ -1,9 +1,9 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config/schema.js';
 import { BounceController } from './controller/controller.js';
-import type { ReconcileHooks } from './controller/reconciler.js';
+import type { ReconcileHooks } from './controller/hooks.js';
 import { KubeClient } from './kube/client.js';
+import type { KubeConfig } from './kube/config.js';
 import { KubeRuntime } from './kube/runtime.js';
 import type { OperatorMetrics } from './observability/metrics.js';
 

@@ -1,43 +1,9 @@
-// What the decision needs to know about pods. Structural types, so both client-node's V1Pod and plain
-// test fixtures fit; no client imports.
+import type { PodLike, ProbeLike } from '../api/objects.js';
 
-export interface ProbeLike {
-  initialDelaySeconds?: number;
-  periodSeconds?: number;
-  failureThreshold?: number;
-}
+// What the decision needs to know about pods: readiness, a state summary for messages, probe-derived timeouts.
+// The pod's shape itself is a wire type (src/api/objects.ts).
 
-export interface PodLike {
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    creationTimestamp?: string | Date;
-    deletionTimestamp?: string | Date;
-    deletionGracePeriodSeconds?: number;
-    labels?: Record<string, string>;
-    ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean }>;
-  };
-  spec?: {
-    containers?: Array<{ name?: string; startupProbe?: ProbeLike; readinessProbe?: ProbeLike }>;
-  };
-  status?: {
-    phase?: string;
-    reason?: string;
-    message?: string;
-    conditions?: Array<{ type?: string; status?: string; reason?: string; message?: string }>;
-    containerStatuses?: Array<{
-      name?: string;
-      ready?: boolean;
-      restartCount?: number;
-      state?: {
-        waiting?: { reason?: string; message?: string };
-        running?: unknown;
-        terminated?: { reason?: string; exitCode?: number; message?: string };
-      };
-    }>;
-  };
-}
+export type { PodLike, ProbeLike };
 
 // Kubernetes' defaults for unset probe fields.
 const DEFAULT_PERIOD = 10;

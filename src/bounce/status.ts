@@ -96,5 +96,5 @@ export function salvageStatus(status: NodeBounceStatus): NodeBounceStatus {
     const value = (status as Record<string, unknown>)[key];
     if (value !== undefined && (schema as z.ZodTypeAny).safeParse(value).success) kept[key] = value;
   }
-  return kept as NodeBounceStatus;
+  return kept;
 }

@@ -67,6 +67,11 @@ export interface Decision {
   requeueAfterMs?: number;
   /** True when this decision starts touching things: the caller must decide on a fresh view of the queue. */
   startsBounce: boolean;
+  /**
+   * True when this decision newly fails the bounce because the pod or its Express resource was not observed
+   * (absence.ts): caches can miss objects that exist, so the caller decides again on live reads before acting.
+   */
+  confirmAbsence: boolean;
 }
 
 /** metav1.StatusCause as serialised: `reason` is the cause type (e.g. "DisruptionBudget"). */

@@ -2,7 +2,7 @@
 // main.ts only wires it to the process.
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { NODEBOUNCE_GROUP, NODEBOUNCE_PLURAL, type BounceMode, type NodeBounce, type NodeBounceSpec } from '../api/nodebounce.js';
+import { NODEBOUNCE_GROUP, NODEBOUNCE_PLURAL, type BounceMode, type NodeBounceSpec } from '../api/nodebounce.js';
 import { CliError, ExitCode } from './errors.js';
 import { asList, durationSeconds, humanDuration, listTable, parseDuration, render, statusStory, type OutputFormat } from './format.js';
 import { follow, PlainDisplay, SilentDisplay, TtyDisplay, type Display } from './follow.js';

@@ -1,9 +1,8 @@
 // Follows one NodeBounce with watches (no polling) until it finishes, --timeout expires or Ctrl-C,
 // and shows progress: a live line on a TTY, one plain line per transition otherwise.
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { isTerminal, type NodeBounce } from '../api/nodebounce.js';
 import { humanDuration } from './format.js';
-import type { NodeBounceClient, WatchHandle } from './kube.js';
+import type { CoreV1Event, NodeBounceClient, WatchHandle } from './kube.js';
 
 export type FollowResult =
   | { kind: 'Finished'; nb: NodeBounce }
@@ -114,17 +113,19 @@ export function follow(opts: FollowOptions): Promise<FollowResult> {
         display.reconnecting(why);
       }
       const delay = why ? Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (nbFailures - 1)) : 0;
-      later(async () => {
-        try {
-          const fresh = await client.get(namespace, name);
-          if (fresh.metadata.uid !== uid) return finish({ kind: 'Deleted', nb: latest });
-          seen(fresh);
-          if (!done) await startNbWatch(fresh.metadata.resourceVersion);
-        } catch (err) {
-          if (/not found in namespace/.test(String((err as Error).message))) return finish({ kind: 'Deleted', nb: latest });
-          restartNbWatch(describe(err));
-        }
-      }, delay);
+      later(() => void rewatchNb(), delay);
+    };
+    /** Re-reads the NodeBounce, then watches it again from there. Never rejects: failures restart it. */
+    const rewatchNb = async () => {
+      try {
+        const fresh = await client.get(namespace, name);
+        if (fresh.metadata.uid !== uid) return finish({ kind: 'Deleted', nb: latest });
+        seen(fresh);
+        if (!done) await startNbWatch(fresh.metadata.resourceVersion);
+      } catch (err) {
+        if (/not found in namespace/.test(String((err as Error).message))) return finish({ kind: 'Deleted', nb: latest });
+        restartNbWatch(describe(err));
+      }
     };
 
     // Events watch: shows Warning events (BlockedByPDB, ShutdownProtectionNotDisabled, ...) as they happen.
@@ -211,6 +212,8 @@ export function waitingFor(nb: NodeBounce, now: number, sinceCreateMs: number): 
       return `eviction blocked by a PodDisruptionBudget, retrying${left(st.terminatingTime, t?.terminationSeconds, now)}`;
     case 'EvictionThrottled':
       return `eviction throttled by the API server (not a PodDisruptionBudget), retrying${left(st.terminatingTime, t?.terminationSeconds, now)}`;
+    default:
+      break; // worded by phase below
   }
   switch (st.phase) {
     case 'Pending':
@@ -239,7 +242,9 @@ const color = (on: boolean) => ({
   bold: (s: string) => (on ? `\x1b[1m${s}\x1b[0m` : s),
 });
 
+// eslint-disable-next-line no-control-regex -- an SGR colour code starts with ESC (\x1b); matching it is the point.
 const ANSI = /\x1b\[[0-9;]*m/g;
+const ANSI_AT_START = new RegExp(`^${ANSI.source}`);
 
 function visibleLength(s: string): number {
   return s.replace(ANSI, '').length;
@@ -250,7 +255,7 @@ function cutVisible(s: string, n: number): string {
   let out = '';
   let seen = 0;
   for (let i = 0; i < s.length && seen < n; ) {
-    const m = /^\x1b\[[0-9;]*m/.exec(s.slice(i));
+    const m = ANSI_AT_START.exec(s.slice(i));
     if (m) {
       out += m[0];
       i += m[0].length;

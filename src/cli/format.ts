@@ -1,8 +1,8 @@
 // Pure formatting for the CLI: durations, tables, the status story, -o json|yaml.
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { stringify as toYaml } from 'yaml';
 import type { NodeBounce } from '../api/nodebounce.js';
 import { isTerminal } from '../api/nodebounce.js';
+import type { CoreV1Event } from './kube.js';
 
 export type OutputFormat = 'json' | 'yaml';
 
@@ -159,7 +159,7 @@ export function statusStory(nb: NodeBounce, events: CoreV1Event[], now: Date = n
   else {
     const rows = events.map((e) => {
       const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-      return ['  ' + (t ? humanDuration(now.getTime() - new Date(t as unknown as string).getTime()) : ''), e.type ?? '', e.reason ?? '', oneLine(e.message ?? '')];
+      return ['  ' + (t ? humanDuration(now.getTime() - new Date(t).getTime()) : ''), e.type ?? '', e.reason ?? '', oneLine(e.message ?? '')];
     });
     lines.push(table([['  AGE', 'TYPE', 'REASON', 'MESSAGE'], ...rows]));
   }

@@ -19,6 +19,8 @@ import { makeApi } from '../kube/http.js';
 /** One CLI request (not a watch): longer than the operator's, a person is waiting but a list may be large. */
 const CLI_REQUEST_TIMEOUT_MS = 30_000;
 
+export type { CoreV1Event };
+
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const NB = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
 const RESOURCE = `${NODEBOUNCE_PLURAL}.${NODEBOUNCE_GROUP}`;
@@ -306,5 +308,5 @@ export class NodeBounceClient {
 
 export function eventTime(e: CoreV1Event): number {
   const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-  return t ? new Date(t as unknown as string).getTime() : 0;
+  return t ? new Date(t).getTime() : 0;
 }

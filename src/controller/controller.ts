@@ -7,7 +7,8 @@ import { expressNameForPod, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ChangeType } from '../kube/informer.js';
 import type { OperatorRuntime } from '../kube/runtime.js';
-import { BounceReconciler, nodeBounceKey, type ReconcileHooks } from './reconciler.js';
+import type { ReconcileHooks } from './hooks.js';
+import { BounceReconciler, nodeBounceKey } from './reconciler.js';
 import { NodeBounceStore } from './store.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
@@ -39,7 +40,7 @@ export class BounceController {
       (nb, type) => this.onNodeBounce(nb, type),
     );
     const pods = runtime.watch<PodObject>(
-      { group: '', version: 'v1', plural: 'pods', namespaces: config.watchNamespaces, list: (ns) => client.listPods(ns) as Promise<{ items: PodObject[] }> },
+      { group: '', version: 'v1', plural: 'pods', namespaces: config.watchNamespaces, list: (ns) => client.listPods(ns) },
       (pod) => this.onPod(pod),
     );
     const ex = config.express;

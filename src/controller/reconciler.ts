@@ -1,28 +1,24 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
-import { Reasons as R } from '../api/nodebounce.js';
 import { decide, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
+import { needsReplacementScan } from '../bounce/replacement.js';
+import { ACTION_RULES, afterAction, initialRequeueAfterMs } from '../bounce/sequence.js';
 import type { PodLike } from '../bounce/pod.js';
 import type { BounceEvent, Decision, DecideOptions, ExpressObservation, Observed } from '../bounce/types.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
-import { executeAction } from '../kube/actions.js';
 import type { KubeClient } from '../kube/client.js';
 import { isApiCode } from '../kube/errors.js';
 import type { ObjectCache } from '../kube/runtime.js';
+import { executeAction } from './actions.js';
+import type { ReconcileHooks } from './hooks.js';
 import type { NodeBounceStore } from './store.js';
 import { KeyedMutex, type HandlerResult } from './workqueue.js';
 
 // The NodeBounce reconciler: observe (caches) -> decide (pure) -> persist status -> act -> record outcome.
 // One reconcile per NodeBounce at a time (the work queue guarantees it); no sleeping, ever.
-
-export interface ReconcileHooks {
-  /** Called after a status with a new phase or reason was persisted. */
-  onTransition?(before: NodeBounceStatus | undefined, after: NodeBounce): void;
-  onEvent?(nb: NodeBounce, event: BounceEvent): void;
-}
 
 export interface ReconcilerDeps {
   client: KubeClient;
@@ -36,9 +32,6 @@ export interface ReconcilerDeps {
 }
 
 class Conflict extends Error {}
-
-/** Failures that mean "not in the cache": a lagging or reconnecting watch can say that wrongly. */
-const ABSENCE_REASONS = new Set<string>([R.PodNotFound, R.ExpressResourceNotFound]);
 
 /** Where observe() looks objects up: the watch caches, or live reads. */
 interface Lookups {
@@ -96,15 +89,12 @@ export class BounceReconciler {
   }
 
   /**
-   * Decides on the caches. A decision to fail because the pod or the Express resource is missing is final, and a
-   * watch that lags or is reconnecting (API server restart, network cut) can miss objects that exist: such a
-   * decision is confirmed with live reads first (one or two GETs, only on that path).
+   * Decides on the caches; a decision that asks for its absences to be confirmed (Decision.confirmAbsence) is made
+   * again on live reads (one or two GETs, only on that path).
    */
   private async decideConfirmed(nb: NodeBounce): Promise<Decision> {
     const decision = decide(nb, this.observe(nb), this.clock(), this.decideOptions);
-    const failsOnAbsence =
-      decision.status.phase === 'Failed' && nb.status?.phase !== 'Failed' && ABSENCE_REASONS.has(decision.status.reason ?? '');
-    if (!failsOnAbsence) return decision;
+    if (!decision.confirmAbsence) return decision;
     return decide(nb, await this.observeLive(nb), this.clock(), this.decideOptions);
   }
 
@@ -161,12 +151,7 @@ export class BounceReconciler {
         express = read.ok ? { kind: 'Found', view: read.view } : { kind: 'Invalid', name: expressName, problems: read.problems };
       }
     }
-    // Differently named replacements matter only while the pod of that name is not itself a new incarnation
-    // (decide() looks at them only then); skipping the scan of the namespace's pods otherwise keeps a reconcile
-    // O(1) in the number of pods.
-    const sameNameReplaced = !!pod?.metadata?.uid && pod.metadata.uid !== nb.status?.podUID && !pod.metadata.deletionTimestamp;
-    const needReplacements = nb.status?.phase === 'Starting' && expressName !== undefined && !sameNameReplaced;
-    const expressPods = needReplacements
+    const expressPods = needsReplacementScan(nb.status, pod, expressName)
       ? this.deps.pods.list(ns).filter((p) => {
           const m = expressNameForPod(p, cfg);
           return m.ok && m.name === expressName;
@@ -178,31 +163,27 @@ export class BounceReconciler {
     return { pod, express, expressPods, others, expressKind: this.expressKind };
   }
 
+  /** Persists the decided status, then runs the actions in order as src/bounce/sequence.ts says. */
   private async apply(nb: NodeBounce, d: Decision, log: Logger): Promise<HandlerResult> {
     let current = nb;
     if (!isDeepStrictEqual(current.status ?? {}, d.status)) current = await this.persistStatus(current, d.status, log);
     this.emit(current, d.events, log);
-    if (d.actions.length === 0) return { requeueAfterMs: d.requeueAfterMs };
 
-    let requeueAfterMs = 0;
+    let requeueAfterMs = initialRequeueAfterMs(d);
     for (const action of d.actions) {
       const { outcome, updated } = await executeAction(this.deps.client, this.deps.config.express, current, action);
       if (updated) current = this.deps.store.recordWrite(current, updated);
       log.debug({ action: action.type, ok: outcome.ok, code: outcome.ok ? undefined : outcome.code }, 'action');
       const result = applyOutcome(current, action, outcome, this.clock(), this.decideOptions);
-      if (action.type !== 'DeleteNodeBounce' && !isDeepStrictEqual(current.status ?? {}, result.status)) {
+      if (ACTION_RULES[action.type].recordsStatus && !isDeepStrictEqual(current.status ?? {}, result.status)) {
         current = await this.persistStatus(current, result.status, log);
       }
       this.emit(current, result.events, log);
-      if (result.retry) {
-        throw new Error(`${action.type} failed (${outcome.ok ? '' : `${outcome.code ?? ''} ${outcome.message}`}); retrying with backoff`);
-      }
-      // The NodeBounce is gone (deleted by us, or already): nothing left to do. Requeueing would spin on the cached
-      // copy until the watch delivers the delete, which takes long while a watch is reconnecting.
-      const gone = action.type === 'DeleteNodeBounce' ? outcome.ok || outcome.code === 404 : action.type === 'RemoveFinalizer' && !outcome.ok && outcome.code === 404;
-      if (gone) return {};
-      if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
-      if (!outcome.ok) break;
+      const step = afterAction(action, outcome, result);
+      if (step.next === 'retry') throw new Error(step.error);
+      if (step.next === 'gone') return {};
+      if (step.requeueAfterMs !== undefined) requeueAfterMs = step.requeueAfterMs;
+      if (step.next === 'stop') break;
     }
     return { requeueAfterMs };
   }

@@ -1,22 +1,10 @@
+import type { UnstructuredObject } from '../api/objects.js';
 import { defaultArgoCdConfig, type ArgoCdConfig, type ExpressConfig } from '../config/schema.js';
 
 // How the operator reads an Express resource and maps pods to it. Everything comes from config,
 // because we don't own the Express CRD. Pure: plain objects in, plain objects out.
 
-export interface UnstructuredObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean; uid?: string }>;
-    [key: string]: unknown;
-  };
-  [key: string]: unknown;
-}
+export type { UnstructuredObject };
 
 export interface ExpressView {
   name: string;

@@ -15,9 +15,8 @@ import {
   NODEBOUNCE_VERSION,
   type NodeBounce,
 } from '../api/nodebounce.js';
-import type { PodLike } from '../bounce/pod.js';
+import type { PodLike, UnstructuredObject } from '../api/objects.js';
 import type { ApiConfig, ExpressConfig } from '../config/schema.js';
-import type { UnstructuredObject } from '../express/view.js';
 import { isApiCode } from './errors.js';
 import { makeApi } from './http.js';
 

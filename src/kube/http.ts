@@ -87,11 +87,11 @@ export function deadline(ms: number): PromiseMiddleware {
  * client's). Per-call middleware of the object-parameter API is the observable kind.
  */
 export function withDeadline(ms: number): ConfigurationOptions {
-  const { pre } = deadline(ms);
+  const mw = deadline(ms);
   return {
     middleware: [
       {
-        pre: (ctx: RequestContext) => new Observable(pre(ctx)),
+        pre: (ctx: RequestContext) => new Observable(mw.pre(ctx)),
         post: (res: ResponseContext) => new Observable(Promise.resolve(res)),
       },
     ],

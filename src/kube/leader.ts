@@ -119,7 +119,7 @@ export class LeaderElector {
     }
     const spec = lease.spec ?? {};
     const holder = spec.holderIdentity || undefined;
-    const renew = spec.renewTime ? new Date(spec.renewTime as unknown as string).toISOString() : undefined;
+    const renew = spec.renewTime ? new Date(spec.renewTime).toISOString() : undefined;
     if (!this.observed || this.observed.holder !== holder || this.observed.renewTime !== renew) {
       this.observed = { holder, renewTime: renew, resourceVersion: lease.metadata?.resourceVersion, at: Date.now() };
       if (holder !== identity) this.opts.onLeaderChange?.(holder);
@@ -155,7 +155,7 @@ export class LeaderElector {
     );
     this.observed = {
       holder: this.opts.identity,
-      renewTime: lease.spec?.renewTime ? new Date(lease.spec.renewTime as unknown as string).toISOString() : undefined,
+      renewTime: lease.spec?.renewTime ? new Date(lease.spec.renewTime).toISOString() : undefined,
       resourceVersion: lease.metadata?.resourceVersion,
       at: Date.now(),
     };

@@ -1,7 +1,7 @@
 // Webhook notifications about bounces, as reconcile hooks. See docs/notifications.md.
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config/schema.js';
-import type { ReconcileHooks } from '../controller/reconciler.js';
+import type { ReconcileHooks } from '../controller/hooks.js';
 import { fromEvent, fromTransition, type Notification } from './classify.js';
 import { payload } from './payload.js';
 import { WebhookSender, type SenderStats } from './sender.js';
@@ -25,7 +25,7 @@ const NOOP_STATS: SenderStats = { enqueued: 0, sent: 0, failed: 0, dropped: 0, d
  */
 export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier {
   if (!cfg.enabled || !cfg.url) {
-    return { stats: NOOP_STATS, stop: async () => undefined, idle: async () => undefined };
+    return { stats: NOOP_STATS, stop: () => Promise.resolve(), idle: () => Promise.resolve() };
   }
   const nlog = log.child({ component: 'notifier' });
   const sender = new WebhookSender({

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isTerminal, type NodeBounceStatus } from '../api/nodebounce.js';
-import type { ReconcileHooks } from '../controller/reconciler.js';
+import type { ReconcileHooks } from '../controller/hooks.js';
 import type { WorkQueueMetrics } from '../controller/workqueue.js';
 
 // Prometheus metrics on our own registry, named like controller-runtime's so existing dashboards work,
@@ -71,46 +71,42 @@ export class OperatorMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
-    const self = this;
-    new Gauge({
+    // Computed at scrape time (collect runs on each scrape).
+    const active: Gauge = new Gauge({
       name: 'nodebounce_active_bounces',
       help: 'NodeBounces not finished yet (Pending, Terminating, Starting)',
       registers,
-      collect() {
-        this.set(self.activeBounces());
-      },
+      collect: () => active.set(this.activeBounces()),
     });
-    new Gauge({
+    const byReason: Gauge<'phase' | 'reason'> = new Gauge({
       name: 'nodebounce_active_bounces_by_reason',
       help: 'NodeBounces not finished yet by phase and status reason (e.g. Pending/WaitingForOtherBounce, Terminating/BlockedByPDB, Terminating/EvictionThrottled); reason="None" before the first status write',
       labelNames: ['phase', 'reason'],
       registers,
-      collect() {
-        this.reset();
+      collect: () => {
+        byReason.reset();
         // The waiting reasons are always exported, so a dashboard shows 0 rather than no data.
-        for (const [phase, reason] of WAITING_REASONS) this.set({ phase, reason }, 0);
-        for (const { phase, reason, count } of self.activeByReason()) this.set({ phase, reason }, count);
+        for (const [phase, reason] of WAITING_REASONS) byReason.set({ phase, reason }, 0);
+        for (const { phase, reason, count } of this.activeByReason()) byReason.set({ phase, reason }, count);
       },
     });
-    new Gauge({
+    const unrestored: Gauge = new Gauge({
       name: 'nodebounce_protection_unrestored',
       help: 'NodeBounces that gave up restoring shutdown protection (protectionRestore limits) and were not released: Express nodes possibly left unprotected',
       registers,
-      collect() {
-        this.set(self.unrestoredProtection());
-      },
+      collect: () => unrestored.set(this.unrestoredProtection()),
     });
-    new Counter({
+    const notifications: Counter<'result'> = new Counter({
       name: 'nodebounce_notifications_total',
       help: 'Webhook notifications by result: sent, failed (gave up after retries), dropped (queue full), retried (attempts)',
       labelNames: ['result'],
       registers,
-      collect() {
+      collect: () => {
         // The notifier keeps its own counts; mirror them at scrape time.
-        const st = self.notificationStats();
-        this.reset();
+        const st = this.notificationStats();
+        notifications.reset();
         for (const [result, key] of [['sent', 'sent'], ['failed', 'failed'], ['dropped', 'dropped'], ['retried', 'retries']] as const) {
-          this.inc({ result }, st[key] ?? 0);
+          notifications.inc({ result }, st[key] ?? 0);
         }
       },
     });

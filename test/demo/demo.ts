@@ -10,7 +10,6 @@
  *   protected  shutdown protection on: disabled, then restored  -> Succeeded / PodRestarted
  * Exits 0 when every bounce ended as expected, 1 otherwise.
  */
-import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
 import type { NodeBounce } from '../../src/api/nodebounce.js';
 import { isTerminal } from '../../src/api/nodebounce.js';

@@ -2,8 +2,6 @@
 import { expect } from 'vitest';
 import { get, type K8sObject } from '../harness/index.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 /**
  * Asserts what issue 4 requires of the operator pod (restricted security context, probes on :8081, metrics on
  * :8080 behind the Service, downward-API env) and returns its plain env values by name.

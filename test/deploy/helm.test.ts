@@ -22,8 +22,6 @@ import {
 } from '../harness/index.js';
 import { checkOperatorDeployment, mountedConfig } from './checks.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 const NAME = 'nodebounce-operator';
 let base: K8sObject[];
 let chart: K8sObject[];

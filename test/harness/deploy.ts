@@ -153,7 +153,7 @@ export function normalizeRules(rules: PolicyRule[] | undefined): PolicyRule[] {
     .map((r) => {
       const out: PolicyRule = { verbs: [...r.verbs].sort() };
       for (const k of ['apiGroups', 'resources', 'resourceNames', 'nonResourceURLs'] as const) {
-        if (r[k]?.length) out[k] = [...r[k]!].sort();
+        if (r[k]?.length) out[k] = [...r[k]].sort();
       }
       return out;
     })

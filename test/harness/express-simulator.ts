@@ -494,7 +494,7 @@ export async function startExpressSimulator(
     enInformer.on('add', onEn);
     enInformer.on('update', onEn);
     enInformer.on('delete', onEn);
-    restartOnError(enInformer as Informer<KubernetesObject>, 'ExpressNode');
+    restartOnError(enInformer, 'ExpressNode');
     enInformers.push(enInformer);
 
     const podPath = ns ? `/api/v1/namespaces/${ns}/pods` : '/api/v1/pods';
@@ -514,7 +514,7 @@ export async function startExpressSimulator(
     podInformer.on('add', onPod);
     podInformer.on('update', onPod);
     podInformer.on('delete', onPod);
-    restartOnError(podInformer as Informer<KubernetesObject>, 'Pod');
+    restartOnError(podInformer, 'Pod');
     podInformers.push(podInformer);
   }
 

@@ -5,8 +5,6 @@ import { join } from 'node:path';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import { REPO_ROOT } from './index.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 export const DASHBOARD_PATH = 'deploy/grafana/nodebounce-operator.json';
 
 export function readDashboard(path = DASHBOARD_PATH): any {

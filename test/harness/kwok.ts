@@ -47,7 +47,8 @@ export function formatGoDuration(ms: number): string {
   return `${Math.round(ms)}ms`;
 }
 
-export type KwokDelay = number | string | 'never';
+/** Milliseconds, a Go duration string, or NEVER ('never'). */
+export type KwokDelay = number | string;
 
 function delayValue(d: KwokDelay): string {
   if (typeof d === 'number') return formatGoDuration(d);

@@ -29,7 +29,7 @@ export async function kubeRequest<T = unknown>(
   const url = new URL(path, cluster.server);
   const reqOpts: import('node:https').RequestOptions = {
     method,
-    headers: { Accept: 'application/json' } as Record<string, string>,
+    headers: { Accept: 'application/json' },
     timeout: opts.timeoutMs ?? 30_000,
     agent: false,
   };

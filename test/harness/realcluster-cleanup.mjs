@@ -56,7 +56,7 @@ function ourProcesses() {
 function ourCgroups() {
   const dirs = [];
   const walk = (d) => {
-    let entries = [];
+    let entries;
     try {
       entries = readdirSync(d, { withFileTypes: true });
     } catch {

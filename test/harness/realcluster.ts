@@ -135,6 +135,7 @@ async function acquireMachineLock(log: (l: string) => void, timeoutMs: number): 
         throw new Error(
           `another real-node cluster has been running on this machine for over ${Math.round(timeoutMs / 1000)}s ` +
             `(lock ${join(REAL_CLUSTER.root, 'cluster.lock')}); stop it (npm run cluster -- up --real is Ctrl-C) and retry`,
+          { cause: err },
         );
       }
       if (Date.now() - lastMsg > 15_000) {
@@ -416,7 +417,7 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
       '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${schedPort}`,
     ]);
     await fs.writeFile(join(S, 'kubelet', 'config.yaml'), kubeletConfig({ sock, files, kubeletPort, kubeletHealthz }));
-    const kubelet = spawn('kubelet', nodeBins.paths.kubelet, [
+    spawn('kubelet', nodeBins.paths.kubelet, [
       `--config=${join(S, 'kubelet', 'config.yaml')}`, `--kubeconfig=${kubeletKc}`, `--root-dir=${join(S, 'kubelet', 'root')}`,
       `--hostname-override=${node}`, `--node-ip=${ip}`, '--v=1',
     ]);

@@ -215,6 +215,7 @@ describe('kubectl-nodebounce', () => {
     const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
     const r = { status, stdout: out, stderr: '' };
     expect(r.status, r.stdout).toBe(0);
+    // eslint-disable-next-line no-control-regex -- strips the terminal's escape sequences (ESC, \x1b) from the screen.
     const screen = r.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
     expect(screen).toContain(`created for pod tt. Following it; Ctrl-C stops following, the bounce goes on.`);
     expect(screen).toMatch(/Terminating · \d+s · waiting for pod tt to terminate, \S+ left of 600s/);

@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
   createNamespace,
-  get,
   kubeConfigForServiceAccount,
   kustomizeBuild,
   readPod,
@@ -22,8 +21,6 @@ import {
 import { mountedConfig } from '../deploy/checks.js';
 import { BounceFixture } from './support/bounce.js';
 import { OPERATOR_NAMESPACE, OperatorProcess, applyObjects } from './support/operator.js';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const MEMBERS = { group: 'db.example.com', version: 'v1', plural: 'clustermembers' };
 // Its own ServiceAccount and RBAC object names, so the base's bindings (other test files) can't help.
@@ -90,7 +87,7 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
       namespace: ns,
       body: { apiVersion: 'db.example.com/v1', kind: 'ClusterMember', metadata: { name }, spec: { lifecycle }, status: { lifecycle: { phase } } },
     });
-  const getMember = async (name: string) => (await custom.getNamespacedCustomObject({ ...MEMBERS, namespace: ns, name })) as any;
+  const getMember = async (name: string) => (await custom.getNamespacedCustomObject({ ...MEMBERS, namespace: ns, name }));
 
   /** A pod of the member, mapped by the configured label only (no ownerReference), made Ready by kwok. */
   async function createMemberPod(member: string, name: string): Promise<V1Pod> {

@@ -3,7 +3,7 @@
 // the operator's rendered RBAC allows what it documents and no more (deploy-namespaced.test.ts runs the operator
 // under the namespaced variant).
 // (The rest of the integration suite runs the operator under deploy/base's rendered RBAC: installOperatorIdentity.)
-import { AuthorizationV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import { AuthorizationV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createNamespace,
@@ -16,8 +16,6 @@ import {
   type K8sObject,
 } from '../harness/index.js';
 import { OPERATOR_NAMESPACE, applyObjects, operatorRbac } from './support/operator.js';
-
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 const kc = new KubeConfig();
 // prometheus-operator's CRDs are not installed on the test control plane.
@@ -36,7 +34,7 @@ async function dryRunApply(objs: K8sObject[]): Promise<string[]> {
   for (const o of objs) {
     if (NOT_SERVED.has(o.apiVersion)) continue;
     try {
-      await api.patch(o as KubernetesObject, undefined, 'All', 'nodebounce-deploy-test', true, PatchStrategy.ServerSideApply);
+      await api.patch(o, undefined, 'All', 'nodebounce-deploy-test', true, PatchStrategy.ServerSideApply);
     } catch (err: any) {
       failures.push(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}: ${err?.body ?? err?.message ?? err}`);
     }
@@ -103,7 +101,7 @@ describe('Pod Security admission', () => {
     const api = KubernetesObjectApi.makeApiClient(kc);
     const pod: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: uniqueName('psa'), namespace: ns, labels: template.metadata.labels }, spec: template.spec };
     try {
-      await api.create(pod as KubernetesObject, undefined, 'All');
+      await api.create(pod, undefined, 'All');
       return undefined;
     } catch (err: any) {
       const body = err?.body;

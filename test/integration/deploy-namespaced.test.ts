@@ -19,8 +19,6 @@ import {
 import { BounceFixture } from './support/bounce.js';
 import { OPERATOR_NAMESPACE, OperatorProcess, applyObjects } from './support/operator.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 // A ServiceAccount of its own, so the base's ClusterRoleBinding (used by the other test files) can't help.
 const SA = 'nodebounce-operator-nstest';
 const SUFFIX = '-nstest';

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { NODEBOUNCE_FINALIZER, Reasons as R, type NodeBounceSpec, type NodeBounceStatus } from '../../src/api/nodebounce.js';
 import { decide, effectiveTimeouts, queueEntryOf } from '../../src/bounce/decide.js';
 import type { PodLike } from '../../src/bounce/pod.js';
-import type { ValidSpec } from '../../src/bounce/spec.js';
 import { defaultDecideOptions, type DecideOptions } from '../../src/bounce/types.js';
 import { argoCdConfigSchema } from '../../src/config/schema.js';
 import {
@@ -288,7 +287,7 @@ describe('preflight passes: starting the bounce', () => {
     const d = decide(makeNodeBounce({ spec, status: pendingStatus() }), makeObserved({ pod }), at(5));
     expect(d.status.effectiveTimeouts).toEqual(expected);
     expect(d.requeueAfterMs).toBe(expected.terminationSeconds * 1000);
-    expect(effectiveTimeouts({ podName: POD, force: false, mode: 'Evict', terminationTimeoutSeconds: 600, dryRun: false, ...spec } as ValidSpec, pod)).toEqual(expected);
+    expect(effectiveTimeouts({ podName: POD, force: false, mode: 'Evict', terminationTimeoutSeconds: 600, dryRun: false, ...spec }, pod)).toEqual(expected);
   });
 });
 

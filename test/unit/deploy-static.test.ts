@@ -8,8 +8,6 @@ import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../harness/index.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 
 // The metric names issue 4 (section 5) fixes.

@@ -9,7 +9,7 @@ import { decide } from '../../src/bounce/decide.js';
 import { applyOutcome, isDisruptionBudgetRefusal, THROTTLE_DELAY_MAX_MS, throttleDelayMs } from '../../src/bounce/outcome.js';
 import type { Action } from '../../src/bounce/types.js';
 import { defaultExpressConfig } from '../../src/config/schema.js';
-import { executeAction } from '../../src/kube/actions.js';
+import { executeAction } from '../../src/controller/actions.js';
 import type { KubeClient } from '../../src/kube/client.js';
 import { apiErrorInfo } from '../../src/kube/errors.js';
 import { EXPRESS, OLD_UID, POD, actionTypes, at, iso, makeNodeBounce, makeObserved, reasonsOf } from './fixtures.js';

@@ -48,7 +48,7 @@ export function makeNodeBounce(opts: {
     apiVersion: NODEBOUNCE_API_VERSION,
     kind: NODEBOUNCE_KIND,
     metadata: meta,
-    spec: { podName: POD, ...opts.spec } as NodeBounceSpec,
+    spec: { podName: POD, ...opts.spec },
     ...(opts.status ? { status: structuredClone(opts.status) } : {}),
   };
 }

@@ -9,8 +9,6 @@ import { DASHBOARD_FILES, ROWS, renderDashboard } from '../../scripts/grafana-da
 import { checkPromql, dashboardMetricNames, dashboardQueries, matches, parseExposition, readDashboard, selectorsOf, substituteVariables } from '../harness/grafana.js';
 import { REPO_ROOT } from '../harness/index.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-
 const d = readDashboard();
 const panels: any[] = d.panels;
 const visible = panels.filter((p) => p.type !== 'row');

@@ -227,7 +227,7 @@ describe('the lifecycle table', () => {
   });
 
   it("puts each transition's reasons in its target phase, and every status reason in some transition", () => {
-    for (const rule of TRANSITIONS) for (const r of rule.reasons) expect(REASONS[r].phase, `${r} in ${rule.from} -> ${rule.to}`).toBe(rule.to);
+    for (const rule of TRANSITIONS) for (const r of rule.reasons) expect(REASONS[r].phase, `${r} in ${rule.from.join(',')} -> ${rule.to}`).toBe(rule.to);
     const used = new Set(TRANSITIONS.flatMap((t) => t.reasons));
     expect(Object.keys(REASONS).filter((r) => !used.has(r as keyof typeof REASONS))).toEqual([]);
   });

@@ -55,7 +55,7 @@ describe('what fires', () => {
     ['Pending to Starting (no Terminating seen): nothing', { phase: 'Pending', reason: 'Accepted' }, { phase: 'Pending', reason: 'PreflightPassed' }, undefined, undefined],
     ['Starting to RestoringShutdownProtection: nothing', { phase: 'Starting', reason: 'WaitingForReady' }, { phase: 'Starting', reason: 'RestoringShutdownProtection' }, undefined, undefined],
   ] as const)('%s', (_name, before, after, kind, key) => {
-    const n = fromTransition(before as NodeBounceStatus | undefined, nb(after as NodeBounceStatus));
+    const n = fromTransition(before, nb(after));
     expect(n?.kind).toBe(kind);
     expect(n?.key).toBe(key);
   });

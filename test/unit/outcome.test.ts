@@ -179,7 +179,7 @@ describe('applyOutcome: SetShutdownProtection', () => {
     (code) => {
       // Found by the fault proxy: attempt 1 applied (its response lost), its status write failed, attempt 2 got a
       // 4xx. Counting that as "nothing changed" left shutdown protection off for good.
-      const r = applyOutcome(makeNodeBounce({ status: pending, finalizer: true }), { ...disable, repeated: true } as Action, fail(code, 'refused'), at(2));
+      const r = applyOutcome(makeNodeBounce({ status: pending, finalizer: true }), { ...disable, repeated: true }, fail(code, 'refused'), at(2));
       expect(r.status.shutdownProtection).toMatchObject({ wasEnabled: true, disabledByOperator: true, restored: false });
       expect(cond(r.status, 'ShutdownProtectionDisabled')).toMatchObject({ status: 'False', reason: 'DisableFailed' });
       expect(r.retry).toBe(false);

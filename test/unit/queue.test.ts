@@ -78,7 +78,7 @@ describe('findBlocker', () => {
     const names = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
     for (let seed = 0; seed < 200; seed++) {
       // deterministic pseudo-random timestamps with collisions
-      const entries = names.map((name, i) => entry({ name, creationTimestamp: iso(((seed * 7 + i * 13) % 5) as number) }));
+      const entries = names.map((name, i) => entry({ name, creationTimestamp: iso(((seed * 7 + i * 13) % 5)) }));
       const free = entries.filter((e) => findBlocker(e, entries) === undefined);
       expect(free).toHaveLength(1);
       const first = [...entries].sort((a, b) => (comesBefore(a, b) ? -1 : 1))[0]!;

@@ -18,7 +18,7 @@ function cache<T extends { metadata?: { name?: string; namespace?: string } }>(i
     get: (ns, name) => items.find((i) => i.metadata?.namespace === ns && i.metadata?.name === name),
     list: (ns) => items.filter((i) => i.metadata?.namespace === ns),
     listAll: () => items,
-  } as ObjectCache<T>;
+  };
 }
 
 const expressNode: UnstructuredObject = { metadata: { name: EXPRESS, namespace: NS }, spec: { state: 'up' }, status: { state: 'running' } };
@@ -47,7 +47,7 @@ function setup(opts: { cachedPods: PodLike[]; cachedExpress: UnstructuredObject[
     },
     recordEvent: async () => undefined,
   } as unknown as KubeClient;
-  const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
+  const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] });
   const reconciler = new BounceReconciler({
     client,
     store,
@@ -131,7 +131,7 @@ describe('reconciler: a NodeBounce that is gone is not requeued', () => {
       recordEvent: async () => undefined,
     } as unknown as KubeClient;
     // The watch has not delivered the delete yet: the cache still holds the finished NodeBounce.
-    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
+    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] });
     const reconciler = new BounceReconciler({ client, store, pods: cache([]), express: cache([]), config: defaultOperatorConfig, log: pino({ level: 'silent' }), clock: () => T0 });
     return { reconciler, deletes: () => deletes };
   }
@@ -166,7 +166,7 @@ describe('reconciler: observe() does not scan the namespace when it needs not', 
       listAll: () => [],
     } as unknown as ObjectCache<PodLike>;
     const nb = makeNodeBounce({ status: { ...acceptedStatus(0), phase: 'Starting', podUID: OLD_UID, expressResourceName: EXPRESS } });
-    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
+    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] });
     const reconciler = new BounceReconciler({ client: {} as KubeClient, store, pods, express: cache([expressNode]), config: defaultOperatorConfig, log: pino({ level: 'silent' }) });
     expect(reconciler.observe(nb).pod?.metadata?.uid).toBe('uid-new-2222');
     expect(listed).toBe(0);

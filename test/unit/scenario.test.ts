@@ -50,7 +50,7 @@ class World {
           };
         }
         this.deletions++;
-        this.pod = makePod({ uid: this.pod.metadata!.uid, deleting: true, ready: false });
+        this.pod = makePod({ uid: this.pod.metadata.uid, deleting: true, ready: false });
         this.gone = 0;
         return { ok: true };
       }
@@ -59,7 +59,9 @@ class World {
         this.protection = action.enabled;
         this.protectionPatches.push(action.enabled);
         return { ok: true };
-      default:
+      case 'AddFinalizer':
+      case 'RemoveFinalizer':
+      case 'DeleteNodeBounce':
         return { ok: true };
     }
   }

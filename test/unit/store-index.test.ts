@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeBounce } from '../../src/api/nodebounce.js';
 import { NodeBounceStore } from '../../src/controller/store.js';
-import type { ObjectCache } from '../../src/kube/runtime.js';
 import { NS, makeNodeBounce } from './fixtures.js';
 
 // The store's indexes let pod / Express events find their NodeBounces without scanning the namespace.
@@ -10,7 +9,7 @@ function storeOver(items: Map<string, NodeBounce>): NodeBounceStore {
     get: (_ns: string, name: string) => items.get(name),
     list: () => [...items.values()],
     listAll: () => [...items.values()],
-  } as unknown as ObjectCache<NodeBounce>);
+  });
 }
 
 describe('NodeBounceStore indexes', () => {

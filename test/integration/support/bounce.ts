@@ -110,7 +110,7 @@ export class BounceFixture {
         { timeoutMs, intervalMs: 100, description: `NodeBounce ${namespace}/${name} ${what}` },
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status)}`);
+      throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status)}`, { cause: err });
     }
   }
 

@@ -61,11 +61,11 @@ export function startCli(cli: BuiltCli, args: string[], opts: { kubeconfig: stri
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
-  child.stdout!.on('data', (c: Buffer) => {
+  child.stdout.on('data', (c: Buffer) => {
     stdout += c.toString();
     listeners.forEach((l) => l());
   });
-  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
   const done = new Promise<CliResult>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - t0 })),
   );

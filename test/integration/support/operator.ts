@@ -48,7 +48,7 @@ export function operatorRbac(): Promise<KubernetesObject[]> {
     if (sa?.metadata.namespace !== OPERATOR_NAMESPACE) {
       throw new Error(`deploy/base renders no ServiceAccount ${OPERATOR_NAMESPACE}/${OPERATOR_SA}`);
     }
-    return rbac as KubernetesObject[];
+    return rbac;
   });
   return renderedRbac;
 }
@@ -124,8 +124,8 @@ export class OperatorProcess {
         if (verbose) console.log(`[operator ${child.pid}] ${line}`);
       }
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     await this.waitForLog((l) => l.includes(readyLine), timeoutMs);
   }
 

@@ -55,7 +55,7 @@ export async function watchNodeBounces(kc: KubeConfig, ns: string): Promise<{ ge
   );
   let stopped = false;
   informer.on('error', () => {
-    if (!stopped) setTimeout(() => !stopped && informer.start().catch(() => undefined), 500);
+    if (!stopped) setTimeout(() => void (!stopped && informer.start().catch(() => undefined)), 500);
   });
   await informer.start();
   return {

@@ -2,8 +2,8 @@ import { NODEBOUNCE_FINALIZER, type NodeBounce } from '../api/nodebounce.js';
 import type { Action, ActionOutcome } from '../bounce/types.js';
 import type { ExpressConfig } from '../config/schema.js';
 import { shutdownProtectionPatch } from '../express/view.js';
-import type { KubeClient } from './client.js';
-import { describeApiError } from './errors.js';
+import type { KubeClient } from '../kube/client.js';
+import { describeApiError } from '../kube/errors.js';
 
 // Runs one decided action against the API and reports what happened. Errors become outcomes; the pure
 // applyOutcome() decides what they mean.
