@@ -26,7 +26,8 @@ const IO_BUILTINS = [
 
 const CLIENT_NODE = {
   name: '@kubernetes/client-node',
-  message: 'Only src/kube (and the CLI client, src/cli/kube.ts) talk to the Kubernetes API; use their functions and types.',
+  message:
+    'Only src/kube (and the CLI client, src/cli/kube.ts) talk to the Kubernetes API; use their functions and types.',
 };
 
 /**
@@ -98,7 +99,10 @@ export default defineConfig(
       'prefer-const': ['error', { ignoreReadBeforeAssign: true, destructuring: 'all' }],
       // Passing on a caught `unknown` (e.g. an API client's rejection) as it came is fine.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {

@@ -59,12 +59,20 @@ function symlogTicks(values: number[]): number[] {
   const max = Math.max(1, ...values);
   const ticks = [0];
   // Below the symlog constant (10) the scale is linear: 1, 2, 5 would crowd 0 unless that is all there is.
-  for (let decade = max < 50 ? 1 : 10; decade <= max * 10; decade *= 10) for (const m of [1, 2, 5]) if (m * decade <= max * 1.5) ticks.push(m * decade);
+  for (let decade = max < 50 ? 1 : 10; decade <= max * 10; decade *= 10)
+    for (const m of [1, 2, 5]) if (m * decade <= max * 1.5) ticks.push(m * decade);
   return ticks;
 }
 
 /** Empirical cumulative distribution (share of values at or below x) per series, x on a symlog scale. */
-function ecdf(opts: { title: string; subtitle: string; values: { series: string; ms: number }[]; xTitle: string; seriesTitle: string; order: string[] }): TopLevelSpec {
+function ecdf(opts: {
+  title: string;
+  subtitle: string;
+  values: { series: string; ms: number }[];
+  xTitle: string;
+  seriesTitle: string;
+  order: string[];
+}): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: { text: opts.title, subtitle: opts.subtitle },
@@ -74,8 +82,20 @@ function ecdf(opts: { title: string; subtitle: string; values: { series: string;
     transform: [{ window: [{ op: 'cume_dist', as: 'share' }], sort: [{ field: 'ms' }], groupby: ['series'] }],
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
     encoding: {
-      x: { field: 'ms', type: 'quantitative', scale: { type: 'symlog', constant: 10 }, axis: { values: symlogTicks(opts.values.map((v) => v.ms)) }, title: opts.xTitle },
-      y: { field: 'share', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' }, title: 'share of bounces at or below' },
+      x: {
+        field: 'ms',
+        type: 'quantitative',
+        scale: { type: 'symlog', constant: 10 },
+        axis: { values: symlogTicks(opts.values.map((v) => v.ms)) },
+        title: opts.xTitle,
+      },
+      y: {
+        field: 'share',
+        type: 'quantitative',
+        scale: { domain: [0, 1] },
+        axis: { format: '.0%' },
+        title: 'share of bounces at or below',
+      },
       color: { field: 'series', type: 'nominal', sort: opts.order, title: opts.seriesTitle },
     },
   };
@@ -101,8 +121,10 @@ export function decisionsSpec(l: LatencyResult): TopLevelSpec {
   const values: { series: string; ms: number }[] = [];
   for (const r of l.runs) {
     if (r.method !== 'operator') continue;
-    if (typeof r.createdToEvictMs === 'number') values.push({ series: 'created → eviction request', ms: Math.round(r.createdToEvictMs * 10) / 10 });
-    if (typeof r.readyToSucceededMs === 'number') values.push({ series: 'Ready → Succeeded', ms: Math.round(r.readyToSucceededMs * 10) / 10 });
+    if (typeof r.createdToEvictMs === 'number')
+      values.push({ series: 'created → eviction request', ms: Math.round(r.createdToEvictMs * 10) / 10 });
+    if (typeof r.readyToSucceededMs === 'number')
+      values.push({ series: 'Ready → Succeeded', ms: Math.round(r.readyToSucceededMs * 10) / 10 });
   }
   return ecdf({
     title: `Operator decision latencies, ${delaysText(l.delays)}`,
@@ -207,8 +229,10 @@ async function main(): Promise<void> {
   });
   const results = JSON.parse(readFileSync(values.results, 'utf8')) as BenchResults;
   for (const p of await writePlots(results, values.out)) console.log(`wrote ${p}`);
-  if (!results.scale?.timeline && results.scale) console.log('no scale timeline in these results (recorded since issue 14): timeline plot skipped');
-  if (!values['no-docs'] && updateBenchDocs(results, join(root, 'docs', 'benchmarks.md'))) console.log('updated the numbers in docs/benchmarks.md');
+  if (!results.scale?.timeline && results.scale)
+    console.log('no scale timeline in these results (recorded since issue 14): timeline plot skipped');
+  if (!values['no-docs'] && updateBenchDocs(results, join(root, 'docs', 'benchmarks.md')))
+    console.log('updated the numbers in docs/benchmarks.md');
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

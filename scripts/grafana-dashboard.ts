@@ -7,7 +7,16 @@
 // leader_election_* names are shared with every controller-runtime operator in the cluster.
 
 // Types only (no runtime import): the dashboard is checked against Grafana's own schema types by `npm run typecheck`.
-import type { Dashboard, FieldColorModeId, FieldConfig, Panel, RowPanel, ThresholdsConfig, ThresholdsMode, VariableModel } from '@grafana/schema';
+import type {
+  Dashboard,
+  FieldColorModeId,
+  FieldConfig,
+  Panel,
+  RowPanel,
+  ThresholdsConfig,
+  ThresholdsMode,
+  VariableModel,
+} from '@grafana/schema';
 
 export const DASHBOARD_FILES = [
   'deploy/grafana/nodebounce-operator.json',
@@ -58,13 +67,19 @@ interface RowSpec {
   panels: PanelSpec[];
 }
 
-const q = (expr: string, legend: string, instant?: boolean): Target => ({ expr, legend, ...(instant ? { instant } : {}) });
+const q = (expr: string, legend: string, instant?: boolean): Target => ({
+  expr,
+  legend,
+  ...(instant ? { instant } : {}),
+});
 const quantiles = (metric: string, by: string, extra = '', legendPrefix = '') =>
-  ([
-    ['0.5', 'p50'],
-    ['0.9', 'p90'],
-    ['0.99', 'p99'],
-  ] as const).map(([v, name]) =>
+  (
+    [
+      ['0.5', 'p50'],
+      ['0.9', 'p90'],
+      ['0.99', 'p99'],
+    ] as const
+  ).map(([v, name]) =>
     q(
       `histogram_quantile(${v}, sum by (le${by ? `, ${by}` : ''}) (rate(${metric}_bucket{${SEL}${extra}}[$__rate_interval])))`,
       `${name}${legendPrefix}${by ? ` {{${by}}}` : ''}`,
@@ -80,7 +95,9 @@ export const ROWS: RowSpec[] = [
         kind: 'stat',
         title: 'Succeeded',
         description: 'Bounces that ended Succeeded in the selected time range.',
-        targets: [q(`sum(increase(nodebounce_bounces_total{${SEL}, result="succeeded"}[$__range]))`, 'succeeded', true)],
+        targets: [
+          q(`sum(increase(nodebounce_bounces_total{${SEL}, result="succeeded"}[$__range]))`, 'succeeded', true),
+        ],
         w: 4,
         decimals: 0,
       },
@@ -98,7 +115,12 @@ export const ROWS: RowSpec[] = [
         title: 'Finished bounces by result and reason',
         description:
           'Bounces finished per minute, by result (succeeded, failed) and reason (PodRestarted, DryRunPassed, NodeRebuilding, ReadyTimeout, ...).',
-        targets: [q(`sum by (result, reason) (rate(nodebounce_bounces_total{${SEL}}[$__rate_interval])) * 60`, '{{result}} {{reason}}')],
+        targets: [
+          q(
+            `sum by (result, reason) (rate(nodebounce_bounces_total{${SEL}}[$__rate_interval])) * 60`,
+            '{{result}} {{reason}}',
+          ),
+        ],
         unit: 'short',
         w: 10,
         stack: true,
@@ -107,8 +129,15 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'bargauge',
         title: 'Failures by reason',
-        description: 'Failed bounces in the selected time range by reason. `kubectl get nodebounces -A` lists them; status.message says what to do.',
-        targets: [q(`sort_desc(sum by (reason) (increase(nodebounce_bounces_total{${SEL}, result="failed"}[$__range])))`, '{{reason}}', true)],
+        description:
+          'Failed bounces in the selected time range by reason. `kubectl get nodebounces -A` lists them; status.message says what to do.',
+        targets: [
+          q(
+            `sort_desc(sum by (reason) (increase(nodebounce_bounces_total{${SEL}, result="failed"}[$__range])))`,
+            '{{reason}}',
+            true,
+          ),
+        ],
         w: 6,
         decimals: 0,
       },
@@ -122,7 +151,8 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'timeseries',
         title: 'Bounce duration, total (p50 / p90 / p99)',
-        description: 'From acceptance to Succeeded or Failed, over the bounces finished in each interval (nodebounce_bounce_duration_seconds{phase="total"}).',
+        description:
+          'From acceptance to Succeeded or Failed, over the bounces finished in each interval (nodebounce_bounce_duration_seconds{phase="total"}).',
         targets: quantiles('nodebounce_bounce_duration_seconds', '', ', phase="total"'),
         unit: 's',
         w: 8,
@@ -143,7 +173,8 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'timeseries',
         title: 'Mean duration per phase',
-        description: 'Average time per phase over the bounces finished in each interval (sum / count of the histogram).',
+        description:
+          'Average time per phase over the bounces finished in each interval (sum / count of the histogram).',
         targets: [
           q(
             `sum by (phase) (rate(nodebounce_bounce_duration_seconds_sum{${SEL}}[$__rate_interval])) / sum by (phase) (rate(nodebounce_bounce_duration_seconds_count{${SEL}}[$__rate_interval]))`,
@@ -163,7 +194,8 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'stat',
         title: 'Active bounces',
-        description: 'NodeBounces not finished yet (Pending, Terminating, Starting). Only the leader counts; standbys export 0.',
+        description:
+          'NodeBounces not finished yet (Pending, Terminating, Starting). Only the leader counts; standbys export 0.',
         targets: [q(`sum(nodebounce_active_bounces{${SEL}})`, 'active', true)],
         w: 4,
         decimals: 0,
@@ -171,7 +203,8 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'stat',
         title: 'Blocked by PDB',
-        description: 'Bounces whose eviction a PodDisruptionBudget refuses; they retry until it allows one (or their deadline).',
+        description:
+          'Bounces whose eviction a PodDisruptionBudget refuses; they retry until it allows one (or their deadline).',
         targets: [q(`sum(nodebounce_active_bounces_by_reason{${SEL}, reason="BlockedByPDB"})`, 'BlockedByPDB', true)],
         w: 4,
         decimals: 0,
@@ -181,15 +214,24 @@ export const ROWS: RowSpec[] = [
         kind: 'stat',
         title: 'Waiting for another bounce',
         description: 'Bounces queued behind an older or running bounce of the same pod.',
-        targets: [q(`sum(nodebounce_active_bounces_by_reason{${SEL}, reason="WaitingForOtherBounce"})`, 'WaitingForOtherBounce', true)],
+        targets: [
+          q(
+            `sum(nodebounce_active_bounces_by_reason{${SEL}, reason="WaitingForOtherBounce"})`,
+            'WaitingForOtherBounce',
+            true,
+          ),
+        ],
         w: 4,
         decimals: 0,
       },
       {
         kind: 'stat',
         title: 'Eviction throttled',
-        description: 'Bounces whose eviction the API server answered 429 without a PodDisruptionBudget cause (throttling).',
-        targets: [q(`sum(nodebounce_active_bounces_by_reason{${SEL}, reason="EvictionThrottled"})`, 'EvictionThrottled', true)],
+        description:
+          'Bounces whose eviction the API server answered 429 without a PodDisruptionBudget cause (throttling).',
+        targets: [
+          q(`sum(nodebounce_active_bounces_by_reason{${SEL}, reason="EvictionThrottled"})`, 'EvictionThrottled', true),
+        ],
         w: 4,
         decimals: 0,
         warn: 1,
@@ -255,7 +297,12 @@ export const ROWS: RowSpec[] = [
         kind: 'timeseries',
         title: 'Reconciles by result',
         description: 'Reconciles per second by result (success, requeue_after, error).',
-        targets: [q(`sum by (result) (rate(controller_runtime_reconcile_total{${SEL}, ${CONTROLLER}}[$__rate_interval]))`, '{{result}}')],
+        targets: [
+          q(
+            `sum by (result) (rate(controller_runtime_reconcile_total{${SEL}, ${CONTROLLER}}[$__rate_interval]))`,
+            '{{result}}',
+          ),
+        ],
         unit: 'reqps',
         w: 8,
         stack: true,
@@ -263,8 +310,11 @@ export const ROWS: RowSpec[] = [
       {
         kind: 'timeseries',
         title: 'Reconcile errors',
-        description: 'Failed reconciles per second (retried with backoff). The operator log says why; alert NodeBounceReconcileErrors.',
-        targets: [q(`sum(rate(controller_runtime_reconcile_errors_total{${SEL}, ${CONTROLLER}}[$__rate_interval]))`, 'errors')],
+        description:
+          'Failed reconciles per second (retried with backoff). The operator log says why; alert NodeBounceReconcileErrors.',
+        targets: [
+          q(`sum(rate(controller_runtime_reconcile_errors_total{${SEL}, ${CONTROLLER}}[$__rate_interval]))`, 'errors'),
+        ],
         unit: 'reqps',
         w: 8,
       },
@@ -280,7 +330,8 @@ export const ROWS: RowSpec[] = [
   },
   {
     title: 'Work queue',
-    answers: 'Whether work piles up: queue depth, time an item waits before a worker takes it, time a worker spends on it, retries, busy workers.',
+    answers:
+      'Whether work piles up: queue depth, time an item waits before a worker takes it, time a worker spends on it, retries, busy workers.',
     panels: [
       {
         kind: 'timeseries',
@@ -324,12 +375,14 @@ export const ROWS: RowSpec[] = [
   },
   {
     title: 'Leader election',
-    answers: 'Which instance leads (exactly one should), and how many instances are up; a standby takes over within the lease duration.',
+    answers:
+      'Which instance leads (exactly one should), and how many instances are up; a standby takes over within the lease duration.',
     panels: [
       {
         kind: 'stat',
         title: 'Leaders',
-        description: 'Instances holding the Lease: 1 is healthy, 0 means no bounce progresses (alert NodeBounceOperatorNoLeader).',
+        description:
+          'Instances holding the Lease: 1 is healthy, 0 means no bounce progresses (alert NodeBounceOperatorNoLeader).',
         targets: [q(`sum(leader_election_master_status{${SEL}})`, 'leaders', true)],
         w: 4,
         decimals: 0,
@@ -358,13 +411,17 @@ export const ROWS: RowSpec[] = [
   },
   {
     title: 'Notifications',
-    answers: 'Whether webhook notifications get through: sent, failed after retries, dropped because the queue was full, and retry attempts.',
+    answers:
+      'Whether webhook notifications get through: sent, failed after retries, dropped because the queue was full, and retry attempts.',
     panels: [
       {
         kind: 'stat',
         title: 'Failed or dropped',
-        description: 'Notifications lost in the selected time range (failed after retries, or dropped because the queue was full).',
-        targets: [q(`sum(increase(nodebounce_notifications_total{${SEL}, result=~"failed|dropped"}[$__range]))`, 'lost', true)],
+        description:
+          'Notifications lost in the selected time range (failed after retries, or dropped because the queue was full).',
+        targets: [
+          q(`sum(increase(nodebounce_notifications_total{${SEL}, result=~"failed|dropped"}[$__range]))`, 'lost', true),
+        ],
         w: 6,
         decimals: 0,
         red: 1,
@@ -373,7 +430,9 @@ export const ROWS: RowSpec[] = [
         kind: 'timeseries',
         title: 'Notifications by result',
         description: 'Notifications per minute by result: sent, failed, dropped, retried (attempts).',
-        targets: [q(`sum by (result) (rate(nodebounce_notifications_total{${SEL}}[$__rate_interval])) * 60`, '{{result}}')],
+        targets: [
+          q(`sum by (result) (rate(nodebounce_notifications_total{${SEL}}[$__rate_interval])) * 60`, '{{result}}'),
+        ],
         unit: 'short',
         w: 18,
       },
@@ -450,7 +509,10 @@ function panel(p: PanelSpec, id: number, gridPos: { h: number; w: number; x: num
       stacking: { mode: p.stack ? 'normal' : 'none', group: 'A' },
       axisSoftMin: 0,
     };
-    options = { legend: { displayMode: 'list', placement: 'bottom', showLegend: true }, tooltip: { mode: 'multi', sort: 'desc' } };
+    options = {
+      legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+      tooltip: { mode: 'multi', sort: 'desc' },
+    };
   } else if (p.kind === 'stat') {
     options = {
       reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
@@ -532,7 +594,14 @@ export function buildDashboard(): Dashboard {
   let id = 1;
   let y = 0;
   for (const row of ROWS) {
-    panels.push({ collapsed: false, gridPos: { h: 1, w: 24, x: 0, y }, id: id++, panels: [], title: row.title, type: 'row' });
+    panels.push({
+      collapsed: false,
+      gridPos: { h: 1, w: 24, x: 0, y },
+      id: id++,
+      panels: [],
+      title: row.title,
+      type: 'row',
+    });
     y += 1;
     let x = 0;
     let lineH = 0;

@@ -27,7 +27,8 @@ function diagram(): string {
 
 function transitionsTable(): string {
   const rows = TRANSITIONS.map(
-    (t) => `| ${t.from.map((f) => (f === 'New' ? '(new)' : f)).join(', ')} | ${t.to} | ${t.reasons.map((r) => `\`${r}\``).join(', ')} | ${cell(t.trigger)} |`,
+    (t) =>
+      `| ${t.from.map((f) => (f === 'New' ? '(new)' : f)).join(', ')} | ${t.to} | ${t.reasons.map((r) => `\`${r}\``).join(', ')} | ${cell(t.trigger)} |`,
   );
   return ['| from | to | reason | when |', '|---|---|---|---|', ...rows].join('\n');
 }
@@ -46,11 +47,13 @@ const RENDER: Record<Part, () => string> = { diagram, transitions: transitionsTa
 export function renderLifecycleBlocks(text: string, file: string): string {
   let found = 0;
   const out = text.replace(/<!-- lifecycle-(\w+):begin -->\n[\s\S]*?<!-- lifecycle-\1:end -->/g, (_m, part: string) => {
-    if (!(part in RENDER)) throw new Error(`${file}: unknown lifecycle block "${part}" (known: ${Object.keys(RENDER).join(', ')})`);
+    if (!(part in RENDER))
+      throw new Error(`${file}: unknown lifecycle block "${part}" (known: ${Object.keys(RENDER).join(', ')})`);
     found++;
     return `<!-- lifecycle-${part}:begin -->\n${NOTE}\n\n${RENDER[part as Part]()}\n\n<!-- lifecycle-${part}:end -->`;
   });
   const begins = text.match(/<!-- lifecycle-\w+:begin -->/g)?.length ?? 0;
-  if (found === 0 || found !== begins) throw new Error(`${file}: expected closed <!-- lifecycle-<part>:begin/end --> blocks, found ${found} of ${begins}`);
+  if (found === 0 || found !== begins)
+    throw new Error(`${file}: expected closed <!-- lifecycle-<part>:begin/end --> blocks, found ${found} of ${begins}`);
   return out;
 }

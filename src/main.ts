@@ -88,7 +88,9 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
         ready: () => (elector && !elector.isLeader ? true : (operator?.ready ?? false)),
         stuck: () => {
           const ms = operator?.controller.queue.longestRunningMs() ?? 0;
-          return ms > config.api.reconcileStuckSeconds * 1000 ? `a reconcile has been running for ${Math.round(ms / 1000)}s` : undefined;
+          return ms > config.api.reconcileStuckSeconds * 1000
+            ? `a reconcile has been running for ${Math.round(ms / 1000)}s`
+            : undefined;
         },
       },
       log,

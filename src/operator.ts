@@ -60,7 +60,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   metrics?.setUnrestoredProtectionSource(() => controller.unrestoredProtectionCount());
   await runtime.start();
   controller.start();
-  log.info({ watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'caches synced; reconciling');
+  log.info(
+    { watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' },
+    'caches synced; reconciling',
+  );
   return {
     controller,
     get ready() {

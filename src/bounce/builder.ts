@@ -1,4 +1,9 @@
-import { ConditionTypes as C, NODEBOUNCE_FINALIZER, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
+import {
+  ConditionTypes as C,
+  NODEBOUNCE_FINALIZER,
+  type NodeBounce,
+  type NodeBounceStatus,
+} from '../api/nodebounce.js';
 import { failsOnAbsence } from './absence.js';
 import { setCondition } from './conditions.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
@@ -34,8 +39,21 @@ export class Builder {
     return this.now.toISOString();
   }
 
-  condition(type: (typeof C)[keyof typeof C], status: 'True' | 'False' | 'Unknown', reason: string, message: string): void {
-    this.status.conditions = setCondition(this.status.conditions, type, status, reason, message, this.now, this.nb.metadata.generation);
+  condition(
+    type: (typeof C)[keyof typeof C],
+    status: 'True' | 'False' | 'Unknown',
+    reason: string,
+    message: string,
+  ): void {
+    this.status.conditions = setCondition(
+      this.status.conditions,
+      type,
+      status,
+      reason,
+      message,
+      this.now,
+      this.nb.metadata.generation,
+    );
   }
 
   /**

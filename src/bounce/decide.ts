@@ -22,7 +22,6 @@ import { defaultDecideOptions, type Action, type Decision, type DecideOptions, t
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
 // Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
 
-
 export function queueEntryOf(nb: NodeBounce): QueueEntry {
   return {
     name: nb.metadata.name,
@@ -80,7 +79,10 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   }
   const ex = obs.express;
   if (!ex || ex.kind === 'Unmapped') {
-    return b.fail(R.ExpressResourceNotFound, M.expressUnmapped(nb, obs.expressKind, ex?.kind === 'Unmapped' ? ex.message : 'no mapping'));
+    return b.fail(
+      R.ExpressResourceNotFound,
+      M.expressUnmapped(nb, obs.expressKind, ex?.kind === 'Unmapped' ? ex.message : 'no mapping'),
+    );
   }
   if (ex.kind === 'NotFound') {
     return b.fail(R.ExpressResourceNotFound, M.expressNotFound(nb, obs.expressKind, ex.name));
@@ -102,7 +104,11 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   if (getCondition(b.status.conditions, C.PreflightPassed)?.status !== 'True') {
     const message = M.preflightPassed(nb, obs.expressKind, view);
     b.condition(C.PreflightPassed, 'True', R.PreflightPassed, message);
-    b.events.push({ type: 'Normal', reason: view.rebuilding ? 'ForcedWhileRebuilding' : view.catchingUp ? 'NodeCatchingUp' : R.PreflightPassed, message });
+    b.events.push({
+      type: 'Normal',
+      reason: view.rebuilding ? 'ForcedWhileRebuilding' : view.catchingUp ? 'NodeCatchingUp' : R.PreflightPassed,
+      message,
+    });
   }
 
   if (spec.dryRun) {
@@ -117,7 +123,12 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   b.startsBounce = true;
   if (view.shutdownProtection === true && !b.status.shutdownProtection) {
     b.status.shutdownProtection = { wasEnabled: true, disabledByOperator: false, restored: false };
-    b.condition(C.ShutdownProtectionDisabled, 'Unknown', 'Disabling', M.disablingProtectionCondition(obs.expressKind, view.name));
+    b.condition(
+      C.ShutdownProtectionDisabled,
+      'Unknown',
+      'Disabling',
+      M.disablingProtectionCondition(obs.expressKind, view.name),
+    );
   }
   const sp = b.status.shutdownProtection;
   if (sp?.wasEnabled && getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown') {
@@ -125,7 +136,12 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     // The finalizer goes on in the same pass as the first attempt, so finding it means an attempt ran before.
     const repeated = hasFinalizer(nb);
     if (!repeated) b.actions.push({ type: 'AddFinalizer' });
-    b.actions.push({ type: 'SetShutdownProtection', expressName: view.name, enabled: false, ...(repeated ? { repeated: true } : {}) });
+    b.actions.push({
+      type: 'SetShutdownProtection',
+      expressName: view.name,
+      enabled: false,
+      ...(repeated ? { repeated: true } : {}),
+    });
     b.transition(R.DisablingShutdownProtection, M.disablingProtection(obs.expressKind, view.name));
     return b.done();
   }
@@ -164,12 +180,23 @@ function evictAction(spec: ValidSpec, uid: string): Action {
   return { type: 'EvictPod', podName: spec.podName, uid, mode: spec.mode, gracePeriodSeconds: spec.gracePeriodSeconds };
 }
 
-export function effectiveTimeouts(spec: ValidSpec, pod: PodLike | undefined): NonNullable<NodeBounceStatus['effectiveTimeouts']> {
+export function effectiveTimeouts(
+  spec: ValidSpec,
+  pod: PodLike | undefined,
+): NonNullable<NodeBounceStatus['effectiveTimeouts']> {
   if (spec.readyTimeoutSeconds !== undefined) {
-    return { terminationSeconds: spec.terminationTimeoutSeconds, readySeconds: spec.readyTimeoutSeconds, readySource: 'Spec' };
+    return {
+      terminationSeconds: spec.terminationTimeoutSeconds,
+      readySeconds: spec.readyTimeoutSeconds,
+      readySource: 'Spec',
+    };
   }
   const derived = readyTimeoutFromProbes(pod);
-  return { terminationSeconds: spec.terminationTimeoutSeconds, readySeconds: derived.seconds, readySource: derived.source };
+  return {
+    terminationSeconds: spec.terminationTimeoutSeconds,
+    readySeconds: derived.seconds,
+    readySource: derived.source,
+  };
 }
 
 function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
@@ -281,7 +308,12 @@ function invalidStatus(b: Builder, problems: string[]): Decision {
 }
 
 /** The whole decision for one NodeBounce. */
-export function decide(nb: NodeBounce, obs: Observed, now: Date, options: DecideOptions = defaultDecideOptions): Decision {
+export function decide(
+  nb: NodeBounce,
+  obs: Observed,
+  now: Date,
+  options: DecideOptions = defaultDecideOptions,
+): Decision {
   const b = new Builder(nb, now, options);
   const st = b.status;
 

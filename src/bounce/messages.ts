@@ -1,4 +1,9 @@
-import { RELEASE_PROTECTION_ANNOTATION, Reasons as R, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
+import {
+  RELEASE_PROTECTION_ANNOTATION,
+  Reasons as R,
+  type NodeBounce,
+  type NodeBounceStatus,
+} from '../api/nodebounce.js';
 import type { ExpressView } from '../express/view.js';
 import type { ValidSpec } from './spec.js';
 
@@ -79,7 +84,12 @@ export function protectionReleased(st: NodeBounceStatus): string {
   return `Released by the annotation ${RELEASE_PROTECTION_ANNOTATION}="true", set by ${sp?.releasedBy}: shutdown protection on ${st.expressResourceName} was NOT restored${sp?.lastError ? ` (last error: ${sp.lastError})` : ''}. Check it by hand; the operator lets go of this NodeBounce.`;
 }
 
-export function protectionNotRestored(nb: NodeBounce, spec: ValidSpec, st: NodeBounceStatus, expressKind: string): string {
+export function protectionNotRestored(
+  nb: NodeBounce,
+  spec: ValidSpec,
+  st: NodeBounceStatus,
+  expressKind: string,
+): string {
   const sp = st.shutdownProtection;
   return `Pod ${spec.podName} restarted (replacement ${st.replacementPodName ?? '?'} Ready), but shutdown protection on ${expressKind} ${st.expressResourceName} could not be restored: gave up after ${sp?.restoreAttempts ?? '?'} attempts (last error: ${sp?.lastError ?? 'none'}). The node is unprotected. Fix the cause (for example the operator's RBAC on ${expressKind}), re-enable its shutdown protection by hand, then release this NodeBounce: \`kubectl annotate nodebounce ${nb.metadata.name} -n ${nb.metadata.namespace} ${RELEASE_PROTECTION_ANNOTATION}=true\`.`;
 }
@@ -157,7 +167,12 @@ export const ttlSkipped =
   're-create it after deletion, bouncing the pod again. Remove it from Git instead.';
 
 /** `protection`: whether shutdown protection is restored now, or may be off on an Express resource we can't name. */
-export function invalidStatus(nb: NodeBounce, problems: string[], protection: 'none' | 'restoring' | 'unknownResource', name?: string): string {
+export function invalidStatus(
+  nb: NodeBounce,
+  problems: string[],
+  protection: 'none' | 'restoring' | 'unknownResource',
+  name?: string,
+): string {
   const note =
     protection === 'restoring'
       ? ` Shutdown protection on ${name} may have been disabled: it is restored now.`

@@ -44,7 +44,8 @@ export function restoreProtection(b: Builder): true {
 export function releaseProtection(b: Builder): void {
   const sp = b.status.shutdownProtection!;
   sp.releasedTime = b.nowIso;
-  sp.releasedBy = annotationSetBy(b.nb.metadata, RELEASE_PROTECTION_ANNOTATION) ?? 'unknown (see the API server audit log)';
+  sp.releasedBy =
+    annotationSetBy(b.nb.metadata, RELEASE_PROTECTION_ANNOTATION) ?? 'unknown (see the API server audit log)';
   const message = M.protectionReleased(b.status);
   b.condition(C.ShutdownProtectionRestored, 'False', 'Released', message);
   b.events.push({ type: 'Warning', reason: 'ShutdownProtectionReleased', message });

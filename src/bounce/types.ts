@@ -87,8 +87,7 @@ export interface FailureCause {
  * Retry-After header).
  */
 export type ActionOutcome =
-  | { ok: true }
-  | { ok: false; code?: number; message: string; causes?: FailureCause[]; retryAfterSeconds?: number };
+  { ok: true } | { ok: false; code?: number; message: string; causes?: FailureCause[]; retryAfterSeconds?: number };
 
 export interface OutcomeResult {
   status: NodeBounceStatus;
@@ -108,4 +107,7 @@ export interface DecideOptions {
   protectionRestore: ProtectionRestoreConfig;
 }
 
-export const defaultDecideOptions: DecideOptions = { argocd: defaultArgoCdConfig, protectionRestore: defaultProtectionRestoreConfig };
+export const defaultDecideOptions: DecideOptions = {
+  argocd: defaultArgoCdConfig,
+  protectionRestore: defaultProtectionRestoreConfig,
+};

@@ -4,7 +4,16 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NODEBOUNCE_GROUP, NODEBOUNCE_PLURAL, type BounceMode, type NodeBounceSpec } from '../api/nodebounce.js';
 import { CliError, ExitCode } from './errors.js';
-import { asList, durationSeconds, humanDuration, listTable, parseDuration, render, statusStory, type OutputFormat } from './format.js';
+import {
+  asList,
+  durationSeconds,
+  humanDuration,
+  listTable,
+  parseDuration,
+  render,
+  statusStory,
+  type OutputFormat,
+} from './format.js';
 import { follow, PlainDisplay, SilentDisplay, TtyDisplay, type Display } from './follow.js';
 import { defaultNamespace, loadKubeConfig, NodeBounceClient } from './kube.js';
 
@@ -82,13 +91,14 @@ function parseTtl(value: string): number {
 }
 
 function parsePositiveInt(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of seconds, at least 1.');
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1)
+    throw new InvalidArgumentError('must be a whole number of seconds, at least 1.');
   return Number(value);
 }
 
 function withCommon(cmd: Command, formats: string[] = ['json', 'yaml']): Command {
   return cmd
-    .option('-n, --namespace <namespace>', "namespace (default: the kubeconfig context's, else \"default\")")
+    .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context\'s, else "default")')
     .addOption(new Option('-o, --output <format>', 'output format').choices(formats))
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use');
@@ -120,13 +130,33 @@ export async function run(argv: string[], io: Io): Promise<number> {
       .option('--reason <text>', 'why: copied into events, logs and notifications')
       .option('--dry-run', 'run every check and report, but touch nothing (spec.dryRun; the NodeBounce is created)')
       .addOption(new Option('--mode <mode>', 'Evict (respects PodDisruptionBudgets) or Delete').argParser(parseMode))
-      .addOption(new Option('--timeout <duration>', 'stop waiting after this long (e.g. 90s, 10m); the bounce goes on').argParser(parseDurationMs))
+      .addOption(
+        new Option(
+          '--timeout <duration>',
+          'stop waiting after this long (e.g. 90s, 10m); the bounce goes on',
+        ).argParser(parseDurationMs),
+      )
       .addOption(new Option('--wait', 'follow until it finishes (default on a terminal)'))
       .addOption(new Option('--no-wait', 'create it and return (default when stdout is not a terminal)'))
-      .addOption(new Option('--grace-period <seconds>', 'grace period for the eviction/delete (default: the pod\'s)').argParser(parsePositiveInt))
-      .addOption(new Option('--termination-timeout <duration>', 'how long the old pod may take to go (default 10m)').argParser(parseDurationSecondsArg))
-      .addOption(new Option('--ready-timeout <duration>', 'how long the replacement may take to be Ready (default: from its startup probe)').argParser(parseDurationSecondsArg))
-      .addOption(new Option('--ttl <duration>', 'delete the NodeBounce this long after it finishes').argParser(parseTtl)),
+      .addOption(
+        new Option('--grace-period <seconds>', "grace period for the eviction/delete (default: the pod's)").argParser(
+          parsePositiveInt,
+        ),
+      )
+      .addOption(
+        new Option('--termination-timeout <duration>', 'how long the old pod may take to go (default 10m)').argParser(
+          parseDurationSecondsArg,
+        ),
+      )
+      .addOption(
+        new Option(
+          '--ready-timeout <duration>',
+          'how long the replacement may take to be Ready (default: from its startup probe)',
+        ).argParser(parseDurationSecondsArg),
+      )
+      .addOption(
+        new Option('--ttl <duration>', 'delete the NodeBounce this long after it finishes').argParser(parseTtl),
+      ),
   ).action(async (pod: string, o: BounceOptions) => {
     code = await bounce(pod, o);
   });
@@ -143,26 +173,30 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const ns = o.allNamespaces ? undefined : namespace;
     const { items, resourceVersion } = await client.list(ns);
     if (o.output === 'json' || o.output === 'yaml') return void out(render(asList(items, resourceVersion), o.output));
-    if (items.length === 0) return void err(ns ? `No NodeBounces found in namespace ${ns}.\n` : 'No NodeBounces found.\n');
+    if (items.length === 0)
+      return void err(ns ? `No NodeBounces found in namespace ${ns}.\n` : 'No NodeBounces found.\n');
     out(`${listTable(items, { allNamespaces: !ns, wide: o.output === 'wide' })}\n`);
   });
 
-  withCommon(program.command('status <name>').description('the whole story of one NodeBounce: status, timeline, conditions, events')).action(
-    async (name: string, o: CommonOptions) => {
-      const { client, namespace } = connect(o);
-      const nb = await client.get(namespace, name);
-      if (o.output) return void out(render(nb, o.output as OutputFormat));
-      const events = await client.events(namespace, name, nb.metadata.uid);
-      out(`${statusStory(nb, events)}\n`);
-    },
-  );
+  withCommon(
+    program
+      .command('status <name>')
+      .description('the whole story of one NodeBounce: status, timeline, conditions, events'),
+  ).action(async (name: string, o: CommonOptions) => {
+    const { client, namespace } = connect(o);
+    const nb = await client.get(namespace, name);
+    if (o.output) return void out(render(nb, o.output as OutputFormat));
+    const events = await client.events(namespace, name, nb.metadata.uid);
+    out(`${statusStory(nb, events)}\n`);
+  });
 
   async function bounce(pod: string, o: BounceOptions): Promise<number> {
     const { client, namespace } = connect(o);
     const format = o.output as OutputFormat | undefined;
     // Say so right away instead of creating a request that can only fail with PodNotFound. When we may not
     // read pods (403), go ahead: the operator checks anyway.
-    if ((await client.checkPod(namespace, pod)) === 'NotFound') throw new CliError(`pod "${pod}" not found in namespace ${namespace}`);
+    if ((await client.checkPod(namespace, pod)) === 'NotFound')
+      throw new CliError(`pod "${pod}" not found in namespace ${namespace}`);
     const spec: NodeBounceSpec = { podName: pod };
     if (o.force) spec.force = true;
     if (o.reason) spec.reason = o.reason;
@@ -188,34 +222,58 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const progress = format ? io.stderr : io.stdout;
     const tty = !!progress.isTTY;
     const useColor = tty && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
-    const display: Display = tty ? new TtyDisplay(progress, { color: useColor }) : format ? new SilentDisplay() : new PlainDisplay(progress);
-    if (tty) progress.write(`NodeBounce ${namespace}/${name} created for pod ${pod}${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the bounce goes on.\n`);
+    const display: Display = tty
+      ? new TtyDisplay(progress, { color: useColor })
+      : format
+        ? new SilentDisplay()
+        : new PlainDisplay(progress);
+    if (tty)
+      progress.write(
+        `NodeBounce ${namespace}/${name} created for pod ${pod}${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the bounce goes on.\n`,
+      );
     else if (!format) progress.write(`${ref} created\n`);
 
     const result = await follow({ client, initial: nb, display, timeoutMs: o.timeout, signals: io.signals });
     const last = result.nb;
     const st = last.status;
-    const took = st?.startTime && st.completionTime ? humanDuration(new Date(st.completionTime).getTime() - new Date(st.startTime).getTime()) : undefined;
-    if (format && (result.kind === 'Finished' || result.kind === 'TimedOut' || result.kind === 'Interrupted')) out(render(last, format));
+    const took =
+      st?.startTime && st.completionTime
+        ? humanDuration(new Date(st.completionTime).getTime() - new Date(st.startTime).getTime())
+        : undefined;
+    if (format && (result.kind === 'Finished' || result.kind === 'TimedOut' || result.kind === 'Interrupted'))
+      out(render(last, format));
     switch (result.kind) {
       case 'Finished':
         if (st?.phase === 'Succeeded') {
           if (tty) {
-            const what = st.reason === 'DryRunPassed' ? 'Dry run passed: every check passed, nothing was touched' : `Pod ${pod} restarted`;
-            progress.write(`${useColor ? '\x1b[32m✔\x1b[0m' : '✔'} ${what}${took ? ` in ${took}` : ''} (NodeBounce ${namespace}/${name}).\n`);
+            const what =
+              st.reason === 'DryRunPassed'
+                ? 'Dry run passed: every check passed, nothing was touched'
+                : `Pod ${pod} restarted`;
+            progress.write(
+              `${useColor ? '\x1b[32m✔\x1b[0m' : '✔'} ${what}${took ? ` in ${took}` : ''} (NodeBounce ${namespace}/${name}).\n`,
+            );
           }
           return ExitCode.Ok;
         }
-        err(`error: bounce of pod ${pod} failed${took ? ` after ${took}` : ''}: ${st?.reason ?? 'Unknown'}: ${st?.message ?? ''} (NodeBounce ${namespace}/${name})\n`);
+        err(
+          `error: bounce of pod ${pod} failed${took ? ` after ${took}` : ''}: ${st?.reason ?? 'Unknown'}: ${st?.message ?? ''} (NodeBounce ${namespace}/${name})\n`,
+        );
         return ExitCode.BounceFailed;
       case 'Interrupted':
-        err(`\nStopped following NodeBounce ${namespace}/${name} (${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`);
+        err(
+          `\nStopped following NodeBounce ${namespace}/${name} (${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`,
+        );
         return ExitCode.Interrupted;
       case 'TimedOut':
-        err(`error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for NodeBounce ${namespace}/${name} (still ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`);
+        err(
+          `error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for NodeBounce ${namespace}/${name} (still ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`,
+        );
         return ExitCode.Timeout;
       case 'Deleted':
-        err(`error: NodeBounce ${namespace}/${name} was deleted before it finished (last seen ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''})\n`);
+        err(
+          `error: NodeBounce ${namespace}/${name} was deleted before it finished (last seen ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''})\n`,
+        );
         return ExitCode.Error;
     }
   }

@@ -123,7 +123,8 @@ export class BounceReconciler {
       guess ? this.deps.client.getExpress(ns, guess) : Promise.resolve(undefined),
     ]);
     const expressName = expressNameOf(pod);
-    const express = expressName === guess ? guessed : expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
+    const express =
+      expressName === guess ? guessed : expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
     return {
       nodeBounces,
       lookups: {
@@ -134,7 +135,13 @@ export class BounceReconciler {
   }
 
   /** Gathers everything decide() needs from the caches (or the given lookups). */
-  observe(nb: NodeBounce, lookups: Lookups = { pod: (n, name) => this.deps.pods.get(n, name), express: (n, name) => this.deps.express.get(n, name) }): Observed {
+  observe(
+    nb: NodeBounce,
+    lookups: Lookups = {
+      pod: (n, name) => this.deps.pods.get(n, name),
+      express: (n, name) => this.deps.express.get(n, name),
+    },
+  ): Observed {
     const ns = nb.metadata.namespace;
     const cfg = this.deps.config.express;
     const pod = nb.spec?.podName ? lookups.pod(ns, nb.spec.podName) : undefined;
@@ -148,7 +155,9 @@ export class BounceReconciler {
       if (!obj) express = { kind: 'NotFound', name: expressName };
       else {
         const read = readExpress(obj, cfg, this.deps.config.argocd);
-        express = read.ok ? { kind: 'Found', view: read.view } : { kind: 'Invalid', name: expressName, problems: read.problems };
+        express = read.ok
+          ? { kind: 'Found', view: read.view }
+          : { kind: 'Invalid', name: expressName, problems: read.problems };
       }
     }
     const expressPods = needsReplacementScan(nb.status, pod, expressName)

@@ -72,7 +72,13 @@ export class KubeClient {
   async replaceNodeBounceStatus(nb: NodeBounce): Promise<NodeBounce> {
     return (await this.custom.replaceNamespacedCustomObjectStatus({
       ...this.nb(nb.metadata.namespace, nb.metadata.name),
-      body: { apiVersion: NODEBOUNCE_API_VERSION, kind: NODEBOUNCE_KIND, metadata: nb.metadata, spec: nb.spec, status: nb.status },
+      body: {
+        apiVersion: NODEBOUNCE_API_VERSION,
+        kind: NODEBOUNCE_KIND,
+        metadata: nb.metadata,
+        spec: nb.spec,
+        status: nb.status,
+      },
     })) as NodeBounce;
   }
 
@@ -98,7 +104,13 @@ export class KubeClient {
    * Evicts (or deletes) the pod gracefully. preconditions.uid makes sure only that incarnation is touched:
    * a retry after a crash can never delete the replacement. Never grace 0, never strips finalizers.
    */
-  async evictPod(namespace: string, name: string, uid: string, mode: 'Evict' | 'Delete', gracePeriodSeconds?: number): Promise<void> {
+  async evictPod(
+    namespace: string,
+    name: string,
+    uid: string,
+    mode: 'Evict' | 'Delete',
+    gracePeriodSeconds?: number,
+  ): Promise<void> {
     const deleteOptions = {
       preconditions: { uid },
       ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
@@ -116,7 +128,14 @@ export class KubeClient {
 
   async patchExpress(namespace: string, name: string, patch: Record<string, unknown>): Promise<UnstructuredObject> {
     return (await this.custom.patchNamespacedCustomObject(
-      { group: this.express.group, version: this.express.version, plural: this.express.plural, namespace, name, body: patch },
+      {
+        group: this.express.group,
+        version: this.express.version,
+        plural: this.express.plural,
+        namespace,
+        name,
+        body: patch,
+      },
       mergePatch,
     )) as UnstructuredObject;
   }
@@ -153,16 +172,22 @@ export class KubeClient {
 
   async listNodeBounces(namespace?: string): Promise<{ items: NodeBounce[]; metadata?: { resourceVersion?: string } }> {
     const base = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
-    return (namespace
-      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
-      : await this.listCustom.listClusterCustomObject(base)) as { items: NodeBounce[] };
+    return (
+      namespace
+        ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+        : await this.listCustom.listClusterCustomObject(base)
+    ) as { items: NodeBounce[] };
   }
 
-  async listExpress(namespace?: string): Promise<{ items: UnstructuredObject[]; metadata?: { resourceVersion?: string } }> {
+  async listExpress(
+    namespace?: string,
+  ): Promise<{ items: UnstructuredObject[]; metadata?: { resourceVersion?: string } }> {
     const base = { group: this.express.group, version: this.express.version, plural: this.express.plural };
-    return (namespace
-      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
-      : await this.listCustom.listClusterCustomObject(base)) as { items: UnstructuredObject[] };
+    return (
+      namespace
+        ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+        : await this.listCustom.listClusterCustomObject(base)
+    ) as { items: UnstructuredObject[] };
   }
 
   /** Records a core/v1 Event on the NodeBounce (what `kubectl describe nb` shows). */

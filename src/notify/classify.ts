@@ -68,7 +68,11 @@ function seconds(from: string | undefined, to: string | undefined): number | und
 }
 
 /** A persisted change of phase or reason. */
-export function fromTransition(before: NodeBounceStatus | undefined, after: NodeBounce, now = new Date()): Notification | undefined {
+export function fromTransition(
+  before: NodeBounceStatus | undefined,
+  after: NodeBounce,
+  now = new Date(),
+): Notification | undefined {
   const st = after.status;
   if (!st?.phase) return undefined;
   const reason = st.reason ?? st.phase;

@@ -44,7 +44,10 @@ export function summary(n: Notification, opts: PayloadOptions = {}): string {
 export function slackPayload(n: Notification, opts: PayloadOptions = {}): Record<string, unknown> {
   const t = TITLES[n.kind];
   const took = n.durationSeconds !== undefined ? ` in ${formatDuration(n.durationSeconds)}` : '';
-  const field = (label: string, value: string) => ({ type: 'mrkdwn', text: cut(`*${label}*\n${escapeSlack(value)}`, 2000) });
+  const field = (label: string, value: string) => ({
+    type: 'mrkdwn',
+    text: cut(`*${label}*\n${escapeSlack(value)}`, 2000),
+  });
   const fields = [
     field('Pod', `${n.namespace}/${n.podName}`),
     field('NodeBounce', n.name),
@@ -54,16 +57,40 @@ export function slackPayload(n: Notification, opts: PayloadOptions = {}): Record
     ...(n.expressResourceName ? [field('Express node', n.expressResourceName)] : []),
     ...(opts.clusterName ? [field('Cluster', opts.clusterName)] : []),
     ...(n.force || n.dryRun || n.mode !== 'Evict'
-      ? [field('Options', [n.mode !== 'Evict' ? `mode ${n.mode}` : '', n.force ? 'force' : '', n.dryRun ? 'dry run' : ''].filter(Boolean).join(', '))]
+      ? [
+          field(
+            'Options',
+            [n.mode !== 'Evict' ? `mode ${n.mode}` : '', n.force ? 'force' : '', n.dryRun ? 'dry run' : '']
+              .filter(Boolean)
+              .join(', '),
+          ),
+        ]
       : []),
   ].slice(0, 10);
   return {
     text: cut(escapeSlack(summary(n, opts)), 3000),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: cut(`${t.emoji} *${escapeSlack(t.title(n))}*${took}: pod \`${escapeSlack(`${n.namespace}/${n.podName}`)}\``, 3000) } },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: cut(
+            `${t.emoji} *${escapeSlack(t.title(n))}*${took}: pod \`${escapeSlack(`${n.namespace}/${n.podName}`)}\``,
+            3000,
+          ),
+        },
+      },
       { type: 'section', fields },
       ...(n.message ? [{ type: 'section', text: { type: 'mrkdwn', text: cut(escapeSlack(n.message), 3000) } }] : []),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: cut(escapeSlack(`nodebounce-operator · ${n.kind} · uid ${n.uid} · ${n.time}`), 3000) }] },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: cut(escapeSlack(`nodebounce-operator · ${n.kind} · uid ${n.uid} · ${n.time}`), 3000),
+          },
+        ],
+      },
     ],
   };
 }

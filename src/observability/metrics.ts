@@ -105,12 +105,18 @@ export class OperatorMetrics {
         // The notifier keeps its own counts; mirror them at scrape time.
         const st = this.notificationStats();
         notifications.reset();
-        for (const [result, key] of [['sent', 'sent'], ['failed', 'failed'], ['dropped', 'dropped'], ['retried', 'retries']] as const) {
+        for (const [result, key] of [
+          ['sent', 'sent'],
+          ['failed', 'failed'],
+          ['dropped', 'dropped'],
+          ['retried', 'retries'],
+        ] as const) {
           notifications.inc({ result }, st[key] ?? 0);
         }
       },
     });
-    for (const result of ['success', 'error', 'requeue_after']) this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
+    for (const result of ['success', 'error', 'requeue_after'])
+      this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
     this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
   }
 
@@ -142,8 +148,18 @@ export class OperatorMetrics {
 
   workQueueMetrics(name = CONTROLLER_NAME): WorkQueueMetrics {
     const registers = [this.registry];
-    const depth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers });
-    const adds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'], registers });
+    const depth = new Gauge({
+      name: 'workqueue_depth',
+      help: 'Current depth of workqueue',
+      labelNames: ['name'],
+      registers,
+    });
+    const adds = new Counter({
+      name: 'workqueue_adds_total',
+      help: 'Total number of adds handled by workqueue',
+      labelNames: ['name'],
+      registers,
+    });
     const latency = new Histogram({
       name: 'workqueue_queue_duration_seconds',
       help: 'How long in seconds an item stays in workqueue before being requested',
@@ -158,7 +174,12 @@ export class OperatorMetrics {
       buckets: [0.0001, 0.001, 0.01, 0.1, 1, 10, 100],
       registers,
     });
-    const retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers });
+    const retries = new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Total number of retries handled by workqueue',
+      labelNames: ['name'],
+      registers,
+    });
     const active = new Gauge({
       name: 'controller_runtime_active_workers',
       help: 'Number of currently used workers per controller',
@@ -185,7 +206,10 @@ export class OperatorMetrics {
       onTransition: (before, after) => {
         const st = after.status;
         if (!st || !isTerminal(st.phase) || isTerminal(before?.phase)) return;
-        this.bouncesTotal.inc({ result: st.phase === 'Succeeded' ? 'succeeded' : 'failed', reason: st.reason ?? 'Unknown' });
+        this.bouncesTotal.inc({
+          result: st.phase === 'Succeeded' ? 'succeeded' : 'failed',
+          reason: st.reason ?? 'Unknown',
+        });
         for (const [phase, seconds] of Object.entries(phaseDurations(st))) {
           if (seconds !== undefined && seconds >= 0) this.bounceDuration.observe({ phase }, seconds);
         }
@@ -201,7 +225,9 @@ const span = (from: string | undefined, to: string | undefined): number | undefi
 };
 
 /** Seconds spent in each phase, from the timestamps in status. */
-export function phaseDurations(st: NodeBounceStatus): Record<'total' | 'pending' | 'terminating' | 'starting', number | undefined> {
+export function phaseDurations(
+  st: NodeBounceStatus,
+): Record<'total' | 'pending' | 'terminating' | 'starting', number | undefined> {
   return {
     total: span(st.startTime, st.completionTime),
     pending: span(st.startTime, st.terminatingTime),

@@ -13,7 +13,13 @@
 import { Watch } from '@kubernetes/client-node';
 import type { NodeBounce } from '../../src/api/nodebounce.js';
 import { isTerminal } from '../../src/api/nodebounce.js';
-import { createNamespace, ensureControlPlaneBinaries, readPod, startControlPlane, startExpressSimulator } from '../harness/index.js';
+import {
+  createNamespace,
+  ensureControlPlaneBinaries,
+  readPod,
+  startControlPlane,
+  startExpressSimulator,
+} from '../harness/index.js';
 import { BounceFixture } from '../integration/support/bounce.js';
 import { OperatorProcess, installOperatorIdentity } from '../integration/support/operator.js';
 
@@ -78,9 +84,14 @@ async function main(): Promise<number> {
   try {
     say(`control plane up in ${(cp.startupMs / 1000).toFixed(1)}s at ${cp.server} (CRDs installed)`);
     sim = await startExpressSimulator(cp.kubeConfig, { namespaces: [NS] });
-    operator = new OperatorProcess({ kubeConfig: await installOperatorIdentity(cp.kubeConfig), env: { NODEBOUNCE_LOG_LEVEL: 'info' } });
+    operator = new OperatorProcess({
+      kubeConfig: await installOperatorIdentity(cp.kubeConfig),
+      env: { NODEBOUNCE_LOG_LEVEL: 'info' },
+    });
     await operator.start();
-    say(`operator running as system:serviceaccount:nodebounce-system:nodebounce-operator (deploy/ RBAC), pid ${operator.pid}`);
+    say(
+      `operator running as system:serviceaccount:nodebounce-system:nodebounce-operator (deploy/ RBAC), pid ${operator.pid}`,
+    );
 
     const fx = new BounceFixture(cp.kubeConfig);
     await createNamespace(cp.kubeConfig, NS);
@@ -118,16 +129,30 @@ async function main(): Promise<number> {
 
     // Final table.
     console.log('');
-    const header = ['NODEBOUNCE', 'TARGET', 'PHASE', 'REASON', 'DURATION', 'POD UID (OLD -> NEW)', 'PROTECTION', 'AS EXPECTED'];
+    const header = [
+      'NODEBOUNCE',
+      'TARGET',
+      'PHASE',
+      'REASON',
+      'DURATION',
+      'POD UID (OLD -> NEW)',
+      'PROTECTION',
+      'AS EXPECTED',
+    ];
     const rows: string[][] = [];
     let ok = true;
     for (const s of SCENARIOS) {
       const nb = await fx.getNodeBounce(NS, s.bounce);
       const st = nb?.status;
       const nowUid = (await readPod(cp.kubeConfig, NS, s.node))?.metadata?.uid;
-      const restarted = !!st?.replacementPodUID && st.replacementPodUID !== before.get(s.node) && nowUid === st.replacementPodUID;
+      const restarted =
+        !!st?.replacementPodUID && st.replacementPodUID !== before.get(s.node) && nowUid === st.replacementPodUID;
       const ex = await fx.getExpressNode(NS, s.node);
-      const protection = s.express?.shutdownProtection ? (ex.spec.shutdownProtection === true ? 'restored' : 'NOT RESTORED') : '-';
+      const protection = s.express?.shutdownProtection
+        ? ex.spec.shutdownProtection === true
+          ? 'restored'
+          : 'NOT RESTORED'
+        : '-';
       const good =
         st?.phase === s.expect.phase &&
         st?.reason === s.expect.reason &&
@@ -135,14 +160,28 @@ async function main(): Promise<number> {
         (s.expect.restarted || nowUid === before.get(s.node)) &&
         (!s.expect.protectionRestored || protection === 'restored');
       ok &&= good;
-      const duration = st?.startTime && st.completionTime ? `${((Date.parse(st.completionTime) - Date.parse(st.startTime)) / 1000).toFixed(1)}s` : '-';
+      const duration =
+        st?.startTime && st.completionTime
+          ? `${((Date.parse(st.completionTime) - Date.parse(st.startTime)) / 1000).toFixed(1)}s`
+          : '-';
       const uids = `${(before.get(s.node) ?? '?').slice(0, 8)} -> ${restarted ? (st?.replacementPodUID ?? '?').slice(0, 8) : 'unchanged'}`;
-      rows.push([s.bounce, `pod/${s.node}`, st?.phase ?? '?', st?.reason ?? '?', duration, uids, protection, good ? 'yes' : `NO (wanted ${s.expect.phase}/${s.expect.reason})`]);
+      rows.push([
+        s.bounce,
+        `pod/${s.node}`,
+        st?.phase ?? '?',
+        st?.reason ?? '?',
+        duration,
+        uids,
+        protection,
+        good ? 'yes' : `NO (wanted ${s.expect.phase}/${s.expect.reason})`,
+      ]);
     }
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [header, ...rows]) console.log(r.map((c, i) => pad(c, widths[i]!)).join('  '));
     console.log('');
-    say(`${ok ? 'all bounces ended as expected' : 'SOME BOUNCES DID NOT END AS EXPECTED'} (demo took ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    say(
+      `${ok ? 'all bounces ended as expected' : 'SOME BOUNCES DID NOT END AS EXPECTED'} (demo took ${((Date.now() - t0) / 1000).toFixed(1)}s)`,
+    );
     if (!ok) console.log(operator.lines.slice(-40).join('\n'));
     return ok ? 0 : 1;
   } finally {

@@ -68,7 +68,9 @@ describe('deploy/argocd/health.lua', () => {
       expect(ok).toEqual({ status: 'Healthy', message: '1' });
       const invalid = join(dir, 'invalid.lua');
       writeFileSync(invalid, 'return { status = "Fine" }');
-      expect(await runHealth([{}], invalid)).toEqual([{ status: 'Unknown', message: 'Lua returned an invalid health status' }]);
+      expect(await runHealth([{}], invalid)).toEqual([
+        { status: 'Unknown', message: 'Lua returned an invalid health status' },
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -81,6 +83,8 @@ describe('deploy/argocd/argocd-cm.yaml', () => {
     expect(cm.kind).toBe('ConfigMap');
     expect(cm.metadata).toMatchObject({ name: 'argocd-cm', namespace: 'argocd' });
     expect(Object.keys(cm.data)).toEqual(['resource.customizations.health.bounce.express.dev_NodeBounce']);
-    expect(cm.data['resource.customizations.health.bounce.express.dev_NodeBounce']).toBe(readFileSync(HEALTH_LUA, 'utf8'));
+    expect(cm.data['resource.customizations.health.bounce.express.dev_NodeBounce']).toBe(
+      readFileSync(HEALTH_LUA, 'utf8'),
+    );
   });
 });

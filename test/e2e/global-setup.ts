@@ -39,7 +39,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const unsupported = realNodeUnsupportedReason();
   if (unsupported) {
-    if (process.env.CI === 'true') throw new Error(`e2e: this CI machine cannot run the real-node tier: ${unsupported}`);
+    if (process.env.CI === 'true')
+      throw new Error(`e2e: this CI machine cannot run the real-node tier: ${unsupported}`);
     console.log(`[e2e] SKIP: ${unsupported}. The e2e tests need a Linux machine with root and cgroups (docs/e2e.md).`);
     project.provide('e2eSkipReason', unsupported);
     for (const k of ['e2eKubeconfig', 'e2eOperatorImage', 'e2eNodeIP'] as const) project.provide(k, '');

@@ -5,7 +5,15 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setHeaderOptions, PatchStrategy } from '@kubernetes/client-node';
-import { EXPRESS_GROUP, EXPRESS_PLURAL, EXPRESS_VERSION, SIM_DRAIN_SECONDS_ANNOTATION, SIM_PAUSED_ANNOTATION, SIM_READY_INITIAL_ANNOTATION, SIM_STARTUP_DELAY_ANNOTATION } from '../harness/express-simulator.js';
+import {
+  EXPRESS_GROUP,
+  EXPRESS_PLURAL,
+  EXPRESS_VERSION,
+  SIM_DRAIN_SECONDS_ANNOTATION,
+  SIM_PAUSED_ANNOTATION,
+  SIM_READY_INITIAL_ANNOTATION,
+  SIM_STARTUP_DELAY_ANNOTATION,
+} from '../harness/express-simulator.js';
 import { isPodReady, readPod, waitUntil } from '../harness/kube.js';
 import {
   type E2E,
@@ -41,7 +49,10 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
     namespaces.push(n);
     return n;
   };
-  collectOnFailure(() => env, () => namespaces);
+  collectOnFailure(
+    () => env,
+    () => namespaces,
+  );
 
   beforeAll(async () => {
     env = e2e();
@@ -52,7 +63,9 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
 
   afterAll(async () => {
     // In parallel: each waits for its pods' drain and grace period.
-    await Promise.all(namespaces.map((n) => deleteNamespace(env, n).catch((e: unknown) => console.log(`[e2e] ${String(e)}`))));
+    await Promise.all(
+      namespaces.map((n) => deleteNamespace(env, n).catch((e: unknown) => console.log(`[e2e] ${String(e)}`))),
+    );
     await install?.uninstall();
   });
 
@@ -68,10 +81,13 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
     const protection: Array<{ t: number; value: unknown }> = [];
     const t0 = Date.now();
     const poll = setInterval(() => {
-      void getExpressNode(env, n, 'plain').then((en) => {
-        const v = en.spec?.shutdownProtection;
-        if (protection[protection.length - 1]?.value !== v) protection.push({ t: Date.now() - t0, value: v });
-      }, () => undefined);
+      void getExpressNode(env, n, 'plain').then(
+        (en) => {
+          const v = en.spec?.shutdownProtection;
+          if (protection[protection.length - 1]?.value !== v) protection.push({ t: Date.now() - t0, value: v });
+        },
+        () => undefined,
+      );
     }, 100);
     const w = watchNodeBounce(env, n, 'plain-bounce');
     try {
@@ -97,9 +113,16 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       expect(fresh?.spec?.containers[0]?.startupProbe?.httpGet?.path).toBe('/healthz');
 
       // Shutdown protection: true -> false (disabled by the operator) -> true (restored), and the status says so.
-      await waitUntil(() => protection[protection.length - 1]?.value === true, { timeoutMs: 5_000, description: 'protection restored' });
+      await waitUntil(() => protection[protection.length - 1]?.value === true, {
+        timeoutMs: 5_000,
+        description: 'protection restored',
+      });
       expect(protection.map((p) => p.value)).toEqual([true, false, true]);
-      expect(done.status?.shutdownProtection).toMatchObject({ wasEnabled: true, disabledByOperator: true, restored: true });
+      expect(done.status?.shutdownProtection).toMatchObject({
+        wasEnabled: true,
+        disabledByOperator: true,
+        restored: true,
+      });
 
       const s = done.status ?? {};
       const terminating = secondsBetween(s.terminatingTime, s.terminatedTime);
@@ -123,7 +146,11 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
     const group = { 'e2e.nodebounce.dev/pdb': 'pair' };
     const a = await expressNode(env, n, 'pa', { labels: group, annotations: { [SIM_DRAIN_SECONDS_ANNOTATION]: '2' } });
     // The second replica runs but reports not Ready until we say so.
-    const b = await expressNode(env, n, 'pb', { labels: group, annotations: { [SIM_READY_INITIAL_ANNOTATION]: 'false' }, waitReady: false });
+    const b = await expressNode(env, n, 'pb', {
+      labels: group,
+      annotations: { [SIM_READY_INITIAL_ANNOTATION]: 'false' },
+      waitReady: false,
+    });
     await env.policy.createNamespacedPodDisruptionBudget({
       namespace: n,
       body: { metadata: { name: 'pair' }, spec: { minAvailable: 1, selector: { matchLabels: group } } },
@@ -133,7 +160,12 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       async () => {
         const pdb = await env.policy.readNamespacedPodDisruptionBudget({ namespace: n, name: 'pair' });
         const st = pdb.status;
-        return st?.observedGeneration === pdb.metadata?.generation && st?.expectedPods === 2 && st?.currentHealthy === 1 && st?.disruptionsAllowed === 0;
+        return (
+          st?.observedGeneration === pdb.metadata?.generation &&
+          st?.expectedPods === 2 &&
+          st?.currentHealthy === 1 &&
+          st?.disruptionsAllowed === 0
+        );
       },
       { timeoutMs: 30_000, description: 'PDB status expectedPods 2, currentHealthy 1, disruptionsAllowed 0' },
     );
@@ -210,15 +242,36 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
     // A node that should be down while its pod is still there (the simulator is told to leave it alone, as a real
     // Express operator shutting it down would not have removed it yet).
     await env.custom.patchNamespacedCustomObject(
-      { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: n, name: 'sleepy', body: { metadata: { annotations: { [SIM_PAUSED_ANNOTATION]: 'true' } } } },
+      {
+        group: EXPRESS_GROUP,
+        version: EXPRESS_VERSION,
+        plural: EXPRESS_PLURAL,
+        namespace: n,
+        name: 'sleepy',
+        body: { metadata: { annotations: { [SIM_PAUSED_ANNOTATION]: 'true' } } },
+      },
       mergePatch,
     );
     await env.custom.patchNamespacedCustomObject(
-      { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: n, name: 'sleepy', body: { spec: { state: 'down' } } },
+      {
+        group: EXPRESS_GROUP,
+        version: EXPRESS_VERSION,
+        plural: EXPRESS_PLURAL,
+        namespace: n,
+        name: 'sleepy',
+        body: { spec: { state: 'down' } },
+      },
       mergePatch,
     );
     await env.custom.patchNamespacedCustomObjectStatus(
-      { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: n, name: 'busy', body: { status: { state: 'rebuilding' } } },
+      {
+        group: EXPRESS_GROUP,
+        version: EXPRESS_VERSION,
+        plural: EXPRESS_PLURAL,
+        namespace: n,
+        name: 'busy',
+        body: { status: { state: 'rebuilding' } },
+      },
       mergePatch,
     );
     const rv = {
@@ -233,7 +286,10 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       const [d1, d2] = await Promise.all([w1.finished(60_000), w2.finished(60_000)]);
       expect(d1.status).toMatchObject({ phase: 'Failed', reason: 'IntentionallyDown' });
       expect(d2.status).toMatchObject({ phase: 'Failed', reason: 'NodeRebuilding' });
-      for (const [name, pod] of [['sleepy', sleepy], ['busy', busy]] as const) {
+      for (const [name, pod] of [
+        ['sleepy', sleepy],
+        ['busy', busy],
+      ] as const) {
         const now = await readPod(env.kc, n, `${name}-0`);
         expect(now?.metadata?.uid).toBe(pod.metadata?.uid);
         expect(now?.metadata?.deletionTimestamp).toBeUndefined();
@@ -258,10 +314,13 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       // Delete the leader as `kubectl delete pod` does (graceful: SIGTERM, it releases the Lease).
       await env.core.deleteNamespacedPod({ namespace: OPERATOR_NS, name: leader });
       const killedAt = Date.now() - t0;
-      const newLeader = await waitUntil(async () => {
-        const l = await leaderPod(env);
-        return l && l !== leader ? l : undefined;
-      }, { timeoutMs: 60_000, description: 'a new lease holder' });
+      const newLeader = await waitUntil(
+        async () => {
+          const l = await leaderPod(env);
+          return l && l !== leader ? l : undefined;
+        },
+        { timeoutMs: 60_000, description: 'a new lease holder' },
+      );
       const takeoverAt = Date.now() - t0;
       const done = await w.finished(120_000);
       expect(done.status?.phase, JSON.stringify(done.status)).toBe('Succeeded');
@@ -269,7 +328,9 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       // The replica that finished it was already running (not the Deployment's replacement of the deleted pod).
       const pods = await operatorPods(env);
       const survivor = pods.find((p) => p.metadata?.name === newLeader);
-      expect(survivor?.metadata?.creationTimestamp && Date.parse(String(survivor.metadata.creationTimestamp))).toBeLessThan(t0);
+      expect(
+        survivor?.metadata?.creationTimestamp && Date.parse(String(survivor.metadata.creationTimestamp)),
+      ).toBeLessThan(t0);
       expect((await getExpressNode(env, n, 'lf')).spec?.shutdownProtection).toBe(true);
       console.log(
         `[e2e] failover: leader ${leader} deleted at ${killedAt}ms (bounce Terminating), ${newLeader} leads at ${takeoverAt}ms, ` +
@@ -291,7 +352,10 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
         const res = await httpGet(`http://${ip}:8080/metrics`);
         if (res.status !== 200) throw new Error(`GET /metrics through the Service: ${res.status}`);
         if (!/^leader_election_master_status(?:\{[^}]*\})? 1/m.test(res.body)) return false;
-        bounces = res.body.split('\n').filter((l) => l.startsWith('nodebounce_bounces_total')).join('\n');
+        bounces = res.body
+          .split('\n')
+          .filter((l) => l.startsWith('nodebounce_bounces_total'))
+          .join('\n');
         return true;
       },
       { timeoutMs: 30_000, intervalMs: 100, description: "the leader's metrics through the Service" },
@@ -315,7 +379,9 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       expect(proc, `no process of pod ${p.metadata?.name} found`).toBeDefined();
       const status = readFileSync(`/proc/${proc}/status`, 'utf8');
       expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65532');
-      const rootMount = readFileSync(`/proc/${proc}/mountinfo`, 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+      const rootMount = readFileSync(`/proc/${proc}/mountinfo`, 'utf8')
+        .split('\n')
+        .find((l) => l.split(' ')[4] === '/');
       expect(rootMount?.split(' ')[5]?.split(',')).toContain('ro');
       expect(/^CapEff:\s+0+$/m.test(status)).toBe(true);
     }

@@ -27,7 +27,10 @@ describe.skipIf(!!skipReason())('operator installed with kustomize (deploy/base)
   let install: Installation | undefined;
   let cli: BuiltCli | undefined;
   const namespaces: string[] = [];
-  collectOnFailure(() => env, () => namespaces);
+  collectOnFailure(
+    () => env,
+    () => namespaces,
+  );
 
   beforeAll(async () => {
     env = e2e();
@@ -38,7 +41,9 @@ describe.skipIf(!!skipReason())('operator installed with kustomize (deploy/base)
 
   afterAll(async () => {
     // In parallel: each waits for its pods' drain and grace period.
-    await Promise.all(namespaces.map((n) => deleteNamespace(env, n).catch((e: unknown) => console.log(`[e2e] ${String(e)}`))));
+    await Promise.all(
+      namespaces.map((n) => deleteNamespace(env, n).catch((e: unknown) => console.log(`[e2e] ${String(e)}`))),
+    );
     await install?.uninstall();
     cli?.cleanup();
   });
@@ -66,9 +71,13 @@ describe.skipIf(!!skipReason())('operator installed with kustomize (deploy/base)
     const n = await createNamespace(env, 'e2e-cli');
     namespaces.push(n);
     const old = await expressNode(env, n, 'cp', { annotations: { [SIM_DRAIN_SECONDS_ANNOTATION]: '2' } });
-    const res = await runCli(cli as BuiltCli, ['bounce', 'cp-0', '-n', n, '--reason', 'e2e cli', '--wait', '--timeout', '2m'], {
-      kubeconfig: env.kubeconfigPath,
-    });
+    const res = await runCli(
+      cli as BuiltCli,
+      ['bounce', 'cp-0', '-n', n, '--reason', 'e2e cli', '--wait', '--timeout', '2m'],
+      {
+        kubeconfig: env.kubeconfigPath,
+      },
+    );
     console.log(`[e2e] CLI bounce took ${res.ms}ms; stdout: ${res.stdout.trim().split('\n').slice(-2).join(' | ')}`);
     expect(res.code, res.stderr).toBe(0);
     // Without --wait (and no terminal) the CLI only creates the NodeBounce: the first run of this test caught that.

@@ -22,9 +22,21 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { afterEach, inject } from 'vitest';
-import { NODEBOUNCE_GROUP, NODEBOUNCE_PLURAL, NODEBOUNCE_VERSION, type NodeBounce, type NodeBounceSpec } from '../../src/api/nodebounce.js';
+import {
+  NODEBOUNCE_GROUP,
+  NODEBOUNCE_PLURAL,
+  NODEBOUNCE_VERSION,
+  type NodeBounce,
+  type NodeBounceSpec,
+} from '../../src/api/nodebounce.js';
 import { CHART_DIR, DEPLOY_DIR, type K8sObject, parseObjects } from '../harness/deploy.js';
-import { createExpressNode, EXPRESS_GROUP, EXPRESS_PLURAL, EXPRESS_VERSION, type ExpressNode } from '../harness/express-simulator.js';
+import {
+  createExpressNode,
+  EXPRESS_GROUP,
+  EXPRESS_PLURAL,
+  EXPRESS_VERSION,
+  type ExpressNode,
+} from '../harness/express-simulator.js';
 import { isPodReady, readPod, uniqueName, waitUntil } from '../harness/kube.js';
 import { kubeRequest } from '../harness/raw.js';
 import { ensureTool } from '../harness/tools.js';
@@ -81,15 +93,33 @@ export interface Installation {
 export async function installWithHelm(env: E2E, opts: { replicas: number }): Promise<Installation> {
   const helm = await ensureTool('helm');
   const home = mkdtempSync(join(tmpdir(), 'nodebounce-e2e-helm-'));
-  const helmEnv = { PATH: process.env.PATH ?? '', HOME: home, HELM_CACHE_HOME: join(home, 'c'), HELM_CONFIG_HOME: join(home, 'f'), HELM_DATA_HOME: join(home, 'd') };
+  const helmEnv = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    HELM_CACHE_HOME: join(home, 'c'),
+    HELM_CONFIG_HOME: join(home, 'f'),
+    HELM_DATA_HOME: join(home, 'd'),
+  };
   const { repository, tag } = imageParts(env.image);
   const base = ['--kubeconfig', env.kubeconfigPath, '--namespace', OPERATOR_NS];
   await exec(
     helm,
     [
-      'upgrade', '--install', 'nodebounce-operator', CHART_DIR, ...base, '--create-namespace',
-      '--set', `image.repository=${repository}`, '--set', `image.tag=${tag}`, '--set', `replicaCount=${opts.replicas}`,
-      '--wait', '--timeout', '180s',
+      'upgrade',
+      '--install',
+      'nodebounce-operator',
+      CHART_DIR,
+      ...base,
+      '--create-namespace',
+      '--set',
+      `image.repository=${repository}`,
+      '--set',
+      `image.tag=${tag}`,
+      '--set',
+      `replicaCount=${opts.replicas}`,
+      '--wait',
+      '--timeout',
+      '180s',
     ],
     { env: helmEnv, maxBuffer: 16 * 1024 * 1024 },
   ).catch((err: { stderr?: string; message: string }) => {
@@ -150,7 +180,11 @@ const KINDS: Record<string, { api: string; plural: string; namespaced: boolean }
   ClusterRoleBinding: { api: '/apis/rbac.authorization.k8s.io/v1', plural: 'clusterrolebindings', namespaced: false },
   Role: { api: '/apis/rbac.authorization.k8s.io/v1', plural: 'roles', namespaced: true },
   RoleBinding: { api: '/apis/rbac.authorization.k8s.io/v1', plural: 'rolebindings', namespaced: true },
-  CustomResourceDefinition: { api: '/apis/apiextensions.k8s.io/v1', plural: 'customresourcedefinitions', namespaced: false },
+  CustomResourceDefinition: {
+    api: '/apis/apiextensions.k8s.io/v1',
+    plural: 'customresourcedefinitions',
+    namespaced: false,
+  },
   NetworkPolicy: { api: '/apis/networking.k8s.io/v1', plural: 'networkpolicies', namespaced: true },
 };
 
@@ -184,7 +218,9 @@ async function waitOperatorAvailable(env: E2E, replicas: number): Promise<void> 
     { timeoutMs: 180_000, intervalMs: 500, description: `${replicas} Ready operator pod(s) in ${OPERATOR_NS}` },
   ).catch(async (err: Error) => {
     const pods = await operatorPods(env).catch(() => []);
-    throw new Error(`${err.message}; pods: ${JSON.stringify(pods.map((p) => ({ name: p.metadata?.name, status: p.status?.containerStatuses })))}`);
+    throw new Error(
+      `${err.message}; pods: ${JSON.stringify(pods.map((p) => ({ name: p.metadata?.name, status: p.status?.containerStatuses })))}`,
+    );
   });
 }
 
@@ -249,31 +285,58 @@ export async function expressNode(env: E2E, ns: string, name: string, opts: Expr
     async () => {
       const p = await readPod(env.kc, ns, podName);
       if (!p) return undefined;
-      if (opts.waitReady === false) return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.started ? p : undefined;
+      if (opts.waitReady === false)
+        return p.status?.phase === 'Running' && p.status.containerStatuses?.[0]?.started ? p : undefined;
       return isPodReady(p) ? p : undefined;
     },
-    { timeoutMs: 90_000, intervalMs: 250, description: `pod ${ns}/${podName} ${opts.waitReady === false ? 'started' : 'Ready'}` },
+    {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+      description: `pod ${ns}/${podName} ${opts.waitReady === false ? 'started' : 'Ready'}`,
+    },
   );
 }
 
 export async function getExpressNode(env: E2E, ns: string, name: string): Promise<ExpressNode> {
-  return (await env.custom.getNamespacedCustomObject({ group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL, namespace: ns, name })) as ExpressNode;
+  return (await env.custom.getNamespacedCustomObject({
+    group: EXPRESS_GROUP,
+    version: EXPRESS_VERSION,
+    plural: EXPRESS_PLURAL,
+    namespace: ns,
+    name,
+  })) as ExpressNode;
 }
 
 // ---- NodeBounces ------------------------------------------------------------------------------------------------
 
-export async function createNodeBounce(env: E2E, ns: string, spec: NodeBounceSpec, name = uniqueName('nb')): Promise<NodeBounce> {
+export async function createNodeBounce(
+  env: E2E,
+  ns: string,
+  spec: NodeBounceSpec,
+  name = uniqueName('nb'),
+): Promise<NodeBounce> {
   return (await env.custom.createNamespacedCustomObject({
     group: NODEBOUNCE_GROUP,
     version: NODEBOUNCE_VERSION,
     plural: NODEBOUNCE_PLURAL,
     namespace: ns,
-    body: { apiVersion: `${NODEBOUNCE_GROUP}/${NODEBOUNCE_VERSION}`, kind: 'NodeBounce', metadata: { name, namespace: ns }, spec },
+    body: {
+      apiVersion: `${NODEBOUNCE_GROUP}/${NODEBOUNCE_VERSION}`,
+      kind: 'NodeBounce',
+      metadata: { name, namespace: ns },
+      spec,
+    },
   })) as NodeBounce;
 }
 
 export async function getNodeBounce(env: E2E, ns: string, name: string): Promise<NodeBounce> {
-  return (await env.custom.getNamespacedCustomObject({ group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace: ns, name })) as NodeBounce;
+  return (await env.custom.getNamespacedCustomObject({
+    group: NODEBOUNCE_GROUP,
+    version: NODEBOUNCE_VERSION,
+    plural: NODEBOUNCE_PLURAL,
+    namespace: ns,
+    name,
+  })) as NodeBounce;
 }
 
 export interface TimelineEntry {
@@ -304,7 +367,8 @@ export function watchNodeBounce(env: E2E, ns: string, name: string) {
         const prev = entries[entries.length - 1];
         const phase = obj.status?.phase;
         const reason = obj.status?.reason;
-        if (!prev || prev.phase !== phase || prev.reason !== reason) entries.push({ t: Date.now() - t0, phase, reason });
+        if (!prev || prev.phase !== phase || prev.reason !== reason)
+          entries.push({ t: Date.now() - t0, phase, reason });
         waiters.forEach((f) => f());
       },
       () => {
@@ -332,14 +396,22 @@ export function watchNodeBounce(env: E2E, ns: string, name: string) {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`timed out after ${timeoutMs / 1000}s waiting for NodeBounce ${ns}/${name} ${what}; timeline ${JSON.stringify(entries)}; status ${JSON.stringify(last?.status)}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs / 1000}s waiting for NodeBounce ${ns}/${name} ${what}; timeline ${JSON.stringify(entries)}; status ${JSON.stringify(last?.status)}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();
       });
     },
     finished(timeoutMs: number) {
-      return this.until((nb) => nb.status?.phase === 'Succeeded' || nb.status?.phase === 'Failed', timeoutMs, 'to finish');
+      return this.until(
+        (nb) => nb.status?.phase === 'Succeeded' || nb.status?.phase === 'Failed',
+        timeoutMs,
+        'to finish',
+      );
     },
     stop() {
       aborted = true;
@@ -362,7 +434,10 @@ export function watchNodeBounce(env: E2E, ns: string, name: string) {
 export async function followLog(kc: KubeConfig, ns: string, pod: string, container?: string) {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('no cluster');
-  const url = new URL(`/api/v1/namespaces/${ns}/pods/${pod}/log?follow=true${container ? `&container=${container}` : ''}`, cluster.server);
+  const url = new URL(
+    `/api/v1/namespaces/${ns}/pods/${pod}/log?follow=true${container ? `&container=${container}` : ''}`,
+    cluster.server,
+  );
   const opts: import('node:https').RequestOptions = { method: 'GET', agent: false, headers: {} };
   await kc.applyToHTTPSOptions(opts);
   let text = '';
@@ -414,13 +489,24 @@ export function collectOnFailure(env: () => E2E, namespaces: () => string[]): vo
     const e = env();
     const dir = join(e.logDir, ctx.task.name.replace(/[^\w.-]+/g, '_').slice(0, 80));
     mkdirSync(dir, { recursive: true });
-    const save = (file: string, data: unknown) => writeFileSync(join(dir, file), typeof data === 'string' ? data : JSON.stringify(data, null, 2));
+    const save = (file: string, data: unknown) =>
+      writeFileSync(join(dir, file), typeof data === 'string' ? data : JSON.stringify(data, null, 2));
     for (const p of await operatorPods(e).catch(() => [])) {
       const name = p.metadata?.name ?? '';
       save(`operator-${name}.log`, await podLog(e, OPERATOR_NS, name).catch((err: unknown) => String(err)));
     }
     for (const ns of namespaces()) {
-      save(`${ns}-nodebounces.json`, await e.custom.listNamespacedCustomObject({ group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace: ns }).catch(String));
+      save(
+        `${ns}-nodebounces.json`,
+        await e.custom
+          .listNamespacedCustomObject({
+            group: NODEBOUNCE_GROUP,
+            version: NODEBOUNCE_VERSION,
+            plural: NODEBOUNCE_PLURAL,
+            namespace: ns,
+          })
+          .catch(String),
+      );
       save(`${ns}-pods.json`, await e.core.listNamespacedPod({ namespace: ns }).catch(String));
       save(`${ns}-events.json`, await e.core.listNamespacedEvent({ namespace: ns }).catch(String));
     }
@@ -435,12 +521,16 @@ export function collectOnFailure(env: () => E2E, namespaces: () => string[]): vo
  */
 export async function httpGet(url: string, timeoutMs = 3000): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
+    const req = httpRequest(
+      url,
+      { agent: false, headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });

@@ -22,7 +22,12 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export type BinaryName = 'kube-apiserver' | 'etcd' | 'kwok';
 /** Binaries of the real-node tier (test/harness/realcluster.ts): a real kubelet and the real controllers. */
 export type NodeBinaryName = 'kubelet' | 'kube-controller-manager' | 'kube-scheduler' | 'kube-proxy';
-export const NODE_BINARY_NAMES: readonly NodeBinaryName[] = ['kubelet', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy'];
+export const NODE_BINARY_NAMES: readonly NodeBinaryName[] = [
+  'kubelet',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'kube-proxy',
+];
 
 export interface ControlPlaneBinaries {
   binDir: string;
@@ -386,10 +391,14 @@ export async function ensureNodeBinaries(options: BuildOptions = {}): Promise<No
   const opts: Required<BuildOptions> = { log, heartbeatMs: options.heartbeatMs ?? 30_000 };
   const provided = process.env.NODEBOUNCE_CONTROLPLANE_BIN_DIR;
   const binDir = provided || join(versionDir(), 'bin');
-  const paths = Object.fromEntries(NODE_BINARY_NAMES.map((n) => [n, join(binDir, n)])) as Record<NodeBinaryName, string>;
+  const paths = Object.fromEntries(NODE_BINARY_NAMES.map((n) => [n, join(binDir, n)])) as Record<
+    NodeBinaryName,
+    string
+  >;
   const missing = () => NODE_BINARY_NAMES.filter((n) => !existsSync(paths[n]));
   if (missing().length === 0) return { binDir, paths, built: false, buildMs: {} };
-  if (provided) throw new ControlPlaneBuildError(`NODEBOUNCE_CONTROLPLANE_BIN_DIR=${provided} lacks ${missing().join(', ')}`);
+  if (provided)
+    throw new ControlPlaneBuildError(`NODEBOUNCE_CONTROLPLANE_BIN_DIR=${provided} lacks ${missing().join(', ')}`);
   const dir = versionDir();
   await fs.mkdir(dir, { recursive: true });
   const release = await acquireLock(dir, log);

@@ -66,7 +66,10 @@ export async function generatePki(
     ...validity(),
     extensions: [
       new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+        true,
+      ),
       await x509.SubjectKeyIdentifierExtension.create(caKeys.publicKey),
     ],
   });
@@ -105,7 +108,10 @@ export async function generatePki(
         server: [x509.ExtendedKeyUsage.serverAuth],
         both: [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth],
       }[l.usage];
-      const san = [...(l.hosts ?? []).map((value) => ({ type: 'dns' as const, value })), ...(l.ips ?? []).map((value) => ({ type: 'ip' as const, value }))];
+      const san = [
+        ...(l.hosts ?? []).map((value) => ({ type: 'dns' as const, value })),
+        ...(l.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+      ];
       const cert = await leaf(l.subject, keys, usages, san.length ? san : undefined);
       extra[name] = { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
     }),

@@ -42,7 +42,10 @@ function cleanupEnv(): Record<string, string> {
 }
 
 async function cleanupDocker(): Promise<string[]> {
-  const res = await runCmd(process.execPath, [CLEANUP_SCRIPT], { env: { ...process.env, ...cleanupEnv() }, timeoutMs: 120_000 });
+  const res = await runCmd(process.execPath, [CLEANUP_SCRIPT], {
+    env: { ...process.env, ...cleanupEnv() },
+    timeoutMs: 120_000,
+  });
   return res.stdout.split('\n').filter((l) => l.startsWith('leftovers: '));
 }
 
@@ -135,15 +138,19 @@ export async function buildOperatorImage(log: (l: string) => void = () => undefi
   const d = await startPrivateDocker(log);
   try {
     // Always (re)load: the tag may point at an older build of the base (a few seconds; unchanged layers are kept).
-    for (const base of [bases.buildBase, bases.runtimeBase]) await d.docker(['load', '-q', '-i', base.archive], { timeoutMs: 300_000 });
+    for (const base of [bases.buildBase, bases.runtimeBase])
+      await d.docker(['load', '-q', '-i', base.archive], { timeoutMs: 300_000 });
     const t = Date.now();
     await d.docker(
       [
         'build',
         '--network=host',
-        '--build-arg', `BUILD_IMAGE=${bases.buildBase.tag}`,
-        '--build-arg', `RUNTIME_IMAGE=${bases.runtimeBase.tag}`,
-        '-t', OPERATOR_IMAGE,
+        '--build-arg',
+        `BUILD_IMAGE=${bases.buildBase.tag}`,
+        '--build-arg',
+        `RUNTIME_IMAGE=${bases.runtimeBase.tag}`,
+        '-t',
+        OPERATOR_IMAGE,
         REPO_ROOT,
       ],
       { timeoutMs: 20 * 60_000, onLine: (l) => (/^Step \d+\/\d+/.test(l) ? log(`docker build: ${l}`) : undefined) },

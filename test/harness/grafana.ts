@@ -46,7 +46,8 @@ export function checkPromql(expr: string): PromqlCheck {
     enter: (n) => {
       if (n.type.isError) out.errors.push(n.from);
       if (n.name === 'VectorSelector') out.selectors.push(expr.slice(n.from, n.to));
-      if (n.name === 'Identifier' && n.node.parent?.name === 'VectorSelector') out.metrics.push(expr.slice(n.from, n.to));
+      if (n.name === 'Identifier' && n.node.parent?.name === 'VectorSelector')
+        out.metrics.push(expr.slice(n.from, n.to));
     },
   });
   return out;
@@ -105,7 +106,11 @@ export function selectorsOf(expr: string): { metric: string; matchers: LabelMatc
             const name = ch.getChild('LabelName')!;
             const op = ch.getChild('MatchOp')!;
             const str = ch.getChild('StringLiteral')!;
-            sel.matchers.push({ name: text(name.from, name.to), op: text(op.from, op.to) as LabelMatcher['op'], value: JSON.parse(text(str.from, str.to)) });
+            sel.matchers.push({
+              name: text(name.from, name.to),
+              op: text(op.from, op.to) as LabelMatcher['op'],
+              value: JSON.parse(text(str.from, str.to)),
+            });
           } else walk(ch);
         }
       };

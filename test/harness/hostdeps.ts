@@ -7,7 +7,14 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { mustRun, runCmd } from './images.js';
 
-export const CLUSTER_PACKAGES = ['containerd', 'runc', 'containernetworking-plugins', 'iptables', 'iproute2', 'mount'] as const;
+export const CLUSTER_PACKAGES = [
+  'containerd',
+  'runc',
+  'containernetworking-plugins',
+  'iptables',
+  'iproute2',
+  'mount',
+] as const;
 export const IMAGE_PACKAGES = ['docker.io', 'debootstrap'] as const;
 
 /** Why this machine cannot run the real-node tier at all, or undefined when it can. */
@@ -18,7 +25,8 @@ export function realNodeUnsupportedReason(): string | undefined {
   }
   if (!existsSync('/sys/fs/cgroup')) return 'no cgroup filesystem at /sys/fs/cgroup';
   const mounts = readFileSync('/proc/mounts', 'utf8');
-  if (!/ \/sys\/fs\/cgroup\S* cgroup2? /.test(mounts)) return 'no cgroup (v1 or v2) hierarchy is mounted under /sys/fs/cgroup';
+  if (!/ \/sys\/fs\/cgroup\S* cgroup2? /.test(mounts))
+    return 'no cgroup (v1 or v2) hierarchy is mounted under /sys/fs/cgroup';
   if (!existsSync('/usr/bin/apt-get') && !existsSync('/usr/bin/dpkg')) {
     return 'not a Debian-family system: install containerd, runc, the CNI plugins, iptables and docker yourself';
   }
@@ -45,6 +53,9 @@ export async function ensureHostPackages(pkgs: readonly string[], log: (l: strin
     aptUpdated = true;
   }
   // The packages' maintainer scripts try to start services; without an init system they just say so.
-  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { env, timeoutMs: 20 * 60_000 });
+  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+    env,
+    timeoutMs: 20 * 60_000,
+  });
   log(`installed ${missing.join(' ')} in ${Math.round((Date.now() - t) / 1000)}s`);
 }

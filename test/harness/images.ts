@@ -54,7 +54,13 @@ export interface RunResult {
 export function runCmd(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string; onLine?: (l: string) => void } = {},
+  opts: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    timeoutMs?: number;
+    input?: string;
+    onLine?: (l: string) => void;
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
@@ -148,7 +154,12 @@ export interface ImageConfig {
  * Writes a `docker save`-format archive of an image whose layers are the given (uncompressed) tar files, in
  * order. Deterministic for identical layers and config (fixed created date).
  */
-export async function writeImageArchive(out: string, tag: string, layerTars: string[], config: ImageConfig): Promise<void> {
+export async function writeImageArchive(
+  out: string,
+  tag: string,
+  layerTars: string[],
+  config: ImageConfig,
+): Promise<void> {
   const staging = `${out}.staging-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
@@ -159,7 +170,9 @@ export async function writeImageArchive(out: string, tag: string, layerTars: str
       const sum = await sha256File(tar);
       diffIds.push(`sha256:${sum}`);
       await fs.mkdir(join(staging, sum), { recursive: true });
-      await fs.link(tar, join(staging, sum, 'layer.tar')).catch(() => fs.copyFile(tar, join(staging, sum, 'layer.tar')));
+      await fs
+        .link(tar, join(staging, sum, 'layer.tar'))
+        .catch(() => fs.copyFile(tar, join(staging, sum, 'layer.tar')));
       layers.push(`${sum}/layer.tar`);
     }
     const cfg = JSON.stringify({
@@ -172,7 +185,10 @@ export async function writeImageArchive(out: string, tag: string, layerTars: str
     });
     const cfgSum = createHash('sha256').update(cfg).digest('hex');
     await fs.writeFile(join(staging, `${cfgSum}.json`), cfg);
-    await fs.writeFile(join(staging, 'manifest.json'), JSON.stringify([{ Config: `${cfgSum}.json`, RepoTags: [tag], Layers: layers }]));
+    await fs.writeFile(
+      join(staging, 'manifest.json'),
+      JSON.stringify([{ Config: `${cfgSum}.json`, RepoTags: [tag], Layers: layers }]),
+    );
     const tmp = `${out}.tmp-${process.pid}`;
     await mustRun('tar', ['--numeric-owner', '-C', staging, '-cf', tmp, '.']);
     await fs.rename(tmp, out);
@@ -205,7 +221,11 @@ async function goProgram(name: 'pause' | 'express-app', log: (l: string) => void
 }
 
 /** Archive of a one-binary image (the binary at /<name>, its entrypoint). */
-async function singleBinaryImage(name: 'pause' | 'express-app', tag: string, log: (l: string) => void): Promise<string> {
+async function singleBinaryImage(
+  name: 'pause' | 'express-app',
+  tag: string,
+  log: (l: string) => void,
+): Promise<string> {
   const bin = await goProgram(name, log);
   const out = join(dirname(bin), 'image.tar');
   if (existsSync(out)) return out;
@@ -252,8 +272,13 @@ export async function debianRootfsLayer(log: (l: string) => void): Promise<strin
     const root = join(dir, 'rootfs');
     await fs.rm(root, { recursive: true, force: true });
     const t = Date.now();
-    log(`debootstrap --variant=minbase ${REAL_NODE_VERSIONS.debianSuite} from ${debianMirror()} (first time only, a few minutes)`);
-    const heartbeat = setInterval(() => log(`debootstrap: still running after ${Math.round((Date.now() - t) / 1000)}s`), 30_000);
+    log(
+      `debootstrap --variant=minbase ${REAL_NODE_VERSIONS.debianSuite} from ${debianMirror()} (first time only, a few minutes)`,
+    );
+    const heartbeat = setInterval(
+      () => log(`debootstrap: still running after ${Math.round((Date.now() - t) / 1000)}s`),
+      30_000,
+    );
     try {
       await mustRun('debootstrap', ['--variant=minbase', REAL_NODE_VERSIONS.debianSuite, root, debianMirror()], {
         timeoutMs: 30 * 60_000,
@@ -261,7 +286,15 @@ export async function debianRootfsLayer(log: (l: string) => void): Promise<strin
     } finally {
       clearInterval(heartbeat);
     }
-    for (const p of ['usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale', 'var/lib/apt/lists', 'var/cache/apt', 'var/log']) {
+    for (const p of [
+      'usr/share/doc',
+      'usr/share/man',
+      'usr/share/info',
+      'usr/share/locale',
+      'var/lib/apt/lists',
+      'var/cache/apt',
+      'var/log',
+    ]) {
       await fs.rm(join(root, p), { recursive: true, force: true });
       await fs.mkdir(join(root, p), { recursive: true });
     }
@@ -287,9 +320,13 @@ async function npmPackage(dir: string): Promise<string> {
   const unpacked = join(dir, 'npm', 'package');
   if (existsSync(join(unpacked, 'package.json'))) return unpacked;
   await fs.mkdir(join(dir, 'npm'), { recursive: true });
-  const out = await mustRun('npm', ['pack', `npm@${REAL_NODE_VERSIONS.npm}`, '--silent', '--pack-destination', join(dir, 'npm')], {
-    timeoutMs: 5 * 60_000,
-  });
+  const out = await mustRun(
+    'npm',
+    ['pack', `npm@${REAL_NODE_VERSIONS.npm}`, '--silent', '--pack-destination', join(dir, 'npm')],
+    {
+      timeoutMs: 5 * 60_000,
+    },
+  );
   const tgz = join(dir, 'npm', out.trim().split('\n').pop() ?? '');
   await mustRun('tar', ['-xzf', tgz, '-C', join(dir, 'npm')]);
   return unpacked;
@@ -297,7 +334,8 @@ async function npmPackage(dir: string): Promise<string> {
 
 /** The host's CA bundle (NODE_EXTRA_CA_CERTS, else Debian's), if any. */
 function hostCaBundle(): string | undefined {
-  for (const p of [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt']) if (p && existsSync(p)) return p;
+  for (const p of [process.env.NODE_EXTRA_CA_CERTS, '/etc/ssl/certs/ca-certificates.crt'])
+    if (p && existsSync(p)) return p;
   return undefined;
 }
 
@@ -314,7 +352,10 @@ export async function nodeBaseImages(log: (l: string) => void = () => undefined)
   // machine has (the CI machines do): the build base trusts the host's CA bundle, as the host's npm does.
   const hostCa = hostCaBundle();
   const caKey = hostCa ? createHash('sha256').update(readFileSync(hostCa)).digest('hex').slice(0, 8) : 'noca';
-  const dir = join(imagesCacheRoot(), `node-bases-${node.version}-npm-${REAL_NODE_VERSIONS.npm}-${REAL_NODE_VERSIONS.debianSuite}-${caKey}-r2`);
+  const dir = join(
+    imagesCacheRoot(),
+    `node-bases-${node.version}-npm-${REAL_NODE_VERSIONS.npm}-${REAL_NODE_VERSIONS.debianSuite}-${caKey}-r2`,
+  );
   const buildArchive = join(dir, 'build-base.tar');
   const runtimeArchive = join(dir, 'runtime-base.tar');
   const result: BaseImages = {
@@ -355,9 +396,22 @@ export async function nodeBaseImages(log: (l: string) => void = () => undefined)
     // /nodejs/bin/node (distroless' path, the entrypoint), and the nonroot user.
     const slimLayer = join(dir, 'runtime-rootfs.tar');
     const drop = [
-      './usr/bin/bash', './usr/bin/sh', './usr/bin/dash', './usr/bin/rbash', './usr/bin/perl*', './usr/share/perl*',
-      './usr/lib/x86_64-linux-gnu/perl*', './usr/bin/apt*', './usr/bin/dpkg*', './usr/lib/apt', './usr/lib/dpkg',
-      './var/lib/dpkg', './var/lib/apt', './var/cache/*', './etc/apt', './etc/dpkg',
+      './usr/bin/bash',
+      './usr/bin/sh',
+      './usr/bin/dash',
+      './usr/bin/rbash',
+      './usr/bin/perl*',
+      './usr/share/perl*',
+      './usr/lib/x86_64-linux-gnu/perl*',
+      './usr/bin/apt*',
+      './usr/bin/dpkg*',
+      './usr/lib/apt',
+      './usr/lib/dpkg',
+      './var/lib/dpkg',
+      './var/lib/apt',
+      './var/cache/*',
+      './etc/apt',
+      './etc/dpkg',
     ];
     const extracted = join(dir, 'runtime-tree');
     await fs.rm(extracted, { recursive: true, force: true });
@@ -365,7 +419,10 @@ export async function nodeBaseImages(log: (l: string) => void = () => undefined)
     await mustRun('tar', ['--numeric-owner', '-xf', rootfs, '-C', extracted, ...drop.map((d) => `--exclude=${d}`)]);
     const passwd = await fs.readFile(join(extracted, 'etc/passwd'), 'utf8');
     const group = await fs.readFile(join(extracted, 'etc/group'), 'utf8');
-    await fs.writeFile(join(extracted, 'etc/passwd'), `${passwd.trimEnd()}\nnonroot:x:${NONROOT_UID}:${NONROOT_UID}:nonroot:/home/nonroot:/sbin/nologin\n`);
+    await fs.writeFile(
+      join(extracted, 'etc/passwd'),
+      `${passwd.trimEnd()}\nnonroot:x:${NONROOT_UID}:${NONROOT_UID}:nonroot:/home/nonroot:/sbin/nologin\n`,
+    );
     await fs.writeFile(join(extracted, 'etc/group'), `${group.trimEnd()}\nnonroot:x:${NONROOT_UID}:\n`);
     await fs.mkdir(join(extracted, 'home/nonroot'), { recursive: true });
     await fs.chown(join(extracted, 'home/nonroot'), NONROOT_UID, NONROOT_UID);

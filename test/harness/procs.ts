@@ -35,7 +35,11 @@ function killAllSync(): void {
   for (const p of liveProcesses) p.killSync();
   for (const c of liveCmds.values()) {
     try {
-      spawnSync(c.argv[0] as string, c.argv.slice(1), { env: { ...process.env, ...c.env }, stdio: 'inherit', timeout: 180_000 });
+      spawnSync(c.argv[0] as string, c.argv.slice(1), {
+        env: { ...process.env, ...c.env },
+        stdio: 'inherit',
+        timeout: 180_000,
+      });
     } catch {
       /* best effort */
     }

@@ -104,7 +104,8 @@ function killAll() {
 function unmountAll() {
   // Deepest first; lazy, so a busy mount cannot block the rest.
   const under = (p, d) => !!d && (p === d || p.startsWith(d + '/'));
-  const mine = (p) => under(p, STATE) || under(p, RUN) || under(p, KEEP) || (NETWORK && p.startsWith('/run/netns/cni-'));
+  const mine = (p) =>
+    under(p, STATE) || under(p, RUN) || under(p, KEEP) || (NETWORK && p.startsWith('/run/netns/cni-'));
   const points = readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' ')[4])
@@ -160,7 +161,10 @@ function flushChains(tool) {
 function leftoverChains(tool) {
   const res = spawnSync(`${tool}-save`, [], { encoding: 'utf8' });
   if (res.status !== 0) return [];
-  return res.stdout.split('\n').filter((l) => /^:(KUBE|CNI)-/.test(l)).map((l) => `${tool}:${l.slice(1).split(' ')[0]}`);
+  return res.stdout
+    .split('\n')
+    .filter((l) => /^:(KUBE|CNI)-/.test(l))
+    .map((l) => `${tool}:${l.slice(1).split(' ')[0]}`);
 }
 
 function bridgeExists() {

@@ -29,7 +29,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
 import lockfile from 'proper-lockfile';
-import { ensureControlPlaneBinaries, ensureNodeBinaries, type ControlPlaneBinaries, type NodeBinaries } from './build.js';
+import {
+  ensureControlPlaneBinaries,
+  ensureNodeBinaries,
+  type ControlPlaneBinaries,
+  type NodeBinaries,
+} from './build.js';
 import { generatePki, type ControlPlanePki, type Pem } from './certs.js';
 import { DEFAULT_CRD_DIRS, SERVICE_ACCOUNT_ISSUER, freePort, installCrds, readCrds } from './controlplane.js';
 import { CLUSTER_PACKAGES, ensureHostPackages, realNodeUnsupportedReason } from './hostdeps.js';
@@ -109,7 +114,10 @@ function cleanupEnv(): Record<string, string> {
 
 /** Runs realcluster-cleanup.mjs; returns its leftover lines (empty when the host is clean). */
 export async function cleanupRealClusterHost(log: (l: string) => void = () => undefined): Promise<string[]> {
-  const res = await runCmd(process.execPath, [CLEANUP_SCRIPT], { env: { ...process.env, ...cleanupEnv() }, timeoutMs: 180_000 });
+  const res = await runCmd(process.execPath, [CLEANUP_SCRIPT], {
+    env: { ...process.env, ...cleanupEnv() },
+    timeoutMs: 180_000,
+  });
   const lines = (res.stdout + res.stderr).split('\n').filter(Boolean);
   for (const l of lines) if (!l.startsWith('leftovers: ')) log(l);
   return lines.filter((l) => l.startsWith('leftovers: ')).map((l) => l.slice('leftovers: '.length));
@@ -139,7 +147,9 @@ async function acquireMachineLock(log: (l: string) => void, timeoutMs: number): 
         );
       }
       if (Date.now() - lastMsg > 15_000) {
-        log(`waiting for another real-node cluster on this machine to stop (lock ${join(REAL_CLUSTER.root, 'cluster.lock')})`);
+        log(
+          `waiting for another real-node cluster on this machine to stop (lock ${join(REAL_CLUSTER.root, 'cluster.lock')})`,
+        );
         lastMsg = Date.now();
       }
       await new Promise((r) => setTimeout(r, 1000));
@@ -170,7 +180,13 @@ current-context: nodebounce-real
 `;
 }
 
-async function waitUntil(what: string, timeoutMs: number, procs: ManagedProcess[], check: () => Promise<boolean>, intervalMs = 200): Promise<void> {
+async function waitUntil(
+  what: string,
+  timeoutMs: number,
+  procs: ManagedProcess[],
+  check: () => Promise<boolean>,
+  intervalMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastErr = '';
   for (;;) {
@@ -180,7 +196,8 @@ async function waitUntil(what: string, timeoutMs: number, procs: ManagedProcess[
       lastErr = err instanceof Error ? err.message : String(err);
     }
     const dead = procs.find((p) => !p.running);
-    if (dead) throw new Error(`${dead.name} ${dead.describeExit()} while waiting for ${what}. Log tail:\n${dead.tail(40)}`);
+    if (dead)
+      throw new Error(`${dead.name} ${dead.describeExit()} while waiting for ${what}. Log tail:\n${dead.tail(40)}`);
     if (Date.now() > deadline) {
       throw new Error(
         `timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${lastErr ? ` (${lastErr})` : ''}. ` +
@@ -206,7 +223,8 @@ async function createCgroups(): Promise<void> {
     // cgroup v1 cpuset: a new cgroup starts with empty cpus/mems and accepts no task until they are set.
     if (existsSync(join(dir, 'cpuset.cpus'))) {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        if (!(await fs.readFile(join(dir, f), 'utf8')).trim()) await fs.writeFile(join(dir, f), await fs.readFile(join(hdir, f), 'utf8'));
+        if (!(await fs.readFile(join(dir, f), 'utf8')).trim())
+          await fs.writeFile(join(dir, f), await fs.readFile(join(hdir, f), 'utf8'));
       }
     }
   }
@@ -249,7 +267,11 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
         await Promise.all(
           pods.items.map((p) =>
             core
-              .deleteNamespacedPod({ name: p.metadata?.name ?? '', namespace: p.metadata?.namespace ?? '', gracePeriodSeconds: 0 })
+              .deleteNamespacedPod({
+                name: p.metadata?.name ?? '',
+                namespace: p.metadata?.namespace ?? '',
+                gracePeriodSeconds: 0,
+              })
               .catch(() => undefined),
           ),
         );
@@ -257,15 +279,26 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
         while (Date.now() < deadline) {
           // No running task left = every container and sandbox stopped (the kubelet ran CNI DEL for each); exited
           // containers are only garbage-collected later, the cleanup removes them with containerd's state.
-          const tasks = await runCmd('ctr', ['--address', `${RUN}/containerd/containerd.sock`, '-n', 'k8s.io', 'tasks', 'ls', '-q']);
+          const tasks = await runCmd('ctr', [
+            '--address',
+            `${RUN}/containerd/containerd.sock`,
+            '-n',
+            'k8s.io',
+            'tasks',
+            'ls',
+            '-q',
+          ]);
           if (tasks.code !== 0 || !tasks.stdout.trim()) break;
           await new Promise((r) => setTimeout(r, 250));
         }
       } catch (err) {
-        log(`real-node cluster: graceful pod teardown failed (${err instanceof Error ? err.message : String(err)}); forcing`);
+        log(
+          `real-node cluster: graceful pod teardown failed (${err instanceof Error ? err.message : String(err)}); forcing`,
+        );
       }
     }
-    for (const name of ['kubelet', 'kube-proxy', 'kube-apiserver', 'etcd', 'containerd']) await procs[name]?.stop(name === 'kube-apiserver' ? 1_500 : 5_000);
+    for (const name of ['kubelet', 'kube-proxy', 'kube-apiserver', 'etcd', 'containerd'])
+      await procs[name]?.stop(name === 'kube-apiserver' ? 1_500 : 5_000);
     const leftovers = await cleanupRealClusterHost(log);
     untrackCleanupCommand(cleanupId);
     await release().catch(() => undefined);
@@ -284,7 +317,8 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     for (const p of SYSCTLS) if (existsSync(p)) sysctls[p] = readFileSync(p, 'utf8').trim();
     await fs.writeFile(join(REAL_CLUSTER.root, 'sysctls.json'), JSON.stringify(sysctls));
 
-    for (const d of ['pki', 'log', 'etcd', 'containerd', 'kubelet', 'cni/net.d', 'cni/ipam']) await fs.mkdir(join(S, d), { recursive: true });
+    for (const d of ['pki', 'log', 'etcd', 'containerd', 'kubelet', 'cni/net.d', 'cni/ipam'])
+      await fs.mkdir(join(S, d), { recursive: true });
     await fs.mkdir(join(RUN, 'containerd'), { recursive: true });
     await createCgroups();
     // The bridge exists (with the node IP) before anything starts, so kube-apiserver and the kubelet can bind to
@@ -295,22 +329,45 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
 
     const node = REAL_CLUSTER.nodeName;
     const ip = REAL_CLUSTER.nodeIP;
-    const [pki, etcdPort, etcdPeerPort, apiPort, kubeletPort, kubeletHealthz, kcmPort, schedPort, proxyMetrics, proxyHealthz] =
-      await Promise.all([
-        generatePki({
-          hosts: ['kubernetes.default.svc.cluster.local', node],
-          ips: [ip, REAL_CLUSTER.kubernetesServiceIP],
-          leaves: {
-            kubelet: { subject: `CN=system:node:${node}, O=system:nodes`, usage: 'client' },
-            kubeletServing: { subject: `CN=system:node:${node}, O=system:nodes`, usage: 'server', hosts: [node, 'localhost'], ips: [ip, '127.0.0.1'] },
-            apiserverKubeletClient: { subject: 'CN=kube-apiserver-kubelet-client, O=system:masters', usage: 'client' },
-            controllerManager: { subject: 'CN=system:kube-controller-manager', usage: 'client' },
-            scheduler: { subject: 'CN=system:kube-scheduler', usage: 'client' },
-            kubeProxy: { subject: 'CN=system:kube-proxy', usage: 'client' },
+    const [
+      pki,
+      etcdPort,
+      etcdPeerPort,
+      apiPort,
+      kubeletPort,
+      kubeletHealthz,
+      kcmPort,
+      schedPort,
+      proxyMetrics,
+      proxyHealthz,
+    ] = await Promise.all([
+      generatePki({
+        hosts: ['kubernetes.default.svc.cluster.local', node],
+        ips: [ip, REAL_CLUSTER.kubernetesServiceIP],
+        leaves: {
+          kubelet: { subject: `CN=system:node:${node}, O=system:nodes`, usage: 'client' },
+          kubeletServing: {
+            subject: `CN=system:node:${node}, O=system:nodes`,
+            usage: 'server',
+            hosts: [node, 'localhost'],
+            ips: [ip, '127.0.0.1'],
           },
-        }),
-        freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort(),
-      ]);
+          apiserverKubeletClient: { subject: 'CN=kube-apiserver-kubelet-client, O=system:masters', usage: 'client' },
+          controllerManager: { subject: 'CN=system:kube-controller-manager', usage: 'client' },
+          scheduler: { subject: 'CN=system:kube-scheduler', usage: 'client' },
+          kubeProxy: { subject: 'CN=system:kube-proxy', usage: 'client' },
+        },
+      }),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
     const P = join(S, 'pki');
     const pem = (name: string) => pki.extra[name] as Pem;
     const files = {
@@ -350,9 +407,17 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
     const etcd = spawn('etcd', cpBins.etcd, [
-      '--name=default', `--data-dir=${join(S, 'etcd')}`, `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`, `--initial-cluster=default=${peerUrl}`,
-      '--unsafe-no-fsync=true', '--heartbeat-interval=10', '--election-timeout=100', '--log-level=warn',
+      '--name=default',
+      `--data-dir=${join(S, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=default=${peerUrl}`,
+      '--unsafe-no-fsync=true',
+      '--heartbeat-interval=10',
+      '--election-timeout=100',
+      '--log-level=warn',
     ]);
     const apiserver = spawn(
       'kube-apiserver',
@@ -387,7 +452,12 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     const kcfg = kubeConfig;
     const core = kcfg.makeApiClient(CoreV1Api);
     await Promise.all([
-      waitUntil('containerd', 60_000, [containerd], async () => (await runCmd('ctr', ['--address', sock, 'version'])).code === 0),
+      waitUntil(
+        'containerd',
+        60_000,
+        [containerd],
+        async () => (await runCmd('ctr', ['--address', sock, 'version'])).code === 0,
+      ),
       // /readyz, not just "answers": the RBAC bootstrap (the controllers' and the kubelet's ClusterRoleBindings) and
       // the kube-system ConfigMaps the controllers read at start are only in place then.
       waitUntil('kube-apiserver /readyz', 120_000, [etcd, apiserver], async () => {
@@ -398,28 +468,46 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     log(`containerd and kube-apiserver (${server}) up after ${Date.now() - t0}ms`);
     const loadImage = async (archive: string) => {
       const t = Date.now();
-      await mustRun('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', '--no-unpack=false', archive], { timeoutMs: 300_000 });
+      await mustRun('ctr', ['--address', sock, '-n', 'k8s.io', 'images', 'import', '--no-unpack=false', archive], {
+        timeoutMs: 300_000,
+      });
       return Date.now() - t;
     };
     const crdsReady = installCrds(kcfg, readCrds(opts.crdDirs ?? DEFAULT_CRD_DIRS));
     await loadImage(pauseArchive);
 
     spawn('kube-controller-manager', nodeBins.paths['kube-controller-manager'], [
-      `--kubeconfig=${kcmKc}`, `--authentication-kubeconfig=${kcmKc}`, `--authorization-kubeconfig=${kcmKc}`,
-      `--service-account-private-key-file=${files.saKey}`, `--root-ca-file=${files.ca}`, '--use-service-account-credentials=true',
-      '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${kcmPort}`,
-      `--service-cluster-ip-range=${REAL_CLUSTER.serviceCIDR}`, '--cluster-cidr=10.213.0.0/16',
+      `--kubeconfig=${kcmKc}`,
+      `--authentication-kubeconfig=${kcmKc}`,
+      `--authorization-kubeconfig=${kcmKc}`,
+      `--service-account-private-key-file=${files.saKey}`,
+      `--root-ca-file=${files.ca}`,
+      '--use-service-account-credentials=true',
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      `--service-cluster-ip-range=${REAL_CLUSTER.serviceCIDR}`,
+      '--cluster-cidr=10.213.0.0/16',
       // Faster reaction than the defaults; these are what the e2e timings depend on.
-      '--node-monitor-grace-period=40s', '--concurrent-statefulset-syncs=5',
+      '--node-monitor-grace-period=40s',
+      '--concurrent-statefulset-syncs=5',
     ]);
     spawn('kube-scheduler', nodeBins.paths['kube-scheduler'], [
-      `--kubeconfig=${schedKc}`, `--authentication-kubeconfig=${schedKc}`, `--authorization-kubeconfig=${schedKc}`,
-      '--leader-elect=false', '--bind-address=127.0.0.1', `--secure-port=${schedPort}`,
+      `--kubeconfig=${schedKc}`,
+      `--authentication-kubeconfig=${schedKc}`,
+      `--authorization-kubeconfig=${schedKc}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${schedPort}`,
     ]);
     await fs.writeFile(join(S, 'kubelet', 'config.yaml'), kubeletConfig({ sock, files, kubeletPort, kubeletHealthz }));
     spawn('kubelet', nodeBins.paths.kubelet, [
-      `--config=${join(S, 'kubelet', 'config.yaml')}`, `--kubeconfig=${kubeletKc}`, `--root-dir=${join(S, 'kubelet', 'root')}`,
-      `--hostname-override=${node}`, `--node-ip=${ip}`, '--v=1',
+      `--config=${join(S, 'kubelet', 'config.yaml')}`,
+      `--kubeconfig=${kubeletKc}`,
+      `--root-dir=${join(S, 'kubelet', 'root')}`,
+      `--hostname-override=${node}`,
+      `--node-ip=${ip}`,
+      '--v=1',
     ]);
     await fs.writeFile(join(S, 'kube-proxy.yaml'), kubeProxyConfig({ proxyKc, proxyMetrics, proxyHealthz }));
     spawn('kube-proxy', nodeBins.paths['kube-proxy'], [`--config=${join(S, 'kube-proxy.yaml')}`, '--v=1']);
@@ -430,10 +518,15 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
       return !!n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
     });
     // The `default` ServiceAccount of `default` comes from kube-controller-manager: proof it works.
-    await waitUntil('kube-controller-manager (default ServiceAccount)', 60_000, [procs['kube-controller-manager'] as ManagedProcess], async () => {
-      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
-      return true;
-    });
+    await waitUntil(
+      'kube-controller-manager (default ServiceAccount)',
+      60_000,
+      [procs['kube-controller-manager'] as ManagedProcess],
+      async () => {
+        await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+        return true;
+      },
+    );
     const startupMs = Date.now() - t0;
     log(`real-node cluster ready in ${startupMs}ms (node ${node}, kubeconfig ${kubeconfigPath})`);
     return {
@@ -450,7 +543,8 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
       ctr: (args) => mustRun('ctr', ['--address', sock, '-n', 'k8s.io', ...args]),
       collectLogs: async (dir) => {
         await fs.mkdir(dir, { recursive: true });
-        for (const [name, f] of Object.entries(logFiles)) await fs.copyFile(f, join(dir, `${name}.log`)).catch(() => undefined);
+        for (const [name, f] of Object.entries(logFiles))
+          await fs.copyFile(f, join(dir, `${name}.log`)).catch(() => undefined);
       },
       stop,
     };
@@ -528,7 +622,12 @@ function cniConfig(): string {
   });
 }
 
-function kubeletConfig(o: { sock: string; files: Record<string, string>; kubeletPort: number; kubeletHealthz: number }): string {
+function kubeletConfig(o: {
+  sock: string;
+  files: Record<string, string>;
+  kubeletPort: number;
+  kubeletHealthz: number;
+}): string {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 # The host is cgroup v1 (hybrid) without systemd as PID 1.

@@ -3,7 +3,13 @@
 // the operator's rendered RBAC allows what it documents and no more (deploy-namespaced.test.ts runs the operator
 // under the namespaced variant).
 // (The rest of the integration suite runs the operator under deploy/base's rendered RBAC: installOperatorIdentity.)
-import { AuthorizationV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type V1Pod } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createNamespace,
@@ -62,14 +68,16 @@ describe('rendered manifests pass the API server (server-side dry run)', () => {
   it('kustomize deploy/namespaced, the NetworkPolicy and the Grafana dashboard components', async () => {
     const objs = [
       ...(await kustomizeBuild('deploy/namespaced')),
-      ...(await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/networkpolicy'] })).filter(
-        (o) => o.kind === 'NetworkPolicy',
-      ),
-      ...(await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/grafana-dashboard'] })).filter(
-        (o) => o.metadata.name === 'nodebounce-operator-dashboard',
-      ),
+      ...(
+        await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/networkpolicy'] })
+      ).filter((o) => o.kind === 'NetworkPolicy'),
+      ...(
+        await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/grafana-dashboard'] })
+      ).filter((o) => o.metadata.name === 'nodebounce-operator-dashboard'),
     ];
-    expect(objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nodebounce-operator-dashboard')).toHaveLength(1);
+    expect(
+      objs.filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nodebounce-operator-dashboard'),
+    ).toHaveLength(1);
     await ensureNamespaces(objs);
     expect(await dryRunApply(objs)).toEqual([]);
   });
@@ -90,7 +98,9 @@ describe('rendered manifests pass the API server (server-side dry run)', () => {
       },
     });
     expect(everything.some((o) => o.kind === 'ServiceMonitor')).toBe(true);
-    expect(everything.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nb-all-nodebounce-operator-dashboard')).toBe(true);
+    expect(
+      everything.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'nb-all-nodebounce-operator-dashboard'),
+    ).toBe(true);
     await ensureNamespaces([...defaults, ...everything]);
     expect(await dryRunApply([...defaults, ...everything])).toEqual([]);
   });
@@ -99,7 +109,12 @@ describe('rendered manifests pass the API server (server-side dry run)', () => {
 describe('Pod Security admission', () => {
   async function createPodDryRun(ns: string, template: any): Promise<string | undefined> {
     const api = KubernetesObjectApi.makeApiClient(kc);
-    const pod: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: uniqueName('psa'), namespace: ns, labels: template.metadata.labels }, spec: template.spec };
+    const pod: V1Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: uniqueName('psa'), namespace: ns, labels: template.metadata.labels },
+      spec: template.spec,
+    };
     try {
       await api.create(pod, undefined, 'All');
       return undefined;
@@ -115,23 +130,33 @@ describe('Pod Security admission', () => {
 
   it('admits the operator pod of the kustomize base and of the chart under "restricted", rejects a non-compliant one', async () => {
     const ns = await createNamespace(kc, uniqueName('psa-restricted'), {
-      labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+      },
     });
     const base = (get(await kustomizeBuild('deploy/base'), 'Deployment', 'nodebounce-operator') as any).spec.template;
     const chart = (get(await helmTemplate(), 'Deployment', 'nodebounce-operator') as any).spec.template;
     // The ServiceAccount admission plugin needs the pods' ServiceAccount to exist.
-    await applyObjects(kc, [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nodebounce-operator', namespace: ns } }]);
+    await applyObjects(kc, [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nodebounce-operator', namespace: ns } },
+    ]);
     expect(await createPodDryRun(ns, base)).toBeUndefined();
     expect(await createPodDryRun(ns, chart)).toBeUndefined();
     // Control: the same pod without the container security context is rejected, so the check is live.
     const weakened = structuredClone(base);
     delete weakened.spec.containers[0].securityContext;
-    expect(await createPodDryRun(ns, weakened)).toMatch(/violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+    expect(await createPodDryRun(ns, weakened)).toMatch(
+      /violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/,
+    );
   });
 });
 
 describe("the operator's rendered RBAC", () => {
-  async function can(user: string, attrs: { namespace?: string; verb: string; group?: string; resource: string; subresource?: string }): Promise<boolean> {
+  async function can(
+    user: string,
+    attrs: { namespace?: string; verb: string; group?: string; resource: string; subresource?: string },
+  ): Promise<boolean> {
     const authz = kc.makeApiClient(AuthorizationV1Api);
     const res = await authz.createSubjectAccessReview({ body: { spec: { user, resourceAttributes: attrs } } });
     return res.status?.allowed === true;
@@ -156,15 +181,36 @@ describe("the operator's rendered RBAC", () => {
     const ns = 'any-namespace';
     expect(await can(sa, { namespace: ns, verb: 'create', resource: 'pods', subresource: 'eviction' })).toBe(true);
     expect(await can(sa, { namespace: ns, verb: 'delete', resource: 'pods' })).toBe(true);
-    expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'nodebounces', subresource: 'status' })).toBe(true);
+    expect(
+      await can(sa, {
+        namespace: ns,
+        verb: 'update',
+        group: 'bounce.express.dev',
+        resource: 'nodebounces',
+        subresource: 'status',
+      }),
+    ).toBe(true);
     expect(await can(sa, { namespace: ns, verb: 'patch', group: 'express.dev', resource: 'expressnodes' })).toBe(true);
-    expect(await can(sa, { namespace: OPERATOR_NAMESPACE, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(true);
+    expect(
+      await can(sa, {
+        namespace: OPERATOR_NAMESPACE,
+        verb: 'update',
+        group: 'coordination.k8s.io',
+        resource: 'leases',
+      }),
+    ).toBe(true);
     // Not granted: writing pods, creating NodeBounces, deleting Express resources, secrets, leases elsewhere.
     expect(await can(sa, { namespace: ns, verb: 'create', resource: 'pods' })).toBe(false);
     expect(await can(sa, { namespace: ns, verb: 'update', resource: 'pods' })).toBe(false);
-    expect(await can(sa, { namespace: ns, verb: 'create', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(false);
-    expect(await can(sa, { namespace: ns, verb: 'delete', group: 'express.dev', resource: 'expressnodes' })).toBe(false);
+    expect(await can(sa, { namespace: ns, verb: 'create', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(
+      false,
+    );
+    expect(await can(sa, { namespace: ns, verb: 'delete', group: 'express.dev', resource: 'expressnodes' })).toBe(
+      false,
+    );
     expect(await can(sa, { namespace: ns, verb: 'get', resource: 'secrets' })).toBe(false);
-    expect(await can(sa, { namespace: ns, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(false);
+    expect(await can(sa, { namespace: ns, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(
+      false,
+    );
   });
 });

@@ -5,7 +5,14 @@
 // needs the Prometheus server the RollingBounce issue brings to the harness; it does not exist yet.
 import { PolicyV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { dashboardMetricNames, dashboardQueries, matches, parseExposition, readDashboard, selectorsOf } from '../harness/grafana.js';
+import {
+  dashboardMetricNames,
+  dashboardQueries,
+  matches,
+  parseExposition,
+  readDashboard,
+  selectorsOf,
+} from '../harness/grafana.js';
 import { useOperatorEnv } from './support/env.js';
 
 /** Labels Prometheus attaches at scrape time (target labels), not the operator. */
@@ -24,7 +31,9 @@ describe('Grafana dashboard vs. a running operator', () => {
   };
   const value = async (name: string, labels: Record<string, string>) => {
     const { body } = await env.operator.metrics();
-    const line = body.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+    const line = body
+      .split('\n')
+      .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
     return line === undefined ? undefined : Number(line.split(' ').pop());
   };
 
@@ -34,24 +43,46 @@ describe('Grafana dashboard vs. a running operator', () => {
 
     // Two bounces that succeed, one that fails (no such pod).
     const done = [];
-    for (const podName of ['d1', 'd2', 'missing']) done.push((await env.fx.createNodeBounce(ns, { podName })).metadata.name);
+    for (const podName of ['d1', 'd2', 'missing'])
+      done.push((await env.fx.createNodeBounce(ns, { podName })).metadata.name);
     for (const name of done) await env.fx.waitFinished(ns, name);
 
     // Without a disruption controller on this control plane, any PDB makes the Eviction API answer 429.
     const policy = env.kc.makeApiClient(PolicyV1Api);
     await policy.createNamespacedPodDisruptionBudget({
       namespace: ns,
-      body: { metadata: { name: 'hold' }, spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'held' } } } },
+      body: {
+        metadata: { name: 'hold' },
+        spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'held' } } },
+      },
     });
     const blocked = await env.fx.createNodeBounce(ns, { podName: 'held' }, { name: 'a-blocked' });
-    await env.fx.waitNodeBounce(ns, blocked.metadata.name, (o) => o.status?.reason === 'BlockedByPDB', 20_000, 'BlockedByPDB');
+    await env.fx.waitNodeBounce(
+      ns,
+      blocked.metadata.name,
+      (o) => o.status?.reason === 'BlockedByPDB',
+      20_000,
+      'BlockedByPDB',
+    );
     const waiter = await env.fx.createNodeBounce(ns, { podName: 'held' }, { name: 'b-waiter' });
-    await env.fx.waitNodeBounce(ns, waiter.metadata.name, (o) => o.status?.reason === 'WaitingForOtherBounce', 20_000, 'WaitingForOtherBounce');
+    await env.fx.waitNodeBounce(
+      ns,
+      waiter.metadata.name,
+      (o) => o.status?.reason === 'WaitingForOtherBounce',
+      20_000,
+      'WaitingForOtherBounce',
+    );
 
     // While they wait, the waiting panels have something to show.
-    expect(await value('nodebounce_active_bounces_by_reason', { phase: 'Terminating', reason: 'BlockedByPDB' })).toBe(1);
-    expect(await value('nodebounce_active_bounces_by_reason', { phase: 'Pending', reason: 'WaitingForOtherBounce' })).toBe(1);
-    expect(await value('nodebounce_active_bounces_by_reason', { phase: 'Terminating', reason: 'EvictionThrottled' })).toBe(0);
+    expect(await value('nodebounce_active_bounces_by_reason', { phase: 'Terminating', reason: 'BlockedByPDB' })).toBe(
+      1,
+    );
+    expect(
+      await value('nodebounce_active_bounces_by_reason', { phase: 'Pending', reason: 'WaitingForOtherBounce' }),
+    ).toBe(1);
+    expect(
+      await value('nodebounce_active_bounces_by_reason', { phase: 'Terminating', reason: 'EvictionThrottled' }),
+    ).toBe(0);
     const samples = await scrape();
     expect(samples.find((s) => s.name === 'nodebounce_active_bounces')).toBeDefined();
 
@@ -69,7 +100,8 @@ describe('Grafana dashboard vs. a running operator', () => {
       for (const sel of selectorsOf(q.expr)) {
         if (PROMETHEUS_OWN.has(sel.metric)) continue;
         const own = sel.matchers.filter((m) => !TARGET_LABELS.has(m.name));
-        if (!samples.some((s) => s.name === sel.metric && matches(s.labels, own))) empty.push(`${q.where}: ${sel.metric}${JSON.stringify(own)}`);
+        if (!samples.some((s) => s.name === sel.metric && matches(s.labels, own)))
+          empty.push(`${q.where}: ${sel.metric}${JSON.stringify(own)}`);
       }
     }
     expect(empty, 'selectors matching no exported series').toEqual([]);
@@ -78,8 +110,12 @@ describe('Grafana dashboard vs. a running operator', () => {
     await policy.deleteNamespacedPodDisruptionBudget({ namespace: ns, name: 'hold' });
     await env.fx.waitFinished(ns, blocked.metadata.name, 60_000);
     await env.fx.waitFinished(ns, waiter.metadata.name, 60_000);
-    expect(await value('nodebounce_active_bounces_by_reason', { phase: 'Terminating', reason: 'BlockedByPDB' })).toBe(0);
-    expect(await value('nodebounce_active_bounces_by_reason', { phase: 'Pending', reason: 'WaitingForOtherBounce' })).toBe(0);
+    expect(await value('nodebounce_active_bounces_by_reason', { phase: 'Terminating', reason: 'BlockedByPDB' })).toBe(
+      0,
+    );
+    expect(
+      await value('nodebounce_active_bounces_by_reason', { phase: 'Pending', reason: 'WaitingForOtherBounce' }),
+    ).toBe(0);
     expect(await value('nodebounce_bounces_total', { result: 'succeeded', reason: 'PodRestarted' })).toBe(4);
     expect(await value('nodebounce_bounces_total', { result: 'failed', reason: 'PodNotFound' })).toBe(1);
   });

@@ -9,12 +9,19 @@ import { plotFiles, renderMarkdown } from '../../bench/report.js';
 import type { BenchResults } from '../../bench/run.js';
 import { REPO_ROOT } from '../harness/index.js';
 
-const fixture = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'bench-results.json'), 'utf8')) as BenchResults;
+const fixture = JSON.parse(
+  readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'bench-results.json'), 'utf8'),
+) as BenchResults;
 
 /** The marks of one kind (line, area) in a Vega SVG, by the series named in their aria-label. */
 function marks(svg: string, kind: 'line' | 'area', field: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
-  for (const m of svg.matchAll(new RegExp(`<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="${kind} mark" d="([^"]*)"`, 'g'))) {
+  for (const m of svg.matchAll(
+    new RegExp(
+      `<path aria-label="([^"]*)" role="graphics-symbol" aria-roledescription="${kind} mark" d="([^"]*)"`,
+      'g',
+    ),
+  )) {
     const series = new RegExp(`${field}: ([^;]+)`).exec(m[1]!)?.[1];
     if (series) out.set(series, [...(out.get(series) ?? []), m[2]!]);
   }
@@ -24,7 +31,11 @@ function marks(svg: string, kind: 'line' | 'area', field: string): Map<string, s
 describe('bench/plots.ts', () => {
   it('renders one SVG per plot the results have data for, named as the docs link them', async () => {
     const plots = await renderPlots(fixture);
-    expect(plots.map((p) => p.file)).toEqual(['latency-wall-minus-floor-2000-3000.svg', 'decision-latency-2000-3000.svg', 'scale-timeline-8.svg']);
+    expect(plots.map((p) => p.file)).toEqual([
+      'latency-wall-minus-floor-2000-3000.svg',
+      'decision-latency-2000-3000.svg',
+      'scale-timeline-8.svg',
+    ]);
     for (const p of plots) {
       expect(p.svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'), p.file).toBe(true);
       expect(p.svg.trimEnd().endsWith('</svg>'), p.file).toBe(true);
@@ -60,7 +71,10 @@ describe('bench/plots.ts', () => {
     const bounces = fixture.scale!.timeline!.bounces;
     for (const s of times) {
       const created = bounces.filter((b) => b.created! <= s * 1000).length;
-      expect(Object.values(at(s)).reduce((a, b) => a + b, 0), `t=${s}`).toBe(created);
+      expect(
+        Object.values(at(s)).reduce((a, b) => a + b, 0),
+        `t=${s}`,
+      ).toBe(created);
     }
     expect(at(0)).toMatchObject({ Created: 1, Succeeded: 0 });
     expect(at(times.at(-1)!)).toEqual({ Created: 0, Pending: 0, Terminating: 0, Starting: 0, Succeeded: 7, Failed: 1 });
@@ -68,7 +82,10 @@ describe('bench/plots.ts', () => {
 
   it('docs/benchmarks.md links each plot under its table, and says when the timeline was not recorded', () => {
     const md = renderMarkdown(fixture);
-    for (const f of [...plotFiles(fixture).latency.flatMap((l) => [l.overhead, l.decisions]), plotFiles(fixture).timeline]) {
+    for (const f of [
+      ...plotFiles(fixture).latency.flatMap((l) => [l.overhead, l.decisions]),
+      plotFiles(fixture).timeline,
+    ]) {
       expect(md).toContain(`(bench/${f})`);
     }
     const old = { ...fixture, scale: { ...fixture.scale!, timeline: undefined } };

@@ -6,7 +6,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DASHBOARD_FILES, ROWS, renderDashboard } from '../../scripts/grafana-dashboard.js';
-import { checkPromql, dashboardMetricNames, dashboardQueries, matches, parseExposition, readDashboard, selectorsOf, substituteVariables } from '../harness/grafana.js';
+import {
+  checkPromql,
+  dashboardMetricNames,
+  dashboardQueries,
+  matches,
+  parseExposition,
+  readDashboard,
+  selectorsOf,
+  substituteVariables,
+} from '../harness/grafana.js';
 import { REPO_ROOT } from '../harness/index.js';
 
 const d = readDashboard();
@@ -16,11 +25,18 @@ const visible = panels.filter((p) => p.type !== 'row');
 describe('deploy/grafana/nodebounce-operator.json', () => {
   it('is what scripts/grafana-dashboard.ts generates, and the Helm chart and kustomize component ship it byte for byte', () => {
     const text = renderDashboard();
-    for (const f of DASHBOARD_FILES) expect(readFileSync(join(REPO_ROOT, f), 'utf8'), `${f}: run npm run dashboard`).toBe(text);
+    for (const f of DASHBOARD_FILES)
+      expect(readFileSync(join(REPO_ROOT, f), 'utf8'), `${f}: run npm run dashboard`).toBe(text);
   });
 
   it('is a current Grafana JSON model that provisioning and the sidecar accept', () => {
-    expect(d).toMatchObject({ uid: 'nodebounce-operator', title: expect.any(String), editable: true, id: null, version: expect.any(Number) });
+    expect(d).toMatchObject({
+      uid: 'nodebounce-operator',
+      title: expect.any(String),
+      editable: true,
+      id: null,
+      version: expect.any(Number),
+    });
     expect(d.schemaVersion).toBeGreaterThanOrEqual(39);
     expect(d.uid).toMatch(/^[a-zA-Z0-9_-]{1,40}$/);
     expect(d.time).toEqual({ from: expect.stringMatching(/^now-/), to: 'now' });
@@ -59,7 +75,16 @@ describe('deploy/grafana/nodebounce-operator.json', () => {
     const rows = panels.filter((p) => p.type === 'row').map((p) => p.title);
     expect(rows).toEqual(ROWS.map((r) => r.title));
     expect(rows).toEqual(
-      expect.arrayContaining(['Bounces', 'Bounce duration', 'Active and waiting bounces', 'Shutdown protection', 'Reconciles', 'Work queue', 'Leader election', 'Notifications']),
+      expect.arrayContaining([
+        'Bounces',
+        'Bounce duration',
+        'Active and waiting bounces',
+        'Shutdown protection',
+        'Reconciles',
+        'Work queue',
+        'Leader election',
+        'Notifications',
+      ]),
     );
     expect(visible.map((p) => p.type).every((t) => ['timeseries', 'stat', 'bargauge'].includes(t))).toBe(true);
   });
@@ -83,7 +108,8 @@ describe('deploy/grafana/nodebounce-operator.json', () => {
       expect(c.metrics.length, `${q.where}: ${q.expr}`).toBeGreaterThan(0);
       // controller_runtime_*, workqueue_* and leader_election_* are shared with every controller-runtime operator.
       if (!q.where.startsWith('variable')) {
-        for (const s of c.selectors) expect(s, q.where).toMatch(/\{namespace="nodebounce-system", job="nodebounce-operator-metrics"/);
+        for (const s of c.selectors)
+          expect(s, q.where).toMatch(/\{namespace="nodebounce-system", job="nodebounce-operator-metrics"/);
       }
     }
     // The check is live: a broken expression has errors, an unknown variable throws.

@@ -11,7 +11,13 @@ import { OLD_UID, NEW_UID, makePod } from './fixtures.js';
 const ok: ActionOutcome = { ok: true };
 const notFound: ActionOutcome = { ok: false, code: 404, message: 'not found' };
 const refused: ActionOutcome = { ok: false, code: 403, message: 'forbidden' };
-const result = (o: Partial<OutcomeResult> = {}): OutcomeResult => ({ status: {}, events: [], transitions: [], retry: false, ...o });
+const result = (o: Partial<OutcomeResult> = {}): OutcomeResult => ({
+  status: {},
+  events: [],
+  transitions: [],
+  retry: false,
+  ...o,
+});
 const evict: Action = { type: 'EvictPod', podName: 'p', uid: OLD_UID, mode: 'Evict' };
 
 describe('afterAction', () => {
@@ -19,10 +25,15 @@ describe('afterAction', () => {
     expect(afterAction(evict, ok, result({ requeueAfterMs: 0 }))).toEqual({ next: 'continue', requeueAfterMs: 0 });
   });
   it('ends the pass after a failure that status absorbed', () => {
-    expect(afterAction(evict, refused, result({ requeueAfterMs: 2000 }))).toEqual({ next: 'stop', requeueAfterMs: 2000 });
+    expect(afterAction(evict, refused, result({ requeueAfterMs: 2000 }))).toEqual({
+      next: 'stop',
+      requeueAfterMs: 2000,
+    });
   });
   it('retries with backoff when status does not absorb the failure', () => {
-    expect(afterAction({ type: 'AddFinalizer' }, { ok: false, code: 500, message: 'etcd' }, result({ retry: true }))).toEqual({
+    expect(
+      afterAction({ type: 'AddFinalizer' }, { ok: false, code: 500, message: 'etcd' }, result({ retry: true })),
+    ).toEqual({
       next: 'retry',
       error: 'AddFinalizer failed (500 etcd); retrying with backoff',
     });
@@ -35,7 +46,9 @@ describe('afterAction', () => {
     expect(afterAction(evict, notFound, result()).next).toBe('stop');
   });
   it('records status after every action except deleting the NodeBounce', () => {
-    const recorded = Object.entries(ACTION_RULES).filter(([, r]) => r.recordsStatus).map(([t]) => t);
+    const recorded = Object.entries(ACTION_RULES)
+      .filter(([, r]) => r.recordsStatus)
+      .map(([t]) => t);
     expect(recorded.sort()).toEqual(['AddFinalizer', 'EvictPod', 'RemoveFinalizer', 'SetShutdownProtection']);
   });
   it('requeues as decided without actions, right away with them', () => {
