@@ -18,15 +18,13 @@ import {
   expressNode,
   followLog,
   installWithKustomize,
-  isRemote,
   skipReason,
   watchNodeBounce,
 } from './support.js';
 
-// Skipped in remote mode: deploy/base is the cluster-wide installation (a ClusterRole and ClusterRoleBinding for
-// every namespace, the CRD, the namespace nodebounce-system), which a remote run must not put into someone's
-// cluster; remote runs install with Helm, namespaced (docs/e2e.md, "Running against your own cluster").
-describe.skipIf(!!skipReason() || isRemote())('operator installed with kustomize (deploy/base) on a real node', () => {
+// Remote mode (docs/e2e.md, "Running against your own cluster"): deploy/base made namespaced as deploy/namespaced
+// does it (no ClusterRole/binding, CRD or Namespace), into the run's namespaces.
+describe.skipIf(!!skipReason())('operator installed with kustomize (deploy/base) on a real node', () => {
   let env: E2E;
   let install: Installation | undefined;
   let cli: BuiltCli | undefined;

@@ -140,11 +140,22 @@ export async function installWithKustomize(env: E2E): Promise<Installation> {
       kind: 'Kustomization',
       resources: [relative(dir, join(DEPLOY_DIR, 'base'))],
       images: [{ name: 'nodebounce-operator', newName: repository, newTag: tag }],
+      ...(env.remote ? remoteKustomizeOverlay(env) : {}),
     }),
   );
   const { stdout } = await exec(kustomize, ['build', dir], { maxBuffer: 32 * 1024 * 1024 });
   rmSync(dir, { recursive: true, force: true });
-  const objs = parseObjects(stdout);
+  let objs = parseObjects(stdout);
+  if (env.remote) {
+    // What deploy/namespaced does, for the run's namespaces: no cluster-scoped objects at all (no ClusterRole or
+    // binding, no aggregated roles, no CRD, no Namespace: the run's namespace exists), and the operator's Role and
+    // RoleBinding (deploy/namespaced/operator-role) in the one watched namespace.
+    const role = parseObjects((await exec(kustomize, ['build', join(DEPLOY_DIR, 'namespaced', 'operator-role')])).stdout);
+    objs = [
+      ...objs.filter((o) => !['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace'].includes(o.kind)),
+      ...role.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: env.expressNs } })),
+    ].map((o) => (o.kind === 'RoleBinding' ? withSubjectNamespace(o, env.operatorNs) : o));
+  }
   await applyObjects(env.kc, objs);
   await waitOperatorAvailable(env, 1);
   return {
@@ -157,9 +168,43 @@ export async function installWithKustomize(env: E2E): Promise<Installation> {
           if (e.code !== 404) throw e;
         });
       }
-      await deleteNamespace(env, env.operatorNs);
+      if (!env.remote) await deleteNamespace(env, env.operatorNs);
     },
   };
+}
+
+/** Remote kustomize overlay: the run's namespace, only the run's Express namespace watched, the pull policy. */
+function remoteKustomizeOverlay(env: E2E): Record<string, unknown> {
+  return {
+    namespace: env.operatorNs,
+    patches: [
+      {
+        patch: JSON.stringify({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'nodebounce-operator' },
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: 'operator', imagePullPolicy: env.pullPolicy, env: [{ name: 'NODEBOUNCE_WATCH_NAMESPACES', value: env.expressNs }] },
+                ],
+              },
+            },
+          },
+        }),
+      },
+    ],
+  };
+}
+
+/** The operator's ServiceAccount subjects of a RoleBinding, pointed at `ns` (its namespace in this run). */
+function withSubjectNamespace(o: K8sObject, ns: string): K8sObject {
+  const subjects = (o as { subjects?: Array<{ kind: string; name: string; namespace?: string }> }).subjects;
+  return {
+    ...o,
+    subjects: subjects?.map((s) => (s.kind === 'ServiceAccount' && s.name === 'nodebounce-operator' ? { ...s, namespace: ns } : s)),
+  } as K8sObject;
 }
 
 const KINDS: Record<string, { api: string; plural: string; namespaced: boolean }> = {
