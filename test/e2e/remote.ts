@@ -17,6 +17,7 @@ import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, RbacAuthor
 import { parse as parseYaml } from 'yaml';
 import { REPO_ROOT } from '../harness/controlplane.js';
 import { waitUntil } from '../harness/kube.js';
+import { kubeRequest } from '../harness/raw.js';
 
 export const RUN_LABEL = 'nodebounce.dev/e2e-run';
 
@@ -215,7 +216,8 @@ export async function prepareRemoteRun(cfg: RemoteConfig, log: (l: string) => vo
     for (const c of missing) {
       const crd = parseYaml(readFileSync(c.file, 'utf8')) as V1CustomResourceDefinition;
       crd.metadata = { ...crd.metadata, labels: { ...crd.metadata?.labels, [RUN_LABEL]: id } };
-      await ext.createCustomResourceDefinition({ body: crd });
+      // Raw: the typed client would drop x-kubernetes-preserve-unknown-fields of the ExpressNode schema (raw.ts).
+      await kubeRequest(kc, 'POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', crd);
       installedCrds.push(c.name);
       await waitUntil(
         async () => (await ext.readCustomResourceDefinition({ name: c.name })).status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True'),
