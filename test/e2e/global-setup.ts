@@ -18,6 +18,7 @@ import { startExpressSimulator } from '../harness/express-simulator.js';
 import { realNodeUnsupportedReason } from '../harness/hostdeps.js';
 import { expressAppImageArchive } from '../harness/images.js';
 import { type RealCluster, startRealCluster } from '../harness/realcluster.js';
+import { diffSnapshots, prepareRemoteRun, remoteConfig, snapshot } from './remote.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -26,6 +27,14 @@ declare module 'vitest' {
     e2eOperatorImage: string;
     e2eLogDir: string;
     e2eNodeIP: string;
+    /** 'remote' against an existing cluster (docs/e2e.md, "Running against your own cluster"), '' locally. */
+    e2eMode: string;
+    /** The operator's namespace (local: nodebounce-system). */
+    e2eOperatorNs: string;
+    /** remote: the one namespace for all Express test objects (the operator watches only it). */
+    e2eExpressNs: string;
+    /** remote: the operator image's pull policy. */
+    e2ePullPolicy: string;
   }
 }
 
@@ -36,6 +45,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const logDir = join(REPO_ROOT, 'test', 'e2e', '.logs', runId);
   mkdirSync(logDir, { recursive: true });
   project.provide('e2eLogDir', logDir);
+
+  const remote = remoteConfig();
+  if (remote) return remoteSetup(project, remote, logDir, log);
+  project.provide('e2eMode', '');
+  project.provide('e2eOperatorNs', 'nodebounce-system');
+  project.provide('e2eExpressNs', '');
+  project.provide('e2ePullPolicy', '');
 
   const unsupported = realNodeUnsupportedReason();
   if (unsupported) {
@@ -92,5 +108,59 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await teardown().catch((e: unknown) => log(`teardown after failed setup: ${String(e)}`));
     throw err;
   }
+  return teardown;
+}
+
+/**
+ * Remote mode: an existing cluster, images from registries, everything in the run's namespaces; the Express
+ * simulator runs here and handles only the run's Express namespace. Teardown removes what the run created (also
+ * after a failed setup or failed tests) and fails if the namespaces, CRDs, ClusterRoles or ClusterRoleBindings of
+ * the cluster differ from before the run.
+ */
+async function remoteSetup(
+  project: TestProject,
+  cfg: NonNullable<ReturnType<typeof remoteConfig>>,
+  logDir: string,
+  log: (l: string) => void,
+): Promise<() => Promise<void>> {
+  const t0 = Date.now();
+  const run = await prepareRemoteRun(cfg, log);
+  writeFileSync(join(logDir, 'remote-before.json'), JSON.stringify(run.before, null, 2) + '\n');
+  let sim: Awaited<ReturnType<typeof startExpressSimulator>> | undefined;
+  const teardown = async () => {
+    await sim?.stop().catch(() => undefined);
+    const t = Date.now();
+    await run.cleanup(log);
+    const after = await snapshot(run.kc);
+    writeFileSync(join(logDir, 'remote-after.json'), JSON.stringify(after, null, 2) + '\n');
+    const diff = diffSnapshots(run.before, after);
+    log(
+      `remote: cleanup took ${Date.now() - t}ms; cluster-scoped state before vs after: ${Object.keys(diff).length ? JSON.stringify(diff) : 'identical'} (${logDir}/remote-{before,after}.json)`,
+    );
+    if (Object.keys(diff).length) throw new Error(`e2e remote run left the cluster changed: ${JSON.stringify(diff)}`);
+  };
+  try {
+    sim = await startExpressSimulator(run.kc, {
+      mode: 'statefulset',
+      namespaces: [run.expressNs],
+      image: cfg.appImage,
+      imagePullPolicy: cfg.pullPolicy,
+      log: (l) => log(l),
+    });
+  } catch (err) {
+    await teardown().catch((e: unknown) => log(`teardown after failed setup: ${String(e)}`));
+    throw err;
+  }
+  project.provide('e2eSkipReason', '');
+  project.provide('e2eMode', 'remote');
+  project.provide('e2eKubeconfig', run.kubeconfigPath);
+  project.provide('e2eOperatorImage', cfg.image);
+  project.provide('e2eNodeIP', '');
+  project.provide('e2eOperatorNs', run.operatorNs);
+  project.provide('e2eExpressNs', run.expressNs);
+  project.provide('e2ePullPolicy', cfg.pullPolicy);
+  log(
+    `remote: ready after ${Date.now() - t0}ms (operator image ${cfg.image}, Express app image ${cfg.appImage}, pull policy ${cfg.pullPolicy})`,
+  );
   return teardown;
 }

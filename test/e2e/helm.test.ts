@@ -26,12 +26,11 @@ import {
   expressNode,
   followLog,
   getExpressNode,
-  httpGet,
-  httpPost,
   installWithHelm,
   leaderPod,
   operatorPods,
-  OPERATOR_NS,
+  podHttp,
+  serviceGet,
   podLog,
   secondsBetween,
   skipReason,
@@ -185,7 +184,7 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
 
       // The other replica becomes Ready (its readinessProbe now passes) -> the budget allows one disruption.
       const readyAt = Date.now() - t0;
-      expect(await httpPost(`http://${b.status?.podIP}:8080/admin/ready?value=true`)).toBe(200);
+      expect((await podHttp(env, b, 8080, '/admin/ready?value=true', 'POST')).status).toBe(200);
       const done = await w.finished(120_000);
       const doneAt = Date.now() - t0;
       expect(done.status?.phase, JSON.stringify(done.status)).toBe('Succeeded');
@@ -312,7 +311,7 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       await createNodeBounce(env, n, { podName: 'lf-0', reason: 'e2e failover' }, 'lf-bounce');
       await w.until((nb) => nb.status?.phase === 'Terminating', 60_000, 'to be Terminating');
       // Delete the leader as `kubectl delete pod` does (graceful: SIGTERM, it releases the Lease).
-      await env.core.deleteNamespacedPod({ namespace: OPERATOR_NS, name: leader });
+      await env.core.deleteNamespacedPod({ namespace: env.operatorNs, name: leader });
       const killedAt = Date.now() - t0;
       const newLeader = await waitUntil(
         async () => {
@@ -342,14 +341,17 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
   });
 
   it('metrics through the Service, /readyz as the kubelet sees it, non-root and read-only root filesystem', async () => {
-    const svc = await env.core.readNamespacedService({ namespace: OPERATOR_NS, name: 'nodebounce-operator-metrics' });
+    const svc = await env.core.readNamespacedService({
+      namespace: env.operatorNs,
+      name: 'nodebounce-operator-metrics',
+    });
     const ip = svc.spec?.clusterIP;
     // Through the ClusterIP (kube-proxy's iptables rules pick a replica) until the leader answered: only the leader
     // has bounce counts and leader_election_master_status 1.
     let bounces = '';
     await waitUntil(
       async () => {
-        const res = await httpGet(`http://${ip}:8080/metrics`);
+        const res = await serviceGet(env, env.operatorNs, 'nodebounce-operator-metrics', ip, 8080, '/metrics');
         if (res.status !== 200) throw new Error(`GET /metrics through the Service: ${res.status}`);
         if (!/^leader_election_master_status(?:\{[^}]*\})? 1/m.test(res.body)) return false;
         bounces = res.body
@@ -369,11 +371,26 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       // Ready = the kubelet's readinessProbe on /readyz passed.
       const c = p.spec?.containers[0];
       expect(c?.readinessProbe?.httpGet?.path).toBe('/readyz');
-      await waitUntil(async () => isPodReady(await readPod(env.kc, OPERATOR_NS, p.metadata?.name ?? '')), {
+      await waitUntil(async () => isPodReady(await readPod(env.kc, env.operatorNs, p.metadata?.name ?? '')), {
         timeoutMs: 60_000,
         description: `operator pod ${p.metadata?.name} Ready`,
       });
-      expect((await httpGet(`http://${p.status?.podIP}:8081/readyz`)).status).toBe(200);
+      expect((await podHttp(env, p, 8081, '/readyz')).status).toBe(200);
+      if (env.remote) {
+        // The host's /proc shows only local containers: remotely, what was asked of the runtime is checked instead.
+        const sc = { ...p.spec?.securityContext, ...c?.securityContext };
+        expect(sc).toMatchObject({
+          runAsNonRoot: true,
+          runAsUser: 65532,
+          readOnlyRootFilesystem: true,
+          allowPrivilegeEscalation: false,
+        });
+        expect(c?.securityContext?.capabilities?.drop).toContain('ALL');
+        console.log(
+          `[e2e] remote: ${p.metadata?.name}: securityContext of the spec checked; the running process (uid, CapEff, ro root) is checked only locally (/proc)`,
+        );
+        continue;
+      }
       // What the runtime really did: the container's process runs as uid 65532 with a read-only root mount.
       const proc = findContainerProcess(p.metadata?.uid ?? '', 'dist/main.js');
       expect(proc, `no process of pod ${p.metadata?.name} found`).toBeDefined();

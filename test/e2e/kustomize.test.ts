@@ -22,6 +22,8 @@ import {
   watchNodeBounce,
 } from './support.js';
 
+// Remote mode (docs/e2e.md, "Running against your own cluster"): deploy/base made namespaced as deploy/namespaced
+// does it (no ClusterRole/binding, CRD or Namespace), into the run's namespaces.
 describe.skipIf(!!skipReason())('operator installed with kustomize (deploy/base) on a real node', () => {
   let env: E2E;
   let install: Installation | undefined;

@@ -38,7 +38,7 @@ import {
   type ExpressNode,
 } from '../harness/express-simulator.js';
 import { isPodReady, readPod, uniqueName, waitUntil } from '../harness/kube.js';
-import { kubeRequest } from '../harness/raw.js';
+import { KubeRequestError, kubeRequest } from '../harness/raw.js';
 import { ensureTool } from '../harness/tools.js';
 
 const exec = promisify(execFile);
@@ -55,10 +55,20 @@ export interface E2E {
   policy: PolicyV1Api;
   coordination: CoordinationV1Api;
   logDir: string;
+  /** Remote mode (docs/e2e.md, "Running against your own cluster"): an existing cluster, not the local node. */
+  remote: boolean;
+  /** The operator's namespace: nodebounce-system locally, nodebounce-e2e-<id> remotely. */
+  operatorNs: string;
+  /** Remote mode: the one namespace of all Express test objects, the only one the operator watches. */
+  expressNs: string;
+  /** Remote mode: imagePullPolicy of the operator (IfNotPresent unless NODEBOUNCE_E2E_IMAGE_PULL_POLICY). */
+  pullPolicy: string;
 }
 
 /** The skip reason (non-empty only outside CI on machines that cannot run a real node). */
 export const skipReason = (): string => inject('e2eSkipReason');
+/** True in remote mode (NODEBOUNCE_E2E_KUBECONFIG set). */
+export const isRemote = (): boolean => inject('e2eMode') === 'remote';
 
 export function e2e(): E2E {
   const kubeconfigPath = inject('e2eKubeconfig');
@@ -74,6 +84,10 @@ export function e2e(): E2E {
     policy: kc.makeApiClient(PolicyV1Api),
     coordination: kc.makeApiClient(CoordinationV1Api),
     logDir: inject('e2eLogDir'),
+    remote: isRemote(),
+    operatorNs: inject('e2eOperatorNs'),
+    expressNs: inject('e2eExpressNs'),
+    pullPolicy: inject('e2ePullPolicy'),
   };
 }
 
@@ -101,7 +115,22 @@ export async function installWithHelm(env: E2E, opts: { replicas: number }): Pro
     HELM_DATA_HOME: join(home, 'd'),
   };
   const { repository, tag } = imageParts(env.image);
-  const base = ['--kubeconfig', env.kubeconfigPath, '--namespace', OPERATOR_NS];
+  const base = ['--kubeconfig', env.kubeconfigPath, '--namespace', env.operatorNs];
+  // Remote: into the run's namespace (it exists), no CRDs (checked by the global setup), and nothing cluster-wide:
+  // a Role/RoleBinding in the run's Express namespace, the only one watched, and no aggregated ClusterRoles.
+  const remoteArgs = env.remote
+    ? [
+        '--skip-crds',
+        '--set',
+        'rbac.namespaced=true',
+        '--set',
+        'rbac.aggregatedRoles=false',
+        '--set',
+        `watchNamespaces={${env.expressNs}}`,
+        '--set',
+        `image.pullPolicy=${env.pullPolicy}`,
+      ]
+    : ['--create-namespace'];
   await exec(
     helm,
     [
@@ -110,7 +139,7 @@ export async function installWithHelm(env: E2E, opts: { replicas: number }): Pro
       'nodebounce-operator',
       CHART_DIR,
       ...base,
-      '--create-namespace',
+      ...remoteArgs,
       '--set',
       `image.repository=${repository}`,
       '--set',
@@ -130,7 +159,8 @@ export async function installWithHelm(env: E2E, opts: { replicas: number }): Pro
     how: 'helm',
     uninstall: async () => {
       await exec(helm, ['uninstall', 'nodebounce-operator', ...base, '--wait', '--timeout', '120s'], { env: helmEnv });
-      await deleteNamespace(env, OPERATOR_NS);
+      // Remote: the namespace belongs to the run; the global teardown deletes it.
+      if (!env.remote) await deleteNamespace(env, env.operatorNs);
       rmSync(home, { recursive: true, force: true });
     },
   };
@@ -148,11 +178,26 @@ export async function installWithKustomize(env: E2E): Promise<Installation> {
       kind: 'Kustomization',
       resources: [relative(dir, join(DEPLOY_DIR, 'base'))],
       images: [{ name: 'nodebounce-operator', newName: repository, newTag: tag }],
+      ...(env.remote ? remoteKustomizeOverlay(env) : {}),
     }),
   );
   const { stdout } = await exec(kustomize, ['build', dir], { maxBuffer: 32 * 1024 * 1024 });
   rmSync(dir, { recursive: true, force: true });
-  const objs = parseObjects(stdout);
+  let objs = parseObjects(stdout);
+  if (env.remote) {
+    // What deploy/namespaced does, for the run's namespaces: no cluster-scoped objects at all (no ClusterRole or
+    // binding, no aggregated roles, no CRD, no Namespace: the run's namespace exists), and the operator's Role and
+    // RoleBinding (deploy/namespaced/operator-role) in the one watched namespace.
+    const role = parseObjects(
+      (await exec(kustomize, ['build', join(DEPLOY_DIR, 'namespaced', 'operator-role')])).stdout,
+    );
+    objs = [
+      ...objs.filter(
+        (o) => !['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace'].includes(o.kind),
+      ),
+      ...role.map((o) => ({ ...o, metadata: { ...o.metadata, namespace: env.expressNs } })),
+    ].map((o) => (o.kind === 'RoleBinding' ? withSubjectNamespace(o, env.operatorNs) : o));
+  }
   await applyObjects(env.kc, objs);
   await waitOperatorAvailable(env, 1);
   return {
@@ -165,8 +210,48 @@ export async function installWithKustomize(env: E2E): Promise<Installation> {
           if (e.code !== 404) throw e;
         });
       }
-      await deleteNamespace(env, OPERATOR_NS);
+      if (!env.remote) await deleteNamespace(env, env.operatorNs);
     },
+  };
+}
+
+/** Remote kustomize overlay: the run's namespace, only the run's Express namespace watched, the pull policy. */
+function remoteKustomizeOverlay(env: E2E): Record<string, unknown> {
+  return {
+    namespace: env.operatorNs,
+    patches: [
+      {
+        patch: JSON.stringify({
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'nodebounce-operator' },
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  {
+                    name: 'operator',
+                    imagePullPolicy: env.pullPolicy,
+                    env: [{ name: 'NODEBOUNCE_WATCH_NAMESPACES', value: env.expressNs }],
+                  },
+                ],
+              },
+            },
+          },
+        }),
+      },
+    ],
+  };
+}
+
+/** The operator's ServiceAccount subjects of a RoleBinding, pointed at `ns` (its namespace in this run). */
+function withSubjectNamespace(o: K8sObject, ns: string): K8sObject {
+  const subjects = (o as { subjects?: Array<{ kind: string; name: string; namespace?: string }> }).subjects;
+  return {
+    ...o,
+    subjects: subjects?.map((s) =>
+      s.kind === 'ServiceAccount' && s.name === 'nodebounce-operator' ? { ...s, namespace: ns } : s,
+    ),
   };
 }
 
@@ -206,7 +291,7 @@ export async function applyObjects(kc: KubeConfig, objs: K8sObject[]): Promise<v
 }
 
 export async function operatorPods(env: E2E): Promise<V1Pod[]> {
-  return (await env.core.listNamespacedPod({ namespace: OPERATOR_NS, labelSelector: OPERATOR_LABEL })).items;
+  return (await env.core.listNamespacedPod({ namespace: env.operatorNs, labelSelector: OPERATOR_LABEL })).items;
 }
 
 async function waitOperatorAvailable(env: E2E, replicas: number): Promise<void> {
@@ -215,7 +300,7 @@ async function waitOperatorAvailable(env: E2E, replicas: number): Promise<void> 
       const ready = (await operatorPods(env)).filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp);
       return ready.length >= replicas;
     },
-    { timeoutMs: 180_000, intervalMs: 500, description: `${replicas} Ready operator pod(s) in ${OPERATOR_NS}` },
+    { timeoutMs: 180_000, intervalMs: 500, description: `${replicas} Ready operator pod(s) in ${env.operatorNs}` },
   ).catch(async (err: Error) => {
     const pods = await operatorPods(env).catch(() => []);
     throw new Error(
@@ -227,7 +312,10 @@ async function waitOperatorAvailable(env: E2E, replicas: number): Promise<void> 
 /** The pod name of the current leader (Lease holder `<pod>_<suffix>`). */
 export async function leaderPod(env: E2E): Promise<string | undefined> {
   try {
-    const lease = await env.coordination.readNamespacedLease({ namespace: OPERATOR_NS, name: 'nodebounce-operator' });
+    const lease = await env.coordination.readNamespacedLease({
+      namespace: env.operatorNs,
+      name: 'nodebounce-operator',
+    });
     return lease.spec?.holderIdentity?.replace(/_[^_]+$/, '') || undefined;
   } catch {
     return undefined;
@@ -237,6 +325,9 @@ export async function leaderPod(env: E2E): Promise<string | undefined> {
 // ---- namespaces and Express nodes ---------------------------------------------------------------------------
 
 export async function createNamespace(env: E2E, prefix: string): Promise<string> {
+  // Remote: all tests share the run's Express namespace (the operator's namespaced RBAC and watch cover only it);
+  // the names of the tests' objects are distinct, and deleteNamespace empties it instead.
+  if (env.remote) return env.expressNs;
   const name = uniqueName(prefix);
   await env.core.createNamespace({ body: { metadata: { name, labels: { 'nodebounce.dev/e2e': 'true' } } } });
   // The real ServiceAccount controller creates `default`; pods are rejected without it.
@@ -249,6 +340,7 @@ export async function createNamespace(env: E2E, prefix: string): Promise<string>
 
 /** Deletes a namespace and waits until the namespace controller has removed it and its contents. */
 export async function deleteNamespace(env: E2E, name: string): Promise<void> {
+  if (env.remote && name === env.expressNs) return emptyExpressNamespace(env);
   try {
     await env.core.deleteNamespace({ name });
   } catch (err) {
@@ -263,6 +355,77 @@ export async function deleteNamespace(env: E2E, name: string): Promise<void> {
       ),
     { timeoutMs: 120_000, intervalMs: 500, description: `namespace ${name} to be deleted` },
   );
+}
+
+/**
+ * Remote: removes the tests' objects from the run's Express namespace (ExpressNodes, whose StatefulSets the garbage
+ * collector removes, NodeBounces, PDBs) and waits for its pods to be gone. Idempotent (afterAll calls it per test).
+ */
+async function emptyExpressNamespace(env: E2E): Promise<void> {
+  const ns = env.expressNs;
+  await env.custom.deleteCollectionNamespacedCustomObject({
+    group: EXPRESS_GROUP,
+    version: EXPRESS_VERSION,
+    plural: EXPRESS_PLURAL,
+    namespace: ns,
+  });
+  await env.custom.deleteCollectionNamespacedCustomObject({
+    group: NODEBOUNCE_GROUP,
+    version: NODEBOUNCE_VERSION,
+    plural: NODEBOUNCE_PLURAL,
+    namespace: ns,
+  });
+  await env.policy.deleteCollectionNamespacedPodDisruptionBudget({ namespace: ns });
+  await waitUntil(async () => (await env.core.listNamespacedPod({ namespace: ns })).items.length === 0, {
+    timeoutMs: 120_000,
+    intervalMs: 500,
+    description: `the pods of ${ns} to be gone`,
+  });
+}
+
+/**
+ * An HTTP request to a pod's port: locally straight to the pod IP (the host is on the node's bridge), remotely
+ * through the API server's pod proxy (the test host cannot reach pod IPs of a remote cluster).
+ */
+export async function podHttp(
+  env: E2E,
+  pod: V1Pod,
+  port: number,
+  path: string,
+  method: 'GET' | 'POST' = 'GET',
+): Promise<{ status: number; body: string }> {
+  if (!env.remote) {
+    if (method === 'POST') return { status: await httpPost(`http://${pod.status?.podIP}:${port}${path}`), body: '' };
+    return httpGet(`http://${pod.status?.podIP}:${port}${path}`);
+  }
+  return proxyRequest(
+    env,
+    `/api/v1/namespaces/${pod.metadata?.namespace}/pods/${pod.metadata?.name}:${port}/proxy${path}`,
+    method,
+  );
+}
+
+/** GET through a Service: locally its ClusterIP (kube-proxy on this host), remotely the API server's service proxy. */
+export async function serviceGet(
+  env: E2E,
+  ns: string,
+  name: string,
+  clusterIP: string | undefined,
+  port: number,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  if (!env.remote) return httpGet(`http://${clusterIP}:${port}${path}`);
+  return proxyRequest(env, `/api/v1/namespaces/${ns}/services/${name}:${port}/proxy${path}`, 'GET');
+}
+
+async function proxyRequest(env: E2E, path: string, method: string): Promise<{ status: number; body: string }> {
+  try {
+    const body = await kubeRequest<unknown>(env.kc, method, path, undefined, { timeoutMs: 5000 });
+    return { status: 200, body: typeof body === 'string' ? body : JSON.stringify(body) };
+  } catch (err) {
+    if (err instanceof KubeRequestError) return { status: err.code, body: String(err.body) };
+    throw err;
+  }
 }
 
 export interface ExpressNodeOptions {
@@ -493,7 +656,7 @@ export function collectOnFailure(env: () => E2E, namespaces: () => string[]): vo
       writeFileSync(join(dir, file), typeof data === 'string' ? data : JSON.stringify(data, null, 2));
     for (const p of await operatorPods(e).catch(() => [])) {
       const name = p.metadata?.name ?? '';
-      save(`operator-${name}.log`, await podLog(e, OPERATOR_NS, name).catch((err: unknown) => String(err)));
+      save(`operator-${name}.log`, await podLog(e, e.operatorNs, name).catch((err: unknown) => String(err)));
     }
     for (const ns of namespaces()) {
       save(

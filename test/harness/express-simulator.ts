@@ -76,6 +76,8 @@ export interface ExpressSimulatorOptions {
   mode?: 'pods' | 'statefulset';
   /** statefulset mode: the Express app image (loaded into the node). Default EXPRESS_APP_IMAGE of images.ts. */
   image?: string;
+  /** statefulset mode: the app's imagePullPolicy. Default Never (loaded into the node); remote e2e runs pull it. */
+  imagePullPolicy?: string;
   /** statefulset mode: default startup delay of the app (s). Default 3. */
   startupDelaySeconds?: number;
   /** statefulset mode: default drain time after SIGTERM (s). Default 5. */
@@ -176,7 +178,7 @@ export function expressPodFor(en: ExpressNode, nodeName: string): V1Pod {
 /** The StatefulSet the simulator keeps for an ExpressNode in statefulset mode (exported for tests). */
 export function expressStatefulSetFor(
   en: ExpressNode,
-  opts: { image: string; startupDelaySeconds: number; drainSeconds: number },
+  opts: { image: string; startupDelaySeconds: number; drainSeconds: number; imagePullPolicy?: string },
 ): V1StatefulSet {
   const meta = en.metadata ?? {};
   const name = meta.name ?? '';
@@ -217,7 +219,7 @@ export function expressStatefulSetFor(
             {
               name: 'express',
               image: opts.image,
-              imagePullPolicy: 'Never',
+              imagePullPolicy: opts.imagePullPolicy ?? 'Never',
               env: [
                 { name: 'STARTUP_DELAY', value: `${startup}s` },
                 { name: 'SHUTDOWN_DELAY', value: `${drain}s` },
@@ -262,6 +264,7 @@ export async function startExpressSimulator(
     image: opts.image ?? 'nodebounce.local/express-app:1',
     startupDelaySeconds: opts.startupDelaySeconds ?? 3,
     drainSeconds: opts.drainSeconds ?? 5,
+    imagePullPolicy: opts.imagePullPolicy,
   };
   const custom = kc.makeApiClient(CustomObjectsApi);
   const core = kc.makeApiClient(CoreV1Api);
