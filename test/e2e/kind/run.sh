@@ -117,4 +117,25 @@ echo "phase/reason: $PHASE; pod uid: $OLD_UID -> $NEW_UID; shutdown protection a
 [ "$PHASE" = "Succeeded/PodRestarted" ] || { echo "FAIL: expected Succeeded/PodRestarted"; exit 1; }
 if [ -z "$NEW_UID" ] || [ "$NEW_UID" = "$OLD_UID" ]; then echo "FAIL: the pod was not replaced"; exit 1; fi
 [ "$PROTECTION" = "true" ] || { echo "FAIL: shutdown protection was not restored"; exit 1; }
+step "smoke check passed"
+
+# The same e2e specs as the real-node tier (test/e2e/*.test.ts), in their remote mode with this kind cluster as the
+# "remote" one: the operator image and the Express test app image are loaded into the kind node under registry-style
+# names (nothing is pulled), each run installs into namespaces of its own and removes everything it created.
+# KIND_SPECS=0 skips this part.
+if [ "${KIND_SPECS:-1}" != "0" ]; then
+  step "the e2e specs against the kind cluster (remote mode, docs/e2e.md)"
+  k delete namespace "$NS" --wait=true
+  APP_ARCHIVE="$(npx tsx -e "import('./test/harness/images.ts').then(async (m) => console.log(await m.expressAppImageArchive()))" | tail -1)"
+  kind load image-archive "$APP_ARCHIVE" --name "$CLUSTER"
+  APP_IMAGE="$(npx tsx -e "import('./test/harness/images.ts').then((m) => console.log(m.EXPRESS_APP_IMAGE))" | tail -1)"
+  kind get kubeconfig --name "$CLUSTER" > "$WORK/kubeconfig"
+  # The smoke check's install stays; the specs install their own copy, namespaced, next to it.
+  k -n nodebounce-system scale deploy/nodebounce-operator --replicas=0
+  NODEBOUNCE_E2E_KUBECONFIG="$WORK/kubeconfig" \
+    NODEBOUNCE_E2E_IMAGE="docker.io/library/$IMAGE" \
+    NODEBOUNCE_E2E_APP_IMAGE="$APP_IMAGE" \
+    NODEBOUNCE_E2E_IMAGE_PULL_POLICY=IfNotPresent \
+    npm run test:e2e
+fi
 step "PASS"
