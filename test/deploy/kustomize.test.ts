@@ -45,6 +45,7 @@ describe('deploy/base', () => {
         'ClusterRoleBinding/nodebounce-operator',
         'ConfigMap/nodebounce-operator-config',
         'CustomResourceDefinition/nodebounces.bounce.express.dev',
+        'CustomResourceDefinition/rollingbounces.bounce.express.dev',
         'Deployment/nodebounce-operator',
         'Namespace/nodebounce-system',
         'Role/nodebounce-operator-leader-election',
@@ -61,9 +62,9 @@ describe('deploy/base', () => {
     expect(get(base, 'Namespace').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
-  it('ships the CRD exactly as crds/ defines it', () => {
-    const crd = parse(readFileSync(join(REPO_ROOT, 'crds', 'bounce.express.dev_nodebounces.yaml'), 'utf8')) as K8sObject;
-    expect(get(base, 'CustomResourceDefinition')).toEqual(crd);
+  it.each(['nodebounces', 'rollingbounces'])('ships the %s CRD exactly as crds/ defines it', (plural) => {
+    const crd = parse(readFileSync(join(REPO_ROOT, 'crds', `bounce.express.dev_${plural}.yaml`), 'utf8')) as K8sObject;
+    expect(get(base, 'CustomResourceDefinition', `${plural}.bounce.express.dev`)).toEqual(crd);
   });
 
   it('grants no wildcard verbs, resources or API groups', () => {
