@@ -128,7 +128,7 @@ export interface RollingBounceStatus {
 export interface RollingBounce {
   apiVersion?: string;
   kind?: string;
-  metadata: ObjectMeta & { ownerReferences?: unknown[] };
+  metadata: ObjectMeta;
   spec: RollingBounceSpec;
   status?: RollingBounceStatus;
 }

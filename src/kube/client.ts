@@ -15,6 +15,7 @@ import {
   NODEBOUNCE_VERSION,
   type NodeBounce,
 } from '../api/nodebounce.js';
+import { ROLLINGBOUNCE_KIND, ROLLINGBOUNCE_LABEL, ROLLINGBOUNCE_PLURAL, type BounceTemplate, type RollingBounce } from '../api/rollingbounce.js';
 import type { PodLike } from '../bounce/pod.js';
 import type { ApiConfig, ExpressConfig } from '../config/schema.js';
 import type { UnstructuredObject } from '../express/view.js';
@@ -55,6 +56,75 @@ export class KubeClient {
 
   private nb(namespace: string, name: string) {
     return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace, name };
+  }
+
+  private rb(namespace: string, name: string) {
+    return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL, namespace, name };
+  }
+
+  async listRollingBounces(namespace?: string): Promise<{ items: RollingBounce[]; metadata?: { resourceVersion?: string } }> {
+    const base = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL };
+    return (namespace
+      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+      : await this.listCustom.listClusterCustomObject(base)) as { items: RollingBounce[] };
+  }
+
+  /** Replaces a RollingBounce's status; fails with 409 if someone wrote since `rb.metadata.resourceVersion`. */
+  async replaceRollingBounceStatus(rb: RollingBounce): Promise<RollingBounce> {
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      ...this.rb(rb.metadata.namespace, rb.metadata.name),
+      body: { apiVersion: NODEBOUNCE_API_VERSION, kind: ROLLINGBOUNCE_KIND, metadata: rb.metadata, spec: rb.spec, status: rb.status },
+    })) as RollingBounce;
+  }
+
+  /** Sets a RollingBounce's finalizers, guarded by resourceVersion. */
+  async setRollingBounceFinalizers(rb: RollingBounce, finalizers: string[]): Promise<RollingBounce> {
+    return (await this.custom.patchNamespacedCustomObject(
+      { ...this.rb(rb.metadata.namespace, rb.metadata.name), body: { metadata: { finalizers, resourceVersion: rb.metadata.resourceVersion } } },
+      mergePatch,
+    )) as RollingBounce;
+  }
+
+  /**
+   * Creates a member's NodeBounce, owned by the RollingBounce (controller ownerReference, so the garbage collector
+   * removes it with its owner). Returns false when one of that name already exists (the create is idempotent).
+   */
+  async createMemberNodeBounce(rb: RollingBounce, name: string, podName: string, template: BounceTemplate): Promise<boolean> {
+    const ns = rb.metadata.namespace;
+    try {
+      await this.custom.createNamespacedCustomObject({
+        group: NODEBOUNCE_GROUP,
+        version: NODEBOUNCE_VERSION,
+        plural: NODEBOUNCE_PLURAL,
+        namespace: ns,
+        body: {
+          apiVersion: NODEBOUNCE_API_VERSION,
+          kind: NODEBOUNCE_KIND,
+          metadata: {
+            name,
+            namespace: ns,
+            labels: { [ROLLINGBOUNCE_LABEL]: rb.metadata.name },
+            ownerReferences: [{ apiVersion: NODEBOUNCE_API_VERSION, kind: ROLLINGBOUNCE_KIND, name: rb.metadata.name, uid: rb.metadata.uid, controller: true }],
+          },
+          spec: { podName, ...template },
+        },
+      });
+      return true;
+    } catch (err) {
+      if (isApiCode(err, 409)) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes a NodeBounce by name (UID precondition when known); false when it is already gone. */
+  async deleteNodeBounceNamed(namespace: string, name: string, uid?: string): Promise<boolean> {
+    try {
+      await this.custom.deleteNamespacedCustomObject({ ...this.nb(namespace, name), body: uid ? { preconditions: { uid } } : {} });
+      return true;
+    } catch (err) {
+      if (isApiCode(err, 404) || isApiCode(err, 409)) return false;
+      throw err;
+    }
   }
 
   /** Live (uncached) list of the NodeBounces for one pod, via the CRD's selectable field spec.podName. */

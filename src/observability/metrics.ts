@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isTerminal, type NodeBounceStatus } from '../api/nodebounce.js';
+import { isRolloutTerminal, type RollingBounce } from '../api/rollingbounce.js';
 import type { ReconcileHooks } from '../controller/reconciler.js';
+import type { RolloutHooks } from '../controller/rollout-reconciler.js';
 import type { WorkQueueMetrics } from '../controller/workqueue.js';
 
 // Prometheus metrics on our own registry, named like controller-runtime's so existing dashboards work,
@@ -18,7 +20,9 @@ export class OperatorMetrics {
   readonly leaderStatus: Gauge<'name'>;
   readonly bouncesTotal: Counter<'result' | 'reason'>;
   readonly bounceDuration: Histogram<'phase'>;
+  readonly rolloutsTotal: Counter<'result' | 'reason'>;
   private activeBounces: () => number = () => 0;
+  private rollingBounces: () => RollingBounce[] = () => [];
   private unrestoredProtection: () => number = () => 0;
   private notificationStats: () => Record<string, number> = () => ({});
 
@@ -63,7 +67,43 @@ export class OperatorMetrics {
       buckets: DURATION_BUCKETS,
       registers,
     });
+    this.rolloutsTotal = new Counter({
+      name: 'nodebounce_rollouts_total',
+      help: 'Finished RollingBounces by result (succeeded, failed) and reason',
+      labelNames: ['result', 'reason'],
+      registers,
+    });
     const self = this;
+    new Gauge({
+      name: 'nodebounce_rollout_members',
+      help: 'Members of unfinished RollingBounces by state (pending, in_progress, succeeded, failed, skipped)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const sum = { pending: 0, in_progress: 0, succeeded: 0, failed: 0, skipped: 0 };
+        for (const rb of self.rollingBounces()) {
+          const c = rb.status?.counts;
+          if (!c || isRolloutTerminal(rb.status?.phase)) continue;
+          sum.pending += c.pending;
+          sum.in_progress += c.inProgress;
+          sum.succeeded += c.succeeded;
+          sum.failed += c.failed;
+          sum.skipped += c.skipped;
+        }
+        for (const [state, n] of Object.entries(sum)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'nodebounce_rollouts_active',
+      help: 'RollingBounces not finished yet, by phase',
+      labelNames: ['phase'],
+      registers,
+      collect() {
+        this.reset();
+        for (const phase of ['Pending', 'Progressing', 'Paused', 'WaitingForWindow', 'WaitingForHealth']) this.set({ phase }, 0);
+        for (const rb of self.rollingBounces()) if (rb.status?.phase && !isRolloutTerminal(rb.status.phase)) this.inc({ phase: rb.status.phase });
+      },
+    });
     new Gauge({
       name: 'nodebounce_active_bounces',
       help: 'NodeBounces not finished yet (Pending, Terminating, Starting)',
@@ -95,12 +135,29 @@ export class OperatorMetrics {
       },
     });
     for (const result of ['success', 'error', 'requeue_after']) this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
+    for (const result of ['succeeded', 'failed']) this.rolloutsTotal.inc({ result, reason: result === 'succeeded' ? 'AllMembersBounced' : 'MemberFailed' }, 0);
     this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
   }
 
   /** The source of nodebounce_active_bounces (read at scrape time from the cache). */
   setActiveBouncesSource(fn: () => number): void {
     this.activeBounces = fn;
+  }
+
+  /** The RollingBounces behind nodebounce_rollout_members and nodebounce_rollouts_active (read at scrape time). */
+  setRolloutMembersSource(fn: () => RollingBounce[]): void {
+    this.rollingBounces = fn;
+  }
+
+  /** Counts a RollingBounce once, when its persisted phase first becomes terminal. */
+  rolloutHooks(): RolloutHooks {
+    return {
+      onTransition: (before, after) => {
+        const st = after.status;
+        if (!st || !isRolloutTerminal(st.phase) || isRolloutTerminal(before?.phase)) return;
+        this.rolloutsTotal.inc({ result: st.phase === 'Succeeded' ? 'succeeded' : 'failed', reason: st.reason ?? 'Unknown' });
+      },
+    };
   }
 
   /** The source of nodebounce_protection_unrestored (read at scrape time from the cache). */

@@ -98,17 +98,24 @@ describe('deploy/base', () => {
       'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
       'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
     });
-    expect(rulesOf(editor)).toEqual([
-      { apiGroups: ['bounce.express.dev'], resources: ['nodebounces'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
-      { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status'], verbs: ['get'] },
-    ]);
+    expect(rulesOf(editor)).toEqual(
+      normalizeRules([
+        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
+        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status'], verbs: ['get'] },
+        // Editors pause/resume a RollingBounce (and change maxUnavailable): update/patch; spec is otherwise immutable.
+        { apiGroups: ['bounce.express.dev'], resources: ['rollingbounces'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+        { apiGroups: ['bounce.express.dev'], resources: ['rollingbounces/status'], verbs: ['get'] },
+      ]),
+    );
     const viewer = get(base, 'ClusterRole', 'nodebounce-viewer');
     expect(viewer.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-view': 'true' });
     expect(viewer.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit']).toBeUndefined();
-    expect(rulesOf(viewer)).toEqual([
-      { apiGroups: ['bounce.express.dev'], resources: ['nodebounces'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status'], verbs: ['get'] },
-    ]);
+    expect(rulesOf(viewer)).toEqual(
+      normalizeRules([
+        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces', 'rollingbounces'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status', 'rollingbounces/status'], verbs: ['get'] },
+      ]),
+    );
   });
 
   it('runs the operator restricted, probed, with metrics exposed by the Service', () => {
