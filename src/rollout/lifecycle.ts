@@ -121,7 +121,7 @@ const ACTIVE: RolloutPhase[] = ['Pending', 'Progressing', 'Paused', 'WaitingForW
 export const ROLLOUT_TRANSITIONS: readonly RolloutTransition[] = [
   { from: ['New'], to: 'Pending', reasons: [R.Accepted], trigger: 'A RollingBounce without status is seen; members are snapshotted.' },
   { from: ['New'], to: 'Failed', reasons: [R.InvalidSpec, R.NoMembers, R.MembersNotFound], trigger: "The spec is invalid or its members can't be resolved." },
-  { from: ['Pending'], to: 'Succeeded', reasons: [R.DryRunPlanned], trigger: 'dryRun: the plan is written.' },
+  { from: ['New'], to: 'Succeeded', reasons: [R.DryRunPlanned], trigger: 'dryRun: the members are resolved and the plan is written; nothing is created.' },
   { from: ACTIVE, to: 'Progressing', reasons: [R.MembersInProgress, R.Settling], trigger: 'A member starts or is in flight, or the settle time runs.' },
   { from: ACTIVE, to: 'Paused', reasons: [R.Paused], trigger: 'spec.paused is true.' },
   { from: ACTIVE, to: 'WaitingForWindow', reasons: [R.OutsideMaintenanceWindow], trigger: 'A member could start, but no maintenance window is open.' },

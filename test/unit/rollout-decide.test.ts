@@ -212,6 +212,13 @@ describe('decideRollout: failures, dry run, deletion, crash safety', () => {
     expect(real.started).toEqual(plan.batches);
   });
 
+  it('every first decision is a declared transition from New', () => {
+    for (const spec of [{}, { dryRun: true }, { members: { podNames: ['ghost'] } }, { members: { selector: { matchLabels: { x: 'y' } } } }, { maintenanceWindows: [{ start: '01:00', end: '01:00' }] }]) {
+      const d = decideRollout(makeRb(spec), new World(nodes(2)).observed(), at(0));
+      expect(isRolloutTransitionDeclared('New', d.status.phase!, d.status.reason!), `${d.status.phase}/${d.status.reason}`).toBe(true);
+    }
+  });
+
   it('the dry-run plan says which member would fail or wait', () => {
     const world = new World(nodes(2, (i) => (i === 1 ? { state: 'rebuilding' } : {})));
     const dry = settle(world, makeRb({ dryRun: true }), 0);
