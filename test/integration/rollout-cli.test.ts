@@ -53,7 +53,7 @@ describe('kubectl-nodebounce rollout', () => {
   it('pause and resume; bad usage exits 2', async () => {
     const ns = await env.namespace('cli-pause');
     await env.fx.readyExpressNode(ns, 'q-a', { labels: { app: 'q' } });
-    const created = await runCli(cli, ['rollout', 'q-a', '-n', ns, '--name', 'p', '--paused', '--no-wait'], { kubeconfig: admin });
+    const created = await runCli(cli, ['rollout', 'q-a', '-n', ns, '--name', 'p', '--paused', '--stable', '0', '--no-wait'], { kubeconfig: admin });
     expect(created.code, created.stderr).toBe(0);
     const rf = (await import('./support/rollout.js')).RolloutFixture;
     await new rf(env.kc).wait(ns, 'p', (rb) => rb.status?.phase === 'Paused', 30_000, 'Paused');
