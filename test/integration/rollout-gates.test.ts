@@ -95,6 +95,24 @@ describe('RollingBounce: gates, pause, failures, deletion', () => {
     await expect.poll(async () => await rf().get(ns, 'windowed'), { timeout: 15_000 }).toBeUndefined();
   });
 
+  it('a window that opens in the next minute: waits for it, then bounces inside it', { timeout: 180_000 }, async () => {
+    const ns = await env.namespace('rb-window-open');
+    await nodes(ns, ['o-a']);
+    const now = new Date();
+    const opens = new Date(Math.floor(now.getTime() / 60_000) * 60_000 + 60_000);
+    const closes = new Date(opens.getTime() + 5 * 60_000);
+    const hhmm = (d: Date) => `${String(d.getUTCHours()).padStart(2, '0')}:${String(d.getUTCMinutes()).padStart(2, '0')}`;
+    const from = Date.now() - 1000;
+    await rf().create(ns, 'soon', { members, healthGate: { stableSeconds: 0 }, maintenanceWindows: [{ start: hhmm(opens), end: hhmm(closes), timeZone: 'UTC' }] });
+    const waiting = await rf().wait(ns, 'soon', (rb) => rb.status?.phase === 'WaitingForWindow' || rb.status?.phase === 'Progressing', 30_000, 'waiting');
+    if (waiting.status?.phase === 'WaitingForWindow') expect(waiting.status.waitingUntil).toBe(opens.toISOString());
+    const done = await rf().waitFinished(ns, 'soon', 150_000);
+    expect(done.status).toMatchObject({ phase: 'Succeeded', progress: '1/1' });
+    const evictions = await auditEvictions(inject('auditLogPath'), ns, from);
+    expect(evictions).toHaveLength(1);
+    expect(evictions[0]!.at).toBeGreaterThanOrEqual(opens.getTime());
+  });
+
   it.each([
     ['an unknown time zone', { members: { podNames: ['x-a'] }, maintenanceWindows: [{ start: '01:00', end: '02:00', timeZone: 'Mars/Olympus' }] }, 'InvalidSpec', 'Mars/Olympus'],
     ['a grace period longer than the termination timeout', { members: { podNames: ['x-a'] }, bounceTemplate: { gracePeriodSeconds: 900 } }, 'InvalidSpec', 'gracePeriodSeconds'],
