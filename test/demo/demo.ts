@@ -179,7 +179,7 @@ async function rollingDemo(kc: Parameters<typeof createNamespace>[0], fx: Bounce
     rb = await rf.get(NS, 'ring-restart');
     const st = rb?.status;
     const line = `${pad('ring-restart', 12)} ${pad(`${st?.progress ?? '-'} ${st?.phase ?? '-'}/${st?.reason ?? '-'}`, 44)} ${st?.message ?? ''}`;
-    if (line !== last) say(line);
+    if (line !== last && st?.phase) say(line);
     last = line;
     // The gate waits for ring-3; after a few seconds of that, its rebuild "finishes".
     if (!healed && st?.reason === 'MembersUnhealthy') {
