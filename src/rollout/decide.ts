@@ -196,6 +196,15 @@ interface Gate {
   pollMs?: number;
 }
 
+/** The member's current pod: the one of that name if it exists and belongs to its Express resource, else another of its Express resource (Ready first). */
+export function currentPod(m: MemberStatus, pods: readonly MemberPod[]): MemberPod | undefined {
+  const byName = pods.find((p) => p.name === m.pod && !p.terminating);
+  if (byName && (!m.expressResource || !byName.expressName || byName.expressName === m.expressResource)) return byName;
+  if (!m.expressResource) return byName;
+  const mine = pods.filter((p) => p.expressName === m.expressResource && !p.terminating);
+  return mine.find((p) => p.ready) ?? mine[0] ?? byName;
+}
+
 /** The health gate for starting `candidates` (or, with none, the final check): every other member healthy, plus Prometheus. */
 function healthGate(spec: ValidRolloutSpec, rows: MemberStatus[], candidates: MemberStatus[], obs: RolloutObserved): Gate {
   const healthy = new Set(spec.healthGate.healthyStates);
@@ -209,7 +218,9 @@ function healthGate(spec: ValidRolloutSpec, rows: MemberStatus[], candidates: Me
     // The candidate itself must not be mid-rebuild either, unless the template forces.
     if (candidatePods.has(m.pod) && spec.bounceTemplate.force) continue;
     const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
-    const pod = podByName.get(m.pod);
+    // The member's pod now: by name, or (pods with generated names are replaced under a new name) any pod of
+    // its Express resource, preferring a Ready one.
+    const pod = currentPod(m, obs.pods) ?? podByName.get(m.pod);
     if (!e) problems.push(`${m.pod}: Express resource ${m.expressResource ?? '?'} not found`);
     else if (!e.read.ok) problems.push(`${m.pod}: Express resource invalid (${e.read.problems.join('; ')})`);
     else if (!healthy.has(e.read.view.runtimeState ?? '')) problems.push(`${m.pod}: runtime state ${JSON.stringify(e.read.view.runtimeState ?? null)}`);
@@ -401,6 +412,14 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
       rows = rows.map((r) => (r === m ? { ...r, phase: 'Skipped' as const, reason: MR.IntentionallyDown, message: `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`, endTime: nowIso } : r));
       continue;
     }
+    // A pod replaced under a new name since the snapshot (generated names): bounce the member's current pod.
+    const current = currentPod(m, obs.pods);
+    if (current && current.name !== m.pod) {
+      const renamed = { ...m, pod: current.name, message: `pod ${m.pod} was replaced by ${current.name} since the snapshot` };
+      rows = rows.map((r) => (r === m ? renamed : r));
+      picked.push(renamed);
+      continue;
+    }
     picked.push(m);
   }
   if (picked.length === 0) return { ...progressing(), requeueAfterMs: 0 };
@@ -488,7 +507,10 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
 
   // Finished and nothing in flight: nothing more to do.
   if (isRolloutTerminal(st.phase) && !(st.members ?? []).some(ACTIVE_MEMBER) && st.reason !== undefined) {
-    return { status: st, actions: hasFinalizer ? [{ type: 'RemoveFinalizer' }] : [] };
+    // A spec change after the end (e.g. paused) is observed, so that tools waiting for observedGeneration see it.
+    const gen = rb.metadata.generation;
+    const status = gen !== undefined && st.observedGeneration !== gen ? { ...st, observedGeneration: gen } : st;
+    return { status, actions: hasFinalizer ? [{ type: 'RemoveFinalizer' }] : [] };
   }
 
   const v = validateRolloutSpec(rb.spec);

@@ -255,6 +255,27 @@ describe('decideRollout: failures, dry run, deletion, crash safety', () => {
     expect(world.creates).toEqual([name, name]);
   });
 
+  it('pods with generated names: a member replaced under a new name is gated and bounced by its current pod', () => {
+    const world = new World(nodes(2));
+    let r = settle(world, makeRb(), 0);
+    // node-b's pod is replaced (by its Express operator) under a new name before its turn.
+    world.pods.delete('node-b');
+    world.pods.set('node-b-x7k2p', { name: 'node-b-x7k2p', expressName: 'node-b', ready: true, terminating: false });
+    world.finishNb('node-a', 'Succeeded');
+    r = settle(world, r.rb, 1);
+    expect(r.rb.status?.members?.[1]).toMatchObject({ pod: 'node-b-x7k2p', expressResource: 'node-b', phase: 'InProgress' });
+    expect(world.inFlightNbs().map((nb) => nb.spec.podName)).toEqual(['node-b-x7k2p']);
+  });
+
+  it('a finished rollout still observes a later spec change (observedGeneration)', () => {
+    const world = new World(nodes(1));
+    const { rb } = runToEnd(world);
+    const bumped = { ...rb, metadata: { ...rb.metadata, generation: 2 }, spec: { ...rb.spec, paused: true } };
+    const d = decideRollout(bumped, world.observed(), at(100));
+    expect(d.status).toMatchObject({ phase: 'Succeeded', observedGeneration: 2 });
+    expect(d.actions).toEqual([]);
+  });
+
   it('an invalid spec fails with InvalidSpec and the problems', () => {
     const { rb } = reconcile(new World(nodes(1)), makeRb({ maintenanceWindows: [{ start: '01:00', end: '02:00', timeZone: 'Mars/Olympus' }] }), 0);
     expect(rb.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
