@@ -155,10 +155,17 @@ describe("the operator's rendered RBAC", () => {
     expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'nodebounces', subresource: 'status' })).toBe(true);
     expect(await can(sa, { namespace: ns, verb: 'patch', group: 'express.dev', resource: 'expressnodes' })).toBe(true);
     expect(await can(sa, { namespace: OPERATOR_NAMESPACE, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(true);
-    // Not granted: writing pods, creating NodeBounces, deleting Express resources, secrets, leases elsewhere.
+    // RollingBounces: the operator creates their members' NodeBounces, patches their finalizer, writes their status.
+    expect(await can(sa, { namespace: ns, verb: 'create', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(true);
+    expect(await can(sa, { namespace: ns, verb: 'patch', group: 'bounce.express.dev', resource: 'rollingbounces' })).toBe(true);
+    expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'rollingbounces', subresource: 'status' })).toBe(true);
+    // Not granted: writing pods, creating/updating/deleting RollingBounces, deleting Express resources, secrets, leases elsewhere.
     expect(await can(sa, { namespace: ns, verb: 'create', resource: 'pods' })).toBe(false);
     expect(await can(sa, { namespace: ns, verb: 'update', resource: 'pods' })).toBe(false);
-    expect(await can(sa, { namespace: ns, verb: 'create', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(false);
+    expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(false);
+    for (const verb of ['create', 'update', 'delete']) {
+      expect(await can(sa, { namespace: ns, verb, group: 'bounce.express.dev', resource: 'rollingbounces' }), verb).toBe(false);
+    }
     expect(await can(sa, { namespace: ns, verb: 'delete', group: 'express.dev', resource: 'expressnodes' })).toBe(false);
     expect(await can(sa, { namespace: ns, verb: 'get', resource: 'secrets' })).toBe(false);
     expect(await can(sa, { namespace: ns, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(false);

@@ -22,6 +22,7 @@ describe('RollingBounce: operator SIGKILLed mid-rollout', () => {
     const t0 = Date.now();
     await rf.create(ns, 'ten', { members: { selector: { matchLabels: { cluster: 'k' } } }, maxUnavailable: 2, healthGate: { stableSeconds: 0 } });
     let progress = 0;
+    const kills: string[] = [];
     for (let kill = 0; kill < 3; kill++) {
       // Kill once the rollout has moved on by 1-3 members, plus a random delay into the next step.
       const target = Math.min(9, progress + 1 + Math.floor(random() * 3));
@@ -29,10 +30,14 @@ describe('RollingBounce: operator SIGKILLed mid-rollout', () => {
       progress = Number(rb.status?.progress?.split('/')[0] ?? 0);
       if (rb.status?.phase === 'Succeeded') break;
       await sleep(Math.floor(random() * 1500));
+      const at = await rf.get(ns, 'ten');
+      kills.push(`${at?.status?.progress} ${at?.status?.phase}/${at?.status?.reason} in flight: ${(at?.status?.members ?? []).filter((m) => m.phase === 'InProgress').map((m) => `${m.pod}(${m.reason})`).join(' ')}`);
       await env.operator.kill();
       await sleep(Math.floor(random() * 1500));
       await env.restartOperator();
     }
+    console.log(`[rollout-crash] killed at: ${kills.join(' | ')}`);
+    expect(kills.length).toBeGreaterThanOrEqual(2);
     const done = await rf.waitFinished(ns, 'ten', 240_000);
     const elapsed = (Date.now() - t0) / 1000;
     expect(done.status).toMatchObject({ phase: 'Succeeded', reason: 'AllMembersBounced', progress: '10/10' });

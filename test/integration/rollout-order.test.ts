@@ -69,4 +69,30 @@ describe('RollingBounce: order, leader last, maxUnavailable', () => {
     expect(maxConcurrentDisruptions(evictions, ready.readyAt)).toBeLessThanOrEqual(2);
     await ready.stop();
   });
+
+  it('a 10-member rollout, one at a time: its timeline against the sum of member floors', { timeout: 300_000 }, async () => {
+    const { fx } = env;
+    const rf = new RolloutFixture(env.kc);
+    const ns = await env.namespace('rb-timeline');
+    const names = Array.from({ length: 10 }, (_, i) => `t-${String(i).padStart(2, '0')}`);
+    await Promise.all(names.map((n) => fx.readyExpressNode(ns, n, { labels: { cluster: 't' }, startupDelay: '1s', shutdownDelay: '300ms' })));
+    const t0 = Date.now();
+    await rf.create(ns, 'ten', { members: { selector: { matchLabels: { cluster: 't' } } }, healthGate: { stableSeconds: 0 } });
+    const done = await rf.waitFinished(ns, 'ten', 240_000);
+    const wall = (Date.now() - t0) / 1000;
+    expect(done.status).toMatchObject({ phase: 'Succeeded', progress: '10/10' });
+    const byName = new Map((await rf.nodeBounces(ns)).map((nb) => [nb.spec.podName, nb]));
+    // A member's floor: its NodeBounce from creation to completion (preflight, eviction, shutdown, replacement Ready).
+    const rows = names.map((n) => byName.get(n)!);
+    const floors = rows.map((nb) => (Date.parse(nb.status!.completionTime!) - Date.parse(nb.metadata.creationTimestamp!)) / 1000);
+    // The rollout's own overhead: from one member's completion to the next member's NodeBounce.
+    const gaps = rows.slice(1).map((nb, i) => (Date.parse(nb.metadata.creationTimestamp!) - Date.parse(rows[i]!.status!.completionTime!)) / 1000);
+    const sum = floors.reduce((a, b) => a + b, 0);
+    console.log(
+      `[rollout-timeline] 10 members, maxUnavailable 1: ${wall.toFixed(1)}s wall (create to Succeeded); sum of member floors ${sum.toFixed(1)}s; ` +
+        `gaps between members ${gaps.map((g) => g.toFixed(1)).join(' ')} s (timestamps have 1 s resolution)`,
+    );
+    for (const g of gaps) expect(g).toBeLessThanOrEqual(10);
+    expect(wall).toBeLessThan(sum + 10 * 10);
+  });
 });
