@@ -11,6 +11,7 @@ import {
   get,
   helmTemplate,
   kustomizeBuild,
+  kubeRequest,
   kustomizeOverlay,
   uniqueName,
   type K8sObject,
@@ -36,9 +37,17 @@ async function dryRunApply(objs: K8sObject[]): Promise<string[]> {
   for (const o of objs) {
     if (NOT_SERVED.has(o.apiVersion)) continue;
     try {
+      if (o.kind === 'CustomResourceDefinition') {
+        // Raw: the typed client drops the schema's x-kubernetes-* keys (int-or-string, CEL rules, list types),
+        // which would test a different CRD (and fail: an int-or-string field without a type is invalid).
+        await kubeRequest(kc, 'PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${o.metadata.name}?dryRun=All&fieldManager=nodebounce-deploy-test&force=true`, o, {
+          contentType: 'application/apply-patch+yaml',
+        });
+        continue;
+      }
       await api.patch(o as KubernetesObject, undefined, 'All', 'nodebounce-deploy-test', true, PatchStrategy.ServerSideApply);
     } catch (err: any) {
-      failures.push(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}: ${err?.body ?? err?.message ?? err}`);
+      failures.push(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}: ${typeof err?.body === 'object' ? JSON.stringify(err.body) : (err?.body ?? err?.message ?? err)}`);
     }
   }
   return failures;
