@@ -145,6 +145,7 @@ export class RolloutReconciler {
       case 'CreateNodeBounce': {
         const created = await client.createMemberNodeBounce(rb, action.name, action.pod, action.template);
         log.info({ nodeBounce: action.name, pod: action.pod, created }, created ? 'member NodeBounce created' : 'member NodeBounce already exists');
+        if (created) this.event(rb, { type: 'Normal', reason: 'MemberStarted', message: `Created NodeBounce ${action.name} for pod ${action.pod}` }, log);
         return rb;
       }
       case 'DeleteNodeBounce': {
@@ -165,8 +166,19 @@ export class RolloutReconciler {
     }
     this.recordWrite(rb, updated);
     const before = rb.status;
+    // A member that finished (its row became Succeeded/Failed) is an event on the RollingBounce too.
+    for (const m of status.members ?? []) {
+      const was = before?.members?.find((o) => o.nodeBounce !== undefined && o.nodeBounce === m.nodeBounce);
+      if (was?.phase === 'InProgress' && (m.phase === 'Succeeded' || m.phase === 'Failed')) {
+        this.event(updated, { type: m.phase === 'Failed' ? 'Warning' : 'Normal', reason: m.phase === 'Failed' ? 'MemberFailed' : 'MemberSucceeded', message: `${m.pod}: ${m.reason ?? m.phase}${m.message ? `: ${m.message}` : ''}` }, log);
+      }
+    }
     if (before?.phase !== status.phase || before?.reason !== status.reason) {
       log.info({ to: status.phase, reason: status.reason, progress: status.progress }, status.message ?? '');
+      if (before?.phase !== status.phase) {
+        const warn = status.phase === 'Failed' || status.phase === 'WaitingForHealth';
+        this.event(updated, { type: warn ? 'Warning' : 'Normal', reason: status.reason ?? status.phase ?? 'Unknown', message: `${status.phase}: ${status.message ?? ''}` }, log);
+      }
       try {
         this.deps.hooks?.onTransition?.(before, updated);
       } catch (err) {
@@ -174,6 +186,12 @@ export class RolloutReconciler {
       }
     }
     return updated;
+  }
+
+  private event(rb: RollingBounce, event: { type: 'Normal' | 'Warning'; reason: string; message: string }, log: Logger): void {
+    this.deps.client.recordEvent(rb, event, ROLLINGBOUNCE_KIND).catch((err: unknown) => {
+      log.warn({ err: String((err as Error)?.message ?? err), reason: event.reason }, 'could not record event');
+    });
   }
 
   /** Everything decideRollout() needs, from the caches. */

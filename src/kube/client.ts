@@ -237,7 +237,7 @@ export class KubeClient {
   }
 
   /** Records a core/v1 Event on the NodeBounce (what `kubectl describe nb` shows). */
-  async recordEvent(nb: NodeBounce, event: BounceEventRecord): Promise<void> {
+  async recordEvent(nb: NodeBounce | RollingBounce, event: BounceEventRecord, kind: string = NODEBOUNCE_KIND): Promise<void> {
     const now = new Date();
     const seq = (this.eventSeq++).toString(36);
     await this.core.createNamespacedEvent({
@@ -246,7 +246,7 @@ export class KubeClient {
         metadata: { name: `${nb.metadata.name}.${now.getTime().toString(16)}${seq}`, namespace: nb.metadata.namespace },
         involvedObject: {
           apiVersion: NODEBOUNCE_API_VERSION,
-          kind: NODEBOUNCE_KIND,
+          kind,
           name: nb.metadata.name,
           namespace: nb.metadata.namespace,
           uid: nb.metadata.uid,

@@ -37,6 +37,13 @@ describe('RollingBounce: order, leader last, maxUnavailable', () => {
     }
     // Finished: the finalizer is gone.
     expect(done.metadata.finalizers ?? []).toEqual([]);
+    // Events on the RollingBounce (kubectl describe rb): each member started and finished, the rollout succeeded.
+    await expect
+      .poll(async () => (await fx.events(ns, 'weekly')).map((e) => e.reason), { timeout: 10_000 })
+      .toEqual(expect.arrayContaining(['MemberStarted', 'MemberSucceeded', 'AllMembersBounced']));
+    const events = await fx.events(ns, 'weekly');
+    expect(events.filter((e) => e.reason === 'MemberStarted')).toHaveLength(4);
+    expect(events.filter((e) => e.reason === 'MemberSucceeded')).toHaveLength(4);
   });
 
   it('maxUnavailable 2 over 5 members: never more than 2 disrupted at once (audit log); the dry-run plan is the real order', async () => {
