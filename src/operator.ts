@@ -67,7 +67,16 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     config,
     log,
     caches: controller.caches,
-    hooks: { onTransition: (before, after) => rolloutHooks.forEach((h) => { try { h.onTransition?.(before, after); } catch (err) { log.error({ err }, 'rollout hook threw'); } }) },
+    hooks: {
+      onTransition: (before, after) =>
+        rolloutHooks.forEach((h) => {
+          try {
+            h.onTransition?.(before, after);
+          } catch (err) {
+            log.error({ err }, 'rollout hook threw');
+          }
+        }),
+    },
   });
   controller.listen({
     onNodeBounce: (nb) => rollouts.onNodeBounce(nb),
