@@ -67,6 +67,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     config,
     log,
     caches: controller.caches,
+    onReconcile: metrics ? (result, seconds) => metrics.observeReconcile(result, seconds, 'rollingbounce') : undefined,
     hooks: {
       onTransition: (before, after) =>
         rolloutHooks.forEach((h) => {

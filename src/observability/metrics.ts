@@ -170,10 +170,10 @@ export class OperatorMetrics {
     this.notificationStats = fn;
   }
 
-  observeReconcile(result: 'success' | 'error' | 'requeue_after', seconds: number): void {
-    this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result });
-    if (result === 'error') this.reconcileErrors.inc({ controller: CONTROLLER_NAME });
-    this.reconcileTime.observe({ controller: CONTROLLER_NAME }, seconds);
+  observeReconcile(result: 'success' | 'error' | 'requeue_after', seconds: number, controller: string = CONTROLLER_NAME): void {
+    this.reconcileTotal.inc({ controller, result });
+    if (result === 'error') this.reconcileErrors.inc({ controller });
+    this.reconcileTime.observe({ controller }, seconds);
   }
 
   workQueueMetrics(name = CONTROLLER_NAME): WorkQueueMetrics {
