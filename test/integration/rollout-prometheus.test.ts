@@ -71,7 +71,8 @@ describe('RollingBounce: Prometheus alert gate against a real Prometheus', () =>
 
   it('firing alerts hold the rollout (AlertsFiring), before the first member and between members; resolved, it goes on', { timeout: 240_000 }, async () => {
     const ns = await env.namespace('rb-prom');
-    await Promise.all(['h-a', 'h-b'].map((n) => env.fx.readyExpressNode(ns, n, { labels: { cluster: 'p' }, startupDelay: '1s' })));
+    // h-a restarts slowly, so the alert can fire again while it is in flight.
+    await Promise.all(['h-a', 'h-b'].map((n) => env.fx.readyExpressNode(ns, n, { labels: { cluster: 'p' }, startupDelay: n === 'h-a' ? '8s' : '1s' })));
     const rf = new RolloutFixture(env.kc);
     firing = true;
     await waitUntil(async () => {
@@ -92,7 +93,7 @@ describe('RollingBounce: Prometheus alert gate against a real Prometheus', () =>
 
     // Resolved: the gate is re-queried (every 15 s while it waits) and the first member starts.
     firing = false;
-    await rf.wait(ns, 'gated', (rb) => rb.status?.members?.[0]?.phase === 'InProgress' || rb.status?.members?.[0]?.phase === 'Succeeded', 60_000, 'h-a started');
+    await rf.wait(ns, 'gated', (rb) => rb.status?.members?.[0]?.phase === 'InProgress', 60_000, 'h-a started');
     // Firing again while h-a is in flight: h-b is held.
     firing = true;
     await waitUntil(async () => {
