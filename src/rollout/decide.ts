@@ -181,6 +181,10 @@ function followNodeBounces(members: MemberStatus[], owned: Map<string, NodeBounc
     }
     const row: MemberStatus = { ...m, nodeBounceUID: nb.metadata.uid ?? m.nodeBounceUID };
     const st = nb.status;
+    if (st?.phase === 'Failed' && st.reason === 'IntentionallyDown') {
+      // Went down between our check and its preflight: nothing was touched; reported and skipped, not a failure.
+      return { ...row, phase: 'Skipped' as const, reason: MR.IntentionallyDown, message: st.message, endTime: st.completionTime ?? now.toISOString() };
+    }
     if (st?.phase === 'Succeeded' || st?.phase === 'Failed') {
       return { ...row, phase: st.phase, reason: st.reason, message: st.message, endTime: st.completionTime ?? m.endTime ?? now.toISOString() };
     }

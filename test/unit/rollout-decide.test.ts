@@ -77,6 +77,16 @@ describe('decideRollout: membership and order', () => {
     expect(rb.status).toMatchObject({ phase: 'Succeeded', progress: '3/3' });
   });
 
+  it('a member whose NodeBounce finds it intentionally down is skipped, not failed', () => {
+    const world = new World(nodes(2));
+    let r = settle(world, makeRb(), 0);
+    world.finishNb('node-a', 'Failed', 'IntentionallyDown');
+    r = settle(world, r.rb, 1);
+    expect(r.rb.status?.members?.[0]).toMatchObject({ pod: 'node-a', phase: 'Skipped', reason: 'IntentionallyDown' });
+    expect(r.rb.status?.phase).toBe('Progressing');
+    expect(world.inFlightNbs().map((nb) => nb.spec.podName)).toEqual(['node-b']);
+  });
+
   it('a member that goes down after the snapshot is skipped when its turn comes', () => {
     const world = new World(nodes(2));
     let r = settle(world, makeRb(), 0);
