@@ -216,7 +216,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       const kindMatch = /^(rb|rollingbounces?(?:\.bounce\.express\.dev)?|nb|nodebounces?(?:\.bounce\.express\.dev)?)\/(.+)$/i.exec(name);
       const asRollout = kindMatch ? kindMatch[1]!.toLowerCase().startsWith('r') : undefined;
       const bare = kindMatch ? kindMatch[2]! : name;
-      if (asRollout === true) return void showRollout(await client.getRollingBounce(namespace, bare), o);
+      if (asRollout === true) return void (await showRollout(await client.getRollingBounce(namespace, bare), o));
       let nb: NodeBounce;
       try {
         nb = await client.get(namespace, bare);
@@ -225,7 +225,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (asRollout === false || !(e instanceof CliError) || !/not found/.test(e.message)) throw e;
         const rb = await client.getRollingBounce(namespace, bare).catch(() => undefined);
         if (!rb) throw e;
-        return void showRollout(rb, o);
+        return void (await showRollout(rb, o));
       }
       if (o.output) return void out(render(nb, o.output as OutputFormat));
       const events = await client.events(namespace, name, nb.metadata.uid);
@@ -233,9 +233,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     },
   );
 
-  function showRollout(rb: RollingBounce, o: CommonOptions): void {
+  async function showRollout(rb: RollingBounce, o: CommonOptions): Promise<void> {
     if (o.output) return void out(render(rb, o.output as OutputFormat));
-    out(`${rolloutStory(rb)}\n`);
+    const { client } = connect(o);
+    const events = await client.events(rb.metadata.namespace, rb.metadata.name, rb.metadata.uid, 'RollingBounce');
+    out(`${rolloutStory(rb, new Date(), events)}\n`);
   }
 
   withCommon(

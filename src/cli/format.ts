@@ -209,7 +209,7 @@ export function membersTable(rb: RollingBounce, now: Date = new Date()): string 
 }
 
 /** `status rb/NAME`: one RollingBounce for a human. */
-export function rolloutStory(rb: RollingBounce, now: Date = new Date()): string {
+export function rolloutStory(rb: RollingBounce, now: Date = new Date(), events: CoreV1Event[] = []): string {
   const st = rb.status ?? {};
   const lines: string[] = [];
   const kv = (k: string, v: string | undefined) => {
@@ -244,6 +244,14 @@ export function rolloutStory(rb: RollingBounce, now: Date = new Date()): string 
     lines.push('', 'Conditions:');
     const rows = st.conditions.map((c) => ['  ' + c.type, c.status, c.reason, humanDuration(now.getTime() - ms(c.lastTransitionTime)), oneLine(c.message)]);
     lines.push(table([['  TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], ...rows]));
+  }
+  if (events.length) {
+    lines.push('', 'Events:');
+    const rows = events.map((e) => {
+      const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+      return ['  ' + (t ? humanDuration(now.getTime() - new Date(t as unknown as string).getTime()) : ''), e.type ?? '', e.reason ?? '', oneLine(e.message ?? '')];
+    });
+    lines.push(table([['  AGE', 'TYPE', 'REASON', 'MESSAGE'], ...rows]));
   }
   return lines.join('\n');
 }

@@ -222,18 +222,18 @@ export class NodeBounceClient {
   }
 
   /** Events about one NodeBounce, oldest first. Empty when we may not read events. */
-  async events(namespace: string, name: string, uid?: string): Promise<CoreV1Event[]> {
+  async events(namespace: string, name: string, uid?: string, kind: string = NODEBOUNCE_KIND): Promise<CoreV1Event[]> {
     try {
       const list = await this.core.listNamespacedEvent({
         namespace,
-        fieldSelector: `involvedObject.kind=${NODEBOUNCE_KIND},involvedObject.name=${name}`,
+        fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
       });
       return list.items
         .filter((e) => !uid || !e.involvedObject.uid || e.involvedObject.uid === uid)
         .sort((a, b) => eventTime(a) - eventTime(b) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
     } catch (err) {
       if (apiErrorInfo(err).code === 403) return [];
-      throw await this.translate(err, `list events of NodeBounce ${name}`);
+      throw await this.translate(err, `list events of ${kind} ${name}`);
     }
   }
 

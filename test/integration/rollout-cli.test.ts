@@ -46,6 +46,7 @@ describe('kubectl-nodebounce rollout', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/Phase:\s+Succeeded \(AllMembersBounced\)/);
     expect(status.stdout).toMatch(/Progress:\s+3\/3/);
+    expect(status.stdout).toMatch(/Events:[\s\S]*MemberStarted/);
     const rbStatus = await runCli(cli, ['status', 'rb/dry', '-n', ns], { kubeconfig: admin });
     expect(rbStatus.stdout).toMatch(/Plan \(dry run\): 3 batch\(es\)/);
   });
