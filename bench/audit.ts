@@ -33,7 +33,10 @@ export function parseMicroTime(ts: string): number {
  * Only final stages are kept: ResponseComplete, plus ResponseStarted for long-running requests (watches),
  * each request once; sorted by stage time.
  */
-export async function readAudit(path: string, opts: { mustContain?: string[]; keep?: (e: AuditEvent) => boolean } = {}): Promise<AuditEvent[]> {
+export async function readAudit(
+  path: string,
+  opts: { mustContain?: string[]; keep?: (e: AuditEvent) => boolean } = {},
+): Promise<AuditEvent[]> {
   const out: AuditEvent[] = [];
   const seen = new Set<string>();
   const rl = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
@@ -59,7 +62,8 @@ export async function readAudit(path: string, opts: { mustContain?: string[]; ke
 }
 
 export const isOperator = (e: AuditEvent): boolean => (e.user?.username ?? '').includes('nodebounce-operator');
-export const ok = (e: AuditEvent): boolean => (e.responseStatus?.code ?? 0) >= 200 && (e.responseStatus?.code ?? 0) < 300;
+export const ok = (e: AuditEvent): boolean =>
+  (e.responseStatus?.code ?? 0) >= 200 && (e.responseStatus?.code ?? 0) < 300;
 
 /** "verb resource[/subresource]" */
 export function requestKind(e: AuditEvent): string {
@@ -68,7 +72,11 @@ export function requestKind(e: AuditEvent): string {
 }
 
 /** Counts of the operator's requests in [fromMs, toMs], by verb and by "verb resource". */
-export function countOperatorRequests(events: AuditEvent[], fromMs: number, toMs: number): { total: number; byVerb: Record<string, number>; byKind: Record<string, number> } {
+export function countOperatorRequests(
+  events: AuditEvent[],
+  fromMs: number,
+  toMs: number,
+): { total: number; byVerb: Record<string, number>; byKind: Record<string, number> } {
   const byVerb: Record<string, number> = {};
   const byKind: Record<string, number> = {};
   let total = 0;
@@ -98,7 +106,13 @@ export interface PodTimeline {
  * Pod events of `name` in [fromMs, toMs]: the first successful eviction/delete is the disruption, the next
  * successful delete is kwok's grace-0 removal, then the simulator's create, then kwok's status write (Ready).
  */
-export function podTimeline(events: AuditEvent[], namespace: string, name: string, fromMs: number, toMs: number): PodTimeline {
+export function podTimeline(
+  events: AuditEvent[],
+  namespace: string,
+  name: string,
+  fromMs: number,
+  toMs: number,
+): PodTimeline {
   const t: PodTimeline = {};
   for (const e of events) {
     const o = e.objectRef;
@@ -117,13 +131,17 @@ export function podTimeline(events: AuditEvent[], namespace: string, name: strin
       if (sub === '' && e.verb === 'create') t.createdAt = e.stageMs;
       continue;
     }
-    if (t.readyAt === undefined && sub === 'status' && (e.verb === 'patch' || e.verb === 'update')) t.readyAt = e.stageMs;
+    if (t.readyAt === undefined && sub === 'status' && (e.verb === 'patch' || e.verb === 'update'))
+      t.readyAt = e.stageMs;
   }
   return t;
 }
 
-export function floorOf(t: PodTimeline): { shutdownMs: number; startupMs: number; recreateGapMs: number; floorMs: number } | undefined {
-  if (t.disruptedAt === undefined || t.goneAt === undefined || t.createdAt === undefined || t.readyAt === undefined) return undefined;
+export function floorOf(
+  t: PodTimeline,
+): { shutdownMs: number; startupMs: number; recreateGapMs: number; floorMs: number } | undefined {
+  if (t.disruptedAt === undefined || t.goneAt === undefined || t.createdAt === undefined || t.readyAt === undefined)
+    return undefined;
   const shutdownMs = t.goneAt - t.disruptedAt;
   const startupMs = t.readyAt - t.createdAt;
   return { shutdownMs, startupMs, recreateGapMs: t.createdAt - t.goneAt, floorMs: shutdownMs + startupMs };
@@ -143,9 +161,18 @@ export function decisionLatencies(
   for (const e of events) {
     const o = e.objectRef;
     if (!o || o.namespace !== namespace || !ok(e)) continue;
-    if (o.resource === 'nodebounces' && o.name === nbName && !o.subresource && e.verb === 'create') createdAt = e.stageMs;
-    if (evictAt === undefined && isOperator(e) && o.resource === 'pods' && o.name === podName && createdAt !== undefined && e.receivedMs >= createdAt) {
-      if ((o.subresource === 'eviction' && e.verb === 'create') || (!o.subresource && e.verb === 'delete')) evictAt = e.receivedMs;
+    if (o.resource === 'nodebounces' && o.name === nbName && !o.subresource && e.verb === 'create')
+      createdAt = e.stageMs;
+    if (
+      evictAt === undefined &&
+      isOperator(e) &&
+      o.resource === 'pods' &&
+      o.name === podName &&
+      createdAt !== undefined &&
+      e.receivedMs >= createdAt
+    ) {
+      if ((o.subresource === 'eviction' && e.verb === 'create') || (!o.subresource && e.verb === 'delete'))
+        evictAt = e.receivedMs;
     }
     if (
       succeededAt === undefined &&

@@ -62,7 +62,10 @@ export async function waitNamed<T extends Obj>(
     const result = await new Promise<{ obj?: T; matched: boolean }>((resolve, reject) => {
       let settled = false;
       let req: { abort(): void } | undefined;
-      const timer = setTimeout(() => finish(() => reject(new Error(`timed out waiting for ${path}/${name}`))), Math.max(0, deadline - Date.now()));
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timed out waiting for ${path}/${name}`))),
+        Math.max(0, deadline - Date.now()),
+      );
       const finish = (f: () => void) => {
         if (settled) return;
         settled = true;
@@ -96,7 +99,13 @@ export function isReady(pod: V1Pod | undefined): boolean {
   return !!pod?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-export async function bounceWithOperator(kc: KubeConfig, ns: string, pod: string, nbName: string, timeoutMs = 120_000): Promise<BounceRun> {
+export async function bounceWithOperator(
+  kc: KubeConfig,
+  ns: string,
+  pod: string,
+  nbName: string,
+  timeoutMs = 120_000,
+): Promise<BounceRun> {
   const custom = kc.makeApiClient(CustomObjectsApi);
   const startedAt = Date.now();
   const t0 = performance.now();
@@ -105,9 +114,20 @@ export async function bounceWithOperator(kc: KubeConfig, ns: string, pod: string
     version: 'v1alpha1',
     plural: 'nodebounces',
     namespace: ns,
-    body: { apiVersion: 'bounce.express.dev/v1alpha1', kind: 'NodeBounce', metadata: { name: nbName, namespace: ns }, spec: { podName: pod } },
+    body: {
+      apiVersion: 'bounce.express.dev/v1alpha1',
+      kind: 'NodeBounce',
+      metadata: { name: nbName, namespace: ns },
+      spec: { podName: pod },
+    },
   });
-  const nb = await waitNamed<NodeBounce>(kc, NB_PATH(ns), nbName, (o) => o?.status?.phase === 'Succeeded' || o?.status?.phase === 'Failed', timeoutMs);
+  const nb = await waitNamed<NodeBounce>(
+    kc,
+    NB_PATH(ns),
+    nbName,
+    (o) => o?.status?.phase === 'Succeeded' || o?.status?.phase === 'Failed',
+    timeoutMs,
+  );
   const wallMs = performance.now() - t0;
   return {
     method: 'operator',
@@ -122,23 +142,46 @@ export async function bounceWithOperator(kc: KubeConfig, ns: string, pod: string
 }
 
 /** `kubectl delete pod X --wait && kubectl wait --for=condition=Ready pod/X`, as the API calls kubectl makes. */
-export async function bounceLikeKubectl(kc: KubeConfig, ns: string, pod: string, timeoutMs = 120_000): Promise<BounceRun> {
+export async function bounceLikeKubectl(
+  kc: KubeConfig,
+  ns: string,
+  pod: string,
+  timeoutMs = 120_000,
+): Promise<BounceRun> {
   const core = kc.makeApiClient(CoreV1Api);
   const startedAt = Date.now();
   const t0 = performance.now();
   // kubectl delete: DELETE, then (--wait) watch until the object with the deleted UID is gone.
   const deleted = (await core.deleteNamespacedPod({ namespace: ns, name: pod })) as V1Pod;
   const uid = deleted.metadata?.uid;
-  await waitNamed<V1Pod>(kc, POD_PATH(ns), pod, (o, type) => !o || o.metadata?.uid !== uid || type === 'DELETED', timeoutMs);
+  await waitNamed<V1Pod>(
+    kc,
+    POD_PATH(ns),
+    pod,
+    (o, type) => !o || o.metadata?.uid !== uid || type === 'DELETED',
+    timeoutMs,
+  );
   // kubectl wait --for=condition=Ready: get + watch until the condition holds. (Real kubectl fails with NotFound
   // when the replacement does not exist yet and someone runs it again; waiting for it instead favours the baseline.)
-  const ready = await waitNamed<V1Pod>(kc, POD_PATH(ns), pod, (o, type) => type !== 'DELETED' && !!o && o.metadata?.uid !== uid && isReady(o), timeoutMs);
+  const ready = await waitNamed<V1Pod>(
+    kc,
+    POD_PATH(ns),
+    pod,
+    (o, type) => type !== 'DELETED' && !!o && o.metadata?.uid !== uid && isReady(o),
+    timeoutMs,
+  );
   const wallMs = performance.now() - t0;
   return { method: 'kubectl', pod, startedAt, endedAt: startedAt + wallMs, wallMs, ok: !!ready };
 }
 
 /** A home-grown bounce task: delete, then every 2 s GET the pod until a new incarnation is Ready. */
-export async function bounceWithPoller(kc: KubeConfig, ns: string, pod: string, intervalMs = 2000, timeoutMs = 120_000): Promise<BounceRun> {
+export async function bounceWithPoller(
+  kc: KubeConfig,
+  ns: string,
+  pod: string,
+  intervalMs = 2000,
+  timeoutMs = 120_000,
+): Promise<BounceRun> {
   const core = kc.makeApiClient(CoreV1Api);
   const startedAt = Date.now();
   const t0 = performance.now();
@@ -153,7 +196,8 @@ export async function bounceWithPoller(kc: KubeConfig, ns: string, pod: string, 
       if ((err as { code?: number }).code !== 404) throw err;
     }
     if (cur && cur.metadata?.uid !== uid && isReady(cur)) break;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`poller: pod ${ns}/${pod} not replaced within ${timeoutMs}ms`);
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`poller: pod ${ns}/${pod} not replaced within ${timeoutMs}ms`);
   }
   const wallMs = performance.now() - t0;
   return { method: 'poller', pod, startedAt, endedAt: startedAt + wallMs, wallMs, ok: true };

@@ -25,7 +25,10 @@ function areaOf(url: string): string {
   return url.split('/').slice(-2).join('/');
 }
 
-export function summariseCpuProfile(profile: { nodes: ProfileNode[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] }, topN = 15): CpuProfileSummary {
+export function summariseCpuProfile(
+  profile: { nodes: ProfileNode[]; startTime: number; endTime: number; samples?: number[]; timeDeltas?: number[] },
+  topN = 15,
+): CpuProfileSummary {
   const samples = profile.samples?.length ?? 0;
   const totalMs = (profile.endTime - profile.startTime) / 1000;
   const msPerHit = samples > 0 ? totalMs / samples : 0;
@@ -39,12 +42,15 @@ export function summariseCpuProfile(profile: { nodes: ProfileNode[]; startTime: 
     if (name === '(idle)' || name === '(program)' || name === '(garbage collector)') {
       if (name === '(idle)') idleMs += ms;
     }
-    const where = n.callFrame.url ? `${n.callFrame.url.replace(/^.*?(node_modules\/|dist\/|src\/)/, '$1')}:${n.callFrame.lineNumber + 1}` : '';
+    const where = n.callFrame.url
+      ? `${n.callFrame.url.replace(/^.*?(node_modules\/|dist\/|src\/)/, '$1')}:${n.callFrame.lineNumber + 1}`
+      : '';
     const key = `${name}@${where}`;
     const cur = byFn.get(key) ?? { fn: name, where, selfMs: 0 };
     cur.selfMs += ms;
     byFn.set(key, cur);
-    const area = name === '(idle)' || name === '(program)' || name === '(garbage collector)' ? name : areaOf(n.callFrame.url);
+    const area =
+      name === '(idle)' || name === '(program)' || name === '(garbage collector)' ? name : areaOf(n.callFrame.url);
     byArea.set(area, (byArea.get(area) ?? 0) + ms);
   }
   const busy = totalMs - idleMs;

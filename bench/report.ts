@@ -11,11 +11,38 @@ function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
     tables.push({
       head: ['operator start-up (spawn -> caches synced)', 'p50', 'max', 'target'],
       body: [
-        ['dist/ (tsc output), empty cluster, 5 starts', f(r.operatorReadyMs.p50), f(r.operatorReadyMs.max), '< 1500 ms'],
-        ...(r.operatorReadyBundledMs ? [['dist/ bundled with esbuild, 5 starts', f(r.operatorReadyBundledMs.p50), f(r.operatorReadyBundledMs.max), '< 1500 ms']] : []),
-        ...(r.importMs?.dist ? [['  of which importing the modules: dist/', f(r.importMs.dist.p50), f(r.importMs.dist.max), '']] : []),
-        ...(r.importMs?.bundled ? [['  of which importing the modules: bundled', f(r.importMs.bundled.p50), f(r.importMs.bundled.max), '']] : []),
-        ...(r.scale?.operatorReadyMs !== undefined ? [[`${r.scale.count} pods + ExpressNodes to list`, f(r.scale.operatorReadyMs), f(r.scale.operatorReadyMs), '< 1500 ms']] : []),
+        [
+          'dist/ (tsc output), empty cluster, 5 starts',
+          f(r.operatorReadyMs.p50),
+          f(r.operatorReadyMs.max),
+          '< 1500 ms',
+        ],
+        ...(r.operatorReadyBundledMs
+          ? [
+              [
+                'dist/ bundled with esbuild, 5 starts',
+                f(r.operatorReadyBundledMs.p50),
+                f(r.operatorReadyBundledMs.max),
+                '< 1500 ms',
+              ],
+            ]
+          : []),
+        ...(r.importMs?.dist
+          ? [['  of which importing the modules: dist/', f(r.importMs.dist.p50), f(r.importMs.dist.max), '']]
+          : []),
+        ...(r.importMs?.bundled
+          ? [['  of which importing the modules: bundled', f(r.importMs.bundled.p50), f(r.importMs.bundled.max), '']]
+          : []),
+        ...(r.scale?.operatorReadyMs !== undefined
+          ? [
+              [
+                `${r.scale.count} pods + ExpressNodes to list`,
+                f(r.scale.operatorReadyMs),
+                f(r.scale.operatorReadyMs),
+                '< 1500 ms',
+              ],
+            ]
+          : []),
       ],
     });
   }
@@ -29,15 +56,40 @@ function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
         'of which Express recreate gap',
         'failed',
       ],
-      body: l.summary.map((s) => [s.method, p3(s.wallMs), p3(s.floorMs), p3(s.overheadMs), p3(s.recreateGapMs), `${s.failures}/${s.runs}`]),
+      body: l.summary.map((s) => [
+        s.method,
+        p3(s.wallMs),
+        p3(s.floorMs),
+        p3(s.overheadMs),
+        p3(s.recreateGapMs),
+        `${s.failures}/${s.runs}`,
+      ]),
     });
     const op = l.summary.find((s) => s.method === 'operator');
     if (op) {
       tables.push({
-        head: [`operator decisions, ${l.delays.shutdownMs}/${l.delays.startupMs} (ms)`, 'p50', 'p95', 'p99', 'target p99'],
+        head: [
+          `operator decisions, ${l.delays.shutdownMs}/${l.delays.startupMs} (ms)`,
+          'p50',
+          'p95',
+          'p99',
+          'target p99',
+        ],
         body: [
-          ['NodeBounce created -> eviction request', f(op.createdToEvictMs?.p50, 1), f(op.createdToEvictMs?.p95, 1), f(op.createdToEvictMs?.p99, 1), '< 50'],
-          ['replacement Ready -> status Succeeded', f(op.readyToSucceededMs?.p50, 1), f(op.readyToSucceededMs?.p95, 1), f(op.readyToSucceededMs?.p99, 1), '< 50'],
+          [
+            'NodeBounce created -> eviction request',
+            f(op.createdToEvictMs?.p50, 1),
+            f(op.createdToEvictMs?.p95, 1),
+            f(op.createdToEvictMs?.p99, 1),
+            '< 50',
+          ],
+          [
+            'replacement Ready -> status Succeeded',
+            f(op.readyToSucceededMs?.p50, 1),
+            f(op.readyToSucceededMs?.p95, 1),
+            f(op.readyToSucceededMs?.p99, 1),
+            '< 50',
+          ],
           ['operator API requests per bounce', f(op.operatorRequestsPerBounce, 2), '', '', '<= 10'],
         ],
       });
@@ -46,19 +98,39 @@ function rows(r: BenchResults): { head: string[]; body: string[][] }[] {
   const s = r.scale;
   if (s) {
     tables.push({
-      head: [`scale: ${s.count} NodeBounces at once (shutdown ${s.delays.shutdownMs} / startup ${s.delays.startupMs} ms, maxConcurrentReconciles ${s.concurrency ?? '16 (default)'})`, 'value', 'target'],
+      head: [
+        `scale: ${s.count} NodeBounces at once (shutdown ${s.delays.shutdownMs} / startup ${s.delays.startupMs} ms, maxConcurrentReconciles ${s.concurrency ?? '16 (default)'})`,
+        'value',
+        'target',
+      ],
       body: [
-        ['all finished (first create -> last Succeeded)', `${f(s.totalMs)} ms (${s.succeeded} Succeeded, ${s.failed} Failed, ${s.notFinished} unfinished)`, ''],
+        [
+          'all finished (first create -> last Succeeded)',
+          `${f(s.totalMs)} ms (${s.succeeded} Succeeded, ${s.failed} Failed, ${s.notFinished} unfinished)`,
+          '',
+        ],
         ['creating the NodeBounces (bench client)', `${f(s.createAllMs)} ms`, ''],
-        ['observed floor per pod (p50 / p95 / max)', s.floorMs ? `${f(s.floorMs.p50)} / ${f(s.floorMs.p95)} / ${f(s.floorMs.max)} ms` : '-', ''],
+        [
+          'observed floor per pod (p50 / p95 / max)',
+          s.floorMs ? `${f(s.floorMs.p50)} / ${f(s.floorMs.p95)} / ${f(s.floorMs.max)} ms` : '-',
+          '',
+        ],
         ['total - max floor', `${f(s.totalMinusMaxFloorMs)} ms`, '<= 15000 ms'],
         ['per bounce create -> Succeeded (p50 / p95 / p99)', `${p3(s.bounceWallMs)} ms`, ''],
-        ['kwok shutdown / startup per pod (p50 / p99)', `${f(s.shutdownMs?.p50)} / ${f(s.shutdownMs?.p99)} ms, ${f(s.startupMs?.p50)} / ${f(s.startupMs?.p99)} ms`, ''],
+        [
+          'kwok shutdown / startup per pod (p50 / p99)',
+          `${f(s.shutdownMs?.p50)} / ${f(s.shutdownMs?.p99)} ms, ${f(s.startupMs?.p50)} / ${f(s.startupMs?.p99)} ms`,
+          '',
+        ],
         ['simulator recreate gap (p50 / p99)', `${f(s.recreateGapMs?.p50)} / ${f(s.recreateGapMs?.p99)} ms`, ''],
         ['created -> eviction request (p50 / p95 / p99)', `${p3(s.createdToEvictMs)} ms`, ''],
         ['Ready -> Succeeded (p50 / p95 / p99)', `${p3(s.readyToSucceededMs)} ms`, ''],
         ['operator peak RSS', `${f(s.operatorPeakRssMb, 1)} MB`, '< 200 MB'],
-        ['operator CPU time during the run', `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce)`, ''],
+        [
+          'operator CPU time during the run',
+          `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce)`,
+          '',
+        ],
         ['operator API requests per bounce', f(s.requests.perBounce, 2), '<= 10'],
         ...Object.entries(s.requests.byKind)
           .sort((a, b) => b[1] - a[1])
@@ -84,7 +156,8 @@ export function renderTable(r: BenchResults): string {
     .map(({ head, body }) => {
       const widths = head.map((h, i) => Math.max(i === 0 ? 0 : h.length, ...body.map((b) => (b[i] ?? '').length)));
       widths[0] = Math.max(widths[0]!, ...body.map((b) => b[0]!.length));
-      const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+      const line = (cells: string[]) =>
+        cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
       return [head[0], line(['', ...head.slice(1)]), ...body.map(line)].join('\n');
     })
     .join('\n\n');
@@ -92,7 +165,12 @@ export function renderTable(r: BenchResults): string {
 
 export function renderMarkdown(r: BenchResults): string {
   const out: string[] = [];
-  out.push(`Measured ${r.startedAt} – ${r.finishedAt} on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}; kube-apiserver ${r.versions.kubernetes ?? ''}.`.replace(' ;', ';'));
+  out.push(
+    `Measured ${r.startedAt} – ${r.finishedAt} on ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}; kube-apiserver ${r.versions.kubernetes ?? ''}.`.replace(
+      ' ;',
+      ';',
+    ),
+  );
   out.push('');
   for (const n of r.notes) out.push(`> ${n}`, '');
   for (const { head, body } of rows(r)) {

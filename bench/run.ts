@@ -16,13 +16,28 @@ import { REPO_ROOT, startControlPlane, startExpressSimulator, VERSIONS } from '.
 import { OperatorProcess, installOperatorIdentity } from '../test/integration/support/operator.js';
 import { summariseCpuProfile } from './profile.js';
 import { renderMarkdown, renderTable } from './report.js';
-import { percentiles, runLatency, runScale, type BenchEnv, type Delays, type LatencyResult, type ScaleResult } from './scenarios.js';
+import {
+  percentiles,
+  runLatency,
+  runScale,
+  type BenchEnv,
+  type Delays,
+  type LatencyResult,
+  type ScaleResult,
+} from './scenarios.js';
 
 export interface BenchResults {
   version: 1;
   startedAt: string;
   finishedAt?: string;
-  machine: { cpus: number; cpuModel: string; memGb: number; node: string; loadavgAtStart: number[]; loadavgAtEnd?: number[] };
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memGb: number;
+    node: string;
+    loadavgAtStart: number[];
+    loadavgAtEnd?: number[];
+  };
   versions: typeof VERSIONS;
   operatorReadyMs?: ReturnType<typeof percentiles>;
   /** The same, for dist/ bundled into one file with esbuild (when node_modules/.bin/esbuild is there). */
@@ -80,7 +95,13 @@ async function main(): Promise<void> {
   const results: BenchResults = {
     version: 1,
     startedAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 2 ** 30), node: process.version, loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100) },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      memGb: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+    },
     versions: VERSIONS,
     latency: [],
     notes: [],
@@ -134,17 +155,29 @@ async function main(): Promise<void> {
         await p.stop();
       }
       results.operatorReadyBundledMs = percentiles(bundled);
-      results.importMs = { dist: percentiles(importTimes(join(REPO_ROOT, 'dist', 'operator.js'))), bundled: percentiles(importTimes(bundle.operator)) };
-      log(`bundled: ready p50 ${results.operatorReadyBundledMs?.p50} ms; module import p50 dist ${results.importMs.dist?.p50} ms vs bundled ${results.importMs.bundled?.p50} ms`);
+      results.importMs = {
+        dist: percentiles(importTimes(join(REPO_ROOT, 'dist', 'operator.js'))),
+        bundled: percentiles(importTimes(bundle.operator)),
+      };
+      log(
+        `bundled: ready p50 ${results.operatorReadyBundledMs?.p50} ms; module import p50 dist ${results.importMs.dist?.p50} ms vs bundled ${results.importMs.bundled?.p50} ms`,
+      );
     }
 
     // 2. Latency, side by side.
     if (!values['no-latency'] && bounces > 0) {
       const op = await env.startOperator();
       for (const delays of delaySets) {
-        log(`latency: ${bounces} bounces per method, shutdown ${delays.shutdownMs} ms / startup ${delays.startupMs} ms`);
+        log(
+          `latency: ${bounces} bounces per method, shutdown ${delays.shutdownMs} ms / startup ${delays.startupMs} ms`,
+        );
         results.latency.push(
-          await runLatency(env, { namespace: `bench-lat-${delays.shutdownMs}-${delays.startupMs}`, bounces, delays, methods: ['operator', 'kubectl', 'poller'] }),
+          await runLatency(env, {
+            namespace: `bench-lat-${delays.shutdownMs}-${delays.startupMs}`,
+            bounces,
+            delays,
+            methods: ['operator', 'kubectl', 'poller'],
+          }),
         );
       }
       await op.stop();
@@ -154,9 +187,17 @@ async function main(): Promise<void> {
     if (scaleCount > 0) {
       const profDir = values['cpu-prof'] ? join(tmpdir(), `nodebounce-bench-prof-${process.pid}`) : undefined;
       if (profDir) mkdirSync(profDir, { recursive: true });
-      log(`scale: ${scaleCount} ExpressNodes + pods, then ${scaleCount} NodeBounces at once (shutdown 2000 ms / startup 3000 ms)`);
+      log(
+        `scale: ${scaleCount} ExpressNodes + pods, then ${scaleCount} NodeBounces at once (shutdown 2000 ms / startup 3000 ms)`,
+      );
       const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
-      results.scale = await runScale(env, { namespace: 'bench-scale', count: scaleCount, delays: { shutdownMs: 2000, startupMs: 3000 }, cpuProfDir: profDir, concurrency });
+      results.scale = await runScale(env, {
+        namespace: 'bench-scale',
+        count: scaleCount,
+        delays: { shutdownMs: 2000, startupMs: 3000 },
+        cpuProfDir: profDir,
+        concurrency,
+      });
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
@@ -204,7 +245,19 @@ function bundleOperator(): { main: string; operator: string } | undefined {
   const out: Record<string, string> = {};
   for (const name of ['main', 'operator']) {
     out[name] = join(dir, `${name}.mjs`);
-    execFileSync(esbuild, [join(REPO_ROOT, 'dist', `${name}.js`), '--bundle', '--platform=node', '--format=esm', `--outfile=${out[name]}`, banner, '--log-level=error'], { cwd: REPO_ROOT });
+    execFileSync(
+      esbuild,
+      [
+        join(REPO_ROOT, 'dist', `${name}.js`),
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        `--outfile=${out[name]}`,
+        banner,
+        '--log-level=error',
+      ],
+      { cwd: REPO_ROOT },
+    );
   }
   return { main: out.main!, operator: out.operator! };
 }
@@ -212,7 +265,11 @@ function bundleOperator(): { main: string; operator: string } | undefined {
 /** Wall time of importing a module in a fresh node process, 3 times. */
 function importTimes(file: string): number[] {
   const code = `const t=performance.now(); await import(${JSON.stringify(file)}); console.log(performance.now()-t); process.exit(0);`;
-  return [0, 1, 2].map(() => Number(execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: REPO_ROOT, encoding: 'utf8' }).trim()));
+  return [0, 1, 2].map(() =>
+    Number(
+      execFileSync(process.execPath, ['--input-type=module', '-e', code], { cwd: REPO_ROOT, encoding: 'utf8' }).trim(),
+    ),
+  );
 }
 
 main().then(

@@ -1,12 +1,24 @@
 // The benchmark scenarios, usable from bench/run.ts (own control plane) and from the smoke test in `npm test`
 // (shared control plane). They measure and report; only bench/run.ts prints and writes files.
 import { readFileSync } from 'node:fs';
-import { CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  makeInformer,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { NodeBounce } from '../src/api/nodebounce.js';
 import { createNamespace } from '../test/harness/index.js';
 import type { OperatorProcess } from '../test/integration/support/operator.js';
 import { countOperatorRequests, decisionLatencies, floorOf, podTimeline, readAudit, type AuditEvent } from './audit.js';
-import { bounceLikeKubectl, bounceWithOperator, bounceWithPoller, type BounceRun, type Method } from './bounce-methods.js';
+import {
+  bounceLikeKubectl,
+  bounceWithOperator,
+  bounceWithPoller,
+  type BounceRun,
+  type Method,
+} from './bounce-methods.js';
 import { createReadyNodes, pool } from '../test/integration/support/reliability.js';
 
 export interface BenchEnv {
@@ -39,13 +51,29 @@ export function percentiles(values: number[]): Percentiles | undefined {
   if (v.length === 0) return undefined;
   const at = (p: number) => v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))]!;
   const r = (x: number) => Math.round(x * 10) / 10;
-  return { n: v.length, min: r(v[0]!), p50: r(at(50)), p95: r(at(95)), p99: r(at(99)), max: r(v[v.length - 1]!), mean: r(v.reduce((a, b) => a + b, 0) / v.length) };
+  return {
+    n: v.length,
+    min: r(v[0]!),
+    p50: r(at(50)),
+    p95: r(at(95)),
+    p99: r(at(99)),
+    max: r(v[v.length - 1]!),
+    mean: r(v.reduce((a, b) => a + b, 0) / v.length),
+  };
 }
 
-
 /** Creates ExpressNodes (the simulator makes their pods) and waits until every pod is Ready. */
-export async function createExpressNodes(kc: KubeConfig, ns: string, names: string[], delays: Delays, timeoutMs = 300_000): Promise<void> {
-  await createReadyNodes(kc, ns, names, { delays: () => ({ startup: delays.startupMs, shutdown: delays.shutdownMs }), timeoutMs });
+export async function createExpressNodes(
+  kc: KubeConfig,
+  ns: string,
+  names: string[],
+  delays: Delays,
+  timeoutMs = 300_000,
+): Promise<void> {
+  await createReadyNodes(kc, ns, names, {
+    delays: () => ({ startup: delays.startupMs, shutdown: delays.shutdownMs }),
+    timeoutMs,
+  });
 }
 
 export interface AnalysedRun extends BounceRun {
@@ -83,14 +111,20 @@ export interface LatencyResult {
   runs: AnalysedRun[];
 }
 
-export async function analyse(env: BenchEnv, ns: string, runs: BounceRun[], events?: AuditEvent[]): Promise<AnalysedRun[]> {
+export async function analyse(
+  env: BenchEnv,
+  ns: string,
+  runs: BounceRun[],
+  events?: AuditEvent[],
+): Promise<AnalysedRun[]> {
   const ev = events ?? (await readAudit(env.auditLogPath, { mustContain: [`"namespace":"${ns}"`] }));
   return runs.map((run) => {
     // Audit times come from the same clock; a little slack covers the caller's own request latency.
     const t = podTimeline(ev, ns, run.pod, run.startedAt - 5, run.endedAt + 5);
     const f = floorOf(t);
     const a: AnalysedRun = { ...run, ...f, overheadMs: f ? run.wallMs - f.floorMs : undefined };
-    if (run.method === 'operator' && run.nodeBounce) Object.assign(a, decisionLatencies(ev, ns, run.nodeBounce, run.pod, t.readyAt));
+    if (run.method === 'operator' && run.nodeBounce)
+      Object.assign(a, decisionLatencies(ev, ns, run.nodeBounce, run.pod, t.readyAt));
     return a;
   });
 }
@@ -137,7 +171,9 @@ export async function runLatency(
       else if (method === 'kubectl') run = await bounceLikeKubectl(env.kc, ns, pod);
       else run = await bounceWithPoller(env.kc, ns, pod);
       runs.push(run);
-      env.log?.(`  ${method.padEnd(8)} #${i + 1} ${pod}: ${Math.round(run.wallMs)} ms${run.ok ? '' : ` FAILED ${run.detail}`}`);
+      env.log?.(
+        `  ${method.padEnd(8)} #${i + 1} ${pod}: ${Math.round(run.wallMs)} ms${run.ok ? '' : ` FAILED ${run.detail}`}`,
+      );
     }
   }
   // kwok's last status write and the audit backend's flush can trail the caller by a few ms.
@@ -199,14 +235,27 @@ export interface ScaleResult {
   operatorPeakRssMb?: number;
   operatorCpuMs?: number;
   operatorCpuMsPerBounce?: number;
-  requests: { total: number; perBounce: number; byVerb: Record<string, number>; byKind: Record<string, number>; byVerbPerBounce: Record<string, number> };
+  requests: {
+    total: number;
+    perBounce: number;
+    byVerb: Record<string, number>;
+    byKind: Record<string, number>;
+    byVerbPerBounce: Record<string, number>;
+  };
   cpuProfile?: string;
 }
 
 /** `count` ExpressNodes and pods, then `count` NodeBounces created at once. */
 export async function runScale(
   env: BenchEnv,
-  opts: { namespace: string; count: number; delays: Delays; cpuProfDir?: string; timeoutMs?: number; concurrency?: number },
+  opts: {
+    namespace: string;
+    count: number;
+    delays: Delays;
+    cpuProfDir?: string;
+    timeoutMs?: number;
+    concurrency?: number;
+  },
 ): Promise<ScaleResult> {
   const { count, delays } = opts;
   const ns = await createNamespace(env.kc, opts.namespace);
@@ -224,8 +273,16 @@ export async function runScale(
   const custom = env.kc.makeApiClient(CustomObjectsApi);
   const doneAt = new Map<string, { at: number; phase: string }>();
   const createdAt = new Map<string, number>();
-  const informer = makeInformer<KubernetesObject>(env.kc, `/apis/bounce.express.dev/v1alpha1/namespaces/${ns}/nodebounces`, () =>
-    custom.listNamespacedCustomObject({ group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces', namespace: ns }) as never,
+  const informer = makeInformer<KubernetesObject>(
+    env.kc,
+    `/apis/bounce.express.dev/v1alpha1/namespaces/${ns}/nodebounces`,
+    () =>
+      custom.listNamespacedCustomObject({
+        group: 'bounce.express.dev',
+        version: 'v1alpha1',
+        plural: 'nodebounces',
+        namespace: ns,
+      }) as never,
   );
   let resolveAll!: () => void;
   const allDone = new Promise<void>((r) => (resolveAll = r));
@@ -254,14 +311,22 @@ export async function runScale(
       version: 'v1alpha1',
       plural: 'nodebounces',
       namespace: ns,
-      body: { apiVersion: 'bounce.express.dev/v1alpha1', kind: 'NodeBounce', metadata: { name: `nb-${i}`, namespace: ns }, spec: { podName: pod } },
+      body: {
+        apiVersion: 'bounce.express.dev/v1alpha1',
+        kind: 'NodeBounce',
+        metadata: { name: `nb-${i}`, namespace: ns },
+        spec: { podName: pod },
+      },
     });
   });
   const createAllMs = Date.now() - t0;
   env.log?.(`  ${count} NodeBounces created in ${createAllMs} ms`);
   const timeoutMs = opts.timeoutMs ?? delays.shutdownMs + delays.startupMs + 300_000;
   let timer: NodeJS.Timeout | undefined;
-  const progress = setInterval(() => env.log?.(`  ... ${doneAt.size}/${count} finished after ${Math.round((Date.now() - t0) / 1000)} s`), 5000);
+  const progress = setInterval(
+    () => env.log?.(`  ... ${doneAt.size}/${count} finished after ${Math.round((Date.now() - t0) / 1000)} s`),
+    5000,
+  );
   await Promise.race([allDone, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
   clearTimeout(timer);
   clearInterval(progress);
@@ -301,7 +366,13 @@ export async function runScale(
       start.push(f.startupMs);
       gaps.push(f.recreateGapMs);
     }
-    const d = decisionLatencies([...(byPod.get(`n/${nbName}`) ?? []), ...(byPod.get(`p/${pod}`) ?? [])].sort((a, b) => a.stageMs - b.stageMs), ns, nbName, pod, t.readyAt);
+    const d = decisionLatencies(
+      [...(byPod.get(`n/${nbName}`) ?? []), ...(byPod.get(`p/${pod}`) ?? [])].sort((a, b) => a.stageMs - b.stageMs),
+      ns,
+      nbName,
+      pod,
+      t.readyAt,
+    );
     if (d.createdToEvictMs !== undefined) c2e.push(d.createdToEvictMs);
     if (d.readyToSucceededMs !== undefined) r2s.push(d.readyToSucceededMs);
     const done = doneAt.get(nbName);

@@ -29,7 +29,8 @@ function diagram(): string {
 
 function transitionsTable(): string {
   const rows = TRANSITIONS.map(
-    (t) => `| ${t.from.map((f) => (f === 'New' ? '(new)' : f)).join(', ')} | ${t.to} | ${t.reasons.map((r) => `\`${r}\``).join(', ')} | ${cell(t.trigger)} |`,
+    (t) =>
+      `| ${t.from.map((f) => (f === 'New' ? '(new)' : f)).join(', ')} | ${t.to} | ${t.reasons.map((r) => `\`${r}\``).join(', ')} | ${cell(t.trigger)} |`,
   );
   return ['| from | to | reason | when |', '|---|---|---|---|', ...rows].join('\n');
 }
@@ -57,7 +58,8 @@ function rolloutDiagram(): string {
 
 function rolloutTransitionsTable(): string {
   const rows = ROLLOUT_TRANSITIONS.map(
-    (t) => `| ${t.from.map((f) => (f === 'New' ? '(new)' : f)).join(', ')} | ${t.to} | ${t.reasons.map((r) => `\`${r}\``).join(', ')} | ${cell(t.trigger)} |`,
+    (t) =>
+      `| ${t.from.map((f) => (f === 'New' ? '(new)' : f)).join(', ')} | ${t.to} | ${t.reasons.map((r) => `\`${r}\``).join(', ')} | ${cell(t.trigger)} |`,
   );
   return ['| from | to | reason | when |', '|---|---|---|---|', ...rows].join('\n');
 }
@@ -83,12 +85,14 @@ const RENDER: Record<Part, () => string> = {
 export function renderLifecycleBlocks(text: string, file: string): string {
   let found = 0;
   const out = text.replace(/<!-- lifecycle-(\w+):begin -->\n[\s\S]*?<!-- lifecycle-\1:end -->/g, (_m, part: string) => {
-    if (!(part in RENDER)) throw new Error(`${file}: unknown lifecycle block "${part}" (known: ${Object.keys(RENDER).join(', ')})`);
+    if (!(part in RENDER))
+      throw new Error(`${file}: unknown lifecycle block "${part}" (known: ${Object.keys(RENDER).join(', ')})`);
     found++;
     const note = part.startsWith('rollout_') ? ROLLOUT_NOTE : NOTE;
     return `<!-- lifecycle-${part}:begin -->\n${note}\n\n${RENDER[part as Part]()}\n\n<!-- lifecycle-${part}:end -->`;
   });
   const begins = text.match(/<!-- lifecycle-\w+:begin -->/g)?.length ?? 0;
-  if (found === 0 || found !== begins) throw new Error(`${file}: expected closed <!-- lifecycle-<part>:begin/end --> blocks, found ${found} of ${begins}`);
+  if (found === 0 || found !== begins)
+    throw new Error(`${file}: expected closed <!-- lifecycle-<part>:begin/end --> blocks, found ${found} of ${begins}`);
   return out;
 }

@@ -69,7 +69,14 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
 
   const becomeActive = async () => {
     try {
-      operator = await startOperator({ kubeConfig, config, log, metrics, hooks: [notifier], rolloutHooks: [notifier.rollouts] });
+      operator = await startOperator({
+        kubeConfig,
+        config,
+        log,
+        metrics,
+        hooks: [notifier],
+        rolloutHooks: [notifier.rollouts],
+      });
       if (stopping) await operator.stop();
     } catch (err) {
       log.error({ err }, 'operator failed to start');
@@ -85,7 +92,9 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
         ready: () => (elector && !elector.isLeader ? true : (operator?.ready ?? false)),
         stuck: () => {
           const ms = operator?.controller.queue.longestRunningMs() ?? 0;
-          return ms > config.api.reconcileStuckSeconds * 1000 ? `a reconcile has been running for ${Math.round(ms / 1000)}s` : undefined;
+          return ms > config.api.reconcileStuckSeconds * 1000
+            ? `a reconcile has been running for ${Math.round(ms / 1000)}s`
+            : undefined;
         },
       },
       log,

@@ -90,7 +90,10 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   await runtime.start();
   controller.start();
   rollouts.start();
-  log.info({ watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' }, 'caches synced; reconciling');
+  log.info(
+    { watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' },
+    'caches synced; reconciling',
+  );
   return {
     controller,
     rollouts,

@@ -61,7 +61,8 @@ export interface RollingBounceSpec {
   dryRun?: boolean;
 }
 
-export type RolloutPhase = 'Pending' | 'Progressing' | 'Paused' | 'WaitingForWindow' | 'WaitingForHealth' | 'Succeeded' | 'Failed';
+export type RolloutPhase =
+  'Pending' | 'Progressing' | 'Paused' | 'WaitingForWindow' | 'WaitingForHealth' | 'Succeeded' | 'Failed';
 export type MemberPhase = 'Pending' | 'InProgress' | 'Succeeded' | 'Failed' | 'Skipped';
 
 export interface MemberStatus {

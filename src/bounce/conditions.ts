@@ -18,8 +18,7 @@ export function setCondition(
     status,
     reason,
     message,
-    lastTransitionTime:
-      previous && previous.status === status ? previous.lastTransitionTime : now.toISOString(),
+    lastTransitionTime: previous && previous.status === status ? previous.lastTransitionTime : now.toISOString(),
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
   };
   if (index >= 0) list[index] = next;

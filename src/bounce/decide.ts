@@ -15,7 +15,14 @@ import { findBlocker, type QueueEntry } from './queue.js';
 import { annotationSetBy, nextRestoreAttemptAt, releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
-import { defaultDecideOptions, type Action, type BounceEvent, type Decision, type DecideOptions, type Observed } from './types.js';
+import {
+  defaultDecideOptions,
+  type Action,
+  type BounceEvent,
+  type Decision,
+  type DecideOptions,
+  type Observed,
+} from './types.js';
 
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
 // Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
@@ -53,8 +60,21 @@ class Builder {
     return this.now.toISOString();
   }
 
-  condition(type: (typeof C)[keyof typeof C], status: 'True' | 'False' | 'Unknown', reason: string, message: string): void {
-    this.status.conditions = setCondition(this.status.conditions, type, status, reason, message, this.now, this.nb.metadata.generation);
+  condition(
+    type: (typeof C)[keyof typeof C],
+    status: 'True' | 'False' | 'Unknown',
+    reason: string,
+    message: string,
+  ): void {
+    this.status.conditions = setCondition(
+      this.status.conditions,
+      type,
+      status,
+      reason,
+      message,
+      this.now,
+      this.nb.metadata.generation,
+    );
   }
 
   /**
@@ -150,7 +170,8 @@ function restoreProtection(b: Builder): true {
 function releaseProtection(b: Builder): void {
   const sp = b.status.shutdownProtection!;
   sp.releasedTime = b.nowIso;
-  sp.releasedBy = annotationSetBy(b.nb.metadata, RELEASE_PROTECTION_ANNOTATION) ?? 'unknown (see the API server audit log)';
+  sp.releasedBy =
+    annotationSetBy(b.nb.metadata, RELEASE_PROTECTION_ANNOTATION) ?? 'unknown (see the API server audit log)';
   const message = `Released by the annotation ${RELEASE_PROTECTION_ANNOTATION}="true", set by ${sp.releasedBy}: shutdown protection on ${b.status.expressResourceName} was NOT restored${sp.lastError ? ` (last error: ${sp.lastError})` : ''}. Check it by hand; the operator lets go of this NodeBounce.`;
   b.condition(C.ShutdownProtectionRestored, 'False', 'Released', message);
   b.events.push({ type: 'Warning', reason: 'ShutdownProtectionReleased', message });
@@ -247,7 +268,11 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     if (view.catchingUp) notes.push(`node is catching up (state "${view.runtimeState}"), which is safe to bounce`);
     const message = `Preflight passed for ${target(nb)} (${obs.expressKind} ${view.name})${notes.length ? `: ${notes.join('; ')}` : ''}.`;
     b.condition(C.PreflightPassed, 'True', R.PreflightPassed, message);
-    b.events.push({ type: 'Normal', reason: view.rebuilding ? 'ForcedWhileRebuilding' : view.catchingUp ? 'NodeCatchingUp' : R.PreflightPassed, message });
+    b.events.push({
+      type: 'Normal',
+      reason: view.rebuilding ? 'ForcedWhileRebuilding' : view.catchingUp ? 'NodeCatchingUp' : R.PreflightPassed,
+      message,
+    });
   }
 
   if (spec.dryRun) {
@@ -263,7 +288,12 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   b.startsBounce = true;
   if (view.shutdownProtection === true && !b.status.shutdownProtection) {
     b.status.shutdownProtection = { wasEnabled: true, disabledByOperator: false, restored: false };
-    b.condition(C.ShutdownProtectionDisabled, 'Unknown', 'Disabling', `Disabling shutdown protection on ${obs.expressKind} ${view.name}.`);
+    b.condition(
+      C.ShutdownProtectionDisabled,
+      'Unknown',
+      'Disabling',
+      `Disabling shutdown protection on ${obs.expressKind} ${view.name}.`,
+    );
   }
   const sp = b.status.shutdownProtection;
   if (sp?.wasEnabled && getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown') {
@@ -271,12 +301,25 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     // The finalizer goes on in the same pass as the first attempt, so finding it means an attempt ran before.
     const repeated = hasFinalizer(nb);
     if (!repeated) b.actions.push({ type: 'AddFinalizer' });
-    b.actions.push({ type: 'SetShutdownProtection', expressName: view.name, enabled: false, ...(repeated ? { repeated: true } : {}) });
-    b.transition(R.DisablingShutdownProtection, `Disabling shutdown protection on ${obs.expressKind} ${view.name} before the bounce.`);
+    b.actions.push({
+      type: 'SetShutdownProtection',
+      expressName: view.name,
+      enabled: false,
+      ...(repeated ? { repeated: true } : {}),
+    });
+    b.transition(
+      R.DisablingShutdownProtection,
+      `Disabling shutdown protection on ${obs.expressKind} ${view.name} before the bounce.`,
+    );
     return b.done();
   }
   if (!sp) {
-    b.condition(C.ShutdownProtectionDisabled, 'True', 'NotEnabled', 'Shutdown protection was not enabled; nothing to disable.');
+    b.condition(
+      C.ShutdownProtectionDisabled,
+      'True',
+      'NotEnabled',
+      'Shutdown protection was not enabled; nothing to disable.',
+    );
   }
 
   b.status.podUID = pod.metadata.uid;
@@ -317,12 +360,23 @@ function evictAction(spec: ValidSpec, uid: string): Action {
   return { type: 'EvictPod', podName: spec.podName, uid, mode: spec.mode, gracePeriodSeconds: spec.gracePeriodSeconds };
 }
 
-export function effectiveTimeouts(spec: ValidSpec, pod: PodLike | undefined): NonNullable<NodeBounceStatus['effectiveTimeouts']> {
+export function effectiveTimeouts(
+  spec: ValidSpec,
+  pod: PodLike | undefined,
+): NonNullable<NodeBounceStatus['effectiveTimeouts']> {
   if (spec.readyTimeoutSeconds !== undefined) {
-    return { terminationSeconds: spec.terminationTimeoutSeconds, readySeconds: spec.readyTimeoutSeconds, readySource: 'Spec' };
+    return {
+      terminationSeconds: spec.terminationTimeoutSeconds,
+      readySeconds: spec.readyTimeoutSeconds,
+      readySource: 'Spec',
+    };
   }
   const derived = readyTimeoutFromProbes(pod);
-  return { terminationSeconds: spec.terminationTimeoutSeconds, readySeconds: derived.seconds, readySource: derived.source };
+  return {
+    terminationSeconds: spec.terminationTimeoutSeconds,
+    readySeconds: derived.seconds,
+    readySource: derived.source,
+  };
 }
 
 function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
@@ -335,7 +389,12 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     st.terminatedTime = b.nowIso;
     st.podDeletedTime ??= st.terminatedTime;
     b.condition(C.PodTerminated, 'True', 'PodGone', `Pod ${spec.podName} (uid ${st.podUID}) is gone.`);
-    b.condition(C.PodReady, 'Unknown', R.WaitingForReady, `Waiting up to ${timeouts.readySeconds}s for the replacement to be Ready.`);
+    b.condition(
+      C.PodReady,
+      'Unknown',
+      R.WaitingForReady,
+      `Waiting up to ${timeouts.readySeconds}s for the replacement to be Ready.`,
+    );
     b.transition(
       R.WaitingForReady,
       `Pod ${spec.podName} (uid ${st.podUID}) terminated; waiting up to ${timeouts.readySeconds}s (${timeouts.readySource === 'Spec' ? 'from spec' : timeouts.readySource === 'StartupProbe' ? 'from the startup probe' : 'default'}) for its replacement to be Ready.`,
@@ -347,7 +406,12 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
 
   const deadline = ms(st.terminatingTime) + timeouts.terminationSeconds * 1000;
   if (b.now.getTime() >= deadline) {
-    b.condition(C.PodTerminated, 'False', R.TerminationTimeout, `Pod still present after ${timeouts.terminationSeconds}s.`);
+    b.condition(
+      C.PodTerminated,
+      'False',
+      R.TerminationTimeout,
+      `Pod still present after ${timeouts.terminationSeconds}s.`,
+    );
     st.lastObservedPodState = describePodState(obs.pod);
     const blocked = st.reason === R.BlockedByPDB;
     const advice = blocked
@@ -408,7 +472,12 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
 
   if (!st.readyTime && replacement && isPodReady(replacement)) {
     st.readyTime = b.nowIso;
-    b.condition(C.PodReady, 'True', 'ReplacementReady', `Pod ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) is Ready.`);
+    b.condition(
+      C.PodReady,
+      'True',
+      'ReplacementReady',
+      `Pod ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) is Ready.`,
+    );
   }
   if (st.readyTime) {
     if (mustRestoreProtection(st) && !releaseRequested(b.nb)) {
@@ -419,7 +488,10 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
           `Pod ${spec.podName} restarted (replacement ${st.replacementPodName ?? '?'} Ready), but shutdown protection on ${obs.expressKind} ${st.expressResourceName} could not be restored: gave up after ${sp.restoreAttempts ?? '?'} attempts (last error: ${sp.lastError ?? 'none'}). The node is unprotected. Fix the cause (for example the operator's RBAC on ${obs.expressKind}), re-enable its shutdown protection by hand, then release this NodeBounce: \`kubectl annotate nodebounce ${b.nb.metadata.name} -n ${b.nb.metadata.namespace} ${RELEASE_PROTECTION_ANNOTATION}=true\`.`,
         );
       }
-      b.transition(R.RestoringShutdownProtection, `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`);
+      b.transition(
+        R.RestoringShutdownProtection,
+        `Replacement is Ready; restoring shutdown protection on ${obs.expressKind} ${st.expressResourceName}.`,
+      );
       restoreProtection(b);
       return b.done();
     }
@@ -465,7 +537,8 @@ function invalidStatus(b: Builder, problems: string[]): Decision {
       st.shutdownProtection = { ...st.shutdownProtection, wasEnabled: true, disabledByOperator: true, restored: false };
       protection = ` Shutdown protection on ${name} may have been disabled: it is restored now.`;
     } else {
-      protection = ' Shutdown protection may have been disabled, but status.expressResourceName is missing: check the Express resource\'s shutdown protection by hand.';
+      protection =
+        " Shutdown protection may have been disabled, but status.expressResourceName is missing: check the Express resource's shutdown protection by hand.";
     }
   }
   return b.fail(
@@ -475,7 +548,12 @@ function invalidStatus(b: Builder, problems: string[]): Decision {
 }
 
 /** The whole decision for one NodeBounce. */
-export function decide(nb: NodeBounce, obs: Observed, now: Date, options: DecideOptions = defaultDecideOptions): Decision {
+export function decide(
+  nb: NodeBounce,
+  obs: Observed,
+  now: Date,
+  options: DecideOptions = defaultDecideOptions,
+): Decision {
   const b = new Builder(nb, now, options);
   const st = b.status;
 
@@ -487,7 +565,11 @@ export function decide(nb: NodeBounce, obs: Observed, now: Date, options: Decide
 
   if (!st.phase) {
     st.startTime = b.nowIso;
-    b.transition(R.Accepted, `Bounce of ${target(nb)} accepted; running preflight checks.${reasonSuffix(nb.spec ?? {})}`, 'Normal');
+    b.transition(
+      R.Accepted,
+      `Bounce of ${target(nb)} accepted; running preflight checks.${reasonSuffix(nb.spec ?? {})}`,
+      'Normal',
+    );
     b.condition(C.Succeeded, 'Unknown', R.Accepted, 'The bounce has not finished yet.');
     b.requeueAfterMs = 0;
     return b.done();
@@ -498,7 +580,10 @@ export function decide(nb: NodeBounce, obs: Observed, now: Date, options: Decide
 
   const validation = validateSpec(nb.spec);
   if (!validation.ok) {
-    return b.fail(R.InvalidSpec, `The NodeBounce spec is invalid: ${validation.problems.join('; ')}. Nothing was touched; create a corrected NodeBounce.`);
+    return b.fail(
+      R.InvalidSpec,
+      `The NodeBounce spec is invalid: ${validation.problems.join('; ')}. Nothing was touched; create a corrected NodeBounce.`,
+    );
   }
   const spec = validation.spec;
   switch (st.phase) {

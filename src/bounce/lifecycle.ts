@@ -49,10 +49,14 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
   [R.EvictionThrottled]: {
     phase: 'Terminating',
     meaning:
-      'The API server throttled the eviction (429 without a `DisruptionBudget` cause: API Priority and Fairness or max-in-flight). Not a PDB refusal. Retried after the server\'s Retry-After, bounded to 1–60 s (`eviction.nextAttemptTime`), until the termination deadline.',
+      "The API server throttled the eviction (429 without a `DisruptionBudget` cause: API Priority and Fairness or max-in-flight). Not a PDB refusal. Retried after the server's Retry-After, bounded to 1–60 s (`eviction.nextAttemptTime`), until the termination deadline.",
     action: "Nothing, usually; if it persists, check the API server's load and its FlowSchemas.",
   },
-  [R.WaitingForReady]: { phase: 'Starting', meaning: 'The old pod is gone; waiting for the replacement to be Ready.', action: '' },
+  [R.WaitingForReady]: {
+    phase: 'Starting',
+    meaning: 'The old pod is gone; waiting for the replacement to be Ready.',
+    action: '',
+  },
   [R.RestoringShutdownProtection]: {
     phase: 'Starting',
     meaning: 'The replacement is Ready; putting shutdown protection back.',
@@ -80,9 +84,13 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
     meaning:
       "The pod was restarted, but restoring the Express resource's shutdown protection failed `protectionRestore.maxAttempts` times (default 10, backoff 2 s doubling to 2 min) or for `protectionRestore.maxDurationSeconds` (default 900). The node may be unprotected; the finalizer stays; the alert `NodeBounceShutdownProtectionNotRestored` fires.",
     action:
-      'Fix the cause (often the operator\'s RBAC on the Express resource), re-enable protection by hand, then release: `kubectl annotate nb/x bounce.express.dev/release-protection=true`.',
+      "Fix the cause (often the operator's RBAC on the Express resource), re-enable protection by hand, then release: `kubectl annotate nb/x bounce.express.dev/release-protection=true`.",
   },
-  [R.PodNotFound]: { phase: 'Failed', meaning: 'No such pod in this namespace.', action: 'Check `spec.podName` and the namespace.' },
+  [R.PodNotFound]: {
+    phase: 'Failed',
+    meaning: 'No such pod in this namespace.',
+    action: 'Check `spec.podName` and the namespace.',
+  },
   [R.ExpressResourceNotFound]: {
     phase: 'Failed',
     meaning:
@@ -132,11 +140,22 @@ export interface TransitionRule {
 
 export const TRANSITIONS: readonly TransitionRule[] = [
   { from: ['New'], to: 'Pending', reasons: [R.Accepted], trigger: 'A NodeBounce without status is seen.' },
-  { from: ['Pending'], to: 'Pending', reasons: [R.WaitingForOtherBounce], trigger: 'An older or running NodeBounce targets the same pod.' },
+  {
+    from: ['Pending'],
+    to: 'Pending',
+    reasons: [R.WaitingForOtherBounce],
+    trigger: 'An older or running NodeBounce targets the same pod.',
+  },
   {
     from: ['Pending'],
     to: 'Failed',
-    reasons: [R.PodNotFound, R.ExpressResourceNotFound, R.ExpressResourceInvalid, R.IntentionallyDown, R.NodeRebuilding],
+    reasons: [
+      R.PodNotFound,
+      R.ExpressResourceNotFound,
+      R.ExpressResourceInvalid,
+      R.IntentionallyDown,
+      R.NodeRebuilding,
+    ],
     trigger: 'A preflight check fails; nothing was touched.',
   },
   { from: ['Pending'], to: 'Succeeded', reasons: [R.DryRunPassed], trigger: 'Preflight passes with `dryRun`.' },
@@ -150,13 +169,15 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     from: ['Pending'],
     to: 'Terminating',
     reasons: [R.Evicting],
-    trigger: "Preflight passes and protection is off (disabled, refused or never on): the pod's UID is recorded, then it is evicted.",
+    trigger:
+      "Preflight passes and protection is off (disabled, refused or never on): the pod's UID is recorded, then it is evicted.",
   },
   {
     from: ['Pending'],
     to: 'Terminating',
     reasons: [R.AlreadyTerminating],
-    trigger: "Preflight passes but the pod already has a deletionTimestamp: its UID is recorded and it is waited for, not evicted.",
+    trigger:
+      'Preflight passes but the pod already has a deletionTimestamp: its UID is recorded and it is waited for, not evicted.',
   },
   {
     from: ['Terminating'],
@@ -183,15 +204,30 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     trigger: 'An eviction retry fails for another reason after a PDB refusal.',
   },
   { from: ['Terminating'], to: 'Starting', reasons: [R.WaitingForReady], trigger: "The old pod's UID is gone." },
-  { from: ['Terminating'], to: 'Failed', reasons: [R.TerminationTimeout], trigger: 'The old pod is still there at the termination deadline.' },
+  {
+    from: ['Terminating'],
+    to: 'Failed',
+    reasons: [R.TerminationTimeout],
+    trigger: 'The old pod is still there at the termination deadline.',
+  },
   {
     from: ['Starting'],
     to: 'Starting',
     reasons: [R.RestoringShutdownProtection],
     trigger: 'The replacement is Ready and shutdown protection must be put back.',
   },
-  { from: ['Starting'], to: 'Succeeded', reasons: [R.PodRestarted], trigger: 'The replacement is Ready and protection is restored.' },
-  { from: ['Starting'], to: 'Failed', reasons: [R.ReadyTimeout], trigger: 'No Ready replacement by the ready deadline.' },
+  {
+    from: ['Starting'],
+    to: 'Succeeded',
+    reasons: [R.PodRestarted],
+    trigger: 'The replacement is Ready and protection is restored.',
+  },
+  {
+    from: ['Starting'],
+    to: 'Failed',
+    reasons: [R.ReadyTimeout],
+    trigger: 'No Ready replacement by the ready deadline.',
+  },
   {
     from: ['Starting'],
     to: 'Failed',
@@ -202,7 +238,8 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     from: ['New', 'Pending', 'Terminating', 'Starting'],
     to: 'Failed',
     reasons: [R.InvalidStatus],
-    trigger: 'The status fails validation (written by someone other than the operator; from (new) when its phase is not one).',
+    trigger:
+      'The status fails validation (written by someone other than the operator; from (new) when its phase is not one).',
   },
   {
     from: ['Pending', 'Terminating', 'Starting'],

@@ -1,9 +1,21 @@
-import { ConditionTypes as C, RELEASE_PROTECTION_ANNOTATION, Reasons as R, type NodeBounce } from '../api/nodebounce.js';
+import {
+  ConditionTypes as C,
+  RELEASE_PROTECTION_ANNOTATION,
+  Reasons as R,
+  type NodeBounce,
+} from '../api/nodebounce.js';
 import { getCondition, setCondition } from './conditions.js';
 import { evictionBackoffMs } from './decide.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
 import { restoreBackoffMs } from './restore.js';
-import { defaultDecideOptions, type Action, type ActionOutcome, type BounceEvent, type DecideOptions, type OutcomeResult } from './types.js';
+import {
+  defaultDecideOptions,
+  type Action,
+  type ActionOutcome,
+  type BounceEvent,
+  type DecideOptions,
+  type OutcomeResult,
+} from './types.js';
 
 // Folds the result of one action into status. Pure, like decide().
 
@@ -59,14 +71,24 @@ export function applyOutcome(
         if (outcome.ok) {
           sp.disabledByOperator = true;
           delete sp.lastError;
-          cond(C.ShutdownProtectionDisabled, 'True', 'DisabledByOperator', `Shutdown protection on ${action.expressName} disabled for the bounce; it is restored afterwards.`);
-          events.push({ type: 'Normal', reason: 'ShutdownProtectionDisabled', message: `Disabled shutdown protection on ${action.expressName}.` });
+          cond(
+            C.ShutdownProtectionDisabled,
+            'True',
+            'DisabledByOperator',
+            `Shutdown protection on ${action.expressName} disabled for the bounce; it is restored afterwards.`,
+          );
+          events.push({
+            type: 'Normal',
+            reason: 'ShutdownProtectionDisabled',
+            message: `Disabled shutdown protection on ${action.expressName}.`,
+          });
         } else {
           // Best effort: warn and go on with the bounce. A definite rejection (4xx) of the first attempt changed
           // nothing; after a timeout or server error the patch may still have been applied, and so may an earlier
           // attempt whose result was never recorded: then it is restored like a success.
           sp.lastError = outcome.message;
-          if (outcome.code === undefined || outcome.code >= 500 || action.repeated === true) sp.disabledByOperator = true;
+          if (outcome.code === undefined || outcome.code >= 500 || action.repeated === true)
+            sp.disabledByOperator = true;
           const message = `Could not disable shutdown protection on ${action.expressName} (${outcome.code ?? 'error'}: ${outcome.message}). Bouncing anyway; the node's own protection may slow its shutdown.`;
           cond(C.ShutdownProtectionDisabled, 'False', 'DisableFailed', message);
           events.push({ type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message });
@@ -80,7 +102,8 @@ export function applyOutcome(
           : `${action.expressName} no longer exists; there is no shutdown protection left to restore.`;
         if (!outcome.ok) sp.lastError = outcome.message;
         cond(C.ShutdownProtectionDisabled, 'False', 'Restored', message);
-        if (getCondition(status.conditions, C.ShutdownProtectionRestored)) cond(C.ShutdownProtectionRestored, 'True', 'Restored', message);
+        if (getCondition(status.conditions, C.ShutdownProtectionRestored))
+          cond(C.ShutdownProtectionRestored, 'True', 'Restored', message);
         events.push({ type: 'Normal', reason: 'ShutdownProtectionRestored', message });
         return { status, events, transitions, retry: false, requeueAfterMs: 0 };
       }
@@ -125,13 +148,16 @@ export function applyOutcome(
         const delay = throttleDelayMs(outcome.retryAfterSeconds);
         ev.nextAttemptTime = new Date(now.getTime() + delay).toISOString();
         const message = `Eviction of pod ${action.podName} throttled by the API server (429: ${outcome.message}); retrying in ${delay / 1000}s (attempt ${ev.attempts}) until the termination deadline. This is not a PodDisruptionBudget refusal.`;
-        if (status.reason !== R.EvictionThrottled) events.push({ type: 'Warning', reason: R.EvictionThrottled, message });
+        if (status.reason !== R.EvictionThrottled)
+          events.push({ type: 'Warning', reason: R.EvictionThrottled, message });
         reason(R.EvictionThrottled, message);
         return { status, events, transitions, retry: false, requeueAfterMs: delay };
       }
       const backoff = evictionBackoffMs(ev.attempts);
       if (outcome.code === 429) {
-        const budget = (outcome.causes ?? []).filter((c) => c.reason === 'DisruptionBudget' && c.message).map((c) => c.message);
+        const budget = (outcome.causes ?? [])
+          .filter((c) => c.reason === 'DisruptionBudget' && c.message)
+          .map((c) => c.message);
         if (budget.length > 0) ev.lastError = `${outcome.message} ${budget.join('; ')}`;
         const message = `Eviction of pod ${action.podName} refused: ${ev.lastError}. A PodDisruptionBudget allows no disruption right now; retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
         if (status.reason !== R.BlockedByPDB) events.push({ type: 'Warning', reason: R.BlockedByPDB, message });
@@ -148,6 +174,11 @@ export function applyOutcome(
     case 'RemoveFinalizer':
     case 'DeleteNodeBounce':
       // Not found while removing our finalizer or deleting ourselves is success; any other failure is transient.
-      return { status, events, transitions, retry: !outcome.ok && !(action.type !== 'AddFinalizer' && outcome.code === 404) };
+      return {
+        status,
+        events,
+        transitions,
+        retry: !outcome.ok && !(action.type !== 'AddFinalizer' && outcome.code === 404),
+      };
   }
 }

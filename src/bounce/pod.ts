@@ -53,7 +53,10 @@ export function isPodReady(pod: PodLike): boolean {
  * The default ready timeout: the startup probe's whole budget (initialDelaySeconds + periodSeconds x
  * failureThreshold) plus one readiness-probe period, taking the slowest container; 600 s without a startup probe.
  */
-export function readyTimeoutFromProbes(pod: PodLike | undefined): { seconds: number; source: 'StartupProbe' | 'Default' } {
+export function readyTimeoutFromProbes(pod: PodLike | undefined): {
+  seconds: number;
+  source: 'StartupProbe' | 'Default';
+} {
   const containers = pod?.spec?.containers ?? [];
   let startup = -1;
   let readinessPeriod = 0;
@@ -61,7 +64,8 @@ export function readyTimeoutFromProbes(pod: PodLike | undefined): { seconds: num
     if (c.startupProbe) {
       const p = c.startupProbe;
       const budget =
-        (p.initialDelaySeconds ?? 0) + (p.periodSeconds ?? DEFAULT_PERIOD) * (p.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD);
+        (p.initialDelaySeconds ?? 0) +
+        (p.periodSeconds ?? DEFAULT_PERIOD) * (p.failureThreshold ?? DEFAULT_FAILURE_THRESHOLD);
       startup = Math.max(startup, budget);
     }
     if (c.readinessProbe) readinessPeriod = Math.max(readinessPeriod, c.readinessProbe.periodSeconds ?? DEFAULT_PERIOD);

@@ -17,7 +17,10 @@ function sortKey(e: { name: string; creationTimestamp?: string }): [number, stri
   return [Number.isNaN(t) ? Number.POSITIVE_INFINITY : t, e.name];
 }
 
-export function comesBefore(a: { name: string; creationTimestamp?: string }, b: { name: string; creationTimestamp?: string }): boolean {
+export function comesBefore(
+  a: { name: string; creationTimestamp?: string },
+  b: { name: string; creationTimestamp?: string },
+): boolean {
   const [ta, na] = sortKey(a);
   const [tb, nb] = sortKey(b);
   return ta < tb || (ta === tb && na < nb);
@@ -35,7 +38,11 @@ function inFlight(e: QueueEntry): boolean {
 export function findBlocker(me: QueueEntry, others: QueueEntry[]): QueueEntry | undefined {
   if (me.dryRun || inFlight(me)) return undefined;
   const blockers = others.filter(
-    (o) => o.name !== me.name && !o.dryRun && (!isTerminal(o.phase) || o.holdsFinalizer) && (inFlight(o) || comesBefore(o, me)),
+    (o) =>
+      o.name !== me.name &&
+      !o.dryRun &&
+      (!isTerminal(o.phase) || o.holdsFinalizer) &&
+      (inFlight(o) || comesBefore(o, me)),
   );
   blockers.sort((a, b) => (inFlight(a) === inFlight(b) ? (comesBefore(a, b) ? -1 : 1) : inFlight(a) ? -1 : 1));
   return blockers[0];

@@ -1,4 +1,9 @@
-import { RELEASE_PROTECTION_ANNOTATION, type NodeBounce, type ObjectMeta, type ShutdownProtectionStatus } from '../api/nodebounce.js';
+import {
+  RELEASE_PROTECTION_ANNOTATION,
+  type NodeBounce,
+  type ObjectMeta,
+  type ShutdownProtectionStatus,
+} from '../api/nodebounce.js';
 
 // Restoring shutdown protection: bounded retries, then a terminal state that a cluster operator resolves by
 // releasing the NodeBounce. Pure.
@@ -35,7 +40,9 @@ export function releaseRequested(nb: NodeBounce): boolean {
  */
 export function annotationSetBy(meta: ObjectMeta, key: string): string | undefined {
   for (const entry of meta.managedFields ?? []) {
-    const annotations = (entry.fieldsV1 as { 'f:metadata'?: { 'f:annotations'?: Record<string, unknown> } } | undefined)?.['f:metadata']?.['f:annotations'];
+    const annotations = (
+      entry.fieldsV1 as { 'f:metadata'?: { 'f:annotations'?: Record<string, unknown> } } | undefined
+    )?.['f:metadata']?.['f:annotations'];
     if (annotations && `f:${key}` in annotations && entry.manager) {
       const time = entry.time instanceof Date ? entry.time.toISOString() : entry.time;
       return `field manager "${entry.manager}"${entry.operation ? ` (${entry.operation}${time ? ` at ${time}` : ''})` : ''}`;

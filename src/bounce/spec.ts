@@ -43,7 +43,9 @@ export function validateSpec(spec: NodeBounceSpec | undefined): SpecValidation {
   return {
     ok: false,
     problems: result.error.issues.map((i) =>
-      i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.map((k) => `spec.${k}`).join(', ')}` : `spec.${i.path.join('.')}: ${i.message}`,
+      i.code === 'unrecognized_keys'
+        ? `unknown field(s) ${i.keys.map((k) => `spec.${k}`).join(', ')}`
+        : `spec.${i.path.join('.')}: ${i.message}`,
     ),
   };
 }

@@ -48,7 +48,12 @@ const common = z.object({
     })
     .optional(),
   eviction: z
-    .object({ attempts: count, lastAttemptTime: timestamp.optional(), lastError: z.string().optional(), nextAttemptTime: timestamp.optional() })
+    .object({
+      attempts: count,
+      lastAttemptTime: timestamp.optional(),
+      lastError: z.string().optional(),
+      nextAttemptTime: timestamp.optional(),
+    })
     .optional(),
   lastObservedPodState: z.string().optional(),
   ttlSkipped: z.boolean().optional(),
@@ -67,11 +72,21 @@ export const nodeBounceStatusSchema = z.discriminatedUnion(
   [
     common.extend({ phase: z.literal('Pending') }),
     common.extend({ phase: z.literal('Terminating'), podUID: z.string().min(1), terminatingTime: timestamp }),
-    common.extend({ phase: z.literal('Starting'), podUID: z.string().min(1), terminatingTime: timestamp, terminatedTime: timestamp }),
+    common.extend({
+      phase: z.literal('Starting'),
+      podUID: z.string().min(1),
+      terminatingTime: timestamp,
+      terminatedTime: timestamp,
+    }),
     common.extend({ phase: z.literal('Succeeded') }),
     common.extend({ phase: z.literal('Failed') }),
   ],
-  { errorMap: (issue, ctx) => ({ message: issue.code === 'invalid_union_discriminator' ? `must be one of ${issue.options.join(', ')}` : ctx.defaultError }) },
+  {
+    errorMap: (issue, ctx) => ({
+      message:
+        issue.code === 'invalid_union_discriminator' ? `must be one of ${issue.options.join(', ')}` : ctx.defaultError,
+    }),
+  },
 );
 
 export type StatusValidation = { ok: true } | { ok: false; problems: string[] };
@@ -84,7 +99,9 @@ export function validateStatus(status: NodeBounceStatus): StatusValidation {
     ok: false,
     problems: result.error.issues.map((i) => {
       const path = `status.${i.path.join('.')}`;
-      return i.code === 'invalid_type' && i.received === 'undefined' ? `${path} is missing (required in phase ${String(status.phase)})` : `${path}: ${i.message}`;
+      return i.code === 'invalid_type' && i.received === 'undefined'
+        ? `${path} is missing (required in phase ${String(status.phase)})`
+        : `${path}: ${i.message}`;
     }),
   };
 }

@@ -82,8 +82,7 @@ export interface FailureCause {
  * Retry-After header).
  */
 export type ActionOutcome =
-  | { ok: true }
-  | { ok: false; code?: number; message: string; causes?: FailureCause[]; retryAfterSeconds?: number };
+  { ok: true } | { ok: false; code?: number; message: string; causes?: FailureCause[]; retryAfterSeconds?: number };
 
 export interface OutcomeResult {
   status: NodeBounceStatus;
@@ -103,4 +102,7 @@ export interface DecideOptions {
   protectionRestore: ProtectionRestoreConfig;
 }
 
-export const defaultDecideOptions: DecideOptions = { argocd: defaultArgoCdConfig, protectionRestore: defaultProtectionRestoreConfig };
+export const defaultDecideOptions: DecideOptions = {
+  argocd: defaultArgoCdConfig,
+  protectionRestore: defaultProtectionRestoreConfig,
+};

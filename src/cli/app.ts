@@ -2,10 +2,28 @@
 // main.ts only wires it to the process.
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { NODEBOUNCE_GROUP, NODEBOUNCE_PLURAL, type BounceMode, type NodeBounce, type NodeBounceSpec } from '../api/nodebounce.js';
+import {
+  NODEBOUNCE_GROUP,
+  NODEBOUNCE_PLURAL,
+  type BounceMode,
+  type NodeBounce,
+  type NodeBounceSpec,
+} from '../api/nodebounce.js';
 import { CliError, ExitCode } from './errors.js';
 import type { LabelSelector, RollingBounce, RollingBounceSpec } from '../api/rollingbounce.js';
-import { asList, durationSeconds, humanDuration, listTable, membersTable, parseDuration, render, rolloutListTable, rolloutStory, statusStory, type OutputFormat } from './format.js';
+import {
+  asList,
+  durationSeconds,
+  humanDuration,
+  listTable,
+  membersTable,
+  parseDuration,
+  render,
+  rolloutListTable,
+  rolloutStory,
+  statusStory,
+  type OutputFormat,
+} from './format.js';
 import { follow, PlainDisplay, SilentDisplay, TtyDisplay, type Display } from './follow.js';
 import { defaultNamespace, loadKubeConfig, NodeBounceClient } from './kube.js';
 
@@ -73,7 +91,14 @@ export function parseSelector(text: string): LabelSelector {
   for (const raw of parts.map((p) => p.trim()).filter(Boolean)) {
     let m: RegExpExecArray | null;
     if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(raw))) {
-      (sel.matchExpressions ??= []).push({ key: m[1]!, operator: m[2] === 'in' ? 'In' : 'NotIn', values: m[3]!.split(',').map((v) => v.trim()).filter(Boolean) });
+      (sel.matchExpressions ??= []).push({
+        key: m[1]!,
+        operator: m[2] === 'in' ? 'In' : 'NotIn',
+        values: m[3]!
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      });
     } else if ((m = /^([\w./-]+)\s*!=\s*([\w.-]*)$/.exec(raw))) {
       (sel.matchExpressions ??= []).push({ key: m[1]!, operator: 'NotIn', values: [m[2]!] });
     } else if ((m = /^([\w./-]+)\s*==?\s*([\w.-]*)$/.exec(raw))) {
@@ -125,13 +150,14 @@ function parseTtl(value: string): number {
 }
 
 function parsePositiveInt(value: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('must be a whole number of seconds, at least 1.');
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1)
+    throw new InvalidArgumentError('must be a whole number of seconds, at least 1.');
   return Number(value);
 }
 
 function withCommon(cmd: Command, formats: string[] = ['json', 'yaml']): Command {
   return cmd
-    .option('-n, --namespace <namespace>', "namespace (default: the kubeconfig context's, else \"default\")")
+    .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context\'s, else "default")')
     .addOption(new Option('-o, --output <format>', 'output format').choices(formats))
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)')
     .option('--context <name>', 'kubeconfig context to use');
@@ -148,7 +174,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
 
   const program = new Command('kubectl-nodebounce')
-    .usage('[bounce] <pod> [options] | rollout [pods...] [options] | list [options] | status <name> [options] | pause|resume <rollingbounce>')
+    .usage(
+      '[bounce] <pod> [options] | rollout [pods...] [options] | list [options] | status <name> [options] | pause|resume <rollingbounce>',
+    )
     .description('Bounce (safely restart) the pod of an Express node through a NodeBounce, and follow it.')
     .version(version(), '--version')
     .showHelpAfterError('(run with --help for usage)')
@@ -163,13 +191,33 @@ export async function run(argv: string[], io: Io): Promise<number> {
       .option('--reason <text>', 'why: copied into events, logs and notifications')
       .option('--dry-run', 'run every check and report, but touch nothing (spec.dryRun; the NodeBounce is created)')
       .addOption(new Option('--mode <mode>', 'Evict (respects PodDisruptionBudgets) or Delete').argParser(parseMode))
-      .addOption(new Option('--timeout <duration>', 'stop waiting after this long (e.g. 90s, 10m); the bounce goes on').argParser(parseDurationMs))
+      .addOption(
+        new Option(
+          '--timeout <duration>',
+          'stop waiting after this long (e.g. 90s, 10m); the bounce goes on',
+        ).argParser(parseDurationMs),
+      )
       .addOption(new Option('--wait', 'follow until it finishes (default on a terminal)'))
       .addOption(new Option('--no-wait', 'create it and return (default when stdout is not a terminal)'))
-      .addOption(new Option('--grace-period <seconds>', 'grace period for the eviction/delete (default: the pod\'s)').argParser(parsePositiveInt))
-      .addOption(new Option('--termination-timeout <duration>', 'how long the old pod may take to go (default 10m)').argParser(parseDurationSecondsArg))
-      .addOption(new Option('--ready-timeout <duration>', 'how long the replacement may take to be Ready (default: from its startup probe)').argParser(parseDurationSecondsArg))
-      .addOption(new Option('--ttl <duration>', 'delete the NodeBounce this long after it finishes').argParser(parseTtl)),
+      .addOption(
+        new Option('--grace-period <seconds>', "grace period for the eviction/delete (default: the pod's)").argParser(
+          parsePositiveInt,
+        ),
+      )
+      .addOption(
+        new Option('--termination-timeout <duration>', 'how long the old pod may take to go (default 10m)').argParser(
+          parseDurationSecondsArg,
+        ),
+      )
+      .addOption(
+        new Option(
+          '--ready-timeout <duration>',
+          'how long the replacement may take to be Ready (default: from its startup probe)',
+        ).argParser(parseDurationSecondsArg),
+      )
+      .addOption(
+        new Option('--ttl <duration>', 'delete the NodeBounce this long after it finishes').argParser(parseTtl),
+      ),
   ).action(async (pod: string, o: BounceOptions) => {
     code = await bounce(pod, o);
   });
@@ -188,8 +236,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const kind = (o.kind ?? 'all').toLowerCase();
     const wantNb = ['all', 'nb', 'nodebounce', 'nodebounces'].includes(kind);
     const wantRb = ['all', 'rb', 'rollingbounce', 'rollingbounces'].includes(kind);
-    if (!wantNb && !wantRb) throw new CliError('--kind must be nodebounce (nb), rollingbounce (rb) or all', ExitCode.Usage);
-    const { items, resourceVersion } = wantNb ? await client.list(ns) : { items: [] as NodeBounce[], resourceVersion: undefined };
+    if (!wantNb && !wantRb)
+      throw new CliError('--kind must be nodebounce (nb), rollingbounce (rb) or all', ExitCode.Usage);
+    const { items, resourceVersion } = wantNb
+      ? await client.list(ns)
+      : { items: [] as NodeBounce[], resourceVersion: undefined };
     // RollingBounces too, unless asked not to; with --kind all a cluster without the RollingBounce CRD (or
     // without the right to read them) just has none.
     let rbs: RollingBounce[] = [];
@@ -200,7 +251,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (kind !== 'all') throw e;
       }
     }
-    if (o.output === 'json' || o.output === 'yaml') return void out(render(asList([...items, ...rbs], resourceVersion), o.output));
+    if (o.output === 'json' || o.output === 'yaml')
+      return void out(render(asList([...items, ...rbs], resourceVersion), o.output));
     const opts = { allNamespaces: !ns, wide: o.output === 'wide' };
     if (wantNb) {
       if (items.length === 0) err(ns ? `No NodeBounces found in namespace ${ns}.\n` : 'No NodeBounces found.\n');
@@ -210,28 +262,33 @@ export async function run(argv: string[], io: Io): Promise<number> {
     else if (kind !== 'all') err(ns ? `No RollingBounces found in namespace ${ns}.\n` : 'No RollingBounces found.\n');
   });
 
-  withCommon(program.command('status <name>').description('the whole story of one NodeBounce (or RollingBounce: rb/<name>): status, timeline, members, conditions, events')).action(
-    async (name: string, o: CommonOptions) => {
-      const { client, namespace } = connect(o);
-      const kindMatch = /^(rb|rollingbounces?(?:\.bounce\.express\.dev)?|nb|nodebounces?(?:\.bounce\.express\.dev)?)\/(.+)$/i.exec(name);
-      const asRollout = kindMatch ? kindMatch[1]!.toLowerCase().startsWith('r') : undefined;
-      const bare = kindMatch ? kindMatch[2]! : name;
-      if (asRollout === true) return void (await showRollout(await client.getRollingBounce(namespace, bare), o));
-      let nb: NodeBounce;
-      try {
-        nb = await client.get(namespace, bare);
-      } catch (e) {
-        // A bare name that is no NodeBounce may be a RollingBounce.
-        if (asRollout === false || !(e instanceof CliError) || !/not found/.test(e.message)) throw e;
-        const rb = await client.getRollingBounce(namespace, bare).catch(() => undefined);
-        if (!rb) throw e;
-        return void (await showRollout(rb, o));
-      }
-      if (o.output) return void out(render(nb, o.output as OutputFormat));
-      const events = await client.events(namespace, name, nb.metadata.uid);
-      out(`${statusStory(nb, events)}\n`);
-    },
-  );
+  withCommon(
+    program
+      .command('status <name>')
+      .description(
+        'the whole story of one NodeBounce (or RollingBounce: rb/<name>): status, timeline, members, conditions, events',
+      ),
+  ).action(async (name: string, o: CommonOptions) => {
+    const { client, namespace } = connect(o);
+    const kindMatch =
+      /^(rb|rollingbounces?(?:\.bounce\.express\.dev)?|nb|nodebounces?(?:\.bounce\.express\.dev)?)\/(.+)$/i.exec(name);
+    const asRollout = kindMatch ? kindMatch[1]!.toLowerCase().startsWith('r') : undefined;
+    const bare = kindMatch ? kindMatch[2]! : name;
+    if (asRollout === true) return void (await showRollout(await client.getRollingBounce(namespace, bare), o));
+    let nb: NodeBounce;
+    try {
+      nb = await client.get(namespace, bare);
+    } catch (e) {
+      // A bare name that is no NodeBounce may be a RollingBounce.
+      if (asRollout === false || !(e instanceof CliError) || !/not found/.test(e.message)) throw e;
+      const rb = await client.getRollingBounce(namespace, bare).catch(() => undefined);
+      if (!rb) throw e;
+      return void (await showRollout(rb, o));
+    }
+    if (o.output) return void out(render(nb, o.output as OutputFormat));
+    const events = await client.events(namespace, name, nb.metadata.uid);
+    out(`${statusStory(nb, events)}\n`);
+  });
 
   async function showRollout(rb: RollingBounce, o: CommonOptions): Promise<void> {
     if (o.output) return void out(render(rb, o.output as OutputFormat));
@@ -243,62 +300,109 @@ export async function run(argv: string[], io: Io): Promise<number> {
   withCommon(
     program
       .command('rollout [pods...]')
-      .description('create a RollingBounce (members: -l selector over Express resources, or pod names) and follow it with a live per-member table')
-      .option('-l, --selector <selector>', 'label selector over Express resources, e.g. app=express,tier!=witness... (k=v, k!=v, k, !k)')
+      .description(
+        'create a RollingBounce (members: -l selector over Express resources, or pod names) and follow it with a live per-member table',
+      )
+      .option(
+        '-l, --selector <selector>',
+        'label selector over Express resources, e.g. app=express,tier!=witness... (k=v, k!=v, k, !k)',
+      )
       .option('--name <name>', 'name of the RollingBounce (default: generated)')
       .option('--max-unavailable <n>', 'members in flight at once: a number or a percentage (default 1)')
       .option('--last <selector>', 'members whose Express resource matches go last (e.g. role=leader)')
       .option('--reverse', 'reverse name order')
       .addOption(new Option('--settle <duration>', 'wait after each member').argParser(parseDurationSecondsArg))
-      .addOption(new Option('--stable <duration>', 'the health gate must hold this long (default 30s)').argParser(parseTtl))
+      .addOption(
+        new Option('--stable <duration>', 'the health gate must hold this long (default 30s)').argParser(parseTtl),
+      )
       .option('--healthy-states <states>', 'comma-separated healthy runtime states (default running)')
       .option('--prometheus-url <url>', 'Prometheus base URL for the alert gate')
       .option('--prometheus-query <promql>', 'a query that must return no series')
-      .addOption(new Option('--max-failures <n>', 'failed members tolerated (default 0)').argParser((v) => (/^\d+$/.test(v) ? Number(v) : (() => { throw new InvalidArgumentError('must be a whole number.'); })())))
+      .addOption(
+        new Option('--max-failures <n>', 'failed members tolerated (default 0)').argParser((v) =>
+          /^\d+$/.test(v)
+            ? Number(v)
+            : (() => {
+                throw new InvalidArgumentError('must be a whole number.');
+              })(),
+        ),
+      )
       .option('--force', 'bounce members even while rebuilding')
       .option('--reason <text>', 'why: copied into each NodeBounce')
       .addOption(new Option('--mode <mode>', 'Evict (respects PodDisruptionBudgets) or Delete').argParser(parseMode))
       .option('--dry-run', 'write the plan (status.plan) and create nothing')
       .option('--paused', 'create it paused')
-      .addOption(new Option('--timeout <duration>', 'stop waiting after this long; the rollout goes on').argParser(parseDurationMs))
+      .addOption(
+        new Option('--timeout <duration>', 'stop waiting after this long; the rollout goes on').argParser(
+          parseDurationMs,
+        ),
+      )
       .addOption(new Option('--wait', 'follow until it finishes (default on a terminal)'))
       .addOption(new Option('--no-wait', 'create it and return')),
   ).action(async (pods: string[], o: RolloutOptions) => {
     code = await rollout(pods, o);
   });
 
-  for (const [cmdName, paused] of [['pause', true], ['resume', false]] as const) {
-    withCommon(program.command(`${cmdName} <rollingbounce>`).description(`${paused ? 'pause a RollingBounce (in-flight members finish)' : 'resume a paused RollingBounce'}`)).action(
-      async (name: string, o: CommonOptions) => {
-        const { client, namespace } = connect(o);
-        const rb = await client.setRollingBouncePaused(namespace, name.replace(/^(rb|rollingbounces?)\//i, ''), paused);
-        if (o.output) return void out(render(rb, o.output as OutputFormat));
-        out(`rollingbounce.bounce.express.dev/${rb.metadata.name} ${paused ? 'paused' : 'resumed'}\n`);
-      },
-    );
+  for (const [cmdName, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    withCommon(
+      program
+        .command(`${cmdName} <rollingbounce>`)
+        .description(
+          `${paused ? 'pause a RollingBounce (in-flight members finish)' : 'resume a paused RollingBounce'}`,
+        ),
+    ).action(async (name: string, o: CommonOptions) => {
+      const { client, namespace } = connect(o);
+      const rb = await client.setRollingBouncePaused(namespace, name.replace(/^(rb|rollingbounces?)\//i, ''), paused);
+      if (o.output) return void out(render(rb, o.output as OutputFormat));
+      out(`rollingbounce.bounce.express.dev/${rb.metadata.name} ${paused ? 'paused' : 'resumed'}\n`);
+    });
   }
 
   async function rollout(pods: string[], o: RolloutOptions): Promise<number> {
-    if ((pods.length > 0) === !!o.selector) throw new CliError('give either pod names or --selector (exactly one)', ExitCode.Usage);
+    if (pods.length > 0 === !!o.selector)
+      throw new CliError('give either pod names or --selector (exactly one)', ExitCode.Usage);
     const { client, namespace } = connect(o);
-    const spec: RollingBounceSpec = { members: o.selector ? { selector: parseSelector(o.selector) } : { podNames: pods } };
-    if (o.maxUnavailable) spec.maxUnavailable = /^\d+$/.test(o.maxUnavailable) ? Number(o.maxUnavailable) : o.maxUnavailable;
+    const spec: RollingBounceSpec = {
+      members: o.selector ? { selector: parseSelector(o.selector) } : { podNames: pods },
+    };
+    if (o.maxUnavailable)
+      spec.maxUnavailable = /^\d+$/.test(o.maxUnavailable) ? Number(o.maxUnavailable) : o.maxUnavailable;
     if (o.last) spec.last = parseSelector(o.last);
     if (o.reverse) spec.order = 'reverse';
     if (o.settle !== undefined) spec.settleSeconds = o.settle;
     if (o.stable !== undefined || o.healthyStates || o.prometheusUrl || o.prometheusQuery) {
-      if (!!o.prometheusUrl !== !!o.prometheusQuery) throw new CliError('--prometheus-url and --prometheus-query go together', ExitCode.Usage);
+      if (!!o.prometheusUrl !== !!o.prometheusQuery)
+        throw new CliError('--prometheus-url and --prometheus-query go together', ExitCode.Usage);
       spec.healthGate = {
         ...(o.stable !== undefined ? { stableSeconds: o.stable } : {}),
-        ...(o.healthyStates ? { healthyStates: o.healthyStates.split(',').map((x) => x.trim()).filter(Boolean) } : {}),
+        ...(o.healthyStates
+          ? {
+              healthyStates: o.healthyStates
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean),
+            }
+          : {}),
         ...(o.prometheusUrl ? { prometheus: { url: o.prometheusUrl, query: o.prometheusQuery! } } : {}),
       };
     }
     if (o.maxFailures !== undefined) spec.maxFailures = o.maxFailures;
-    if (o.force || o.reason || o.mode) spec.bounceTemplate = { ...(o.force ? { force: true } : {}), ...(o.reason ? { reason: o.reason } : {}), ...(o.mode ? { mode: o.mode } : {}) };
+    if (o.force || o.reason || o.mode)
+      spec.bounceTemplate = {
+        ...(o.force ? { force: true } : {}),
+        ...(o.reason ? { reason: o.reason } : {}),
+        ...(o.mode ? { mode: o.mode } : {}),
+      };
     if (o.dryRun) spec.dryRun = true;
     if (o.paused) spec.paused = true;
-    const created = await client.createRollingBounce(namespace, spec, o.name ? { name: o.name } : { generateName: 'rollout-' });
+    const created = await client.createRollingBounce(
+      namespace,
+      spec,
+      o.name ? { name: o.name } : { generateName: 'rollout-' },
+    );
     const name = created.metadata.name;
     const format = o.output as OutputFormat | undefined;
     const wait = o.wait ?? !!io.stdout.isTTY;
@@ -308,7 +412,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
     const progress = format ? io.stderr : io.stdout;
     const tty = !!progress.isTTY;
-    progress.write(`RollingBounce ${namespace}/${name} created${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the rollout goes on.\n`);
+    progress.write(
+      `RollingBounce ${namespace}/${name} created${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the rollout goes on.\n`,
+    );
     let interrupted = false;
     const onSigint = () => (interrupted = true);
     io.signals.on('SIGINT', onSigint);
@@ -319,7 +425,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     try {
       for (;;) {
         rb = await client.getRollingBounce(namespace, name).catch((e) => {
-          if (e instanceof CliError && /not found/.test(e.message)) throw new CliError(`RollingBounce ${namespace}/${name} was deleted before it finished`);
+          if (e instanceof CliError && /not found/.test(e.message))
+            throw new CliError(`RollingBounce ${namespace}/${name} was deleted before it finished`);
           throw e;
         });
         const st = rb.status;
@@ -331,14 +438,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
           drawnLines = tty ? text.split('\n').length : 0;
           lastShown = view;
         }
-        const finished = (st?.phase === 'Succeeded' || st?.phase === 'Failed') && !(st.members ?? []).some((m) => m.phase === 'InProgress');
+        const finished =
+          (st?.phase === 'Succeeded' || st?.phase === 'Failed') &&
+          !(st.members ?? []).some((m) => m.phase === 'InProgress');
         if (finished) break;
         if (interrupted) {
-          err(`\nStopped following RollingBounce ${namespace}/${name}; the rollout goes on: kubectl nodebounce status rb/${name} -n ${namespace}\n`);
+          err(
+            `\nStopped following RollingBounce ${namespace}/${name}; the rollout goes on: kubectl nodebounce status rb/${name} -n ${namespace}\n`,
+          );
           return ExitCode.Interrupted;
         }
         if (deadline !== undefined && Date.now() > deadline) {
-          err(`error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for RollingBounce ${namespace}/${name} (${st?.phase ?? 'Pending'} ${st?.progress ?? ''}); the rollout goes on\n`);
+          err(
+            `error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for RollingBounce ${namespace}/${name} (${st?.phase ?? 'Pending'} ${st?.progress ?? ''}); the rollout goes on\n`,
+          );
           return ExitCode.Timeout;
         }
         await new Promise((r) => setTimeout(r, 1000));
@@ -358,7 +471,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const format = o.output as OutputFormat | undefined;
     // Say so right away instead of creating a request that can only fail with PodNotFound. When we may not
     // read pods (403), go ahead: the operator checks anyway.
-    if ((await client.checkPod(namespace, pod)) === 'NotFound') throw new CliError(`pod "${pod}" not found in namespace ${namespace}`);
+    if ((await client.checkPod(namespace, pod)) === 'NotFound')
+      throw new CliError(`pod "${pod}" not found in namespace ${namespace}`);
     const spec: NodeBounceSpec = { podName: pod };
     if (o.force) spec.force = true;
     if (o.reason) spec.reason = o.reason;
@@ -384,34 +498,58 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const progress = format ? io.stderr : io.stdout;
     const tty = !!progress.isTTY;
     const useColor = tty && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
-    const display: Display = tty ? new TtyDisplay(progress, { color: useColor }) : format ? new SilentDisplay() : new PlainDisplay(progress);
-    if (tty) progress.write(`NodeBounce ${namespace}/${name} created for pod ${pod}${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the bounce goes on.\n`);
+    const display: Display = tty
+      ? new TtyDisplay(progress, { color: useColor })
+      : format
+        ? new SilentDisplay()
+        : new PlainDisplay(progress);
+    if (tty)
+      progress.write(
+        `NodeBounce ${namespace}/${name} created for pod ${pod}${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the bounce goes on.\n`,
+      );
     else if (!format) progress.write(`${ref} created\n`);
 
     const result = await follow({ client, initial: nb, display, timeoutMs: o.timeout, signals: io.signals });
     const last = result.nb;
     const st = last.status;
-    const took = st?.startTime && st.completionTime ? humanDuration(new Date(st.completionTime).getTime() - new Date(st.startTime).getTime()) : undefined;
-    if (format && (result.kind === 'Finished' || result.kind === 'TimedOut' || result.kind === 'Interrupted')) out(render(last, format));
+    const took =
+      st?.startTime && st.completionTime
+        ? humanDuration(new Date(st.completionTime).getTime() - new Date(st.startTime).getTime())
+        : undefined;
+    if (format && (result.kind === 'Finished' || result.kind === 'TimedOut' || result.kind === 'Interrupted'))
+      out(render(last, format));
     switch (result.kind) {
       case 'Finished':
         if (st?.phase === 'Succeeded') {
           if (tty) {
-            const what = st.reason === 'DryRunPassed' ? 'Dry run passed: every check passed, nothing was touched' : `Pod ${pod} restarted`;
-            progress.write(`${useColor ? '\x1b[32m✔\x1b[0m' : '✔'} ${what}${took ? ` in ${took}` : ''} (NodeBounce ${namespace}/${name}).\n`);
+            const what =
+              st.reason === 'DryRunPassed'
+                ? 'Dry run passed: every check passed, nothing was touched'
+                : `Pod ${pod} restarted`;
+            progress.write(
+              `${useColor ? '\x1b[32m✔\x1b[0m' : '✔'} ${what}${took ? ` in ${took}` : ''} (NodeBounce ${namespace}/${name}).\n`,
+            );
           }
           return ExitCode.Ok;
         }
-        err(`error: bounce of pod ${pod} failed${took ? ` after ${took}` : ''}: ${st?.reason ?? 'Unknown'}: ${st?.message ?? ''} (NodeBounce ${namespace}/${name})\n`);
+        err(
+          `error: bounce of pod ${pod} failed${took ? ` after ${took}` : ''}: ${st?.reason ?? 'Unknown'}: ${st?.message ?? ''} (NodeBounce ${namespace}/${name})\n`,
+        );
         return ExitCode.BounceFailed;
       case 'Interrupted':
-        err(`\nStopped following NodeBounce ${namespace}/${name} (${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`);
+        err(
+          `\nStopped following NodeBounce ${namespace}/${name} (${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`,
+        );
         return ExitCode.Interrupted;
       case 'TimedOut':
-        err(`error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for NodeBounce ${namespace}/${name} (still ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`);
+        err(
+          `error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for NodeBounce ${namespace}/${name} (still ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`,
+        );
         return ExitCode.Timeout;
       case 'Deleted':
-        err(`error: NodeBounce ${namespace}/${name} was deleted before it finished (last seen ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''})\n`);
+        err(
+          `error: NodeBounce ${namespace}/${name} was deleted before it finished (last seen ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''})\n`,
+        );
         return ExitCode.Error;
     }
   }

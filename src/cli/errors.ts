@@ -30,7 +30,18 @@ export class CliError extends Error {
 /** Transport failures (the server was not reached), as opposed to HTTP answers. */
 export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: unknown; cause?: { code?: unknown }; name?: unknown; type?: unknown };
-  const codes = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN'];
+  const codes = [
+    'ECONNREFUSED',
+    'ENOTFOUND',
+    'EHOSTUNREACH',
+    'ETIMEDOUT',
+    'ECONNRESET',
+    'EAI_AGAIN',
+    'CERT_HAS_EXPIRED',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+  ];
   return (
     (typeof e?.code === 'string' && codes.includes(e.code)) ||
     (typeof e?.cause?.code === 'string' && codes.includes(e.cause.code)) ||

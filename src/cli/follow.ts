@@ -121,7 +121,8 @@ export function follow(opts: FollowOptions): Promise<FollowResult> {
           seen(fresh);
           if (!done) await startNbWatch(fresh.metadata.resourceVersion);
         } catch (err) {
-          if (/not found in namespace/.test(String((err as Error).message))) return finish({ kind: 'Deleted', nb: latest });
+          if (/not found in namespace/.test(String((err as Error).message)))
+            return finish({ kind: 'Deleted', nb: latest });
           restartNbWatch(describe(err));
         }
       }, delay);
@@ -249,7 +250,7 @@ function visibleLength(s: string): number {
 function cutVisible(s: string, n: number): string {
   let out = '';
   let seen = 0;
-  for (let i = 0; i < s.length && seen < n; ) {
+  for (let i = 0; i < s.length && seen < n;) {
     const m = /^\x1b\[[0-9;]*m/.exec(s.slice(i));
     if (m) {
       out += m[0];
@@ -296,7 +297,8 @@ export class TtyDisplay implements Display {
   /** A permanent line, cut to the terminal's width (the whole story is in `status`). */
   private print(line: string): void {
     const width = this.out.columns || 100;
-    if (visibleLength(line) > width) line = cutVisible(line, width - 1) + '…' + (this.c.dim('x') === 'x' ? '' : '\x1b[0m');
+    if (visibleLength(line) > width)
+      line = cutVisible(line, width - 1) + '…' + (this.c.dim('x') === 'x' ? '' : '\x1b[0m');
     this.out.write(`\r\x1b[2K${line}\n`);
     this.draw();
   }
@@ -319,13 +321,18 @@ export class TtyDisplay implements Display {
     if (step !== this.lastStep && nb.status?.phase) {
       this.lastStep = step;
       const phase = nb.status.phase.padEnd(11);
-      const paint = nb.status.phase === 'Failed' ? this.c.red : nb.status.phase === 'Succeeded' ? this.c.green : (s: string) => s;
-      this.print(`  ${this.c.dim(this.elapsed().padStart(5))}  ${paint(phase)} ${nb.status.reason ?? ''}${nb.status.message ? this.c.dim(`: ${oneLine(nb.status.message)}`) : ''}`);
+      const paint =
+        nb.status.phase === 'Failed' ? this.c.red : nb.status.phase === 'Succeeded' ? this.c.green : (s: string) => s;
+      this.print(
+        `  ${this.c.dim(this.elapsed().padStart(5))}  ${paint(phase)} ${nb.status.reason ?? ''}${nb.status.message ? this.c.dim(`: ${oneLine(nb.status.message)}`) : ''}`,
+      );
     } else this.draw();
   }
 
   warning(ev: CoreV1Event): void {
-    this.print(`  ${this.c.dim(this.elapsed().padStart(5))}  ${this.c.yellow(`⚠ ${ev.reason ?? 'Warning'}`)}: ${oneLine(ev.message)}`);
+    this.print(
+      `  ${this.c.dim(this.elapsed().padStart(5))}  ${this.c.yellow(`⚠ ${ev.reason ?? 'Warning'}`)}: ${oneLine(ev.message)}`,
+    );
   }
 
   reconnecting(why: string): void {
@@ -352,7 +359,9 @@ export class PlainDisplay implements Display {
     const step = stepOf(nb);
     if (step === this.lastStep || !nb.status?.phase) return;
     this.lastStep = step;
-    this.line(`${nb.status.phase} ${nb.status.reason ?? ''}${nb.status.message ? `: ${oneLine(nb.status.message)}` : ''}`);
+    this.line(
+      `${nb.status.phase} ${nb.status.reason ?? ''}${nb.status.message ? `: ${oneLine(nb.status.message)}` : ''}`,
+    );
   }
 
   warning(ev: CoreV1Event): void {

@@ -59,12 +59,28 @@ export function bounceDurationMs(nb: NodeBounce, now: Date = new Date()): number
 export function table(rows: string[][]): string {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function listTable(items: NodeBounce[], opts: { allNamespaces: boolean; wide: boolean; now?: Date }): string {
   const now = opts.now ?? new Date();
-  const header = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'TARGET', 'PHASE', 'REASON', 'DURATION', 'AGE', ...(opts.wide ? ['MESSAGE'] : [])];
+  const header = [
+    ...(opts.allNamespaces ? ['NAMESPACE'] : []),
+    'NAME',
+    'TARGET',
+    'PHASE',
+    'REASON',
+    'DURATION',
+    'AGE',
+    ...(opts.wide ? ['MESSAGE'] : []),
+  ];
   const rows = items.map((nb) => {
     const dur = bounceDurationMs(nb, now);
     const running = !isTerminal(nb.status?.phase);
@@ -111,7 +127,9 @@ export function statusStory(nb: NodeBounce, events: CoreV1Event[], now: Date = n
     spec.force ? 'force' : undefined,
     spec.dryRun ? 'dry run' : undefined,
     spec.gracePeriodSeconds !== undefined ? `grace period ${spec.gracePeriodSeconds}s` : undefined,
-    spec.ttlSecondsAfterFinished !== undefined ? `ttl ${spec.ttlSecondsAfterFinished}s after finishing${st.ttlSkipped ? ' (skipped: Argo CD tracked)' : ''}` : undefined,
+    spec.ttlSecondsAfterFinished !== undefined
+      ? `ttl ${spec.ttlSecondsAfterFinished}s after finishing${st.ttlSkipped ? ' (skipped: Argo CD tracked)' : ''}`
+      : undefined,
   ].filter(Boolean);
   kv('Request', flags.join(', '));
   kv('Requested because', spec.reason);
@@ -125,13 +143,19 @@ export function statusStory(nb: NodeBounce, events: CoreV1Event[], now: Date = n
     const p = st.shutdownProtection;
     const what = !p.wasEnabled
       ? 'was not enabled'
-      : [p.disabledByOperator ? 'disabled by the operator' : 'not disabled', p.disabledByOperator ? (p.restored ? 'restored' : 'not restored yet') : undefined]
+      : [
+          p.disabledByOperator ? 'disabled by the operator' : 'not disabled',
+          p.disabledByOperator ? (p.restored ? 'restored' : 'not restored yet') : undefined,
+        ]
           .filter(Boolean)
           .join(', ');
     kv('Shutdown protection', `${what}${p.lastError ? ` (last error: ${oneLine(p.lastError)})` : ''}`);
   }
   if (st.eviction && (st.eviction.attempts > 0 || st.eviction.lastError)) {
-    kv('Evictions', `${st.eviction.attempts} attempt(s)${st.eviction.lastError ? `, last error: ${oneLine(st.eviction.lastError)}` : ''}`);
+    kv(
+      'Evictions',
+      `${st.eviction.attempts} attempt(s)${st.eviction.lastError ? `, last error: ${oneLine(st.eviction.lastError)}` : ''}`,
+    );
   }
   kv('Last pod state', st.lastObservedPodState);
 
@@ -148,11 +172,18 @@ export function statusStory(nb: NodeBounce, events: CoreV1Event[], now: Date = n
   if (shown.length) {
     lines.push('', 'Timeline:');
     const t0 = ms(nb.metadata.creationTimestamp);
-    for (const [t, what] of shown) lines.push(`  ${at(t)}  ${`+${humanDuration(Math.max(0, ms(t) - t0))}`.padEnd(8)}${what}`);
+    for (const [t, what] of shown)
+      lines.push(`  ${at(t)}  ${`+${humanDuration(Math.max(0, ms(t) - t0))}`.padEnd(8)}${what}`);
   }
   if (st.conditions?.length) {
     lines.push('', 'Conditions:');
-    const rows = st.conditions.map((c) => ['  ' + c.type, c.status, c.reason, humanDuration(now.getTime() - ms(c.lastTransitionTime)), oneLine(c.message)]);
+    const rows = st.conditions.map((c) => [
+      '  ' + c.type,
+      c.status,
+      c.reason,
+      humanDuration(now.getTime() - ms(c.lastTransitionTime)),
+      oneLine(c.message),
+    ]);
     lines.push(table([['  TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], ...rows]));
   }
   lines.push('', 'Events:');
@@ -160,16 +191,33 @@ export function statusStory(nb: NodeBounce, events: CoreV1Event[], now: Date = n
   else {
     const rows = events.map((e) => {
       const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-      return ['  ' + (t ? humanDuration(now.getTime() - new Date(t as unknown as string).getTime()) : ''), e.type ?? '', e.reason ?? '', oneLine(e.message ?? '')];
+      return [
+        '  ' + (t ? humanDuration(now.getTime() - new Date(t as unknown as string).getTime()) : ''),
+        e.type ?? '',
+        e.reason ?? '',
+        oneLine(e.message ?? ''),
+      ];
     });
     lines.push(table([['  AGE', 'TYPE', 'REASON', 'MESSAGE'], ...rows]));
   }
   return lines.join('\n');
 }
 
-export function rolloutListTable(items: RollingBounce[], opts: { allNamespaces: boolean; wide: boolean; now?: Date }): string {
+export function rolloutListTable(
+  items: RollingBounce[],
+  opts: { allNamespaces: boolean; wide: boolean; now?: Date },
+): string {
   const now = opts.now ?? new Date();
-  const header = [...(opts.allNamespaces ? ['NAMESPACE'] : []), 'ROLLINGBOUNCE', 'PROGRESS', 'PHASE', 'REASON', 'DURATION', 'AGE', ...(opts.wide ? ['MESSAGE'] : [])];
+  const header = [
+    ...(opts.allNamespaces ? ['NAMESPACE'] : []),
+    'ROLLINGBOUNCE',
+    'PROGRESS',
+    'PHASE',
+    'REASON',
+    'DURATION',
+    'AGE',
+    ...(opts.wide ? ['MESSAGE'] : []),
+  ];
   const rows = items.map((rb) => {
     const st = rb.status;
     const start = ms(st?.startTime ?? rb.metadata.creationTimestamp);
@@ -234,22 +282,51 @@ export function rolloutStory(rb: RollingBounce, now: Date = new Date(), events: 
       .filter(Boolean)
       .join(', '),
   );
-  if (st.counts) kv('Counts', `${st.counts.succeeded} succeeded, ${st.counts.inProgress} in progress, ${st.counts.pending} pending, ${st.counts.failed} failed, ${st.counts.skipped} skipped`);
+  if (st.counts)
+    kv(
+      'Counts',
+      `${st.counts.succeeded} succeeded, ${st.counts.inProgress} in progress, ${st.counts.pending} pending, ${st.counts.failed} failed, ${st.counts.skipped} skipped`,
+    );
   lines.push('', 'Members:', membersTable(rb, now));
   if (st.plan) {
-    lines.push('', `Plan (dry run): ${st.plan.batches.length} batch(es), about ${humanDuration(st.plan.estimatedSeconds * 1000)}`);
-    lines.push(table([['  POD', 'BATCH', 'VERDICT', 'REASON', 'ESTIMATE'], ...st.plan.members.map((m) => ['  ' + (m.pod || '-'), String(m.batch ?? ''), m.verdict, m.reason ?? '', m.estimatedSeconds !== undefined ? `${m.estimatedSeconds}s` : ''])]));
+    lines.push(
+      '',
+      `Plan (dry run): ${st.plan.batches.length} batch(es), about ${humanDuration(st.plan.estimatedSeconds * 1000)}`,
+    );
+    lines.push(
+      table([
+        ['  POD', 'BATCH', 'VERDICT', 'REASON', 'ESTIMATE'],
+        ...st.plan.members.map((m) => [
+          '  ' + (m.pod || '-'),
+          String(m.batch ?? ''),
+          m.verdict,
+          m.reason ?? '',
+          m.estimatedSeconds !== undefined ? `${m.estimatedSeconds}s` : '',
+        ]),
+      ]),
+    );
   }
   if (st.conditions?.length) {
     lines.push('', 'Conditions:');
-    const rows = st.conditions.map((c) => ['  ' + c.type, c.status, c.reason, humanDuration(now.getTime() - ms(c.lastTransitionTime)), oneLine(c.message)]);
+    const rows = st.conditions.map((c) => [
+      '  ' + c.type,
+      c.status,
+      c.reason,
+      humanDuration(now.getTime() - ms(c.lastTransitionTime)),
+      oneLine(c.message),
+    ]);
     lines.push(table([['  TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], ...rows]));
   }
   if (events.length) {
     lines.push('', 'Events:');
     const rows = events.map((e) => {
       const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
-      return ['  ' + (t ? humanDuration(now.getTime() - new Date(t as unknown as string).getTime()) : ''), e.type ?? '', e.reason ?? '', oneLine(e.message ?? '')];
+      return [
+        '  ' + (t ? humanDuration(now.getTime() - new Date(t as unknown as string).getTime()) : ''),
+        e.type ?? '',
+        e.reason ?? '',
+        oneLine(e.message ?? ''),
+      ];
     });
     lines.push(table([['  AGE', 'TYPE', 'REASON', 'MESSAGE'], ...rows]));
   }

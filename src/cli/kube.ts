@@ -13,7 +13,12 @@ import {
   type NodeBounce,
   type NodeBounceSpec,
 } from '../api/nodebounce.js';
-import { ROLLINGBOUNCE_KIND, ROLLINGBOUNCE_PLURAL, type RollingBounce, type RollingBounceSpec } from '../api/rollingbounce.js';
+import {
+  ROLLINGBOUNCE_KIND,
+  ROLLINGBOUNCE_PLURAL,
+  type RollingBounce,
+  type RollingBounceSpec,
+} from '../api/rollingbounce.js';
 import { apiErrorInfo, CliError, isConnectionError } from './errors.js';
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
@@ -42,7 +47,8 @@ export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
     }
   };
   if (opts.kubeconfig) {
-    if (!existsSync(opts.kubeconfig)) throw new CliError(`no kubeconfig: --kubeconfig ${opts.kubeconfig} does not exist`);
+    if (!existsSync(opts.kubeconfig))
+      throw new CliError(`no kubeconfig: --kubeconfig ${opts.kubeconfig} does not exist`);
     load(opts.kubeconfig, kc);
   } else if (env.KUBECONFIG) {
     const files = env.KUBECONFIG.split(delimiter).filter((f) => f.length > 0);
@@ -68,9 +74,12 @@ export function loadKubeConfig(opts: KubeOptions = {}): KubeConfig {
     kc.setCurrentContext(opts.context);
   }
   if (!kc.getCurrentContext() || !kc.getContextObject(kc.getCurrentContext())) {
-    throw new CliError('the kubeconfig has no current context: pass --context or run `kubectl config use-context NAME`');
+    throw new CliError(
+      'the kubeconfig has no current context: pass --context or run `kubectl config use-context NAME`',
+    );
   }
-  if (!kc.getCurrentCluster()) throw new CliError(`context "${kc.getCurrentContext()}" names no cluster in the kubeconfig`);
+  if (!kc.getCurrentCluster())
+    throw new CliError(`context "${kc.getCurrentContext()}" names no cluster in the kubeconfig`);
   return kc;
 }
 
@@ -127,7 +136,12 @@ export class NodeBounceClient {
       return (await this.custom.createNamespacedCustomObject({
         ...NB,
         namespace,
-        body: { apiVersion: NODEBOUNCE_API_VERSION, kind: NODEBOUNCE_KIND, metadata: { generateName, namespace }, spec },
+        body: {
+          apiVersion: NODEBOUNCE_API_VERSION,
+          kind: NODEBOUNCE_KIND,
+          metadata: { generateName, namespace },
+          spec,
+        },
       })) as NodeBounce;
     } catch (err) {
       throw await this.translate(err, `create a NodeBounce in namespace ${namespace}`);
@@ -138,16 +152,22 @@ export class NodeBounceClient {
     try {
       return (await this.custom.getNamespacedCustomObject({ ...NB, namespace, name })) as NodeBounce;
     } catch (err) {
-      throw await this.translate(err, `get NodeBounce ${name}`, () => `NodeBounce "${name}" not found in namespace ${namespace}`);
+      throw await this.translate(
+        err,
+        `get NodeBounce ${name}`,
+        () => `NodeBounce "${name}" not found in namespace ${namespace}`,
+      );
     }
   }
 
   /** NodeBounces of one namespace, or of all namespaces when `namespace` is undefined; oldest first. */
   async list(namespace: string | undefined): Promise<{ items: NodeBounce[]; resourceVersion?: string }> {
     try {
-      const res = (namespace
-        ? await this.custom.listNamespacedCustomObject({ ...NB, namespace })
-        : await this.custom.listClusterCustomObject(NB)) as { items?: NodeBounce[]; metadata?: { resourceVersion?: string } };
+      const res = (
+        namespace
+          ? await this.custom.listNamespacedCustomObject({ ...NB, namespace })
+          : await this.custom.listClusterCustomObject(NB)
+      ) as { items?: NodeBounce[]; metadata?: { resourceVersion?: string } };
       const items = (res.items ?? []).sort(
         (a, b) =>
           (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
@@ -156,11 +176,18 @@ export class NodeBounceClient {
       );
       return { items, resourceVersion: res.metadata?.resourceVersion };
     } catch (err) {
-      throw await this.translate(err, namespace ? `list NodeBounces in namespace ${namespace}` : 'list NodeBounces in all namespaces');
+      throw await this.translate(
+        err,
+        namespace ? `list NodeBounces in namespace ${namespace}` : 'list NodeBounces in all namespaces',
+      );
     }
   }
 
-  async createRollingBounce(namespace: string, spec: RollingBounceSpec, name: { name?: string; generateName?: string }): Promise<RollingBounce> {
+  async createRollingBounce(
+    namespace: string,
+    spec: RollingBounceSpec,
+    name: { name?: string; generateName?: string },
+  ): Promise<RollingBounce> {
     try {
       return (await this.custom.createNamespacedCustomObject({
         ...RB,
@@ -176,7 +203,11 @@ export class NodeBounceClient {
     try {
       return (await this.custom.getNamespacedCustomObject({ ...RB, namespace, name })) as RollingBounce;
     } catch (err) {
-      throw await this.translate(err, `get RollingBounce ${name}`, () => `RollingBounce "${name}" not found in namespace ${namespace}`);
+      throw await this.translate(
+        err,
+        `get RollingBounce ${name}`,
+        () => `RollingBounce "${name}" not found in namespace ${namespace}`,
+      );
     }
   }
 
@@ -189,22 +220,35 @@ export class NodeBounceClient {
         setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
       )) as RollingBounce;
     } catch (err) {
-      throw await this.translate(err, `${paused ? 'pause' : 'resume'} RollingBounce ${name}`, () => `RollingBounce "${name}" not found in namespace ${namespace}`);
+      throw await this.translate(
+        err,
+        `${paused ? 'pause' : 'resume'} RollingBounce ${name}`,
+        () => `RollingBounce "${name}" not found in namespace ${namespace}`,
+      );
     }
   }
 
   /** RollingBounces of one namespace (or all), oldest first. */
-  async listRollingBounces(namespace: string | undefined): Promise<{ items: RollingBounce[]; resourceVersion?: string }> {
+  async listRollingBounces(
+    namespace: string | undefined,
+  ): Promise<{ items: RollingBounce[]; resourceVersion?: string }> {
     try {
-      const res = (namespace
-        ? await this.custom.listNamespacedCustomObject({ ...RB, namespace })
-        : await this.custom.listClusterCustomObject(RB)) as { items?: RollingBounce[]; metadata?: { resourceVersion?: string } };
+      const res = (
+        namespace
+          ? await this.custom.listNamespacedCustomObject({ ...RB, namespace })
+          : await this.custom.listClusterCustomObject(RB)
+      ) as { items?: RollingBounce[]; metadata?: { resourceVersion?: string } };
       const items = (res.items ?? []).sort(
-        (a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || a.metadata.name.localeCompare(b.metadata.name),
+        (a, b) =>
+          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+          a.metadata.name.localeCompare(b.metadata.name),
       );
       return { items, resourceVersion: res.metadata?.resourceVersion };
     } catch (err) {
-      throw await this.translate(err, namespace ? `list RollingBounces in namespace ${namespace}` : 'list RollingBounces in all namespaces');
+      throw await this.translate(
+        err,
+        namespace ? `list RollingBounces in namespace ${namespace}` : 'list RollingBounces in all namespaces',
+      );
     }
   }
 
@@ -230,7 +274,9 @@ export class NodeBounceClient {
       });
       return list.items
         .filter((e) => !uid || !e.involvedObject.uid || e.involvedObject.uid === uid)
-        .sort((a, b) => eventTime(a) - eventTime(b) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+        .sort(
+          (a, b) => eventTime(a) - eventTime(b) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)),
+        );
     } catch (err) {
       if (apiErrorInfo(err).code === 403) return [];
       throw await this.translate(err, `list events of ${kind} ${name}`);
@@ -275,7 +321,11 @@ export class NodeBounceClient {
   /** The resourceVersion to start an events watch from (so old events are not replayed as new). */
   async eventsResourceVersion(namespace: string, name: string): Promise<string | undefined> {
     try {
-      const list = await this.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=${NODEBOUNCE_KIND},involvedObject.name=${name}`, limit: 1 });
+      const list = await this.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=${NODEBOUNCE_KIND},involvedObject.name=${name}`,
+        limit: 1,
+      });
       return list.metadata?.resourceVersion;
     } catch {
       return undefined;
@@ -314,21 +364,32 @@ export class NodeBounceClient {
     if (isConnectionError(err)) {
       const message = apiErrorInfo(err).message;
       // node-fetch says "request to <url> failed, reason: connect ECONNREFUSED …": the reason is what matters.
-      return new CliError(`cannot reach the Kubernetes API server at ${this.server}: ${/, reason: (.*)$/.exec(message)?.[1] ?? message}`);
+      return new CliError(
+        `cannot reach the Kubernetes API server at ${this.server}: ${/, reason: (.*)$/.exec(message)?.[1] ?? message}`,
+      );
     }
     const info = apiErrorInfo(err);
     switch (info.code) {
       case 401:
-        return new CliError(`unauthorized: the API server at ${this.server} rejected the credentials of context "${this.kc.getCurrentContext()}"`);
+        return new CliError(
+          `unauthorized: the API server at ${this.server} rejected the credentials of context "${this.kc.getCurrentContext()}"`,
+        );
       case 403:
-        return new CliError(`forbidden: ${info.message.startsWith(RESOURCE) || info.message.includes('forbidden') ? info.message : `cannot ${what}: ${info.message}`}`);
+        return new CliError(
+          `forbidden: ${info.message.startsWith(RESOURCE) || info.message.includes('forbidden') ? info.message : `cannot ${what}: ${info.message}`}`,
+        );
       case 404:
         if (!(await this.crdInstalled())) {
           return new CliError(
             `the NodeBounce API (${RESOURCE}/${NODEBOUNCE_VERSION}) is not installed on ${this.server}: install the CRD (crds/) and the nodebounce operator`,
           );
         }
-        if (notFound && info.isStatus && (info.reason === 'NotFound' || info.reason === undefined) && !/^namespaces? /.test(info.message)) {
+        if (
+          notFound &&
+          info.isStatus &&
+          (info.reason === 'NotFound' || info.reason === undefined) &&
+          !/^namespaces? /.test(info.message)
+        ) {
           return new CliError(notFound());
         }
         return new CliError(`not found: cannot ${what}: ${info.message}`);

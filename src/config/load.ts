@@ -33,7 +33,10 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'list' | 'int'
   NODEBOUNCE_ARGOCD_TRACKING_METHOD: { path: ['argocd', 'trackingMethod'], type: 'string' },
   NODEBOUNCE_ARGOCD_INSTANCE_LABEL_KEY: { path: ['argocd', 'instanceLabelKey'], type: 'string' },
   NODEBOUNCE_PROTECTION_RESTORE_MAX_ATTEMPTS: { path: ['protectionRestore', 'maxAttempts'], type: 'int' },
-  NODEBOUNCE_PROTECTION_RESTORE_MAX_DURATION_SECONDS: { path: ['protectionRestore', 'maxDurationSeconds'], type: 'int' },
+  NODEBOUNCE_PROTECTION_RESTORE_MAX_DURATION_SECONDS: {
+    path: ['protectionRestore', 'maxDurationSeconds'],
+    type: 'int',
+  },
   // A secret: mount it from a Secret. Never logged (the config holds it as a Secret).
   NODEBOUNCE_NOTIFY_WEBHOOK_URL: { path: ['notifications', 'url'], type: 'string' },
   NODEBOUNCE_NOTIFY_ENABLED: { path: ['notifications', 'enabled'], type: 'bool' },

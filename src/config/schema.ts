@@ -14,7 +14,10 @@ export const expressConfigSchema = z
   .object({
     group: z.string().min(1).default('express.dev'),
     version: z.string().min(1).default('v1alpha1'),
-    kind: z.string().regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase kind').default('ExpressNode'),
+    kind: z
+      .string()
+      .regex(/^[A-Z][A-Za-z0-9]*$/, 'must be a CamelCase kind')
+      .default('ExpressNode'),
     plural: dnsLabel.default('expressnodes'),
     /** A pod maps to its controller ownerReference of this kind, else to the value of this label. */
     podLabel: labelKey.default('express.dev/node'),
@@ -66,7 +69,12 @@ export const argoCdConfigSchema = z
 export const protectionRestoreConfigSchema = z
   .object({
     maxAttempts: z.number().int().min(1).max(1000).default(10),
-    maxDurationSeconds: z.number().int().min(1).max(7 * 24 * 3600).default(900),
+    maxDurationSeconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(900),
   })
   .strict();
 
@@ -101,7 +109,11 @@ export const notificationsConfigSchema = z
   .strict()
   .superRefine((v, ctx) => {
     if (v.enabled === true && !v.url) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['url'], message: 'required when notifications are enabled (set NODEBOUNCE_NOTIFY_WEBHOOK_URL)' });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['url'],
+        message: 'required when notifications are enabled (set NODEBOUNCE_NOTIFY_WEBHOOK_URL)',
+      });
     }
   })
   .transform(({ enabled, ...rest }) => ({ ...rest, enabled: enabled ?? rest.url !== undefined }));
@@ -133,7 +145,11 @@ export const apiConfigSchema = z
   .strict()
   .superRefine((v, ctx) => {
     if (v.watchTimeoutMinSeconds > v.watchTimeoutMaxSeconds) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['watchTimeoutMinSeconds'], message: 'must not be greater than watchTimeoutMaxSeconds' });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['watchTimeoutMinSeconds'],
+        message: 'must not be greater than watchTimeoutMaxSeconds',
+      });
     }
   });
 

@@ -39,27 +39,57 @@ export class BounceController {
   readonly reconciler: BounceReconciler;
   private readonly store: NodeBounceStore;
   /** The watch caches, for the other controllers of the process. */
-  readonly caches: { nodeBounces: ObjectCache<NodeBounce>; pods: ObjectCache<PodLike>; express: ObjectCache<UnstructuredObject> };
+  readonly caches: {
+    nodeBounces: ObjectCache<NodeBounce>;
+    pods: ObjectCache<PodLike>;
+    express: ObjectCache<UnstructuredObject>;
+  };
   private readonly listeners: WatchListener[] = [];
 
   constructor(private readonly opts: ControllerOptions) {
     const { runtime, client, config, log } = opts;
     const nodeBounces = runtime.watch<NodeBounceObject>(
-      { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces', namespaces: config.watchNamespaces, list: (ns) => client.listNodeBounces(ns) },
+      {
+        group: 'bounce.express.dev',
+        version: 'v1alpha1',
+        plural: 'nodebounces',
+        namespaces: config.watchNamespaces,
+        list: (ns) => client.listNodeBounces(ns),
+      },
       (nb, type) => this.onNodeBounce(nb, type),
     );
     const pods = runtime.watch<PodObject>(
-      { group: '', version: 'v1', plural: 'pods', namespaces: config.watchNamespaces, list: (ns) => client.listPods(ns) as Promise<{ items: PodObject[] }> },
+      {
+        group: '',
+        version: 'v1',
+        plural: 'pods',
+        namespaces: config.watchNamespaces,
+        list: (ns) => client.listPods(ns) as Promise<{ items: PodObject[] }>,
+      },
       (pod) => this.onPod(pod),
     );
     const ex = config.express;
     const express = runtime.watch<UnstructuredObject>(
-      { group: ex.group, version: ex.version, plural: ex.plural, namespaces: config.watchNamespaces, list: (ns) => client.listExpress(ns) },
+      {
+        group: ex.group,
+        version: ex.version,
+        plural: ex.plural,
+        namespaces: config.watchNamespaces,
+        list: (ns) => client.listExpress(ns),
+      },
       (obj) => this.onExpress(obj),
     );
     this.store = new NodeBounceStore(nodeBounces);
     this.caches = { nodeBounces, pods, express };
-    this.reconciler = new BounceReconciler({ client, store: this.store, pods, express, config, log, hooks: opts.hooks });
+    this.reconciler = new BounceReconciler({
+      client,
+      store: this.store,
+      pods,
+      express,
+      config,
+      log,
+      hooks: opts.hooks,
+    });
     this.queue = new WorkQueue(
       async (key) => {
         const started = process.hrtime.bigint();
@@ -78,18 +108,26 @@ export class BounceController {
         startPaused: true,
         metrics: opts.queueMetrics,
         onError: (key, err, retryInMs) =>
-          log.warn({ key, err: String((err as Error)?.message ?? err), retryInMs }, 'reconcile failed; retrying with backoff'),
+          log.warn(
+            { key, err: String((err as Error)?.message ?? err), retryInMs },
+            'reconcile failed; retrying with backoff',
+          ),
       },
     );
   }
 
   /** Enqueues each named NodeBounce (candidates from the store's indexes) that matches `pred` and still has work to do. */
-  private enqueueWhere(namespace: string | undefined, names: Iterable<string>, pred: (nb: NodeBounce) => boolean): void {
+  private enqueueWhere(
+    namespace: string | undefined,
+    names: Iterable<string>,
+    pred: (nb: NodeBounce) => boolean,
+  ): void {
     if (!namespace) return;
     for (const name of new Set(names)) {
       const nb = this.store.get(namespace, name);
       if (!nb) continue;
-      const busy = !isTerminal(nb.status?.phase) || (nb.metadata.finalizers?.length ?? 0) > 0 || nb.metadata.deletionTimestamp;
+      const busy =
+        !isTerminal(nb.status?.phase) || (nb.metadata.finalizers?.length ?? 0) > 0 || nb.metadata.deletionTimestamp;
       if (busy && pred(nb)) this.queue.add(nodeBounceKey(namespace, nb.metadata.name));
     }
   }
@@ -132,11 +170,16 @@ export class BounceController {
     const mapping = expressNameForPod(pod, this.opts.config.express);
     const expressName = mapping.ok ? mapping.name : undefined;
     if (!ns) return;
-    const names = [...this.store.namesForPod(ns, pod.metadata?.name ?? ''), ...(expressName !== undefined ? this.store.namesForExpress(ns, expressName) : [])];
+    const names = [
+      ...this.store.namesForPod(ns, pod.metadata?.name ?? ''),
+      ...(expressName !== undefined ? this.store.namesForExpress(ns, expressName) : []),
+    ];
     this.enqueueWhere(
       ns,
       names,
-      (nb) => nb.spec?.podName === pod.metadata?.name || (expressName !== undefined && nb.status?.expressResourceName === expressName),
+      (nb) =>
+        nb.spec?.podName === pod.metadata?.name ||
+        (expressName !== undefined && nb.status?.expressResourceName === expressName),
     );
   }
 

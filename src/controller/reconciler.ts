@@ -103,7 +103,9 @@ export class BounceReconciler {
   private async decideConfirmed(nb: NodeBounce): Promise<Decision> {
     const decision = decide(nb, this.observe(nb), this.clock(), this.decideOptions);
     const failsOnAbsence =
-      decision.status.phase === 'Failed' && nb.status?.phase !== 'Failed' && ABSENCE_REASONS.has(decision.status.reason ?? '');
+      decision.status.phase === 'Failed' &&
+      nb.status?.phase !== 'Failed' &&
+      ABSENCE_REASONS.has(decision.status.reason ?? '');
     if (!failsOnAbsence) return decision;
     return decide(nb, await this.observeLive(nb), this.clock(), this.decideOptions);
   }
@@ -133,7 +135,8 @@ export class BounceReconciler {
       guess ? this.deps.client.getExpress(ns, guess) : Promise.resolve(undefined),
     ]);
     const expressName = expressNameOf(pod);
-    const express = expressName === guess ? guessed : expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
+    const express =
+      expressName === guess ? guessed : expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
     return {
       nodeBounces,
       lookups: {
@@ -144,7 +147,13 @@ export class BounceReconciler {
   }
 
   /** Gathers everything decide() needs from the caches (or the given lookups). */
-  observe(nb: NodeBounce, lookups: Lookups = { pod: (n, name) => this.deps.pods.get(n, name), express: (n, name) => this.deps.express.get(n, name) }): Observed {
+  observe(
+    nb: NodeBounce,
+    lookups: Lookups = {
+      pod: (n, name) => this.deps.pods.get(n, name),
+      express: (n, name) => this.deps.express.get(n, name),
+    },
+  ): Observed {
     const ns = nb.metadata.namespace;
     const cfg = this.deps.config.express;
     const pod = nb.spec?.podName ? lookups.pod(ns, nb.spec.podName) : undefined;
@@ -158,13 +167,16 @@ export class BounceReconciler {
       if (!obj) express = { kind: 'NotFound', name: expressName };
       else {
         const read = readExpress(obj, cfg, this.deps.config.argocd);
-        express = read.ok ? { kind: 'Found', view: read.view } : { kind: 'Invalid', name: expressName, problems: read.problems };
+        express = read.ok
+          ? { kind: 'Found', view: read.view }
+          : { kind: 'Invalid', name: expressName, problems: read.problems };
       }
     }
     // Differently named replacements matter only while the pod of that name is not itself a new incarnation
     // (decide() looks at them only then); skipping the scan of the namespace's pods otherwise keeps a reconcile
     // O(1) in the number of pods.
-    const sameNameReplaced = !!pod?.metadata?.uid && pod.metadata.uid !== nb.status?.podUID && !pod.metadata.deletionTimestamp;
+    const sameNameReplaced =
+      !!pod?.metadata?.uid && pod.metadata.uid !== nb.status?.podUID && !pod.metadata.deletionTimestamp;
     const needReplacements = nb.status?.phase === 'Starting' && expressName !== undefined && !sameNameReplaced;
     const expressPods = needReplacements
       ? this.deps.pods.list(ns).filter((p) => {
@@ -195,11 +207,16 @@ export class BounceReconciler {
       }
       this.emit(current, result.events, log);
       if (result.retry) {
-        throw new Error(`${action.type} failed (${outcome.ok ? '' : `${outcome.code ?? ''} ${outcome.message}`}); retrying with backoff`);
+        throw new Error(
+          `${action.type} failed (${outcome.ok ? '' : `${outcome.code ?? ''} ${outcome.message}`}); retrying with backoff`,
+        );
       }
       // The NodeBounce is gone (deleted by us, or already): nothing left to do. Requeueing would spin on the cached
       // copy until the watch delivers the delete, which takes long while a watch is reconnecting.
-      const gone = action.type === 'DeleteNodeBounce' ? outcome.ok || outcome.code === 404 : action.type === 'RemoveFinalizer' && !outcome.ok && outcome.code === 404;
+      const gone =
+        action.type === 'DeleteNodeBounce'
+          ? outcome.ok || outcome.code === 404
+          : action.type === 'RemoveFinalizer' && !outcome.ok && outcome.code === 404;
       if (gone) return {};
       if (result.requeueAfterMs !== undefined) requeueAfterMs = result.requeueAfterMs;
       if (!outcome.ok) break;

@@ -1,14 +1,25 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { NodeBounce } from '../api/nodebounce.js';
-import { ROLLINGBOUNCE_FINALIZER, ROLLINGBOUNCE_KIND, type RollingBounce, type RollingBounceStatus } from '../api/rollingbounce.js';
+import {
+  ROLLINGBOUNCE_FINALIZER,
+  ROLLINGBOUNCE_KIND,
+  type RollingBounce,
+  type RollingBounceStatus,
+} from '../api/rollingbounce.js';
 import { isPodReady, type PodLike } from '../bounce/pod.js';
 import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
 import { isApiCode } from '../kube/errors.js';
 import type { ObjectCache } from '../kube/runtime.js';
-import { decideRollout, type MemberPod, type PrometheusResult, type RolloutAction, type RolloutObserved } from '../rollout/decide.js';
+import {
+  decideRollout,
+  type MemberPod,
+  type PrometheusResult,
+  type RolloutAction,
+  type RolloutObserved,
+} from '../rollout/decide.js';
 import { queryPrometheus } from '../rollout/prometheus.js';
 import { validateRolloutSpec } from '../rollout/spec.js';
 import type { HandlerResult } from './workqueue.js';
@@ -73,7 +84,12 @@ export class RolloutReconciler {
     const w = this.writes.get(key);
     if (!w) return cached;
     const rv = cached?.metadata.resourceVersion ?? '';
-    if (!cached || cached.metadata.uid !== w.latest.metadata.uid || rv === w.latest.metadata.resourceVersion || !w.ours.has(rv)) {
+    if (
+      !cached ||
+      cached.metadata.uid !== w.latest.metadata.uid ||
+      rv === w.latest.metadata.resourceVersion ||
+      !w.ours.has(rv)
+    ) {
       this.writes.delete(key);
       return cached;
     }
@@ -115,7 +131,8 @@ export class RolloutReconciler {
         }
       }
       let current = rb;
-      if (!isDeepStrictEqual(current.status ?? {}, d.status) && !rb.metadata.deletionTimestamp) current = await this.persistStatus(current, d.status, log);
+      if (!isDeepStrictEqual(current.status ?? {}, d.status) && !rb.metadata.deletionTimestamp)
+        current = await this.persistStatus(current, d.status, log);
       for (const action of d.actions) current = await this.execute(current, action, log);
       return { requeueAfterMs: d.requeueAfterMs };
     } catch (err) {
@@ -144,8 +161,20 @@ export class RolloutReconciler {
       }
       case 'CreateNodeBounce': {
         const created = await client.createMemberNodeBounce(rb, action.name, action.pod, action.template);
-        log.info({ nodeBounce: action.name, pod: action.pod, created }, created ? 'member NodeBounce created' : 'member NodeBounce already exists');
-        if (created) this.event(rb, { type: 'Normal', reason: 'MemberStarted', message: `Created NodeBounce ${action.name} for pod ${action.pod}` }, log);
+        log.info(
+          { nodeBounce: action.name, pod: action.pod, created },
+          created ? 'member NodeBounce created' : 'member NodeBounce already exists',
+        );
+        if (created)
+          this.event(
+            rb,
+            {
+              type: 'Normal',
+              reason: 'MemberStarted',
+              message: `Created NodeBounce ${action.name} for pod ${action.pod}`,
+            },
+            log,
+          );
         return rb;
       }
       case 'DeleteNodeBounce': {
@@ -170,14 +199,30 @@ export class RolloutReconciler {
     for (const m of status.members ?? []) {
       const was = before?.members?.find((o) => o.nodeBounce !== undefined && o.nodeBounce === m.nodeBounce);
       if (was?.phase === 'InProgress' && (m.phase === 'Succeeded' || m.phase === 'Failed')) {
-        this.event(updated, { type: m.phase === 'Failed' ? 'Warning' : 'Normal', reason: m.phase === 'Failed' ? 'MemberFailed' : 'MemberSucceeded', message: `${m.pod}: ${m.reason ?? m.phase}${m.message ? `: ${m.message}` : ''}` }, log);
+        this.event(
+          updated,
+          {
+            type: m.phase === 'Failed' ? 'Warning' : 'Normal',
+            reason: m.phase === 'Failed' ? 'MemberFailed' : 'MemberSucceeded',
+            message: `${m.pod}: ${m.reason ?? m.phase}${m.message ? `: ${m.message}` : ''}`,
+          },
+          log,
+        );
       }
     }
     if (before?.phase !== status.phase || before?.reason !== status.reason) {
       log.info({ to: status.phase, reason: status.reason, progress: status.progress }, status.message ?? '');
       if (before?.phase !== status.phase) {
         const warn = status.phase === 'Failed' || status.phase === 'WaitingForHealth';
-        this.event(updated, { type: warn ? 'Warning' : 'Normal', reason: status.reason ?? status.phase ?? 'Unknown', message: `${status.phase}: ${status.message ?? ''}` }, log);
+        this.event(
+          updated,
+          {
+            type: warn ? 'Warning' : 'Normal',
+            reason: status.reason ?? status.phase ?? 'Unknown',
+            message: `${status.phase}: ${status.message ?? ''}`,
+          },
+          log,
+        );
       }
       try {
         this.deps.hooks?.onTransition?.(before, updated);
@@ -188,7 +233,11 @@ export class RolloutReconciler {
     return updated;
   }
 
-  private event(rb: RollingBounce, event: { type: 'Normal' | 'Warning'; reason: string; message: string }, log: Logger): void {
+  private event(
+    rb: RollingBounce,
+    event: { type: 'Normal' | 'Warning'; reason: string; message: string },
+    log: Logger,
+  ): void {
     this.deps.client.recordEvent(rb, event, ROLLINGBOUNCE_KIND).catch((err: unknown) => {
       log.warn({ err: String((err as Error)?.message ?? err), reason: event.reason }, 'could not record event');
     });

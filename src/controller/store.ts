@@ -94,7 +94,8 @@ export class NodeBounceStore {
     }
     const entry: { pod?: string; express?: string; unresolved?: string } = {};
     if (nb.spec?.podName) addTo(this.byPod, (entry.pod = NodeBounceStore.key(namespace, nb.spec.podName)), name);
-    if (nb.status?.expressResourceName) addTo(this.byExpress, (entry.express = NodeBounceStore.key(namespace, nb.status.expressResourceName)), name);
+    if (nb.status?.expressResourceName)
+      addTo(this.byExpress, (entry.express = NodeBounceStore.key(namespace, nb.status.expressResourceName)), name);
     else addTo(this.unresolved, (entry.unresolved = namespace), name);
     this.indexed.set(key, entry);
   }
@@ -106,7 +107,10 @@ export class NodeBounceStore {
 
   /** Names of the NodeBounces that may concern an Express resource: those resolved to it, and the unresolved ones. */
   namesForExpress(namespace: string, expressName: string): string[] {
-    return [...(this.byExpress.get(NodeBounceStore.key(namespace, expressName)) ?? []), ...(this.unresolved.get(namespace) ?? [])];
+    return [
+      ...(this.byExpress.get(NodeBounceStore.key(namespace, expressName)) ?? []),
+      ...(this.unresolved.get(namespace) ?? []),
+    ];
   }
 
   /** The NodeBounces for a pod (with our own recent writes). */

@@ -57,7 +57,11 @@ export function isArgoTracked(
 }
 
 /** Reads the configured fields; a field of the wrong type makes the resource invalid (never guessed). */
-export function readExpress(obj: UnstructuredObject, cfg: ExpressConfig, argocd: ArgoCdConfig = defaultArgoCdConfig): ExpressReadResult {
+export function readExpress(
+  obj: UnstructuredObject,
+  cfg: ExpressConfig,
+  argocd: ArgoCdConfig = defaultArgoCdConfig,
+): ExpressReadResult {
   const problems: string[] = [];
   const name = obj.metadata?.name;
   if (!name) problems.push('metadata.name is missing');
@@ -98,9 +102,7 @@ export function readExpress(obj: UnstructuredObject, cfg: ExpressConfig, argocd:
   };
 }
 
-export type PodMapping =
-  | { ok: true; name: string; via: 'ownerReference' | 'label' }
-  | { ok: false; message: string };
+export type PodMapping = { ok: true; name: string; via: 'ownerReference' | 'label' } | { ok: false; message: string };
 
 /** A pod belongs to the Express resource named by its controller ownerReference of that kind, else by a label. */
 export interface MappablePod {

@@ -14,12 +14,20 @@ export interface ExecutedAction {
   updated?: NodeBounce;
 }
 
-export async function executeAction(client: KubeClient, express: ExpressConfig, nb: NodeBounce, action: Action): Promise<ExecutedAction> {
+export async function executeAction(
+  client: KubeClient,
+  express: ExpressConfig,
+  nb: NodeBounce,
+  action: Action,
+): Promise<ExecutedAction> {
   const ns = nb.metadata.namespace;
   try {
     switch (action.type) {
       case 'AddFinalizer': {
-        const finalizers = [...(nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER), NODEBOUNCE_FINALIZER];
+        const finalizers = [
+          ...(nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER),
+          NODEBOUNCE_FINALIZER,
+        ];
         return { outcome: { ok: true }, updated: await client.setNodeBounceFinalizers(nb, finalizers) };
       }
       case 'RemoveFinalizer': {

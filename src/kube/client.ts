@@ -15,7 +15,13 @@ import {
   NODEBOUNCE_VERSION,
   type NodeBounce,
 } from '../api/nodebounce.js';
-import { ROLLINGBOUNCE_KIND, ROLLINGBOUNCE_LABEL, ROLLINGBOUNCE_PLURAL, type BounceTemplate, type RollingBounce } from '../api/rollingbounce.js';
+import {
+  ROLLINGBOUNCE_KIND,
+  ROLLINGBOUNCE_LABEL,
+  ROLLINGBOUNCE_PLURAL,
+  type BounceTemplate,
+  type RollingBounce,
+} from '../api/rollingbounce.js';
 import type { PodLike } from '../bounce/pod.js';
 import type { ApiConfig, ExpressConfig } from '../config/schema.js';
 import type { UnstructuredObject } from '../express/view.js';
@@ -62,25 +68,38 @@ export class KubeClient {
     return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL, namespace, name };
   }
 
-  async listRollingBounces(namespace?: string): Promise<{ items: RollingBounce[]; metadata?: { resourceVersion?: string } }> {
+  async listRollingBounces(
+    namespace?: string,
+  ): Promise<{ items: RollingBounce[]; metadata?: { resourceVersion?: string } }> {
     const base = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL };
-    return (namespace
-      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
-      : await this.listCustom.listClusterCustomObject(base)) as { items: RollingBounce[] };
+    return (
+      namespace
+        ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+        : await this.listCustom.listClusterCustomObject(base)
+    ) as { items: RollingBounce[] };
   }
 
   /** Replaces a RollingBounce's status; fails with 409 if someone wrote since `rb.metadata.resourceVersion`. */
   async replaceRollingBounceStatus(rb: RollingBounce): Promise<RollingBounce> {
     return (await this.custom.replaceNamespacedCustomObjectStatus({
       ...this.rb(rb.metadata.namespace, rb.metadata.name),
-      body: { apiVersion: NODEBOUNCE_API_VERSION, kind: ROLLINGBOUNCE_KIND, metadata: rb.metadata, spec: rb.spec, status: rb.status },
+      body: {
+        apiVersion: NODEBOUNCE_API_VERSION,
+        kind: ROLLINGBOUNCE_KIND,
+        metadata: rb.metadata,
+        spec: rb.spec,
+        status: rb.status,
+      },
     })) as RollingBounce;
   }
 
   /** Sets a RollingBounce's finalizers, guarded by resourceVersion. */
   async setRollingBounceFinalizers(rb: RollingBounce, finalizers: string[]): Promise<RollingBounce> {
     return (await this.custom.patchNamespacedCustomObject(
-      { ...this.rb(rb.metadata.namespace, rb.metadata.name), body: { metadata: { finalizers, resourceVersion: rb.metadata.resourceVersion } } },
+      {
+        ...this.rb(rb.metadata.namespace, rb.metadata.name),
+        body: { metadata: { finalizers, resourceVersion: rb.metadata.resourceVersion } },
+      },
       mergePatch,
     )) as RollingBounce;
   }
@@ -89,7 +108,12 @@ export class KubeClient {
    * Creates a member's NodeBounce, owned by the RollingBounce (controller ownerReference, so the garbage collector
    * removes it with its owner). Returns false when one of that name already exists (the create is idempotent).
    */
-  async createMemberNodeBounce(rb: RollingBounce, name: string, podName: string, template: BounceTemplate): Promise<boolean> {
+  async createMemberNodeBounce(
+    rb: RollingBounce,
+    name: string,
+    podName: string,
+    template: BounceTemplate,
+  ): Promise<boolean> {
     const ns = rb.metadata.namespace;
     try {
       await this.custom.createNamespacedCustomObject({
@@ -104,7 +128,15 @@ export class KubeClient {
             name,
             namespace: ns,
             labels: { [ROLLINGBOUNCE_LABEL]: rb.metadata.name },
-            ownerReferences: [{ apiVersion: NODEBOUNCE_API_VERSION, kind: ROLLINGBOUNCE_KIND, name: rb.metadata.name, uid: rb.metadata.uid, controller: true }],
+            ownerReferences: [
+              {
+                apiVersion: NODEBOUNCE_API_VERSION,
+                kind: ROLLINGBOUNCE_KIND,
+                name: rb.metadata.name,
+                uid: rb.metadata.uid,
+                controller: true,
+              },
+            ],
           },
           spec: { podName, ...template },
         },
@@ -119,7 +151,10 @@ export class KubeClient {
   /** Deletes a NodeBounce by name (UID precondition when known); false when it is already gone. */
   async deleteNodeBounceNamed(namespace: string, name: string, uid?: string): Promise<boolean> {
     try {
-      await this.custom.deleteNamespacedCustomObject({ ...this.nb(namespace, name), body: uid ? { preconditions: { uid } } : {} });
+      await this.custom.deleteNamespacedCustomObject({
+        ...this.nb(namespace, name),
+        body: uid ? { preconditions: { uid } } : {},
+      });
       return true;
     } catch (err) {
       if (isApiCode(err, 404) || isApiCode(err, 409)) return false;
@@ -143,7 +178,13 @@ export class KubeClient {
   async replaceNodeBounceStatus(nb: NodeBounce): Promise<NodeBounce> {
     return (await this.custom.replaceNamespacedCustomObjectStatus({
       ...this.nb(nb.metadata.namespace, nb.metadata.name),
-      body: { apiVersion: NODEBOUNCE_API_VERSION, kind: NODEBOUNCE_KIND, metadata: nb.metadata, spec: nb.spec, status: nb.status },
+      body: {
+        apiVersion: NODEBOUNCE_API_VERSION,
+        kind: NODEBOUNCE_KIND,
+        metadata: nb.metadata,
+        spec: nb.spec,
+        status: nb.status,
+      },
     })) as NodeBounce;
   }
 
@@ -169,7 +210,13 @@ export class KubeClient {
    * Evicts (or deletes) the pod gracefully. preconditions.uid makes sure only that incarnation is touched:
    * a retry after a crash can never delete the replacement. Never grace 0, never strips finalizers.
    */
-  async evictPod(namespace: string, name: string, uid: string, mode: 'Evict' | 'Delete', gracePeriodSeconds?: number): Promise<void> {
+  async evictPod(
+    namespace: string,
+    name: string,
+    uid: string,
+    mode: 'Evict' | 'Delete',
+    gracePeriodSeconds?: number,
+  ): Promise<void> {
     const deleteOptions = {
       preconditions: { uid },
       ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
@@ -187,7 +234,14 @@ export class KubeClient {
 
   async patchExpress(namespace: string, name: string, patch: Record<string, unknown>): Promise<UnstructuredObject> {
     return (await this.custom.patchNamespacedCustomObject(
-      { group: this.express.group, version: this.express.version, plural: this.express.plural, namespace, name, body: patch },
+      {
+        group: this.express.group,
+        version: this.express.version,
+        plural: this.express.plural,
+        namespace,
+        name,
+        body: patch,
+      },
       mergePatch,
     )) as UnstructuredObject;
   }
@@ -224,20 +278,30 @@ export class KubeClient {
 
   async listNodeBounces(namespace?: string): Promise<{ items: NodeBounce[]; metadata?: { resourceVersion?: string } }> {
     const base = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
-    return (namespace
-      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
-      : await this.listCustom.listClusterCustomObject(base)) as { items: NodeBounce[] };
+    return (
+      namespace
+        ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+        : await this.listCustom.listClusterCustomObject(base)
+    ) as { items: NodeBounce[] };
   }
 
-  async listExpress(namespace?: string): Promise<{ items: UnstructuredObject[]; metadata?: { resourceVersion?: string } }> {
+  async listExpress(
+    namespace?: string,
+  ): Promise<{ items: UnstructuredObject[]; metadata?: { resourceVersion?: string } }> {
     const base = { group: this.express.group, version: this.express.version, plural: this.express.plural };
-    return (namespace
-      ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
-      : await this.listCustom.listClusterCustomObject(base)) as { items: UnstructuredObject[] };
+    return (
+      namespace
+        ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+        : await this.listCustom.listClusterCustomObject(base)
+    ) as { items: UnstructuredObject[] };
   }
 
   /** Records a core/v1 Event on the NodeBounce (what `kubectl describe nb` shows). */
-  async recordEvent(nb: NodeBounce | RollingBounce, event: BounceEventRecord, kind: string = NODEBOUNCE_KIND): Promise<void> {
+  async recordEvent(
+    nb: NodeBounce | RollingBounce,
+    event: BounceEventRecord,
+    kind: string = NODEBOUNCE_KIND,
+  ): Promise<void> {
     const now = new Date();
     const seq = (this.eventSeq++).toString(36);
     await this.core.createNamespacedEvent({

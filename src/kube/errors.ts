@@ -42,7 +42,8 @@ function readCauses(details: unknown): StatusCause[] | undefined {
 function retryAfterHeader(headers: unknown, now = Date.now()): number | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   let value: unknown;
-  if (typeof (headers as { get?: unknown }).get === 'function') value = (headers as { get(k: string): unknown }).get('retry-after');
+  if (typeof (headers as { get?: unknown }).get === 'function')
+    value = (headers as { get(k: string): unknown }).get('retry-after');
   else {
     const key = Object.keys(headers).find((k) => k.toLowerCase() === 'retry-after');
     value = key ? (headers as Record<string, unknown>)[key] : undefined;

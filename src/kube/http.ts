@@ -34,7 +34,8 @@ function optionKey(options: unknown): string {
   return JSON.stringify(options, (_k, v: unknown) => {
     if (Buffer.isBuffer(v)) return v.toString('base64');
     // JSON.stringify has already turned Buffers into { type: 'Buffer', data } by the time the replacer sees them.
-    if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer') return Buffer.from((v as { data: number[] }).data).toString('base64');
+    if (v && typeof v === 'object' && (v as { type?: unknown }).type === 'Buffer')
+      return Buffer.from((v as { data: number[] }).data).toString('base64');
     return v;
   });
 }

@@ -116,7 +116,10 @@ export class ResilientInformer<T extends KubernetesObject> {
     }
     this.failures++;
     const delay = restartBackoffMs(this.failures);
-    this.log.warn({ path: this.path, err: describeApiError(err).message, failures: this.failures, retryInMs: delay }, 'watch failed; restarting');
+    this.log.warn(
+      { path: this.path, err: describeApiError(err).message, failures: this.failures, retryInMs: delay },
+      'watch failed; restarting',
+    );
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {
       if (this.stopped) return;

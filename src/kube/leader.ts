@@ -107,7 +107,10 @@ export class LeaderElector {
       const created = await this.api.createNamespacedLease(
         {
           namespace,
-          body: { metadata: { name, namespace }, spec: { ...this.record(now), acquireTime: new V1MicroTime(now.toISOString()), leaseTransitions: 0 } },
+          body: {
+            metadata: { name, namespace },
+            spec: { ...this.record(now), acquireTime: new V1MicroTime(now.toISOString()), leaseTransitions: 0 },
+          },
         },
         this.callOptions(),
       );
@@ -158,7 +161,10 @@ export class LeaderElector {
     };
     if (!this.leading) {
       this.leading = true;
-      this.opts.log.info({ lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity }, 'leader election: became leader');
+      this.opts.log.info(
+        { lease: `${this.opts.namespace}/${this.opts.name}`, identity: this.opts.identity },
+        'leader election: became leader',
+      );
       this.opts.onLeaderChange?.(this.opts.identity);
       this.opts.onStartedLeading();
     }
@@ -180,7 +186,10 @@ export class LeaderElector {
         {
           name,
           namespace,
-          body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now } },
+          body: {
+            ...lease,
+            spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+          },
         },
         this.callOptions(),
       );

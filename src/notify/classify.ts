@@ -79,7 +79,11 @@ function seconds(from: string | undefined, to: string | undefined): number | und
 }
 
 /** A persisted change of phase or reason. */
-export function fromTransition(before: NodeBounceStatus | undefined, after: NodeBounce, now = new Date()): Notification | undefined {
+export function fromTransition(
+  before: NodeBounceStatus | undefined,
+  after: NodeBounce,
+  now = new Date(),
+): Notification | undefined {
   const st = after.status;
   if (!st?.phase) return undefined;
   const reason = st.reason ?? st.phase;
@@ -106,7 +110,11 @@ export function fromEvent(nb: NodeBounce, event: BounceEvent, now = new Date()):
 }
 
 /** A persisted change of a RollingBounce's phase or reason: started, paused, finished. */
-export function fromRolloutTransition(before: RollingBounceStatus | undefined, after: RollingBounce, now = new Date()): Notification | undefined {
+export function fromRolloutTransition(
+  before: RollingBounceStatus | undefined,
+  after: RollingBounce,
+  now = new Date(),
+): Notification | undefined {
   const st = after.status;
   if (!st?.phase) return undefined;
   const uid = after.metadata.uid ?? `${after.metadata.namespace}/${after.metadata.name}`;
@@ -135,7 +143,8 @@ export function fromRolloutTransition(before: RollingBounceStatus | undefined, a
     if (d !== undefined) n.durationSeconds = d;
     return n;
   }
-  if (st.phase === 'Paused' && before?.phase !== 'Paused') return make('RolloutPaused', `${uid}/RolloutPaused/${after.metadata.generation ?? 0}`);
+  if (st.phase === 'Paused' && before?.phase !== 'Paused')
+    return make('RolloutPaused', `${uid}/RolloutPaused/${after.metadata.generation ?? 0}`);
   // Started: the first member's NodeBounce was started.
   const started = (s: RollingBounceStatus | undefined) => (s?.members ?? []).some((m) => m.startTime !== undefined);
   if (started(st) && !started(before)) {

@@ -42,7 +42,10 @@ export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier 
     drainTimeoutMs: cfg.drainTimeoutMs,
     log: nlog,
   });
-  nlog.info({ format: cfg.format, queueSize: cfg.queueSize, maxRetries: cfg.maxRetries }, 'webhook notifications enabled');
+  nlog.info(
+    { format: cfg.format, queueSize: cfg.queueSize, maxRetries: cfg.maxRetries },
+    'webhook notifications enabled',
+  );
   const send = (n: Notification | undefined) => {
     if (n) sender.enqueue(n);
   };

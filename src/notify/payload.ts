@@ -14,13 +14,18 @@ const TITLES: Record<NotificationKind, { emoji: string; title: (n: Notification)
   BounceFailed: { emoji: ':x:', title: (n) => `Bounce failed: ${n.reason}` },
   RolloutStarted: { emoji: ':arrows_counterclockwise:', title: () => 'Rolling bounce started' },
   RolloutPaused: { emoji: ':double_vertical_bar:', title: () => 'Rolling bounce paused' },
-  RolloutSucceeded: { emoji: ':white_check_mark:', title: (n) => (n.dryRun ? 'Rolling bounce planned (dry run)' : 'Rolling bounce succeeded') },
+  RolloutSucceeded: {
+    emoji: ':white_check_mark:',
+    title: (n) => (n.dryRun ? 'Rolling bounce planned (dry run)' : 'Rolling bounce succeeded'),
+  },
   RolloutFailed: { emoji: ':x:', title: (n) => `Rolling bounce failed: ${n.reason}` },
 };
 
 /** What a notification is about, for humans. */
 function subject(n: Notification): string {
-  return n.rollout ? `RollingBounce ${n.namespace}/${n.name} (${n.rollout.progress} members)` : `pod ${n.namespace}/${n.podName} (NodeBounce ${n.name})`;
+  return n.rollout
+    ? `RollingBounce ${n.namespace}/${n.name} (${n.rollout.progress} members)`
+    : `pod ${n.namespace}/${n.podName} (NodeBounce ${n.name})`;
 }
 
 /** Slack mrkdwn needs &, < and > escaped in text we did not write. */
@@ -53,17 +58,35 @@ export function summary(n: Notification, opts: PayloadOptions = {}): string {
 export function slackPayload(n: Notification, opts: PayloadOptions = {}): Record<string, unknown> {
   const t = TITLES[n.kind];
   const took = n.durationSeconds !== undefined ? ` in ${formatDuration(n.durationSeconds)}` : '';
-  const field = (label: string, value: string) => ({ type: 'mrkdwn', text: cut(`*${label}*\n${escapeSlack(value)}`, 2000) });
+  const field = (label: string, value: string) => ({
+    type: 'mrkdwn',
+    text: cut(`*${label}*\n${escapeSlack(value)}`, 2000),
+  });
   const fields = [
     ...(n.rollout
-      ? [field('RollingBounce', `${n.namespace}/${n.name}`), field('Progress', n.rollout.progress), field('Phase', `${n.rollout.rolloutPhase} (${n.reason})`)]
-      : [field('Pod', `${n.namespace}/${n.podName}`), field('NodeBounce', n.name), field('Phase', `${n.phase ?? '-'} (${n.reason})`)]),
+      ? [
+          field('RollingBounce', `${n.namespace}/${n.name}`),
+          field('Progress', n.rollout.progress),
+          field('Phase', `${n.rollout.rolloutPhase} (${n.reason})`),
+        ]
+      : [
+          field('Pod', `${n.namespace}/${n.podName}`),
+          field('NodeBounce', n.name),
+          field('Phase', `${n.phase ?? '-'} (${n.reason})`),
+        ]),
     ...(n.durationSeconds !== undefined ? [field('Duration', formatDuration(n.durationSeconds))] : []),
     ...(n.requestedReason ? [field('Requested because', n.requestedReason)] : []),
     ...(n.expressResourceName ? [field('Express node', n.expressResourceName)] : []),
     ...(opts.clusterName ? [field('Cluster', opts.clusterName)] : []),
     ...(n.force || n.dryRun || n.mode !== 'Evict'
-      ? [field('Options', [n.mode !== 'Evict' ? `mode ${n.mode}` : '', n.force ? 'force' : '', n.dryRun ? 'dry run' : ''].filter(Boolean).join(', '))]
+      ? [
+          field(
+            'Options',
+            [n.mode !== 'Evict' ? `mode ${n.mode}` : '', n.force ? 'force' : '', n.dryRun ? 'dry run' : '']
+              .filter(Boolean)
+              .join(', '),
+          ),
+        ]
       : []),
   ].slice(0, 10);
   return {
@@ -73,12 +96,23 @@ export function slackPayload(n: Notification, opts: PayloadOptions = {}): Record
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text: cut(`${t.emoji} *${escapeSlack(t.title(n))}*${took}: ${n.rollout ? 'RollingBounce' : 'pod'} \`${escapeSlack(`${n.namespace}/${n.rollout ? n.name : n.podName}`)}\``, 3000),
+          text: cut(
+            `${t.emoji} *${escapeSlack(t.title(n))}*${took}: ${n.rollout ? 'RollingBounce' : 'pod'} \`${escapeSlack(`${n.namespace}/${n.rollout ? n.name : n.podName}`)}\``,
+            3000,
+          ),
         },
       },
       { type: 'section', fields },
       ...(n.message ? [{ type: 'section', text: { type: 'mrkdwn', text: cut(escapeSlack(n.message), 3000) } }] : []),
-      { type: 'context', elements: [{ type: 'mrkdwn', text: cut(escapeSlack(`nodebounce-operator · ${n.kind} · uid ${n.uid} · ${n.time}`), 3000) }] },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: cut(escapeSlack(`nodebounce-operator · ${n.kind} · uid ${n.uid} · ${n.time}`), 3000),
+          },
+        ],
+      },
     ],
   };
 }
@@ -93,7 +127,10 @@ export function jsonPayload(n: Notification, opts: PayloadOptions = {}): Record<
     ...(opts.clusterName ? { cluster: opts.clusterName } : {}),
     ...(n.rollout
       ? { rollingBounce: { namespace: n.namespace, name: n.name, uid: n.uid, progress: n.rollout.progress } }
-      : { nodeBounce: { namespace: n.namespace, name: n.name, uid: n.uid }, pod: { namespace: n.namespace, name: n.podName } }),
+      : {
+          nodeBounce: { namespace: n.namespace, name: n.name, uid: n.uid },
+          pod: { namespace: n.namespace, name: n.podName },
+        }),
     phase: n.rollout ? n.rollout.rolloutPhase : (n.phase ?? null),
     reason: n.reason,
     message: n.message,

@@ -73,7 +73,8 @@ export function redact(text: string, url: string): string {
   let out = text.split(url).join('[webhook]');
   try {
     const u = new URL(url);
-    for (const part of [u.href, u.host, u.hostname, u.pathname.length > 1 ? u.pathname : '']) if (part) out = out.split(part).join('[webhook]');
+    for (const part of [u.href, u.host, u.hostname, u.pathname.length > 1 ? u.pathname : ''])
+      if (part) out = out.split(part).join('[webhook]');
   } catch {
     // not a URL: nothing more to hide
   }
@@ -115,7 +116,13 @@ export class WebhookSender {
       const dropped = this.queue.shift()!;
       this.stats.dropped++;
       this.opts.log.warn(
-        { notification: dropped.kind, namespace: dropped.namespace, name: dropped.name, dropped: this.stats.dropped, queueSize: this.opts.queueSize },
+        {
+          notification: dropped.kind,
+          namespace: dropped.namespace,
+          name: dropped.name,
+          dropped: this.stats.dropped,
+          queueSize: this.opts.queueSize,
+        },
         'notification queue full; dropped the oldest message',
       );
     }
@@ -167,7 +174,12 @@ export class WebhookSender {
         } catch (err) {
           this.stats.failed++;
           this.opts.log.warn(
-            { notification: n.kind, namespace: n.namespace, name: n.name, error: describeSendError(err, this.opts.url) },
+            {
+              notification: n.kind,
+              namespace: n.namespace,
+              name: n.name,
+              error: describeSendError(err, this.opts.url),
+            },
             this.abort.signal.aborted ? 'notification not sent: shutting down' : 'notification not sent; giving up',
           );
         }
@@ -189,7 +201,11 @@ export class WebhookSender {
       async () => {
         const res = await fetch(url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'nodebounce-operator', 'x-nodebounce-notification-id': n.key },
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'nodebounce-operator',
+            'x-nodebounce-notification-id': n.key,
+          },
           body,
           redirect: 'error',
           signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(timeoutMs)]),
@@ -211,9 +227,21 @@ export class WebhookSender {
         onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
           if (retriesLeft <= 0 || this.abort.signal.aborted) return;
           this.stats.retries++;
-          log.debug({ notification: n.kind, name: n.name, attempt: attemptNumber, retriesLeft, error: describeSendError(error, url) }, 'notification attempt failed; retrying');
+          log.debug(
+            {
+              notification: n.kind,
+              name: n.name,
+              attempt: attemptNumber,
+              retriesLeft,
+              error: describeSendError(error, url),
+            },
+            'notification attempt failed; retrying',
+          );
           // Honour Retry-After (429/503), within the backoff ceiling, on top of the backoff.
-          const wait = error instanceof HttpStatusError && error.retryAfterMs ? Math.min(error.retryAfterMs, this.opts.maxBackoffMs) : 0;
+          const wait =
+            error instanceof HttpStatusError && error.retryAfterMs
+              ? Math.min(error.retryAfterMs, this.opts.maxBackoffMs)
+              : 0;
           if (wait > 0) await sleep(wait, this.abort.signal);
         },
       },
@@ -224,9 +252,13 @@ export class WebhookSender {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(t);
-      resolve();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }

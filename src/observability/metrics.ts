@@ -100,8 +100,10 @@ export class OperatorMetrics {
       registers,
       collect() {
         this.reset();
-        for (const phase of ['Pending', 'Progressing', 'Paused', 'WaitingForWindow', 'WaitingForHealth']) this.set({ phase }, 0);
-        for (const rb of self.rollingBounces()) if (rb.status?.phase && !isRolloutTerminal(rb.status.phase)) this.inc({ phase: rb.status.phase });
+        for (const phase of ['Pending', 'Progressing', 'Paused', 'WaitingForWindow', 'WaitingForHealth'])
+          this.set({ phase }, 0);
+        for (const rb of self.rollingBounces())
+          if (rb.status?.phase && !isRolloutTerminal(rb.status.phase)) this.inc({ phase: rb.status.phase });
       },
     });
     new Gauge({
@@ -129,13 +131,20 @@ export class OperatorMetrics {
         // The notifier keeps its own counts; mirror them at scrape time.
         const st = self.notificationStats();
         this.reset();
-        for (const [result, key] of [['sent', 'sent'], ['failed', 'failed'], ['dropped', 'dropped'], ['retried', 'retries']] as const) {
+        for (const [result, key] of [
+          ['sent', 'sent'],
+          ['failed', 'failed'],
+          ['dropped', 'dropped'],
+          ['retried', 'retries'],
+        ] as const) {
           this.inc({ result }, st[key] ?? 0);
         }
       },
     });
-    for (const result of ['success', 'error', 'requeue_after']) this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
-    for (const result of ['succeeded', 'failed']) this.rolloutsTotal.inc({ result, reason: result === 'succeeded' ? 'AllMembersBounced' : 'MemberFailed' }, 0);
+    for (const result of ['success', 'error', 'requeue_after'])
+      this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
+    for (const result of ['succeeded', 'failed'])
+      this.rolloutsTotal.inc({ result, reason: result === 'succeeded' ? 'AllMembersBounced' : 'MemberFailed' }, 0);
     this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
   }
 
@@ -155,7 +164,10 @@ export class OperatorMetrics {
       onTransition: (before, after) => {
         const st = after.status;
         if (!st || !isRolloutTerminal(st.phase) || isRolloutTerminal(before?.phase)) return;
-        this.rolloutsTotal.inc({ result: st.phase === 'Succeeded' ? 'succeeded' : 'failed', reason: st.reason ?? 'Unknown' });
+        this.rolloutsTotal.inc({
+          result: st.phase === 'Succeeded' ? 'succeeded' : 'failed',
+          reason: st.reason ?? 'Unknown',
+        });
       },
     };
   }
@@ -170,7 +182,11 @@ export class OperatorMetrics {
     this.notificationStats = fn;
   }
 
-  observeReconcile(result: 'success' | 'error' | 'requeue_after', seconds: number, controller: string = CONTROLLER_NAME): void {
+  observeReconcile(
+    result: 'success' | 'error' | 'requeue_after',
+    seconds: number,
+    controller: string = CONTROLLER_NAME,
+  ): void {
     this.reconcileTotal.inc({ controller, result });
     if (result === 'error') this.reconcileErrors.inc({ controller });
     this.reconcileTime.observe({ controller }, seconds);
@@ -178,8 +194,18 @@ export class OperatorMetrics {
 
   workQueueMetrics(name = CONTROLLER_NAME): WorkQueueMetrics {
     const registers = [this.registry];
-    const depth = new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'], registers });
-    const adds = new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'], registers });
+    const depth = new Gauge({
+      name: 'workqueue_depth',
+      help: 'Current depth of workqueue',
+      labelNames: ['name'],
+      registers,
+    });
+    const adds = new Counter({
+      name: 'workqueue_adds_total',
+      help: 'Total number of adds handled by workqueue',
+      labelNames: ['name'],
+      registers,
+    });
     const latency = new Histogram({
       name: 'workqueue_queue_duration_seconds',
       help: 'How long in seconds an item stays in workqueue before being requested',
@@ -194,7 +220,12 @@ export class OperatorMetrics {
       buckets: [0.0001, 0.001, 0.01, 0.1, 1, 10, 100],
       registers,
     });
-    const retries = new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'], registers });
+    const retries = new Counter({
+      name: 'workqueue_retries_total',
+      help: 'Total number of retries handled by workqueue',
+      labelNames: ['name'],
+      registers,
+    });
     const active = new Gauge({
       name: 'controller_runtime_active_workers',
       help: 'Number of currently used workers per controller',
@@ -221,7 +252,10 @@ export class OperatorMetrics {
       onTransition: (before, after) => {
         const st = after.status;
         if (!st || !isTerminal(st.phase) || isTerminal(before?.phase)) return;
-        this.bouncesTotal.inc({ result: st.phase === 'Succeeded' ? 'succeeded' : 'failed', reason: st.reason ?? 'Unknown' });
+        this.bouncesTotal.inc({
+          result: st.phase === 'Succeeded' ? 'succeeded' : 'failed',
+          reason: st.reason ?? 'Unknown',
+        });
         for (const [phase, seconds] of Object.entries(phaseDurations(st))) {
           if (seconds !== undefined && seconds >= 0) this.bounceDuration.observe({ phase }, seconds);
         }
@@ -237,7 +271,9 @@ const span = (from: string | undefined, to: string | undefined): number | undefi
 };
 
 /** Seconds spent in each phase, from the timestamps in status. */
-export function phaseDurations(st: NodeBounceStatus): Record<'total' | 'pending' | 'terminating' | 'starting', number | undefined> {
+export function phaseDurations(
+  st: NodeBounceStatus,
+): Record<'total' | 'pending' | 'terminating' | 'starting', number | undefined> {
   return {
     total: span(st.startTime, st.completionTime),
     pending: span(st.startTime, st.terminatingTime),

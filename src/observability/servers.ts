@@ -69,7 +69,11 @@ export async function startHealthServer(port: number, state: ProbeState, log: Lo
   };
 }
 
-export async function startMetricsServer(port: number, metrics: OperatorMetrics, log: Logger): Promise<ListeningServer> {
+export async function startMetricsServer(
+  port: number,
+  metrics: OperatorMetrics,
+  log: Logger,
+): Promise<ListeningServer> {
   const server = createServer((req, res) => {
     if ((req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end();

@@ -73,7 +73,10 @@ export const DEFAULT_ESTIMATE_SECONDS = 60;
 
 /** `<rollingbounce>-<pod>` cut to 54 characters plus a hash of the RollingBounce's UID and the pod: ≤ 63, stable. */
 export function memberNodeBounceName(rbName: string, rbUid: string | undefined, pod: string): string {
-  const hash = createHash('sha256').update(`${rbUid ?? ''}/${rbName}/${pod}`).digest('hex').slice(0, 8);
+  const hash = createHash('sha256')
+    .update(`${rbUid ?? ''}/${rbName}/${pod}`)
+    .digest('hex')
+    .slice(0, 8);
   const base = `${rbName}-${pod}`.slice(0, 54).replace(/[-.]+$/, '');
   return `${base}-${hash}`;
 }
@@ -114,11 +117,18 @@ type Resolution = { ok: true; members: MemberStatus[] } | { ok: false; reason: R
 export function resolveMembers(spec: ValidRolloutSpec, obs: RolloutObserved): Resolution {
   const expressByName = new Map(obs.express.map((e) => [e.name, e]));
   const podsOf = (express: string) =>
-    obs.pods.filter((p) => p.expressName === express).sort((a, b) => Number(a.terminating) - Number(b.terminating) || cmp(a.name, b.name));
+    obs.pods
+      .filter((p) => p.expressName === express)
+      .sort((a, b) => Number(a.terminating) - Number(b.terminating) || cmp(a.name, b.name));
   const rows: MemberStatus[] = [];
   if (spec.members.selector) {
     const matched = obs.express.filter((e) => matchesSelector(e.labels, spec.members.selector));
-    if (matched.length === 0) return { ok: false, reason: R.NoMembers, message: `no Express resource in this namespace matches ${JSON.stringify(spec.members.selector)}` };
+    if (matched.length === 0)
+      return {
+        ok: false,
+        reason: R.NoMembers,
+        message: `no Express resource in this namespace matches ${JSON.stringify(spec.members.selector)}`,
+      };
     for (const e of matched) {
       const pod = podsOf(e.name)[0];
       const last = matchesSelector(e.labels, spec.last);
@@ -131,7 +141,9 @@ export function resolveMembers(spec: ValidRolloutSpec, obs: RolloutObserved): Re
           last,
           phase: 'Skipped',
           reason: down ? MR.IntentionallyDown : MR.NoPod,
-          message: down ? `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced` : 'the Express resource has no pod: nothing to bounce',
+          message: down
+            ? `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`
+            : 'the Express resource has no pod: nothing to bounce',
         });
       }
     }
@@ -141,18 +153,31 @@ export function resolveMembers(spec: ValidRolloutSpec, obs: RolloutObserved): Re
       const pod = obs.pods.find((p) => p.name === name);
       if (pod?.expressName) {
         const e = expressByName.get(pod.expressName);
-        rows.push({ pod: name, expressResource: pod.expressName, last: matchesSelector(e?.labels, spec.last), phase: 'Pending' });
+        rows.push({
+          pod: name,
+          expressResource: pod.expressName,
+          last: matchesSelector(e?.labels, spec.last),
+          phase: 'Pending',
+        });
         continue;
       }
       // No pod: an Express resource of that name that is intentionally down is reported and skipped.
       const e = expressByName.get(name);
       if (!pod && e?.read.ok && e.read.view.intentionallyDown) {
-        rows.push({ pod: name, expressResource: name, last: matchesSelector(e.labels, spec.last), phase: 'Skipped', reason: MR.IntentionallyDown, message: `desired state ${e.read.view.desiredState}: intentionally down, not bounced` });
+        rows.push({
+          pod: name,
+          expressResource: name,
+          last: matchesSelector(e.labels, spec.last),
+          phase: 'Skipped',
+          reason: MR.IntentionallyDown,
+          message: `desired state ${e.read.view.desiredState}: intentionally down, not bounced`,
+        });
         continue;
       }
       missing.push(pod ? `${name} (no Express resource)` : `${name} (no such pod)`);
     }
-    if (missing.length > 0) return { ok: false, reason: R.MembersNotFound, message: `members not found: ${missing.join(', ')}` };
+    if (missing.length > 0)
+      return { ok: false, reason: R.MembersNotFound, message: `members not found: ${missing.join(', ')}` };
   }
   const key = (m: MemberStatus) => m.pod || m.expressResource || '';
   rows.sort((a, b) => cmp(key(a), key(b)));
@@ -165,14 +190,24 @@ function cmp(a: string, b: string): number {
 }
 
 /** Follows each started member's NodeBounce into its row. Returns the rows and the NodeBounces to (re)create. */
-function followNodeBounces(members: MemberStatus[], owned: Map<string, NodeBounce>, now: Date): { rows: MemberStatus[]; toCreate: MemberStatus[] } {
+function followNodeBounces(
+  members: MemberStatus[],
+  owned: Map<string, NodeBounce>,
+  now: Date,
+): { rows: MemberStatus[]; toCreate: MemberStatus[] } {
   const toCreate: MemberStatus[] = [];
   const rows = members.map((m) => {
     if (m.phase !== 'InProgress' || !m.nodeBounce) return m;
     const nb = owned.get(m.nodeBounce);
     if (!nb) {
       if (m.nodeBounceUID) {
-        return { ...m, phase: 'Failed' as const, reason: MR.NodeBounceDeleted, message: `NodeBounce ${m.nodeBounce} was deleted before it finished`, endTime: now.toISOString() };
+        return {
+          ...m,
+          phase: 'Failed' as const,
+          reason: MR.NodeBounceDeleted,
+          message: `NodeBounce ${m.nodeBounce} was deleted before it finished`,
+          endTime: now.toISOString(),
+        };
       }
       // Recorded, never seen: not created yet (or the operator died right after recording it). Creating is
       // idempotent by name (AlreadyExists counts as done), and the UID check above means never twice.
@@ -183,12 +218,28 @@ function followNodeBounces(members: MemberStatus[], owned: Map<string, NodeBounc
     const st = nb.status;
     if (st?.phase === 'Failed' && st.reason === 'IntentionallyDown') {
       // Went down between our check and its preflight: nothing was touched; reported and skipped, not a failure.
-      return { ...row, phase: 'Skipped' as const, reason: MR.IntentionallyDown, message: st.message, endTime: st.completionTime ?? now.toISOString() };
+      return {
+        ...row,
+        phase: 'Skipped' as const,
+        reason: MR.IntentionallyDown,
+        message: st.message,
+        endTime: st.completionTime ?? now.toISOString(),
+      };
     }
     if (st?.phase === 'Succeeded' || st?.phase === 'Failed') {
-      return { ...row, phase: st.phase, reason: st.reason, message: st.message, endTime: st.completionTime ?? m.endTime ?? now.toISOString() };
+      return {
+        ...row,
+        phase: st.phase,
+        reason: st.reason,
+        message: st.message,
+        endTime: st.completionTime ?? m.endTime ?? now.toISOString(),
+      };
     }
-    return { ...row, reason: st?.phase ? `${st.phase}${st.reason ? `/${st.reason}` : ''}` : 'Created', message: st?.message ?? m.message };
+    return {
+      ...row,
+      reason: st?.phase ? `${st.phase}${st.reason ? `/${st.reason}` : ''}` : 'Created',
+      message: st?.message ?? m.message,
+    };
   });
   return { rows, toCreate };
 }
@@ -210,7 +261,12 @@ export function currentPod(m: MemberStatus, pods: readonly MemberPod[]): MemberP
 }
 
 /** The health gate for starting `candidates` (or, with none, the final check): every other member healthy, plus Prometheus. */
-function healthGate(spec: ValidRolloutSpec, rows: MemberStatus[], candidates: MemberStatus[], obs: RolloutObserved): Gate {
+function healthGate(
+  spec: ValidRolloutSpec,
+  rows: MemberStatus[],
+  candidates: MemberStatus[],
+  obs: RolloutObserved,
+): Gate {
   const healthy = new Set(spec.healthGate.healthyStates);
   const podByName = new Map(obs.pods.map((p) => [p.name, p]));
   const expressByName = new Map(obs.express.map((e) => [e.name, e]));
@@ -227,20 +283,43 @@ function healthGate(spec: ValidRolloutSpec, rows: MemberStatus[], candidates: Me
     const pod = currentPod(m, obs.pods) ?? podByName.get(m.pod);
     if (!e) problems.push(`${m.pod}: Express resource ${m.expressResource ?? '?'} not found`);
     else if (!e.read.ok) problems.push(`${m.pod}: Express resource invalid (${e.read.problems.join('; ')})`);
-    else if (!healthy.has(e.read.view.runtimeState ?? '')) problems.push(`${m.pod}: runtime state ${JSON.stringify(e.read.view.runtimeState ?? null)}`);
-    else if (!pod || pod.terminating || !pod.ready) problems.push(`${m.pod}: pod ${!pod ? 'missing' : pod.terminating ? 'terminating' : 'not Ready'}`);
+    else if (!healthy.has(e.read.view.runtimeState ?? ''))
+      problems.push(`${m.pod}: runtime state ${JSON.stringify(e.read.view.runtimeState ?? null)}`);
+    else if (!pod || pod.terminating || !pod.ready)
+      problems.push(`${m.pod}: pod ${!pod ? 'missing' : pod.terminating ? 'terminating' : 'not Ready'}`);
   }
   if (problems.length > 0) {
     const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
-    return { ok: false, reason: R.MembersUnhealthy, message: `waiting for members to be healthy (${[...healthy].join(', ')}): ${shown}` };
+    return {
+      ok: false,
+      reason: R.MembersUnhealthy,
+      message: `waiting for members to be healthy (${[...healthy].join(', ')}): ${shown}`,
+    };
   }
   const prom = spec.healthGate.prometheus;
   if (prom) {
     const r = obs.prometheus;
-    if (!r) return { ok: false, reason: R.PrometheusUnavailable, message: 'the Prometheus gate was not queried yet', pollMs: PROMETHEUS_POLL_MS };
-    if (!r.ok) return { ok: false, reason: R.PrometheusUnavailable, message: `Prometheus query failed: ${r.error}`, pollMs: PROMETHEUS_POLL_MS };
+    if (!r)
+      return {
+        ok: false,
+        reason: R.PrometheusUnavailable,
+        message: 'the Prometheus gate was not queried yet',
+        pollMs: PROMETHEUS_POLL_MS,
+      };
+    if (!r.ok)
+      return {
+        ok: false,
+        reason: R.PrometheusUnavailable,
+        message: `Prometheus query failed: ${r.error}`,
+        pollMs: PROMETHEUS_POLL_MS,
+      };
     if (r.series > 0) {
-      return { ok: false, reason: R.AlertsFiring, message: `the Prometheus gate query returned ${r.series} series${r.sample ? ` (e.g. ${r.sample})` : ''}`, pollMs: PROMETHEUS_POLL_MS };
+      return {
+        ok: false,
+        reason: R.AlertsFiring,
+        message: `the Prometheus gate query returned ${r.series} series${r.sample ? ` (e.g. ${r.sample})` : ''}`,
+        pollMs: PROMETHEUS_POLL_MS,
+      };
     }
     return { ok: true, pollMs: PROMETHEUS_POLL_MS };
   }
@@ -259,26 +338,54 @@ export function planRollout(spec: ValidRolloutSpec, rows: MemberStatus[], obs: R
     const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
     const est = (pod?.estimatedSeconds ?? DEFAULT_ESTIMATE_SECONDS) + spec.settleSeconds;
     if (!pod) return { ...base, verdict: 'WouldFail', reason: 'PodNotFound', message: 'no such pod' };
-    if (!e) return { ...base, verdict: 'WouldFail', reason: 'ExpressResourceNotFound', message: `no Express resource ${m.expressResource ?? ''}` };
-    if (!e.read.ok) return { ...base, verdict: 'WouldFail', reason: 'ExpressResourceInvalid', message: e.read.problems.join('; ') };
-    if (e.read.view.intentionallyDown) return { ...base, verdict: 'WouldSkip', reason: MR.IntentionallyDown, message: `desired state ${e.read.view.desiredState}` };
+    if (!e)
+      return {
+        ...base,
+        verdict: 'WouldFail',
+        reason: 'ExpressResourceNotFound',
+        message: `no Express resource ${m.expressResource ?? ''}`,
+      };
+    if (!e.read.ok)
+      return { ...base, verdict: 'WouldFail', reason: 'ExpressResourceInvalid', message: e.read.problems.join('; ') };
+    if (e.read.view.intentionallyDown)
+      return {
+        ...base,
+        verdict: 'WouldSkip',
+        reason: MR.IntentionallyDown,
+        message: `desired state ${e.read.view.desiredState}`,
+      };
     if (e.read.view.rebuilding && !force) {
-      return { ...base, verdict: 'WouldWait', reason: 'NodeRebuilding', message: 'rebuilding its cache: the health gate holds it until it runs', estimatedSeconds: est };
+      return {
+        ...base,
+        verdict: 'WouldWait',
+        reason: 'NodeRebuilding',
+        message: 'rebuilding its cache: the health gate holds it until it runs',
+        estimatedSeconds: est,
+      };
     }
-    return { ...base, verdict: 'WouldBounce', reason: 'PreflightPassed', message: 'every NodeBounce preflight check passes', estimatedSeconds: est };
+    return {
+      ...base,
+      verdict: 'WouldBounce',
+      reason: 'PreflightPassed',
+      message: 'every NodeBounce preflight check passes',
+      estimatedSeconds: est,
+    };
   });
   const bounceable = rows.filter((_, i) => members[i]!.verdict !== 'WouldSkip');
   const total = rows.filter((m) => m.phase !== 'Skipped').length;
   const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, total);
   const batches: string[][] = [];
   for (const group of [bounceable.filter((m) => !m.last), bounceable.filter((m) => m.last)]) {
-    for (let i = 0; i < group.length; i += maxUnavailable) batches.push(group.slice(i, i + maxUnavailable).map((m) => m.pod));
+    for (let i = 0; i < group.length; i += maxUnavailable)
+      batches.push(group.slice(i, i + maxUnavailable).map((m) => m.pod));
   }
   const byPod = new Map(members.map((p) => [p.pod, p]));
   let estimatedSeconds = 0;
   batches.forEach((b, i) => {
     for (const pod of b) byPod.get(pod)!.batch = i + 1;
-    estimatedSeconds += Math.max(...b.map((pod) => byPod.get(pod)!.estimatedSeconds ?? DEFAULT_ESTIMATE_SECONDS)) + spec.healthGate.stableSeconds;
+    estimatedSeconds +=
+      Math.max(...b.map((pod) => byPod.get(pod)!.estimatedSeconds ?? DEFAULT_ESTIMATE_SECONDS)) +
+      spec.healthGate.stableSeconds;
   });
   return { maxUnavailable, estimatedSeconds, batches, members };
 }
@@ -310,7 +417,12 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
   const owned = new Map(obs.nodeBounces.map((nb) => [nb.metadata.name, nb]));
   const followed = followNodeBounces(st.members ?? [], owned, now);
   let rows = followed.rows;
-  const actions: RolloutAction[] = followed.toCreate.map((m) => ({ type: 'CreateNodeBounce' as const, name: m.nodeBounce!, pod: m.pod, template: spec.bounceTemplate }));
+  const actions: RolloutAction[] = followed.toCreate.map((m) => ({
+    type: 'CreateNodeBounce' as const,
+    name: m.nodeBounce!,
+    pod: m.pod,
+    template: spec.bounceTemplate,
+  }));
   const counts = () => countMembers(rows);
   const nowIso = now.toISOString();
   const base = { actions };
@@ -330,10 +442,20 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
   const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, total);
   const inFlight = rows.filter(ACTIVE_MEMBER);
   const pending = rows.filter((m) => m.phase === 'Pending');
-  const gated = (candidates: MemberStatus[], untilMsg: string): Outcome | { passed: true; since: string; pollMs?: number } => {
+  const gated = (
+    candidates: MemberStatus[],
+    untilMsg: string,
+  ): Outcome | { passed: true; since: string; pollMs?: number } => {
     const gate = healthGate(spec, rows, candidates, obs);
     if (!gate.ok) {
-      return { ...base, members: rows, reason: gate.reason!, message: gate.message!, requeueAfterMs: gate.pollMs, healthGate: { ok: false, reason: gate.reason!, message: gate.message! } };
+      return {
+        ...base,
+        members: rows,
+        reason: gate.reason!,
+        message: gate.message!,
+        requeueAfterMs: gate.pollMs,
+        healthGate: { ok: false, reason: gate.reason!, message: gate.message! },
+      };
     }
     const since = st.healthPassingSince ?? nowIso;
     const stableUntil = Date.parse(since) + spec.healthGate.stableSeconds * 1000;
@@ -369,14 +491,26 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     };
   }
 
-  const progressing = (): Outcome => ({ ...base, members: rows, reason: R.MembersInProgress, message: progressMessage(rows, counts()) });
+  const progressing = (): Outcome => ({
+    ...base,
+    members: rows,
+    reason: R.MembersInProgress,
+    message: progressMessage(rows, counts()),
+  });
   if (spec.paused) {
     const n = inFlight.length;
-    return { ...base, members: rows, reason: R.Paused, message: `paused by spec.paused; ${progressMessage(rows, counts())}${n ? ` (${n} in flight finish)` : ''}` };
+    return {
+      ...base,
+      members: rows,
+      reason: R.Paused,
+      message: `paused by spec.paused; ${progressMessage(rows, counts())}${n ? ` (${n} in flight finish)` : ''}`,
+    };
   }
   // Owned NodeBounces still running that no row names (a status write lost after a create) count too.
   const recorded = new Set(rows.map((m) => m.nodeBounce));
-  const unrecorded = obs.nodeBounces.filter((nb) => !recorded.has(nb.metadata.name) && nb.status?.phase !== 'Succeeded' && nb.status?.phase !== 'Failed').length;
+  const unrecorded = obs.nodeBounces.filter(
+    (nb) => !recorded.has(nb.metadata.name) && nb.status?.phase !== 'Succeeded' && nb.status?.phase !== 'Failed',
+  ).length;
   const slots = maxUnavailable - inFlight.length - unrecorded;
   if (slots <= 0) return progressing();
   // Members that go last start only once every other member is finished.
@@ -402,7 +536,14 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     const settleUntil = Date.parse(lastFinished) + spec.settleSeconds * 1000;
     if (now.getTime() < settleUntil) {
       const waitingUntil = new Date(settleUntil).toISOString();
-      return { ...base, members: rows, reason: R.Settling, message: `settling ${spec.settleSeconds}s after the last member finished, until ${waitingUntil}`, requeueAfterMs: settleUntil - now.getTime(), waitingUntil };
+      return {
+        ...base,
+        members: rows,
+        reason: R.Settling,
+        message: `settling ${spec.settleSeconds}s after the last member finished, until ${waitingUntil}`,
+        requeueAfterMs: settleUntil - now.getTime(),
+        waitingUntil,
+      };
     }
   }
 
@@ -413,13 +554,27 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     if (picked.length >= slots) break;
     const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
     if (e?.read.ok && e.read.view.intentionallyDown) {
-      rows = rows.map((r) => (r === m ? { ...r, phase: 'Skipped' as const, reason: MR.IntentionallyDown, message: `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`, endTime: nowIso } : r));
+      rows = rows.map((r) =>
+        r === m
+          ? {
+              ...r,
+              phase: 'Skipped' as const,
+              reason: MR.IntentionallyDown,
+              message: `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`,
+              endTime: nowIso,
+            }
+          : r,
+      );
       continue;
     }
     // A pod replaced under a new name since the snapshot (generated names): bounce the member's current pod.
     const current = currentPod(m, obs.pods);
     if (current && current.name !== m.pod) {
-      const renamed = { ...m, pod: current.name, message: `pod ${m.pod} was replaced by ${current.name} since the snapshot` };
+      const renamed = {
+        ...m,
+        pod: current.name,
+        message: `pod ${m.pod} was replaced by ${current.name} since the snapshot`,
+      };
       rows = rows.map((r) => (r === m ? renamed : r));
       picked.push(renamed);
       continue;
@@ -433,12 +588,20 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
   const names = new Set(picked.map((m) => m.pod));
   rows = rows.map((m) =>
     names.has(m.pod) && m.phase === 'Pending'
-      ? { ...m, phase: 'InProgress' as const, nodeBounce: memberNodeBounceName(rb.metadata.name, rb.metadata.uid, m.pod), reason: 'Created', startTime: nowIso }
+      ? {
+          ...m,
+          phase: 'InProgress' as const,
+          nodeBounce: memberNodeBounceName(rb.metadata.name, rb.metadata.uid, m.pod),
+          reason: 'Created',
+          startTime: nowIso,
+        }
       : m,
   );
-  for (const m of rows) if (names.has(m.pod) && m.phase === 'InProgress' && !m.nodeBounceUID && m.startTime === nowIso) {
-    if (!actions.some((a) => a.type === 'CreateNodeBounce' && a.pod === m.pod)) actions.push({ type: 'CreateNodeBounce', name: m.nodeBounce!, pod: m.pod, template: spec.bounceTemplate });
-  }
+  for (const m of rows)
+    if (names.has(m.pod) && m.phase === 'InProgress' && !m.nodeBounceUID && m.startTime === nowIso) {
+      if (!actions.some((a) => a.type === 'CreateNodeBounce' && a.pod === m.pod))
+        actions.push({ type: 'CreateNodeBounce', name: m.nodeBounce!, pod: m.pod, template: spec.bounceTemplate });
+    }
   return {
     ...base,
     members: rows,
@@ -469,9 +632,34 @@ function finish(rb: RollingBounce, spec: ValidRolloutSpec | undefined, o: Outcom
   const terminal = isRolloutTerminal(phase);
   let conditions: Condition[] | undefined = st.conditions;
   const nowIso = now.toISOString();
-  conditions = setCondition(conditions, C('Succeeded'), phase === 'Succeeded' ? 'True' : phase === 'Failed' ? 'False' : 'Unknown', o.reason, o.message, now, gen);
-  conditions = setCondition(conditions, C('Paused'), phase === 'Paused' ? 'True' : 'False', phase === 'Paused' ? 'Paused' : 'NotPaused', phase === 'Paused' ? 'spec.paused is true' : '', now, gen);
-  if (o.healthGate) conditions = setCondition(conditions, C('HealthGatePassed'), o.healthGate.ok ? 'True' : 'False', o.healthGate.reason, o.healthGate.message, now, gen);
+  conditions = setCondition(
+    conditions,
+    C('Succeeded'),
+    phase === 'Succeeded' ? 'True' : phase === 'Failed' ? 'False' : 'Unknown',
+    o.reason,
+    o.message,
+    now,
+    gen,
+  );
+  conditions = setCondition(
+    conditions,
+    C('Paused'),
+    phase === 'Paused' ? 'True' : 'False',
+    phase === 'Paused' ? 'Paused' : 'NotPaused',
+    phase === 'Paused' ? 'spec.paused is true' : '',
+    now,
+    gen,
+  );
+  if (o.healthGate)
+    conditions = setCondition(
+      conditions,
+      C('HealthGatePassed'),
+      o.healthGate.ok ? 'True' : 'False',
+      o.healthGate.reason,
+      o.healthGate.message,
+      now,
+      gen,
+    );
   const status: RollingBounceStatus = {
     phase,
     reason: o.reason,
@@ -483,7 +671,11 @@ function finish(rb: RollingBounce, spec: ValidRolloutSpec | undefined, o: Outcom
     ...(o.waitingUntil ? { waitingUntil: o.waitingUntil } : {}),
     ...(o.healthPassingSince ? { healthPassingSince: o.healthPassingSince } : {}),
     ...(lastFinished ? { lastMemberFinishedTime: lastFinished } : {}),
-    ...(spec ? { maxUnavailable: resolveMaxUnavailable(spec.maxUnavailable, counts.total - counts.skipped) } : st.maxUnavailable !== undefined ? { maxUnavailable: st.maxUnavailable } : {}),
+    ...(spec
+      ? { maxUnavailable: resolveMaxUnavailable(spec.maxUnavailable, counts.total - counts.skipped) }
+      : st.maxUnavailable !== undefined
+        ? { maxUnavailable: st.maxUnavailable }
+        : {}),
     counts,
     members: o.members,
     ...(st.plan ? { plan: st.plan } : {}),
@@ -519,7 +711,12 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
 
   const v = validateRolloutSpec(rb.spec);
   if (!v.ok) {
-    return finish(rb, undefined, { reason: R.InvalidSpec, message: v.problems.join('; '), members: st.members ?? [], actions: [] }, now);
+    return finish(
+      rb,
+      undefined,
+      { reason: R.InvalidSpec, message: v.problems.join('; '), members: st.members ?? [], actions: [] },
+      now,
+    );
   }
   const spec = v.spec;
 
@@ -531,7 +728,12 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
       const d = finish(
         rb,
         spec,
-        { reason: R.DryRunPlanned, message: `dry run: ${plan.batches.length} batch(es), about ${plan.estimatedSeconds}s; nothing created (see status.plan)`, members: res.members, actions: [] },
+        {
+          reason: R.DryRunPlanned,
+          message: `dry run: ${plan.batches.length} batch(es), about ${plan.estimatedSeconds}s; nothing created (see status.plan)`,
+          members: res.members,
+          actions: [],
+        },
         now,
       );
       return { ...d, status: { ...d.status, plan } };
@@ -540,16 +742,23 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
     const d = finish(
       rb,
       spec,
-      { reason: R.Accepted, message: `${c.total} member(s) snapshotted (${c.skipped} skipped); order: ${res.members.map((m) => m.pod || m.expressResource).join(', ')}`, members: res.members, actions: [] },
+      {
+        reason: R.Accepted,
+        message: `${c.total} member(s) snapshotted (${c.skipped} skipped); order: ${res.members.map((m) => m.pod || m.expressResource).join(', ')}`,
+        members: res.members,
+        actions: [],
+      },
       now,
     );
     return { ...d, actions: hasFinalizer ? d.actions : [{ type: 'AddFinalizer' }, ...d.actions], requeueAfterMs: 0 };
   }
 
   const d = finish(rb, spec, advance(rb, spec, obs, now), now);
-  const needsPrometheus = spec.healthGate.prometheus !== undefined && obs.prometheus === undefined && gatesNext(d.status);
+  const needsPrometheus =
+    spec.healthGate.prometheus !== undefined && obs.prometheus === undefined && gatesNext(d.status);
   // A started rollout without its finalizer (added by an older version, or removed by hand): put it back.
-  const actions: RolloutAction[] = !hasFinalizer && !isRolloutTerminal(d.status.phase) ? [{ type: 'AddFinalizer' }, ...d.actions] : d.actions;
+  const actions: RolloutAction[] =
+    !hasFinalizer && !isRolloutTerminal(d.status.phase) ? [{ type: 'AddFinalizer' }, ...d.actions] : d.actions;
   return { ...d, actions, needsPrometheus };
 }
 

@@ -12,7 +12,10 @@ export async function queryPrometheus(
 ): Promise<PrometheusResult> {
   const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
   try {
-    const res = await fetchImpl(url, { signal: AbortSignal.timeout(timeoutSeconds * 1000), headers: { accept: 'application/json' } });
+    const res = await fetchImpl(url, {
+      signal: AbortSignal.timeout(timeoutSeconds * 1000),
+      headers: { accept: 'application/json' },
+    });
     const text = await res.text();
     let body: { status?: string; error?: string; errorType?: string; data?: { resultType?: string; result?: unknown } };
     try {
@@ -21,11 +24,17 @@ export async function queryPrometheus(
       return { ok: false, error: `HTTP ${res.status}: not JSON (${text.slice(0, 120)})` };
     }
     if (!res.ok || body.status !== 'success') {
-      return { ok: false, error: `HTTP ${res.status}: ${body.errorType ?? 'error'}: ${body.error ?? text.slice(0, 200)}` };
+      return {
+        ok: false,
+        error: `HTTP ${res.status}: ${body.errorType ?? 'error'}: ${body.error ?? text.slice(0, 200)}`,
+      };
     }
     const result = body.data?.result;
     if (body.data?.resultType === 'scalar' || body.data?.resultType === 'string') {
-      return { ok: false, error: `the query returns a ${body.data.resultType}, not a vector: it can never "return no series"` };
+      return {
+        ok: false,
+        error: `the query returns a ${body.data.resultType}, not a vector: it can never "return no series"`,
+      };
     }
     if (!Array.isArray(result)) return { ok: false, error: 'unexpected response: data.result is not a list' };
     const first = result[0] as { metric?: Record<string, string> } | undefined;
@@ -38,7 +47,8 @@ export async function queryPrometheus(
     return { ok: true, series: result.length, ...(sample ? { sample: sample.slice(0, 200) } : {}) };
   } catch (err) {
     const e = err as Error;
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return { ok: false, error: `no answer within ${timeoutSeconds}s` };
+    if (e.name === 'TimeoutError' || e.name === 'AbortError')
+      return { ok: false, error: `no answer within ${timeoutSeconds}s` };
     return { ok: false, error: String((e.cause as Error | undefined)?.message ?? e.message ?? e) };
   }
 }

@@ -17,8 +17,10 @@ const requirement = z
   .strict()
   .superRefine((r, ctx) => {
     const needsValues = r.operator === 'In' || r.operator === 'NotIn';
-    if (needsValues && !r.values?.length) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `operator ${r.operator} needs values` });
-    if (!needsValues && r.values?.length) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `operator ${r.operator} takes no values` });
+    if (needsValues && !r.values?.length)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `operator ${r.operator} needs values` });
+    if (!needsValues && r.values?.length)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `operator ${r.operator} takes no values` });
   });
 
 export const labelSelectorSchema = z
@@ -45,10 +47,18 @@ const hhmm = (max: number) =>
 
 const windowSchema = z
   .object({
-    days: z.array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'])).max(7).optional(),
+    days: z
+      .array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']))
+      .max(7)
+      .optional(),
     start: hhmm(23 * 60 + 59),
     end: hhmm(24 * 60),
-    timeZone: z.string().default('UTC').refine(validTimeZone, (tz) => ({ message: `unknown time zone ${JSON.stringify(tz)} (use an IANA name such as Europe/Paris)` })),
+    timeZone: z
+      .string()
+      .default('UTC')
+      .refine(validTimeZone, (tz) => ({
+        message: `unknown time zone ${JSON.stringify(tz)} (use an IANA name such as Europe/Paris)`,
+      })),
   })
   .strict()
   .refine((w) => w.start !== w.end, { message: 'start and end are equal: the window would be empty' });
@@ -66,7 +76,8 @@ const templateSchema = z
   .superRefine((t, ctx) => {
     // What a NodeBounce would say about these fields (e.g. gracePeriodSeconds < terminationTimeoutSeconds).
     const r = nodeBounceSpecSchema.safeParse({ podName: 'x', ...t });
-    if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: z.ZodIssueCode.custom, path: i.path, message: i.message });
+    if (!r.success)
+      for (const i of r.error.issues) ctx.addIssue({ code: z.ZodIssueCode.custom, path: i.path, message: i.message });
   });
 
 const maxUnavailableSchema = z.union([
@@ -83,13 +94,22 @@ export const rollingBounceSpecSchema = z
       .object({
         selector: labelSelectorSchema.optional(),
         podNames: z
-          .array(z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a valid pod name'))
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(253)
+              .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a valid pod name'),
+          )
           .min(1)
           .max(500)
           .optional(),
       })
       .strict()
-      .refine((m) => (m.selector === undefined) !== (m.podNames === undefined), 'needs exactly one of selector or podNames')
+      .refine(
+        (m) => (m.selector === undefined) !== (m.podNames === undefined),
+        'needs exactly one of selector or podNames',
+      )
       .refine((m) => !m.podNames || new Set(m.podNames).size === m.podNames.length, 'podNames has duplicates'),
     maxUnavailable: maxUnavailableSchema.default(1),
     order: z.enum(['byName', 'reverse']).default('byName'),
@@ -97,11 +117,18 @@ export const rollingBounceSpecSchema = z
     settleSeconds: seconds.default(0),
     healthGate: z
       .object({
-        healthyStates: z.array(z.string().min(1).max(63)).min(1, 'healthyStates must name at least one state').max(32).default(['running']),
+        healthyStates: z
+          .array(z.string().min(1).max(63))
+          .min(1, 'healthyStates must name at least one state')
+          .max(32)
+          .default(['running']),
         stableSeconds: seconds.default(30),
         prometheus: z
           .object({
-            url: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL'),
+            url: z
+              .string()
+              .url()
+              .regex(/^https?:\/\//, 'must be an http(s) URL'),
             query: z.string().min(1).max(4096),
             timeoutSeconds: z.number().int().min(1).max(60).default(5),
           })
@@ -128,7 +155,9 @@ export function validateRolloutSpec(spec: RollingBounceSpec | undefined): Rollou
   return {
     ok: false,
     problems: result.error.issues.map((i) =>
-      i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.map((k) => ['spec', ...i.path, k].join('.')).join(', ')}` : `${['spec', ...i.path].join('.')}: ${i.message}`,
+      i.code === 'unrecognized_keys'
+        ? `unknown field(s) ${i.keys.map((k) => ['spec', ...i.path, k].join('.')).join(', ')}`
+        : `${['spec', ...i.path].join('.')}: ${i.message}`,
     ),
   };
 }

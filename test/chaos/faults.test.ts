@@ -9,11 +9,20 @@ describe('chaos: API faults between the operator and kube-apiserver', () => {
     [101, 0.1, 0.03, 'clean'],
     [202, 0.25, 0.05, 'clean'],
     [303, 0.1, 0.03, 'mixed'],
-  ] as const)('seed %i: 60 bounces, %f injected errors, %f lost write responses, watches cut (%s) every 1-4 s', async (seed, errorRate, lostResponseRate, watchCut) => {
-    const kc = new KubeConfig();
-    kc.loadFromFile(inject('kubeconfigPath'));
-    const report = await faultScenario(kc, inject('auditLogPath'), { bounces: 60, errorRate, lostResponseRate, seed, watchCut });
-    assertAndReport(report);
-    expect(report.proxy.watchCutsClean + report.proxy.watchCutsReset).toBeGreaterThan(0);
-  });
+  ] as const)(
+    'seed %i: 60 bounces, %f injected errors, %f lost write responses, watches cut (%s) every 1-4 s',
+    async (seed, errorRate, lostResponseRate, watchCut) => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(inject('kubeconfigPath'));
+      const report = await faultScenario(kc, inject('auditLogPath'), {
+        bounces: 60,
+        errorRate,
+        lostResponseRate,
+        seed,
+        watchCut,
+      });
+      assertAndReport(report);
+      expect(report.proxy.watchCutsClean + report.proxy.watchCutsReset).toBeGreaterThan(0);
+    },
+  );
 });

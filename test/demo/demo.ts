@@ -16,7 +16,13 @@ import { join } from 'node:path';
 import { Watch } from '@kubernetes/client-node';
 import type { NodeBounce } from '../../src/api/nodebounce.js';
 import { isTerminal } from '../../src/api/nodebounce.js';
-import { createNamespace, ensureControlPlaneBinaries, readPod, startControlPlane, startExpressSimulator } from '../harness/index.js';
+import {
+  createNamespace,
+  ensureControlPlaneBinaries,
+  readPod,
+  startControlPlane,
+  startExpressSimulator,
+} from '../harness/index.js';
 import { BounceFixture } from '../integration/support/bounce.js';
 import { OperatorProcess, installOperatorIdentity } from '../integration/support/operator.js';
 import { RolloutFixture } from '../integration/support/rollout.js';
@@ -82,9 +88,14 @@ async function main(): Promise<number> {
   try {
     say(`control plane up in ${(cp.startupMs / 1000).toFixed(1)}s at ${cp.server} (CRDs installed)`);
     sim = await startExpressSimulator(cp.kubeConfig, { namespaces: [NS] });
-    operator = new OperatorProcess({ kubeConfig: await installOperatorIdentity(cp.kubeConfig), env: { NODEBOUNCE_LOG_LEVEL: 'info' } });
+    operator = new OperatorProcess({
+      kubeConfig: await installOperatorIdentity(cp.kubeConfig),
+      env: { NODEBOUNCE_LOG_LEVEL: 'info' },
+    });
     await operator.start();
-    say(`operator running as system:serviceaccount:nodebounce-system:nodebounce-operator (deploy/ RBAC), pid ${operator.pid}`);
+    say(
+      `operator running as system:serviceaccount:nodebounce-system:nodebounce-operator (deploy/ RBAC), pid ${operator.pid}`,
+    );
 
     const fx = new BounceFixture(cp.kubeConfig);
     await createNamespace(cp.kubeConfig, NS);
@@ -122,16 +133,30 @@ async function main(): Promise<number> {
 
     // Final table.
     console.log('');
-    const header = ['NODEBOUNCE', 'TARGET', 'PHASE', 'REASON', 'DURATION', 'POD UID (OLD -> NEW)', 'PROTECTION', 'AS EXPECTED'];
+    const header = [
+      'NODEBOUNCE',
+      'TARGET',
+      'PHASE',
+      'REASON',
+      'DURATION',
+      'POD UID (OLD -> NEW)',
+      'PROTECTION',
+      'AS EXPECTED',
+    ];
     const rows: string[][] = [];
     let ok = true;
     for (const s of SCENARIOS) {
       const nb = await fx.getNodeBounce(NS, s.bounce);
       const st = nb?.status;
       const nowUid = (await readPod(cp.kubeConfig, NS, s.node))?.metadata?.uid;
-      const restarted = !!st?.replacementPodUID && st.replacementPodUID !== before.get(s.node) && nowUid === st.replacementPodUID;
+      const restarted =
+        !!st?.replacementPodUID && st.replacementPodUID !== before.get(s.node) && nowUid === st.replacementPodUID;
       const ex = await fx.getExpressNode(NS, s.node);
-      const protection = s.express?.shutdownProtection ? (ex.spec.shutdownProtection === true ? 'restored' : 'NOT RESTORED') : '-';
+      const protection = s.express?.shutdownProtection
+        ? ex.spec.shutdownProtection === true
+          ? 'restored'
+          : 'NOT RESTORED'
+        : '-';
       const good =
         st?.phase === s.expect.phase &&
         st?.reason === s.expect.reason &&
@@ -139,15 +164,29 @@ async function main(): Promise<number> {
         (s.expect.restarted || nowUid === before.get(s.node)) &&
         (!s.expect.protectionRestored || protection === 'restored');
       ok &&= good;
-      const duration = st?.startTime && st.completionTime ? `${((Date.parse(st.completionTime) - Date.parse(st.startTime)) / 1000).toFixed(1)}s` : '-';
+      const duration =
+        st?.startTime && st.completionTime
+          ? `${((Date.parse(st.completionTime) - Date.parse(st.startTime)) / 1000).toFixed(1)}s`
+          : '-';
       const uids = `${(before.get(s.node) ?? '?').slice(0, 8)} -> ${restarted ? (st?.replacementPodUID ?? '?').slice(0, 8) : 'unchanged'}`;
-      rows.push([s.bounce, `pod/${s.node}`, st?.phase ?? '?', st?.reason ?? '?', duration, uids, protection, good ? 'yes' : `NO (wanted ${s.expect.phase}/${s.expect.reason})`]);
+      rows.push([
+        s.bounce,
+        `pod/${s.node}`,
+        st?.phase ?? '?',
+        st?.reason ?? '?',
+        duration,
+        uids,
+        protection,
+        good ? 'yes' : `NO (wanted ${s.expect.phase}/${s.expect.reason})`,
+      ]);
     }
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [header, ...rows]) console.log(r.map((c, i) => pad(c, widths[i]!)).join('  '));
     console.log('');
     ok = (await rollingDemo(cp.kubeConfig, fx)) && ok;
-    say(`${ok ? 'all bounces ended as expected' : 'SOME BOUNCES DID NOT END AS EXPECTED'} (demo took ${((Date.now() - t0) / 1000).toFixed(1)}s)`);
+    say(
+      `${ok ? 'all bounces ended as expected' : 'SOME BOUNCES DID NOT END AS EXPECTED'} (demo took ${((Date.now() - t0) / 1000).toFixed(1)}s)`,
+    );
     if (!ok) console.log(operator.lines.slice(-40).join('\n'));
     return ok ? 0 : 1;
   } finally {
@@ -161,8 +200,18 @@ async function main(): Promise<number> {
 /** A RollingBounce of four nodes: leader last, and a health-gate wait while one member rebuilds. */
 async function rollingDemo(kc: Parameters<typeof createNamespace>[0], fx: BounceFixture): Promise<boolean> {
   const nodes = ['ring-1', 'ring-2', 'ring-3', 'ring-4'];
-  say(`rolling bounce: ExpressNodes ${nodes.join(', ')} (ring-1 is the leader: it goes last; ring-3 is rebuilding its cache)`);
-  await Promise.all(nodes.map((n) => fx.readyExpressNode(NS, n, { startupDelay: '2s', shutdownDelay: '1s', labels: { 'express.dev/cluster': 'ring', ...(n === 'ring-1' ? { 'express.dev/role': 'leader' } : {}) } })));
+  say(
+    `rolling bounce: ExpressNodes ${nodes.join(', ')} (ring-1 is the leader: it goes last; ring-3 is rebuilding its cache)`,
+  );
+  await Promise.all(
+    nodes.map((n) =>
+      fx.readyExpressNode(NS, n, {
+        startupDelay: '2s',
+        shutdownDelay: '1s',
+        labels: { 'express.dev/cluster': 'ring', ...(n === 'ring-1' ? { 'express.dev/role': 'leader' } : {}) },
+      }),
+    ),
+  );
   await fx.setRuntimeState(NS, 'ring-3', 'rebuilding');
   const rf = new RolloutFixture(kc);
   await rf.create(NS, 'ring-restart', {
@@ -189,14 +238,24 @@ async function rollingDemo(kc: Parameters<typeof createNamespace>[0], fx: Bounce
         void fx.setRuntimeState(NS, 'ring-3', 'running');
       }, 4000);
     }
-    if ((st?.phase === 'Succeeded' || st?.phase === 'Failed') && !(st.members ?? []).some((m) => m.phase === 'InProgress')) break;
+    if (
+      (st?.phase === 'Succeeded' || st?.phase === 'Failed') &&
+      !(st.members ?? []).some((m) => m.phase === 'InProgress')
+    )
+      break;
     if (Date.now() > deadline) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   const order = (rb?.status?.members ?? []).map((m) => `${m.pod}:${m.phase}`).join(' -> ');
-  const good = rb?.status?.phase === 'Succeeded' && rb.status.reason === 'AllMembersBounced' && (rb.status.members ?? []).at(-1)?.pod === 'ring-1' && healed;
+  const good =
+    rb?.status?.phase === 'Succeeded' &&
+    rb.status.reason === 'AllMembersBounced' &&
+    (rb.status.members ?? []).at(-1)?.pod === 'ring-1' &&
+    healed;
   console.log('');
-  console.log(`ROLLINGBOUNCE ring-restart: ${rb?.status?.phase}/${rb?.status?.reason} ${rb?.status?.progress}; order ${order}; health gate waited: ${healed ? 'yes' : 'no'}; as expected: ${good ? 'yes' : 'NO'}`);
+  console.log(
+    `ROLLINGBOUNCE ring-restart: ${rb?.status?.phase}/${rb?.status?.reason} ${rb?.status?.progress}; order ${order}; health gate waited: ${healed ? 'yes' : 'no'}; as expected: ${good ? 'yes' : 'NO'}`,
+  );
   console.log('');
   return good;
 }

@@ -68,7 +68,9 @@ describe('deploy/argocd/health.lua', () => {
       expect(ok).toEqual({ status: 'Healthy', message: '1' });
       const invalid = join(dir, 'invalid.lua');
       writeFileSync(invalid, 'return { status = "Fine" }');
-      expect(await runHealth([{}], invalid)).toEqual([{ status: 'Unknown', message: 'Lua returned an invalid health status' }]);
+      expect(await runHealth([{}], invalid)).toEqual([
+        { status: 'Unknown', message: 'Lua returned an invalid health status' },
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -95,7 +97,13 @@ describe('deploy/argocd/rollingbounce/health.lua', () => {
   });
 
   it('behaves the same with all standard libraries open', async () => {
-    expect(await runHealth(rbTests.map((t) => loadRb(t.inputPath)), RB_LUA, true)).toEqual(rbTests.map((t) => t.healthStatus));
+    expect(
+      await runHealth(
+        rbTests.map((t) => loadRb(t.inputPath)),
+        RB_LUA,
+        true,
+      ),
+    ).toEqual(rbTests.map((t) => t.healthStatus));
   });
 });
 
@@ -104,8 +112,15 @@ describe('deploy/argocd/argocd-cm.yaml', () => {
     const cm = parse(readFileSync(join(ARGO, 'argocd-cm.yaml'), 'utf8'));
     expect(cm.kind).toBe('ConfigMap');
     expect(cm.metadata).toMatchObject({ name: 'argocd-cm', namespace: 'argocd' });
-    expect(Object.keys(cm.data)).toEqual(['resource.customizations.health.bounce.express.dev_NodeBounce', 'resource.customizations.health.bounce.express.dev_RollingBounce']);
-    expect(cm.data['resource.customizations.health.bounce.express.dev_NodeBounce']).toBe(readFileSync(HEALTH_LUA, 'utf8'));
-    expect(cm.data['resource.customizations.health.bounce.express.dev_RollingBounce']).toBe(readFileSync(RB_LUA, 'utf8'));
+    expect(Object.keys(cm.data)).toEqual([
+      'resource.customizations.health.bounce.express.dev_NodeBounce',
+      'resource.customizations.health.bounce.express.dev_RollingBounce',
+    ]);
+    expect(cm.data['resource.customizations.health.bounce.express.dev_NodeBounce']).toBe(
+      readFileSync(HEALTH_LUA, 'utf8'),
+    );
+    expect(cm.data['resource.customizations.health.bounce.express.dev_RollingBounce']).toBe(
+      readFileSync(RB_LUA, 'utf8'),
+    );
   });
 });

@@ -70,7 +70,10 @@ export function checkOperatorDeployment(
  * The operator's config file as the pod sees it: the ConfigMap volume mounted where NODEBOUNCE_CONFIG points,
  * and that ConfigMap's key. Returns the ConfigMap, the key and the raw YAML text.
  */
-export function mountedConfig(objs: K8sObject[], deployment: string): { configMap: K8sObject; key: string; text: string } {
+export function mountedConfig(
+  objs: K8sObject[],
+  deployment: string,
+): { configMap: K8sObject; key: string; text: string } {
   const pod = (get(objs, 'Deployment', deployment) as any).spec.template.spec;
   const c = pod.containers[0];
   const path: string = c.env.find((e: any) => e.name === 'NODEBOUNCE_CONFIG')?.value;

@@ -6,12 +6,26 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { operatorConfigSchema } from '../../src/config/schema.js';
-import { REPO_ROOT, ensureTool, get, helmTemplate, kustomizeBuild, normalizeRules, wildcards, type K8sObject, type PolicyRule } from '../harness/index.js';
+import {
+  REPO_ROOT,
+  ensureTool,
+  get,
+  helmTemplate,
+  kustomizeBuild,
+  normalizeRules,
+  wildcards,
+  type K8sObject,
+  type PolicyRule,
+} from '../harness/index.js';
 import { mountedConfig } from './checks.js';
 
 const EXAMPLE = 'deploy/examples/custom-express';
 const NAME = 'nodebounce-operator';
-const EXPRESS_RULE = { apiGroups: ['db.example.com'], resources: ['clustermembers'], verbs: ['get', 'list', 'patch', 'watch'] };
+const EXPRESS_RULE = {
+  apiGroups: ['db.example.com'],
+  resources: ['clustermembers'],
+  verbs: ['get', 'list', 'patch', 'watch'],
+};
 let base: K8sObject[];
 let cluster: K8sObject[];
 let namespaced: K8sObject[];
@@ -19,7 +33,11 @@ let namespaced: K8sObject[];
 beforeAll(async () => {
   await ensureTool('kustomize');
   await ensureTool('helm');
-  [base, cluster, namespaced] = await Promise.all([kustomizeBuild('deploy/base'), kustomizeBuild(`${EXAMPLE}/cluster`), kustomizeBuild(`${EXAMPLE}/namespaced`)]);
+  [base, cluster, namespaced] = await Promise.all([
+    kustomizeBuild('deploy/base'),
+    kustomizeBuild(`${EXAMPLE}/cluster`),
+    kustomizeBuild(`${EXAMPLE}/namespaced`),
+  ]);
 }, 20 * 60_000);
 
 const rulesOf = (o: K8sObject) => normalizeRules(o.rules as PolicyRule[]);

@@ -47,30 +47,42 @@ describe('helm chart, default values', () => {
     expect(await helmLint()).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  it.each(['nodebounces', 'rollingbounces'])("ships crds/ byte for byte (Helm can only read files inside the chart, so it's a copy): %s", (plural) => {
-    const file = `bounce.express.dev_${plural}.yaml`;
-    expect(readFileSync(join(CHART_DIR, 'crds', file), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'crds', file), 'utf8'));
-    const name = `${plural}.bounce.express.dev`;
-    expect(get(chart, 'CustomResourceDefinition', name)).toEqual(get(base, 'CustomResourceDefinition', name));
-  });
+  it.each(['nodebounces', 'rollingbounces'])(
+    "ships crds/ byte for byte (Helm can only read files inside the chart, so it's a copy): %s",
+    (plural) => {
+      const file = `bounce.express.dev_${plural}.yaml`;
+      expect(readFileSync(join(CHART_DIR, 'crds', file), 'utf8')).toBe(
+        readFileSync(join(REPO_ROOT, 'crds', file), 'utf8'),
+      );
+      const name = `${plural}.bounce.express.dev`;
+      expect(get(chart, 'CustomResourceDefinition', name)).toEqual(get(base, 'CustomResourceDefinition', name));
+    },
+  );
 
   it('grants exactly the RBAC of the kustomize base, and no wildcards', () => {
     expect(wildcards(chart)).toEqual([]);
     expect(rulesOf(get(chart, 'ClusterRole', NAME))).toEqual(rulesOf(get(base, 'ClusterRole', NAME)));
-    expect(rulesOf(get(chart, 'Role', `${NAME}-leader-election`))).toEqual(rulesOf(get(base, 'Role', `${NAME}-leader-election`)));
+    expect(rulesOf(get(chart, 'Role', `${NAME}-leader-election`))).toEqual(
+      rulesOf(get(base, 'Role', `${NAME}-leader-election`)),
+    );
     for (const name of ['nodebounce-editor', 'nodebounce-viewer']) {
       const c = get(chart, 'ClusterRole', name);
       const b = get(base, 'ClusterRole', name);
       expect(rulesOf(c), name).toEqual(rulesOf(b));
       const aggregate = (o: K8sObject) =>
-        Object.entries(o.metadata.labels ?? {}).filter(([k]) => k.startsWith('rbac.authorization.k8s.io/aggregate-to-'));
+        Object.entries(o.metadata.labels ?? {}).filter(([k]) =>
+          k.startsWith('rbac.authorization.k8s.io/aggregate-to-'),
+        );
       expect(aggregate(c), name).toEqual(aggregate(b));
     }
     // The same set of RBAC objects, bound the same way.
     const shape = (objs: K8sObject[]) =>
       objs
         .filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'ServiceAccount'].includes(o.kind))
-        .map((o: any) => `${o.kind}/${o.metadata.name}${o.roleRef ? ` -> ${o.roleRef.kind}/${o.roleRef.name}` : ''}${o.subjects ? ` (${o.subjects.map((s: any) => `${s.kind}/${s.namespace}/${s.name}`).join()})` : ''}`)
+        .map(
+          (o: any) =>
+            `${o.kind}/${o.metadata.name}${o.roleRef ? ` -> ${o.roleRef.kind}/${o.roleRef.name}` : ''}${o.subjects ? ` (${o.subjects.map((s: any) => `${s.kind}/${s.namespace}/${s.name}`).join()})` : ''}`,
+        )
         .sort();
     expect(shape(chart)).toEqual(shape(base));
   });
@@ -81,7 +93,9 @@ describe('helm chart, default values', () => {
     const dep = get(chart, 'Deployment', NAME) as any;
     const b = get(base, 'Deployment', NAME) as any;
     expect(dep.spec.template.spec.securityContext).toEqual(b.spec.template.spec.securityContext);
-    expect(dep.spec.template.spec.containers[0].securityContext).toEqual(b.spec.template.spec.containers[0].securityContext);
+    expect(dep.spec.template.spec.containers[0].securityContext).toEqual(
+      b.spec.template.spec.containers[0].securityContext,
+    );
     expect(dep.spec.template.spec.containers[0].image).toBe('nodebounce-operator:0.1.0');
     expect(dep.spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
     expect(find(chart, 'ServiceMonitor')).toBeUndefined();
@@ -125,7 +139,9 @@ describe('helm chart, value combinations', () => {
   });
 
   it('rbac.namespaced without watchNamespaces fails with an explanation', async () => {
-    await expect(helmTemplate({ values: { rbac: { namespaced: true } } })).rejects.toThrow(/rbac.namespaced=true needs watchNamespaces/);
+    await expect(helmTemplate({ values: { rbac: { namespaced: true } } })).rejects.toThrow(
+      /rbac.namespaced=true needs watchNamespaces/,
+    );
     await expect(helmTemplate({ values: { rbac: { namespaced: true } } })).rejects.toBeInstanceOf(HelmError);
   });
 
@@ -139,12 +155,22 @@ describe('helm chart, value combinations', () => {
   });
 
   it('Express resource settings flow into the config file and the RBAC rule for Express resources', async () => {
-    const express = { group: 'nodes.example.com', version: 'v1', kind: 'Node', plural: 'nodes', podLabel: 'example.com/node' };
+    const express = {
+      group: 'nodes.example.com',
+      version: 'v1',
+      kind: 'Node',
+      plural: 'nodes',
+      podLabel: 'example.com/node',
+    };
     const objs = await helmTemplate({ values: { express } });
     const cfg = operatorConfigSchema.parse(configOf(objs));
     expect(cfg.express).toMatchObject(express);
-    const rules = (get(objs, 'ClusterRole', NAME).rules as PolicyRule[]).filter((r) => r.apiGroups?.includes('nodes.example.com'));
-    expect(rules).toEqual([{ apiGroups: ['nodes.example.com'], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch'] }]);
+    const rules = (get(objs, 'ClusterRole', NAME).rules as PolicyRule[]).filter((r) =>
+      r.apiGroups?.includes('nodes.example.com'),
+    );
+    expect(rules).toEqual([
+      { apiGroups: ['nodes.example.com'], resources: ['nodes'], verbs: ['get', 'list', 'watch', 'patch'] },
+    ]);
   });
 
   it('serviceMonitor.enabled: a ServiceMonitor scraping the metrics Service', async () => {
@@ -169,7 +195,9 @@ describe('helm chart, value combinations', () => {
     const withUrl = configOf(objs) as any;
     withUrl.notifications.url = 'https://hooks.example.com/bounces';
     expect(operatorConfigSchema.parse(withUrl).notifications).toMatchObject({ enabled: true, format: 'json' });
-    const named = await helmTemplate({ values: { notifications: { enabled: true, existingSecret: 's', clusterName: 'prod-eu' } } });
+    const named = await helmTemplate({
+      values: { notifications: { enabled: true, existingSecret: 's', clusterName: 'prod-eu' } },
+    });
     expect(configOf(named).notifications).toEqual({ enabled: true, format: 'slack', clusterName: 'prod-eu' });
     await expect(helmTemplate({ values: { notifications: { enabled: true } } })).rejects.toThrow(/existingSecret/);
     await expect(helmTemplate({ values: { notifications: { format: 'xml' } } })).rejects.toThrow(/format/);

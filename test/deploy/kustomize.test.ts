@@ -36,7 +36,12 @@ const rulesOf = (o: K8sObject) => normalizeRules(o.rules as PolicyRule[]);
 describe('deploy/base', () => {
   it('has every piece the operator needs, namespaced objects in nodebounce-system', () => {
     // Generated ConfigMaps carry a content hash suffix.
-    const ids = base.map((o) => `${o.kind}/${o.kind === 'ConfigMap' ? (o.metadata.name ?? '').replace(/-[a-z0-9]{10}$/, '') : o.metadata.name}`).sort();
+    const ids = base
+      .map(
+        (o) =>
+          `${o.kind}/${o.kind === 'ConfigMap' ? (o.metadata.name ?? '').replace(/-[a-z0-9]{10}$/, '') : o.metadata.name}`,
+      )
+      .sort();
     expect(ids).toEqual(
       [
         'ClusterRole/nodebounce-editor',
@@ -82,10 +87,18 @@ describe('deploy/base', () => {
   it('binds the operator ClusterRole and the leader-election Role to the operator ServiceAccount', () => {
     const sa = { kind: 'ServiceAccount', name: 'nodebounce-operator', namespace: NS };
     const crb = get(base, 'ClusterRoleBinding', 'nodebounce-operator');
-    expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'nodebounce-operator' });
+    expect(crb.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: 'nodebounce-operator',
+    });
     expect(crb.subjects).toEqual([sa]);
     const rb = get(base, 'RoleBinding', 'nodebounce-operator-leader-election');
-    expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'nodebounce-operator-leader-election' });
+    expect(rb.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'nodebounce-operator-leader-election',
+    });
     expect(rb.subjects).toEqual([sa]);
     expect(rulesOf(get(base, 'Role', 'nodebounce-operator-leader-election'))).toEqual([
       { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'update'] },
@@ -100,10 +113,18 @@ describe('deploy/base', () => {
     });
     expect(rulesOf(editor)).toEqual(
       normalizeRules([
-        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['nodebounces'],
+          verbs: ['create', 'delete', 'get', 'list', 'watch'],
+        },
         { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status'], verbs: ['get'] },
         // Editors pause/resume a RollingBounce (and change maxUnavailable): update/patch; spec is otherwise immutable.
-        { apiGroups: ['bounce.express.dev'], resources: ['rollingbounces'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'] },
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['rollingbounces'],
+          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+        },
         { apiGroups: ['bounce.express.dev'], resources: ['rollingbounces/status'], verbs: ['get'] },
       ]),
     );
@@ -112,14 +133,25 @@ describe('deploy/base', () => {
     expect(viewer.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit']).toBeUndefined();
     expect(rulesOf(viewer)).toEqual(
       normalizeRules([
-        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces', 'rollingbounces'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status', 'rollingbounces/status'], verbs: ['get'] },
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['nodebounces', 'rollingbounces'],
+          verbs: ['get', 'list', 'watch'],
+        },
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['nodebounces/status', 'rollingbounces/status'],
+          verbs: ['get'],
+        },
       ]),
     );
   });
 
   it('runs the operator restricted, probed, with metrics exposed by the Service', () => {
-    const env = checkOperatorDeployment(base, { deployment: 'nodebounce-operator', service: 'nodebounce-operator-metrics' });
+    const env = checkOperatorDeployment(base, {
+      deployment: 'nodebounce-operator',
+      service: 'nodebounce-operator-metrics',
+    });
     // Settings come from the config file only: no NODEBOUNCE_* variable overrides it.
     expect(Object.keys(env).filter((k) => k.startsWith('NODEBOUNCE_'))).toEqual(['NODEBOUNCE_CONFIG']);
   });
@@ -129,7 +161,10 @@ describe('deploy/base', () => {
     expect(configMap.metadata.name).toMatch(/^nodebounce-operator-config-[a-z0-9]{10}$/);
     expect(text).toBe(readFileSync(join(REPO_ROOT, 'deploy', 'base', 'operator-config.yaml'), 'utf8'));
     const defaults = operatorConfigSchema.parse({});
-    expect(operatorConfigSchema.parse(parse(text))).toEqual({ ...defaults, leaderElection: { ...defaults.leaderElection, enabled: true } });
+    expect(operatorConfigSchema.parse(parse(text))).toEqual({
+      ...defaults,
+      leaderElection: { ...defaults.leaderElection, enabled: true },
+    });
   });
 });
 
@@ -147,7 +182,10 @@ describe('deploy/namespaced', () => {
       expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'nodebounce-operator' });
       expect(rb.subjects).toEqual([{ kind: 'ServiceAccount', name: 'nodebounce-operator', namespace: NS }]);
     }
-    const env = checkOperatorDeployment(namespaced, { deployment: 'nodebounce-operator', service: 'nodebounce-operator-metrics' });
+    const env = checkOperatorDeployment(namespaced, {
+      deployment: 'nodebounce-operator',
+      service: 'nodebounce-operator-metrics',
+    });
     expect(env.NODEBOUNCE_WATCH_NAMESPACES!.split(',').sort()).toEqual(watched);
     // Leader election still works (its Role lives in the operator's namespace).
     get(namespaced, 'Role', 'nodebounce-operator-leader-election', NS);
@@ -156,7 +194,10 @@ describe('deploy/namespaced', () => {
 
 describe('deploy/components/networkpolicy', () => {
   it('admits traffic to the metrics and health ports of the operator pods only', async () => {
-    const objs = await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/networkpolicy'] });
+    const objs = await kustomizeOverlay({
+      resources: ['deploy/base'],
+      components: ['deploy/components/networkpolicy'],
+    });
     const np = get(objs, 'NetworkPolicy', 'nodebounce-operator', NS);
     const dep = get(objs, 'Deployment', 'nodebounce-operator') as any;
     expect(dep.spec.template.metadata.labels).toMatchObject(np.spec && (np.spec as any).podSelector.matchLabels);
@@ -172,7 +213,10 @@ describe('deploy/components/networkpolicy', () => {
 const kubectl = ['/usr/bin/kubectl', '/usr/local/bin/kubectl'].find((p) => existsSync(p));
 describe.skipIf(!kubectl)("kubectl's built-in kustomize", () => {
   it.each(['deploy/base', 'deploy/namespaced'])('renders %s the same', (dir) => {
-    const out = execFileSync(kubectl!, ['kustomize', join(REPO_ROOT, dir)], { encoding: 'utf8', maxBuffer: 32 * 1024 * 1024 });
+    const out = execFileSync(kubectl!, ['kustomize', join(REPO_ROOT, dir)], {
+      encoding: 'utf8',
+      maxBuffer: 32 * 1024 * 1024,
+    });
     expect(parseObjects(out)).toEqual(dir === 'deploy/base' ? base : namespaced);
   });
 });

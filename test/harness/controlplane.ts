@@ -10,11 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CoreV1Api,
-  KubeConfig,
-  type V1CustomResourceDefinition,
-} from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { ensureControlPlaneBinaries, type ControlPlaneBinaries } from './build.js';
 import { generatePki, type ControlPlanePki } from './certs.js';
@@ -194,7 +190,11 @@ const CRD_PATH = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
  * Creates or updates the CRDs (sent as raw JSON, so no field is lost) and waits until all are
  * Established.
  */
-export async function installCrds(kc: KubeConfig, crds: V1CustomResourceDefinition[], timeoutMs = 30_000): Promise<void> {
+export async function installCrds(
+  kc: KubeConfig,
+  crds: V1CustomResourceDefinition[],
+  timeoutMs = 30_000,
+): Promise<void> {
   await Promise.all(
     crds.map(async (crd) => {
       const name = crd.metadata?.name ?? '';
@@ -202,13 +202,16 @@ export async function installCrds(kc: KubeConfig, crds: V1CustomResourceDefiniti
         await retryWhileStarting(() => kubeRequest(kc, 'POST', CRD_PATH, crd), { timeoutMs });
       } catch (err) {
         if ((err as { code?: number }).code !== 409) throw err;
-        await retryWhileStarting(async () => {
-          const existing = await kubeRequest<V1CustomResourceDefinition>(kc, 'GET', `${CRD_PATH}/${name}`);
-          await kubeRequest(kc, 'PUT', `${CRD_PATH}/${name}`, {
-            ...crd,
-            metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
-          });
-        }, { timeoutMs });
+        await retryWhileStarting(
+          async () => {
+            const existing = await kubeRequest<V1CustomResourceDefinition>(kc, 'GET', `${CRD_PATH}/${name}`);
+            await kubeRequest(kc, 'PUT', `${CRD_PATH}/${name}`, {
+              ...crd,
+              metadata: { ...crd.metadata, resourceVersion: existing.metadata?.resourceVersion },
+            });
+          },
+          { timeoutMs },
+        );
       }
     }),
   );
@@ -288,12 +291,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
   instances++;
 
   try {
-    let [pki, etcdPort, etcdPeerPort, apiPort] = await Promise.all([
-      generatePki(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
+    let [pki, etcdPort, etcdPeerPort, apiPort] = await Promise.all([generatePki(), freePort(), freePort(), freePort()]);
     const pkiDir = join(dataDir, 'pki');
     await fs.mkdir(pkiDir, { recursive: true });
     const files = {
@@ -338,10 +336,16 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
         { logFile: join(dataDir, 'etcd.log'), log },
       );
       try {
-        await waitFor('etcd /health', procs.etcd, 30_000, async () => {
-          const res = await get(`${etcdUrl}/health`);
-          return res.status === 200 && res.body.includes('true');
-        }, 20);
+        await waitFor(
+          'etcd /health',
+          procs.etcd,
+          30_000,
+          async () => {
+            const res = await get(`${etcdUrl}/health`);
+            return res.status === 200 && res.body.includes('true');
+          },
+          20,
+        );
         break;
       } catch (err) {
         if (attempt >= 3 || !portClash(procs.etcd)) throw err;
@@ -401,12 +405,22 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
         env: { ...process.env, GOGC: process.env.GOGC ?? '400' },
       });
       const proc = procs.apiserver;
-      await waitFor('kube-apiserver to serve', proc, 120_000, async () => (await get(`${server}/livez`, tls)).status > 0);
+      await waitFor(
+        'kube-apiserver to serve',
+        proc,
+        120_000,
+        async () => (await get(`${server}/livez`, tls)).status > 0,
+      );
     };
     const waitApiServerReady = async (since: number) => {
       const proc = procs.apiserver;
       if (!proc) throw new Error('kube-apiserver not started');
-      await waitFor('kube-apiserver /readyz', proc, 120_000, async () => (await get(`${server}/readyz`, tls)).status === 200);
+      await waitFor(
+        'kube-apiserver /readyz',
+        proc,
+        120_000,
+        async () => (await get(`${server}/readyz`, tls)).status === 200,
+      );
       log(`kube-apiserver ready on ${server} after ${Date.now() - since}ms`);
     };
     const startApiServer = async () => {

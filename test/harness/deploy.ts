@@ -20,7 +20,12 @@ export const CHART_DIR = join(DEPLOY_DIR, 'helm', 'nodebounce-operator');
 export interface K8sObject {
   apiVersion: string;
   kind: string;
-  metadata: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [key: string]: unknown;
 }
 
@@ -51,7 +56,10 @@ export async function kustomizeBuild(dir: string): Promise<K8sObject[]> {
 }
 
 /** Builds a throw-away overlay (a kustomization.yaml with these contents, paths relative to the repo root). */
-export async function kustomizeOverlay(kustomization: { resources?: string[]; components?: string[] }): Promise<K8sObject[]> {
+export async function kustomizeOverlay(kustomization: {
+  resources?: string[];
+  components?: string[];
+}): Promise<K8sObject[]> {
   const dir = mkdtempSync(join(tmpdir(), 'nodebounce-overlay-'));
   try {
     // kustomize accepts only relative paths to other kustomizations.
@@ -137,13 +145,19 @@ function helmEnv(dir: string): NodeJS.ProcessEnv {
 
 export function find(objs: K8sObject[], kind: string, name?: string, namespace?: string): K8sObject | undefined {
   return objs.find(
-    (o) => o.kind === kind && (name === undefined || o.metadata.name === name) && (namespace === undefined || o.metadata.namespace === namespace),
+    (o) =>
+      o.kind === kind &&
+      (name === undefined || o.metadata.name === name) &&
+      (namespace === undefined || o.metadata.namespace === namespace),
   );
 }
 
 export function get(objs: K8sObject[], kind: string, name?: string, namespace?: string): K8sObject {
   const o = find(objs, kind, name, namespace);
-  if (!o) throw new Error(`no ${kind}${name ? ` ${name}` : ''}${namespace ? ` in ${namespace}` : ''} among: ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  if (!o)
+    throw new Error(
+      `no ${kind}${name ? ` ${name}` : ''}${namespace ? ` in ${namespace}` : ''} among: ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`,
+    );
   return o;
 }
 
@@ -173,7 +187,8 @@ export function wildcards(objs: K8sObject[]): string[] {
     if (o.kind !== 'Role' && o.kind !== 'ClusterRole') continue;
     for (const r of (o.rules as PolicyRule[] | undefined) ?? []) {
       for (const k of ['verbs', 'resources', 'apiGroups', 'nonResourceURLs'] as const) {
-        if (r[k]?.some((v) => v.includes('*'))) found.push(`${o.kind}/${o.metadata.name}: ${k} ${JSON.stringify(r[k])}`);
+        if (r[k]?.some((v) => v.includes('*')))
+          found.push(`${o.kind}/${o.metadata.name}: ${k} ${JSON.stringify(r[k])}`);
       }
     }
   }

@@ -193,7 +193,9 @@ export async function startExpressSimulator(
           .catch((err: unknown) => {
             const n = (failures.get(key) ?? 0) + 1;
             failures.set(key, n);
-            log(`express-simulator: reconcile ${key} failed (${n}): ${err instanceof Error ? err.message : String(err)}`);
+            log(
+              `express-simulator: reconcile ${key} failed (${n}): ${err instanceof Error ? err.message : String(err)}`,
+            );
             dirty.add(key);
           })
           .finally(() => {
@@ -279,11 +281,14 @@ export async function startExpressSimulator(
       return;
     }
     if (name.length > 63) {
-      if (!warnedLongNames.has(key)) log(`express-simulator: ${key}: name longer than 63 characters cannot be a label value; no pod`);
+      if (!warnedLongNames.has(key))
+        log(`express-simulator: ${key}: name longer than 63 characters cannot be a label value; no pod`);
       warnedLongNames.add(key);
       return;
     }
-    const foreign = pods.filter((p) => ownedByOther(p) && p.metadata?.ownerReferences?.some((r) => r.kind === EXPRESS_KIND));
+    const foreign = pods.filter(
+      (p) => ownedByOther(p) && p.metadata?.ownerReferences?.some((r) => r.kind === EXPRESS_KIND),
+    );
     for (const p of foreign) await deletePod(p);
     const mine = pods.filter((p) => !foreign.includes(p));
     const statusState = en.status?.state;
@@ -305,7 +310,9 @@ export async function startExpressSimulator(
     const pod = expressPodFor(en, await pickNode(key));
     try {
       const created = await core.createNamespacedPod({ namespace: ns, body: pod });
-      log(`express-simulator: created pod ${ns}/${created.metadata?.name} (uid ${created.metadata?.uid}) on ${pod.spec?.nodeName}`);
+      log(
+        `express-simulator: created pod ${ns}/${created.metadata?.name} (uid ${created.metadata?.uid}) on ${pod.spec?.nodeName}`,
+      );
     } catch (err) {
       if (code(err) === 409) {
         // A pod with that name exists but lacks our label (or the cache lagged): retry later.
@@ -344,7 +351,12 @@ export async function startExpressSimulator(
       : `/apis/${EXPRESS_GROUP}/${EXPRESS_VERSION}/${EXPRESS_PLURAL}`;
     const enInformer = makeInformer<ExpressNode>(kc, enPath, async () =>
       ns
-        ? custom.listNamespacedCustomObject({ group: EXPRESS_GROUP, version: EXPRESS_VERSION, namespace: ns, plural: EXPRESS_PLURAL })
+        ? custom.listNamespacedCustomObject({
+            group: EXPRESS_GROUP,
+            version: EXPRESS_VERSION,
+            namespace: ns,
+            plural: EXPRESS_PLURAL,
+          })
         : custom.listClusterCustomObject({ group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL }),
     );
     const onEn = safe((obj: ExpressNode) => {

@@ -80,7 +80,15 @@ export async function kubeConfigForServiceAccount(
   const user = `system:serviceaccount:${namespace}:${saName}`;
   const kc = new KubeConfig();
   kc.loadFromOptions({
-    clusters: [{ name: cluster.name, server: cluster.server, caData: cluster.caData, caFile: cluster.caFile, skipTLSVerify: false }],
+    clusters: [
+      {
+        name: cluster.name,
+        server: cluster.server,
+        caData: cluster.caData,
+        caFile: cluster.caFile,
+        skipTLSVerify: false,
+      },
+    ],
     users: [{ name: user, token }],
     contexts: [{ name: 'sa', cluster: cluster.name, user, namespace }],
     currentContext: 'sa',

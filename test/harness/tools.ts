@@ -81,7 +81,13 @@ function spec(name: ToolName): ToolSpec {
     case 'kustomize':
       return {
         key: `kustomize-${TOOL_VERSIONS.kustomize}-r${TOOLS_RECIPE}`,
-        args: ['install', '-trimpath', '-ldflags', '-s -w', `sigs.k8s.io/kustomize/kustomize/v5@${TOOL_VERSIONS.kustomize}`],
+        args: [
+          'install',
+          '-trimpath',
+          '-ldflags',
+          '-s -w',
+          `sigs.k8s.io/kustomize/kustomize/v5@${TOOL_VERSIONS.kustomize}`,
+        ],
         cwd: REPO,
         env: base,
       };
@@ -95,7 +101,13 @@ function spec(name: ToolName): ToolSpec {
     case 'prometheus':
       return {
         key: `prometheus-${TOOL_VERSIONS.prometheus}-r${TOOLS_RECIPE}`,
-        args: ['install', '-trimpath', '-ldflags', '-s -w', `github.com/prometheus/prometheus/cmd/prometheus@${TOOL_VERSIONS.prometheus}`],
+        args: [
+          'install',
+          '-trimpath',
+          '-ldflags',
+          '-s -w',
+          `github.com/prometheus/prometheus/cmd/prometheus@${TOOL_VERSIONS.prometheus}`,
+        ],
         cwd: REPO,
         env: base,
       };
@@ -160,7 +172,10 @@ function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ c
 }
 
 /** Builds the tool if needed (under a cross-process lock) and returns its path. */
-export async function ensureTool(name: ToolName, log: (line: string) => void = (l) => console.log(`[tools] ${l}`)): Promise<string> {
+export async function ensureTool(
+  name: ToolName,
+  log: (line: string) => void = (l) => console.log(`[tools] ${l}`),
+): Promise<string> {
   const found = findTool(name);
   if (found) return found;
   const s = spec(name);
@@ -190,12 +205,17 @@ export async function ensureTool(name: ToolName, log: (line: string) => void = (
     }
     if (res.code !== 0) {
       await fs.rm(tmp, { recursive: true, force: true });
-      throw new ToolBuildError(`building ${name} failed (go exit ${res.code}; needs the Go module proxy):\n${res.tail}`);
+      throw new ToolBuildError(
+        `building ${name} failed (go exit ${res.code}; needs the Go module proxy):\n${res.tail}`,
+      );
     }
     await fs.rename(join(tmp, name), out);
     await fs.rm(tmp, { recursive: true, force: true });
     const took = Date.now() - started;
-    await fs.writeFile(join(dir, 'manifest.json'), JSON.stringify({ tool: name, key: s.key, builtAt: new Date().toISOString(), buildMs: took }, null, 2) + '\n');
+    await fs.writeFile(
+      join(dir, 'manifest.json'),
+      JSON.stringify({ tool: name, key: s.key, builtAt: new Date().toISOString(), buildMs: took }, null, 2) + '\n',
+    );
     log(`${name}: built in ${fmt(took)}`);
     return out;
   } finally {

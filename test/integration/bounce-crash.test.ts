@@ -15,7 +15,13 @@ describe('crash and restart on the real control plane', () => {
     const first = await env.fx.readyExpressNode(ns, 'cr', { ...delays, shutdownProtection: true });
     const uids = await trackPodUids(env.kc, ns);
     const nb = await env.fx.createNodeBounce(ns, { podName: 'cr' });
-    await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.phase === phase && (phase !== 'Terminating' || !!o.status?.podDeletedTime), 30_000, phase);
+    await env.fx.waitNodeBounce(
+      ns,
+      nb.metadata.name,
+      (o) => o.status?.phase === phase && (phase !== 'Terminating' || !!o.status?.podDeletedTime),
+      30_000,
+      phase,
+    );
     await env.operator.kill();
     // While it is down the bounce keeps going on its own (the kubelet and the Express operator act).
     await new Promise((r) => setTimeout(r, 1000));

@@ -13,7 +13,9 @@ describe('bounce: happy path on the real control plane', () => {
     const nb = await fx.createNodeBounce(ns, { podName: 'node-a', reason: 'weekly restart' }, { name: 'bounce-a' });
 
     const done = await fx.waitFinished(ns, nb.metadata.name);
-    await waitUntil(() => transitions.of(nb.metadata.name).some((s) => s.startsWith('Succeeded')), { description: 'watch sees Succeeded' });
+    await waitUntil(() => transitions.of(nb.metadata.name).some((s) => s.startsWith('Succeeded')), {
+      description: 'watch sees Succeeded',
+    });
     transitions.stop();
     expect(done.status?.phase).toBe('Succeeded');
     expect(done.status?.reason).toBe('PodRestarted');
@@ -26,11 +28,22 @@ describe('bounce: happy path on the real control plane', () => {
     for (const t of ['PreflightPassed', 'PodTerminated', 'PodReady']) {
       expect(done.status?.conditions?.find((c) => c.type === t)?.status, t).toBe('True');
     }
-    for (const ts of ['startTime', 'terminatingTime', 'podDeletedTime', 'terminatedTime', 'readyTime', 'completionTime'] as const) {
+    for (const ts of [
+      'startTime',
+      'terminatingTime',
+      'podDeletedTime',
+      'terminatedTime',
+      'readyTime',
+      'completionTime',
+    ] as const) {
       expect(done.status?.[ts], ts).toBeTruthy();
     }
     // Startup probe in the simulated pod: 1 + 2 x 5 = 11 s, plus one readiness period (3 s).
-    expect(done.status?.effectiveTimeouts).toEqual({ terminationSeconds: 600, readySeconds: 14, readySource: 'StartupProbe' });
+    expect(done.status?.effectiveTimeouts).toEqual({
+      terminationSeconds: 600,
+      readySeconds: 14,
+      readySource: 'StartupProbe',
+    });
 
     const phases = transitions.of(nb.metadata.name).map((s) => s.split('/')[0]);
     const order = phases.filter((p, i) => p !== '-' && p !== phases[i - 1]);
@@ -40,7 +53,16 @@ describe('bounce: happy path on the real control plane', () => {
     expect(newPod.metadata?.uid).toBe(done.status?.replacementPodUID);
 
     const events = await fx.events(ns, nb.metadata.name);
-    expect(events.map((e) => e.reason)).toEqual(expect.arrayContaining(['Accepted', 'PreflightPassed', 'Evicting', 'PodEvicted', 'WaitingForReady', 'PodRestarted']));
+    expect(events.map((e) => e.reason)).toEqual(
+      expect.arrayContaining([
+        'Accepted',
+        'PreflightPassed',
+        'Evicting',
+        'PodEvicted',
+        'WaitingForReady',
+        'PodRestarted',
+      ]),
+    );
     expect(events.filter((e) => e.type === 'Warning')).toEqual([]);
     expect(events.find((e) => e.reason === 'Evicting')?.message).toContain('weekly restart');
 

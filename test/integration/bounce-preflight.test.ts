@@ -6,7 +6,13 @@ import { useOperatorEnv } from './support/env.js';
 describe('preflight on the real control plane', () => {
   const env = useOperatorEnv();
 
-  async function expectUntouched(ns: string, podName: string, uid: string | undefined, expressName?: string, expressRV?: string) {
+  async function expectUntouched(
+    ns: string,
+    podName: string,
+    uid: string | undefined,
+    expressName?: string,
+    expressRV?: string,
+  ) {
     const pod = await readPod(env.kc, ns, podName);
     expect(pod?.metadata?.uid).toBe(uid);
     expect(pod?.metadata?.deletionTimestamp).toBeUndefined();
@@ -19,7 +25,10 @@ describe('preflight on the real control plane', () => {
     const done = await env.fx.waitFinished(ns, nb.metadata.name);
     expect(done.status).toMatchObject({ phase: 'Failed', reason: 'PodNotFound' });
     expect(done.status?.message).toContain('does-not-exist');
-    expect(done.status?.conditions?.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'False', reason: 'PodNotFound' });
+    expect(done.status?.conditions?.find((c) => c.type === 'Succeeded')).toMatchObject({
+      status: 'False',
+      reason: 'PodNotFound',
+    });
     const events = await env.fx.events(ns, nb.metadata.name);
     expect(events.find((e) => e.reason === 'PodNotFound')?.type).toBe('Warning');
   });
@@ -38,7 +47,10 @@ describe('preflight on the real control plane', () => {
     const ns = await env.namespace('pf-noexpress');
     await env.fx.core.createNamespacedPod({
       namespace: ns,
-      body: { metadata: { name: 'plain' }, spec: { nodeName: 'kwok-node-0', containers: [{ name: 'c', image: 'registry.invalid/x' }] } },
+      body: {
+        metadata: { name: 'plain' },
+        spec: { nodeName: 'kwok-node-0', containers: [{ name: 'c', image: 'registry.invalid/x' }] },
+      },
     });
     const nb1 = await env.fx.createNodeBounce(ns, { podName: 'plain' });
     const done1 = await env.fx.waitFinished(ns, nb1.metadata.name);
@@ -48,7 +60,10 @@ describe('preflight on the real control plane', () => {
     // Labelled for an Express resource that does not exist.
     await env.fx.core.createNamespacedPod({
       namespace: ns,
-      body: { metadata: { name: 'orphan', labels: { 'express.dev/node': 'ghost' } }, spec: { nodeName: 'kwok-node-0', containers: [{ name: 'c', image: 'registry.invalid/x' }] } },
+      body: {
+        metadata: { name: 'orphan', labels: { 'express.dev/node': 'ghost' } },
+        spec: { nodeName: 'kwok-node-0', containers: [{ name: 'c', image: 'registry.invalid/x' }] },
+      },
     });
     const orphan = await readPod(env.kc, ns, 'orphan');
     const nb2 = await env.fx.createNodeBounce(ns, { podName: 'orphan' });
@@ -77,17 +92,35 @@ describe('preflight on the real control plane', () => {
     const pod = await env.fx.readyExpressNode(ns, 'sleepy');
     // Down in Git: Argo CD's tracking annotation on the Express resource. The pod is still there (shutting down).
     await env.fx.custom.patchNamespacedCustomObject(
-      { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'sleepy', body: [
-        { op: 'add', path: '/metadata/annotations/argocd.argoproj.io~1tracking-id', value: 'express-prod:express.dev/ExpressNode:' + ns + '/sleepy' },
-        { op: 'add', path: '/metadata/annotations/kwok.nodebounce.dev~1shutdown-delay', value: 'never' },
-      ] },
+      {
+        group: 'express.dev',
+        version: 'v1alpha1',
+        plural: 'expressnodes',
+        namespace: ns,
+        name: 'sleepy',
+        body: [
+          {
+            op: 'add',
+            path: '/metadata/annotations/argocd.argoproj.io~1tracking-id',
+            value: 'express-prod:express.dev/ExpressNode:' + ns + '/sleepy',
+          },
+          { op: 'add', path: '/metadata/annotations/kwok.nodebounce.dev~1shutdown-delay', value: 'never' },
+        ],
+      },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/json-patch+json'),
     );
     const podNow = await readPod(env.kc, ns, 'sleepy');
     const nb = await env.fx.createNodeBounce(ns, { podName: 'sleepy', force: true });
     // Flip the desired state to down only now, so the pod still exists when preflight runs.
     await env.fx.custom.patchNamespacedCustomObject(
-      { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'sleepy', body: { spec: { state: 'stopped' } } },
+      {
+        group: 'express.dev',
+        version: 'v1alpha1',
+        plural: 'expressnodes',
+        namespace: ns,
+        name: 'sleepy',
+        body: { spec: { state: 'stopped' } },
+      },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
     const done = await env.fx.waitFinished(ns, nb.metadata.name);
@@ -106,7 +139,14 @@ describe('preflight on the real control plane', () => {
     // A "down" node whose pod is kept around (never terminates) by the simulated kubelet.
     await env.fx.readyExpressNode(ns, 'resting', { shutdownDelay: 'never' });
     await env.fx.custom.patchNamespacedCustomObject(
-      { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'resting', body: { spec: { state: 'down' } } },
+      {
+        group: 'express.dev',
+        version: 'v1alpha1',
+        plural: 'expressnodes',
+        namespace: ns,
+        name: 'resting',
+        body: { spec: { state: 'down' } },
+      },
       (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
     );
     const nb = await env.fx.createNodeBounce(ns, { podName: 'resting', force: true });
@@ -131,12 +171,22 @@ describe('preflight on the real control plane', () => {
   it('InvalidSpec: rejected by the API schema, or Failed by the operator for what the schema cannot say', async () => {
     const ns = await env.namespace('pf-spec');
     const pod = await env.fx.readyExpressNode(ns, 'n1');
-    await expect(env.fx.createNodeBounce(ns, { podName: 'n1', mode: 'Yank' as never })).rejects.toMatchObject({ code: 422 });
-    await expect(env.fx.createNodeBounce(ns, { podName: 'n1', gracePeriodSeconds: 0 })).rejects.toMatchObject({ code: 422 });
+    await expect(env.fx.createNodeBounce(ns, { podName: 'n1', mode: 'Yank' as never })).rejects.toMatchObject({
+      code: 422,
+    });
+    await expect(env.fx.createNodeBounce(ns, { podName: 'n1', gracePeriodSeconds: 0 })).rejects.toMatchObject({
+      code: 422,
+    });
     await expect(env.fx.createNodeBounce(ns, {} as never)).rejects.toMatchObject({ code: 422 });
-    await expect(env.fx.createNodeBounce(ns, { podName: 'n1', reason: 'x'.repeat(1025) })).rejects.toMatchObject({ code: 422 });
+    await expect(env.fx.createNodeBounce(ns, { podName: 'n1', reason: 'x'.repeat(1025) })).rejects.toMatchObject({
+      code: 422,
+    });
 
-    const nb = await env.fx.createNodeBounce(ns, { podName: 'n1', gracePeriodSeconds: 60, terminationTimeoutSeconds: 30 });
+    const nb = await env.fx.createNodeBounce(ns, {
+      podName: 'n1',
+      gracePeriodSeconds: 60,
+      terminationTimeoutSeconds: 30,
+    });
     const done = await env.fx.waitFinished(ns, nb.metadata.name);
     expect(done.status?.reason).toBe('InvalidSpec');
     expect(done.status?.message).toContain('gracePeriodSeconds');
@@ -148,7 +198,14 @@ describe('preflight on the real control plane', () => {
     const nb = await env.fx.createNodeBounce(ns, { podName: 'whatever', dryRun: true });
     const err = await env.fx.custom
       .patchNamespacedCustomObject(
-        { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces', namespace: ns, name: nb.metadata.name, body: { spec: { podName: 'other' } } },
+        {
+          group: 'bounce.express.dev',
+          version: 'v1alpha1',
+          plural: 'nodebounces',
+          namespace: ns,
+          name: nb.metadata.name,
+          body: { spec: { podName: 'other' } },
+        },
         (await import('@kubernetes/client-node')).setHeaderOptions('Content-Type', 'application/merge-patch+json'),
       )
       .catch((e: unknown) => e as { code?: number; body?: string });

@@ -38,7 +38,10 @@ describe('bounce scenarios on the real control plane', () => {
     const done = await env.fx.waitFinished(ns, nb.metadata.name);
     expect(done.status).toMatchObject({ phase: 'Succeeded', reason: 'DryRunPassed' });
     expect(done.status?.message).toContain('Nothing was touched');
-    expect(done.status?.conditions?.find((c) => c.type === 'Succeeded')).toMatchObject({ status: 'True', reason: 'DryRunPassed' });
+    expect(done.status?.conditions?.find((c) => c.type === 'Succeeded')).toMatchObject({
+      status: 'True',
+      reason: 'DryRunPassed',
+    });
     const now = await readPod(env.kc, ns, 'dr');
     expect(now?.metadata?.uid).toBe(pod.metadata?.uid);
     expect(now?.metadata?.deletionTimestamp).toBeUndefined();
@@ -55,9 +58,19 @@ describe('bounce scenarios on the real control plane', () => {
     expect((await env.fx.getExpressNode(ns, 'pr')).spec.shutdownProtection).toBe(false);
     const done = await env.fx.waitFinished(ns, nb.metadata.name);
     expect(done.status).toMatchObject({ phase: 'Succeeded', reason: 'PodRestarted' });
-    expect(done.status?.shutdownProtection).toMatchObject({ wasEnabled: true, disabledByOperator: true, restored: true });
+    expect(done.status?.shutdownProtection).toMatchObject({
+      wasEnabled: true,
+      disabledByOperator: true,
+      restored: true,
+    });
     expect((await env.fx.getExpressNode(ns, 'pr')).spec.shutdownProtection).toBe(true);
-    await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => (o.metadata.finalizers ?? []).length === 0, 10_000, 'finalizer released');
+    await env.fx.waitNodeBounce(
+      ns,
+      nb.metadata.name,
+      (o) => (o.metadata.finalizers ?? []).length === 0,
+      10_000,
+      'finalizer released',
+    );
     const reasons = (await env.fx.events(ns, nb.metadata.name)).map((e) => e.reason);
     expect(reasons).toEqual(expect.arrayContaining(['ShutdownProtectionDisabled', 'ShutdownProtectionRestored']));
   });
@@ -73,11 +86,24 @@ describe('bounce scenarios on the real control plane', () => {
         spec: {
           failurePolicy: 'Fail',
           matchConstraints: {
-            resourceRules: [{ apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] }],
+            resourceRules: [
+              { apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] },
+            ],
             namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
           },
-          matchConditions: [{ name: 'operator-only', expression: "request.userInfo.username == 'system:serviceaccount:nodebounce-system:nodebounce-operator'" }],
-          validations: [{ expression: 'false', message: 'changes by the nodebounce operator are denied by policy', reason: 'Forbidden' }],
+          matchConditions: [
+            {
+              name: 'operator-only',
+              expression: "request.userInfo.username == 'system:serviceaccount:nodebounce-system:nodebounce-operator'",
+            },
+          ],
+          validations: [
+            {
+              expression: 'false',
+              message: 'changes by the nodebounce operator are denied by policy',
+              reason: 'Forbidden',
+            },
+          ],
         },
       },
     });
@@ -91,7 +117,18 @@ describe('bounce scenarios on the real control plane', () => {
       await waitUntil(
         async () =>
           asOperator
-            .patchNamespacedCustomObject({ group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'fb', body: { spec: { shutdownProtection: false } }, dryRun: 'All' }, mergePatch)
+            .patchNamespacedCustomObject(
+              {
+                group: 'express.dev',
+                version: 'v1alpha1',
+                plural: 'expressnodes',
+                namespace: ns,
+                name: 'fb',
+                body: { spec: { shutdownProtection: false } },
+                dryRun: 'All',
+              },
+              mergePatch,
+            )
             .then(() => false)
             .catch((e: { code?: number }) => e.code === 403),
         { timeoutMs: 20_000, description: 'admission policy in force' },
@@ -104,7 +141,9 @@ describe('bounce scenarios on the real control plane', () => {
       const condition = done.status?.conditions?.find((c) => c.type === 'ShutdownProtectionDisabled');
       expect(condition).toMatchObject({ status: 'False', reason: 'DisableFailed' });
       expect(condition?.message).toContain('403');
-      const warning = (await env.fx.events(ns, nb.metadata.name)).find((e) => e.reason === 'ShutdownProtectionNotDisabled');
+      const warning = (await env.fx.events(ns, nb.metadata.name)).find(
+        (e) => e.reason === 'ShutdownProtectionNotDisabled',
+      );
       expect(warning?.type).toBe('Warning');
       expect((await env.fx.getExpressNode(ns, 'fb')).spec.shutdownProtection).toBe(true);
       expect(done.metadata.finalizers ?? []).toEqual([]);
@@ -121,7 +160,10 @@ describe('bounce scenarios on the real control plane', () => {
     await env.fx.waitPhase(ns, nb.metadata.name, 'Terminating');
     expect((await env.fx.getExpressNode(ns, 'dm')).spec.shutdownProtection).toBe(false);
     await env.fx.deleteNodeBounce(ns, nb.metadata.name);
-    await waitUntil(async () => (await env.fx.getNodeBounce(ns, nb.metadata.name)) === undefined, { timeoutMs: 15_000, description: 'NodeBounce gone' });
+    await waitUntil(async () => (await env.fx.getNodeBounce(ns, nb.metadata.name)) === undefined, {
+      timeoutMs: 15_000,
+      description: 'NodeBounce gone',
+    });
     expect((await env.fx.getExpressNode(ns, 'dm')).spec.shutdownProtection).toBe(true);
     // The pod that was already evicted goes away and comes back through the Express operator; we stay out.
     const replacement = await env.fx.waitPodReady(ns, 'dm', 30_000);
@@ -146,9 +188,15 @@ describe('bounce scenarios on the real control plane', () => {
     expect(doneA.status?.podUID).toBe(first.metadata?.uid);
     expect(doneB.status?.podUID).toBe(doneA.status?.replacementPodUID);
     expect(new Set([doneA.status?.podUID, doneB.status?.podUID, doneB.status?.replacementPodUID]).size).toBe(3);
-    expect(uids.uidsOf('ff')).toEqual([first.metadata?.uid, doneA.status?.replacementPodUID, doneB.status?.replacementPodUID]);
+    expect(uids.uidsOf('ff')).toEqual([
+      first.metadata?.uid,
+      doneA.status?.replacementPodUID,
+      doneB.status?.replacementPodUID,
+    ]);
     expect(transitions.of(b.metadata.name)).toContain('Pending/WaitingForOtherBounce');
-    expect(Date.parse(doneB.status!.terminatingTime!)).toBeGreaterThanOrEqual(Date.parse(doneA.status!.completionTime!));
+    expect(Date.parse(doneB.status!.terminatingTime!)).toBeGreaterThanOrEqual(
+      Date.parse(doneA.status!.completionTime!),
+    );
   });
 
   it('a later request starts on its own when the earlier one is deleted', async () => {
@@ -157,16 +205,37 @@ describe('bounce scenarios on the real control plane', () => {
     const policy = env.kc.makeApiClient((await import('@kubernetes/client-node')).PolicyV1Api);
     await policy.createNamespacedPodDisruptionBudget({
       namespace: ns,
-      body: { metadata: { name: 'hold' }, spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'fd' } } } },
+      body: {
+        metadata: { name: 'hold' },
+        spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'fd' } } },
+      },
     });
     const blocker = await env.fx.createNodeBounce(ns, { podName: 'fd' }, { name: 'a-blocker' });
-    await env.fx.waitNodeBounce(ns, blocker.metadata.name, (o) => o.status?.reason === 'BlockedByPDB', 20_000, 'BlockedByPDB');
+    await env.fx.waitNodeBounce(
+      ns,
+      blocker.metadata.name,
+      (o) => o.status?.reason === 'BlockedByPDB',
+      20_000,
+      'BlockedByPDB',
+    );
     const waiter = await env.fx.createNodeBounce(ns, { podName: 'fd' }, { name: 'b-waiter' });
-    const waiting = await env.fx.waitNodeBounce(ns, waiter.metadata.name, (o) => o.status?.reason === 'WaitingForOtherBounce', 20_000, 'waiting');
+    const waiting = await env.fx.waitNodeBounce(
+      ns,
+      waiter.metadata.name,
+      (o) => o.status?.reason === 'WaitingForOtherBounce',
+      20_000,
+      'waiting',
+    );
     expect(waiting.status?.message).toContain('a-blocker');
     await env.fx.deleteNodeBounce(ns, blocker.metadata.name);
     // It starts by itself (and is now the one held by the budget) ...
-    await env.fx.waitNodeBounce(ns, waiter.metadata.name, (o) => o.status?.reason === 'BlockedByPDB', 20_000, 'started after the blocker was deleted');
+    await env.fx.waitNodeBounce(
+      ns,
+      waiter.metadata.name,
+      (o) => o.status?.reason === 'BlockedByPDB',
+      20_000,
+      'started after the blocker was deleted',
+    );
     // ... and finishes once the budget is gone.
     await policy.deleteNamespacedPodDisruptionBudget({ namespace: ns, name: 'hold' });
     const done = await env.fx.waitFinished(ns, waiter.metadata.name, 60_000);
@@ -184,7 +253,9 @@ describe('bounce scenarios on the real control plane', () => {
 
   it('pods named differently by the Express operator: the replacement is found through the Express resource', async () => {
     const ns = await env.namespace('sc-rename');
-    await env.fx.createExpressNode(ns, 'rn', { annotations: { 'sim.express.dev/pod-naming': 'generate', 'sim.express.dev/mapping': 'label' } });
+    await env.fx.createExpressNode(ns, 'rn', {
+      annotations: { 'sim.express.dev/pod-naming': 'generate', 'sim.express.dev/mapping': 'label' },
+    });
     const pod = await waitUntil(async () => {
       const pods = await env.fx.core.listNamespacedPod({ namespace: ns, labelSelector: 'express.dev/node=rn' });
       const p = pods.items.find((x) => x.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
@@ -201,9 +272,16 @@ describe('bounce scenarios on the real control plane', () => {
     const ns = await env.namespace('sc-ttl');
     await env.fx.readyExpressNode(ns, 'tt');
     const plain = await env.fx.createNodeBounce(ns, { podName: 'tt', dryRun: true, ttlSecondsAfterFinished: 1 });
-    const argo = await env.fx.createNodeBounce(ns, { podName: 'tt', dryRun: true, ttlSecondsAfterFinished: 1 }, { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:ns/x' } });
+    const argo = await env.fx.createNodeBounce(
+      ns,
+      { podName: 'tt', dryRun: true, ttlSecondsAfterFinished: 1 },
+      { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:ns/x' } },
+    );
     await env.fx.waitFinished(ns, argo.metadata.name);
-    await waitUntil(async () => (await env.fx.getNodeBounce(ns, plain.metadata.name)) === undefined, { timeoutMs: 15_000, description: 'TTL deletion' });
+    await waitUntil(async () => (await env.fx.getNodeBounce(ns, plain.metadata.name)) === undefined, {
+      timeoutMs: 15_000,
+      description: 'TTL deletion',
+    });
     await new Promise((r) => setTimeout(r, 1500));
     const kept = await env.fx.getNodeBounce(ns, argo.metadata.name);
     expect(kept?.status?.ttlSkipped).toBe(true);

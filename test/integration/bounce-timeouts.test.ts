@@ -13,10 +13,19 @@ describe('deadlines on the real control plane', () => {
     const pod = await env.fx.readyExpressNode(ns, 'pd', { shutdownProtection: true });
     await env.kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
       namespace: ns,
-      body: { metadata: { name: 'strict' }, spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'pd' } } } },
+      body: {
+        metadata: { name: 'strict' },
+        spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'pd' } } },
+      },
     });
     const nb = await env.fx.createNodeBounce(ns, { podName: 'pd', terminationTimeoutSeconds: 4 });
-    const blocked = await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.reason === 'BlockedByPDB', 20_000, 'BlockedByPDB');
+    const blocked = await env.fx.waitNodeBounce(
+      ns,
+      nb.metadata.name,
+      (o) => o.status?.reason === 'BlockedByPDB',
+      20_000,
+      'BlockedByPDB',
+    );
     expect(blocked.status?.phase).toBe('Terminating');
     expect(blocked.status?.message).toContain('PodDisruptionBudget');
     const done = await env.fx.waitFinished(ns, nb.metadata.name, 30_000);
@@ -27,7 +36,13 @@ describe('deadlines on the real control plane', () => {
     expect(now?.metadata?.uid).toBe(pod.metadata?.uid);
     expect(now?.metadata?.deletionTimestamp).toBeUndefined();
     // Protection was disabled for the attempt, and is restored after the failure.
-    await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.shutdownProtection?.restored === true && !(o.metadata.finalizers ?? []).length, 10_000, 'restored');
+    await env.fx.waitNodeBounce(
+      ns,
+      nb.metadata.name,
+      (o) => o.status?.shutdownProtection?.restored === true && !(o.metadata.finalizers ?? []).length,
+      10_000,
+      'restored',
+    );
     expect((await env.fx.getExpressNode(ns, 'pd')).spec.shutdownProtection).toBe(true);
     const events = await env.fx.events(ns, nb.metadata.name);
     expect(events.filter((e) => e.reason === 'BlockedByPDB')).toHaveLength(1);
@@ -39,7 +54,14 @@ describe('deadlines on the real control plane', () => {
     await env.fx.readyExpressNode(ns, 'st');
     // Tell the simulated kubelet to never finish shutting this pod down.
     const core = env.kc.makeApiClient(CoreV1Api);
-    await core.patchNamespacedPod({ namespace: ns, name: 'st', body: { metadata: { annotations: { 'kwok.nodebounce.dev/shutdown-delay': 'never' } } } }, mergePatch);
+    await core.patchNamespacedPod(
+      {
+        namespace: ns,
+        name: 'st',
+        body: { metadata: { annotations: { 'kwok.nodebounce.dev/shutdown-delay': 'never' } } },
+      },
+      mergePatch,
+    );
     const nb = await env.fx.createNodeBounce(ns, { podName: 'st', terminationTimeoutSeconds: 3 });
     const done = await env.fx.waitFinished(ns, nb.metadata.name, 20_000);
     expect(done.status).toMatchObject({ phase: 'Failed', reason: 'TerminationTimeout' });
@@ -55,7 +77,14 @@ describe('deadlines on the real control plane', () => {
     await env.fx.readyExpressNode(ns, 'nr');
     // Replacements of this node never become Ready.
     await env.fx.custom.patchNamespacedCustomObject(
-      { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'nr', body: { metadata: { annotations: { 'kwok.nodebounce.dev/startup-delay': 'never' } } } },
+      {
+        group: 'express.dev',
+        version: 'v1alpha1',
+        plural: 'expressnodes',
+        namespace: ns,
+        name: 'nr',
+        body: { metadata: { annotations: { 'kwok.nodebounce.dev/startup-delay': 'never' } } },
+      },
       mergePatch,
     );
     const nb = await env.fx.createNodeBounce(ns, { podName: 'nr', readyTimeoutSeconds: 3 });
@@ -65,7 +94,10 @@ describe('deadlines on the real control plane', () => {
     expect(done.status?.replacementPodUID).toBeTruthy();
     expect(done.status?.message).toContain('spec.readyTimeoutSeconds');
     expect(done.status?.lastObservedPodState).toMatch(/Ready=False|no Ready condition|phase Pending/);
-    expect(done.status?.conditions?.find((c) => c.type === 'PodReady')).toMatchObject({ status: 'False', reason: 'ReadyTimeout' });
+    expect(done.status?.conditions?.find((c) => c.type === 'PodReady')).toMatchObject({
+      status: 'False',
+      reason: 'ReadyTimeout',
+    });
   });
 
   it('a hand-edited status (Starting without terminatedTime): Failed/InvalidStatus, protection restored, no hot loop', async () => {
@@ -73,19 +105,39 @@ describe('deadlines on the real control plane', () => {
     const ns = await env.namespace('to-edit');
     await env.fx.readyExpressNode(ns, 'he', { shutdownProtection: true });
     await env.fx.custom.patchNamespacedCustomObject(
-      { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'he', body: { metadata: { annotations: { 'kwok.nodebounce.dev/startup-delay': 'never' } } } },
+      {
+        group: 'express.dev',
+        version: 'v1alpha1',
+        plural: 'expressnodes',
+        namespace: ns,
+        name: 'he',
+        body: { metadata: { annotations: { 'kwok.nodebounce.dev/startup-delay': 'never' } } },
+      },
       mergePatch,
     );
     const nb = await env.fx.createNodeBounce(ns, { podName: 'he', readyTimeoutSeconds: 600 });
     await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.phase === 'Starting', 30_000, 'Starting');
     await env.fx.custom.patchNamespacedCustomObjectStatus(
-      { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces', namespace: ns, name: nb.metadata.name, body: [{ op: 'remove', path: '/status/terminatedTime' }] },
+      {
+        group: 'bounce.express.dev',
+        version: 'v1alpha1',
+        plural: 'nodebounces',
+        namespace: ns,
+        name: nb.metadata.name,
+        body: [{ op: 'remove', path: '/status/terminatedTime' }],
+      },
       setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
     );
     const done = await env.fx.waitFinished(ns, nb.metadata.name, 20_000);
     expect(done.status).toMatchObject({ phase: 'Failed', reason: 'InvalidStatus' });
     expect(done.status?.message).toContain('status.terminatedTime is missing');
-    await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.shutdownProtection?.restored === true && !(o.metadata.finalizers ?? []).length, 10_000, 'restored');
+    await env.fx.waitNodeBounce(
+      ns,
+      nb.metadata.name,
+      (o) => o.status?.shutdownProtection?.restored === true && !(o.metadata.finalizers ?? []).length,
+      10_000,
+      'restored',
+    );
     expect((await env.fx.getExpressNode(ns, 'he')).spec.shutdownProtection).toBe(true);
     // Settled: a few reconciles at most while nothing changes (a hot loop makes thousands).
     const reconciles = async () =>

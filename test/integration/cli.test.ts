@@ -7,7 +7,14 @@ import { CoreV1Api, PolicyV1Api } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { NodeBounce } from '../../src/api/nodebounce.js';
-import { REPO_ROOT, createNamespace, kubeConfigForServiceAccount, readPod, startControlPlane, type ControlPlane } from '../harness/index.js';
+import {
+  REPO_ROOT,
+  createNamespace,
+  kubeConfigForServiceAccount,
+  readPod,
+  startControlPlane,
+  type ControlPlane,
+} from '../harness/index.js';
 import { buildCli, runCli, startCli, type BuiltCli } from './support/cli.js';
 import { useOperatorEnv } from './support/env.js';
 
@@ -84,7 +91,24 @@ describe('kubectl-nodebounce', () => {
     await env.fx.readyExpressNode(ns, 'nw', { shutdownDelay: '2s' });
     const r = await runCli(
       cli,
-      ['nw', '-n', ns, '--reason', 'why not', '--mode', 'delete', '--force', '--termination-timeout', '2m', '--ready-timeout', '90s', '--grace-period', '5', '--ttl', '1h'],
+      [
+        'nw',
+        '-n',
+        ns,
+        '--reason',
+        'why not',
+        '--mode',
+        'delete',
+        '--force',
+        '--termination-timeout',
+        '2m',
+        '--ready-timeout',
+        '90s',
+        '--grace-period',
+        '5',
+        '--ttl',
+        '1h',
+      ],
       { kubeconfig: admin },
     );
     expect(r.code).toBe(0);
@@ -132,7 +156,9 @@ describe('kubectl-nodebounce', () => {
     const r = await runCli(cli, ['rb', '-n', ns, '--wait'], { kubeconfig: admin });
     expect(r.code).toBe(1);
     const line = oneErrorLine(r.stderr);
-    expect(line).toMatch(/^error: bounce of pod rb failed after \S+: NodeRebuilding: ExpressNode\.express\.dev rb is rebuilding its cache/);
+    expect(line).toMatch(
+      /^error: bounce of pod rb failed after \S+: NodeRebuilding: ExpressNode\.express\.dev rb is rebuilding its cache/,
+    );
     expect(line).toContain('spec.force: true');
     expect(r.stdout).toMatch(/ Failed NodeRebuilding: /);
   });
@@ -142,7 +168,10 @@ describe('kubectl-nodebounce', () => {
     const pod = await env.fx.readyExpressNode(ns, 'pd');
     await env.kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
       namespace: ns,
-      body: { metadata: { name: 'hold' }, spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'pd' } } } },
+      body: {
+        metadata: { name: 'hold' },
+        spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'pd' } } },
+      },
     });
     const r = await runCli(cli, ['pd', '-n', ns, '--wait', '--termination-timeout', '3s'], { kubeconfig: admin });
     expect(r.code).toBe(1);
@@ -171,7 +200,9 @@ describe('kubectl-nodebounce', () => {
     await env.fx.readyExpressNode(ns, 'to', { shutdownDelay: '4s' });
     const r = await runCli(cli, ['to', '-n', ns, '--wait', '--timeout', '1500ms'], { kubeconfig: admin });
     expect(r.code).toBe(4);
-    expect(oneErrorLine(r.stderr)).toMatch(/^error: timed out after 1s waiting for NodeBounce \S+ \(still (Pending|Terminating)\/\w+\)\. The bounce goes on/);
+    expect(oneErrorLine(r.stderr)).toMatch(
+      /^error: timed out after 1s waiting for NodeBounce \S+ \(still (Pending|Terminating)\/\w+\)\. The bounce goes on/,
+    );
   });
 
   it('list (a table with durations) and status (the whole story)', async () => {
@@ -194,7 +225,15 @@ describe('kubectl-nodebounce', () => {
 
     const s = await runCli(cli, ['status', nb.metadata.name, '-n', ns], { kubeconfig: admin });
     expect(s.code).toBe(0);
-    for (const text of ['Phase:                Succeeded (PodRestarted)', 'Requested because:    story time', 'Shutdown protection:  disabled by the operator, restored', 'Timeline:', 'replacement Ready', 'Conditions:', 'Events:']) {
+    for (const text of [
+      'Phase:                Succeeded (PodRestarted)',
+      'Requested because:    story time',
+      'Shutdown protection:  disabled by the operator, restored',
+      'Timeline:',
+      'replacement Ready',
+      'Conditions:',
+      'Events:',
+    ]) {
       expect(s.stdout).toContain(text);
     }
     expect(s.stdout).toMatch(/Normal\s+ShutdownProtectionRestored/);
@@ -208,7 +247,10 @@ describe('kubectl-nodebounce', () => {
     await env.fx.readyExpressNode(ns, 'tt', { shutdownDelay: '1500ms' });
     const cmd = `${process.execPath} ${cli.main} tt -n ${ns}`; // no --wait: the terminal makes it the default
     // Asynchronously: the Express simulator runs in this process and must keep recreating pods meanwhile.
-    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { env: { PATH: process.env.PATH, HOME: cli.home, KUBECONFIG: admin, TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qefc', cmd, '/dev/null'], {
+      env: { PATH: process.env.PATH, HOME: cli.home, KUBECONFIG: admin, TERM: 'xterm' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -227,15 +269,21 @@ describe('kubectl-nodebounce', () => {
       const r = await runCli(cli, ['ghost', '-n', ns, '--wait'], { kubeconfig: admin });
       expect(r.code).toBe(3);
       expect(oneErrorLine(r.stderr)).toBe(`error: pod "ghost" not found in namespace ${ns}`);
-      expect((await runCli(cli, ['list', '-n', ns, '-o', 'json'], { kubeconfig: admin })).stdout).toContain('"items": []');
+      expect((await runCli(cli, ['list', '-n', ns, '-o', 'json'], { kubeconfig: admin })).stdout).toContain(
+        '"items": []',
+      );
     });
 
     it('no kubeconfig', async () => {
       const none = await runCli(cli, ['list'], { kubeconfig: null });
       expect(none.code).toBe(3);
-      expect(oneErrorLine(none.stderr)).toBe('error: no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config');
+      expect(oneErrorLine(none.stderr)).toBe(
+        'error: no kubeconfig: set KUBECONFIG, pass --kubeconfig, or create ~/.kube/config',
+      );
       const missing = await runCli(cli, ['list'], { kubeconfig: '/nonexistent/kubeconfig' });
-      expect(oneErrorLine(missing.stderr)).toBe('error: no kubeconfig: KUBECONFIG=/nonexistent/kubeconfig names no existing file');
+      expect(oneErrorLine(missing.stderr)).toBe(
+        'error: no kubeconfig: KUBECONFIG=/nonexistent/kubeconfig names no existing file',
+      );
     });
 
     it('forbidden: a user whose RBAC allows nothing', async () => {
@@ -265,7 +313,9 @@ describe('kubectl-nodebounce', () => {
       let bare: ControlPlane;
       beforeAll(async () => {
         // One retry: without CRDs to install, startup races the `default` namespace's creation (a harness issue).
-        bare = await startControlPlane({ crdDirs: [], kwokNodes: 0 }).catch(() => startControlPlane({ crdDirs: [], kwokNodes: 0 }));
+        bare = await startControlPlane({ crdDirs: [], kwokNodes: 0 }).catch(() =>
+          startControlPlane({ crdDirs: [], kwokNodes: 0 }),
+        );
         await createNamespace(bare.kubeConfig, 'app');
         await bare.kubeConfig.makeApiClient(CoreV1Api).createNamespacedPod({
           namespace: 'app',

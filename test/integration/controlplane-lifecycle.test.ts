@@ -38,10 +38,13 @@ describe('dedicated control plane lifecycle', () => {
     const ns = await createNamespace(kc, 'lifecycle');
     sim = await startExpressSimulator(kc, { namespaces: [ns] });
     await createExpressNode(kc, ns, 'n1', { annotations: kwokDelayAnnotations({ startup: 0, shutdown: 0 }) });
-    const first = await waitUntil(async () => {
-      const p = await readPod(kc, ns, 'n1');
-      return isPodReady(p) ? p : undefined;
-    }, { description: 'pod Ready' });
+    const first = await waitUntil(
+      async () => {
+        const p = await readPod(kc, ns, 'n1');
+        return isPodReady(p) ? p : undefined;
+      },
+      { description: 'pod Ready' },
+    );
 
     const server = cp.server;
     await cp.restartApiServer();
@@ -51,10 +54,13 @@ describe('dedicated control plane lifecycle', () => {
     expect((await readPod(kc, ns, 'n1'))?.metadata?.uid).toBe(first.metadata?.uid);
     // ... and watches recovered: the simulator and kwok still react.
     await kc.makeApiClient(CoreV1Api).deleteNamespacedPod({ namespace: ns, name: 'n1' });
-    await waitUntil(async () => {
-      const p = await readPod(kc, ns, 'n1');
-      return p && p.metadata?.uid !== first.metadata?.uid && isPodReady(p);
-    }, { timeoutMs: 60_000, description: 'pod recreated and Ready after the restart' });
+    await waitUntil(
+      async () => {
+        const p = await readPod(kc, ns, 'n1');
+        return p && p.metadata?.uid !== first.metadata?.uid && isPodReady(p);
+      },
+      { timeoutMs: 60_000, description: 'pod recreated and Ready after the restart' },
+    );
 
     const auditLog = cp.auditLogPath;
     expect(auditLog).toBeTruthy();

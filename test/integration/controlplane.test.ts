@@ -100,10 +100,13 @@ describe('local control plane', () => {
     expect(created.metadata?.uid).toBeTruthy(); // no spec.state: the simulator treats it as "up"
 
     // The simulator creates the pod; kwok makes it Ready.
-    const pod1 = await waitUntil(async () => {
-      const p = await readPod(kc, ns, name);
-      return isPodReady(p) ? p : undefined;
-    }, { timeoutMs: 30_000, description: 'first pod Ready' });
+    const pod1 = await waitUntil(
+      async () => {
+        const p = await readPod(kc, ns, name);
+        return isPodReady(p) ? p : undefined;
+      },
+      { timeoutMs: 30_000, description: 'first pod Ready' },
+    );
     const uid1 = pod1.metadata?.uid;
     expect(uid1).toBeTruthy();
     expect(pod1.metadata?.labels?.[EXPRESS_NODE_LABEL]).toBe(name);
@@ -135,10 +138,13 @@ describe('local control plane', () => {
     expect(Date.now() - deletedAt).toBeGreaterThanOrEqual(shutdownMs - 300);
 
     // Recreated by the simulator with the same name, a new UID, and Ready again.
-    const pod2 = await waitUntil(async () => {
-      const p = await readPod(kc, ns, name);
-      return p && p.metadata?.uid !== uid1 && isPodReady(p) ? p : undefined;
-    }, { timeoutMs: 30_000, description: 'recreated pod Ready' });
+    const pod2 = await waitUntil(
+      async () => {
+        const p = await readPod(kc, ns, name);
+        return p && p.metadata?.uid !== uid1 && isPodReady(p) ? p : undefined;
+      },
+      { timeoutMs: 30_000, description: 'recreated pod Ready' },
+    );
     expect(pod2.metadata?.name).toBe(name);
     expect(pod2.metadata?.deletionTimestamp).toBeFalsy();
   });
@@ -148,11 +154,14 @@ describe('local control plane', () => {
     await createExpressNode(kc, ns, name, { annotations: kwokDelayAnnotations({ startup: 0, shutdown: 0 }) });
     await waitUntil(async () => isPodReady(await readPod(kc, ns, name)), { description: 'pod Ready' });
     const patch = async (state: string) =>
-      custom.patchNamespacedCustomObject(
-        { group: EXPRESS_GROUP, version: EXPRESS_VERSION, namespace: ns, plural: EXPRESS_PLURAL, name, body: [
-          { op: 'replace', path: '/spec/state', value: state },
-        ] },
-      );
+      custom.patchNamespacedCustomObject({
+        group: EXPRESS_GROUP,
+        version: EXPRESS_VERSION,
+        namespace: ns,
+        plural: EXPRESS_PLURAL,
+        name,
+        body: [{ op: 'replace', path: '/spec/state', value: state }],
+      });
     await patch('down');
     await waitUntil(async () => (await readPod(kc, ns, name)) === undefined, { description: 'pod removed' });
     await waitUntil(async () => (await readExpressNode(name)).status?.state === 'down', { description: 'status down' });
@@ -174,7 +183,9 @@ describe('local control plane', () => {
     });
     const listPods = async () =>
       (await core.listNamespacedPod({ namespace: ns, labelSelector: `${EXPRESS_NODE_LABEL}=${name}` })).items;
-    const pod = await waitUntil(async () => (await listPods()).find((p) => isPodReady(p)), { description: 'pod Ready' });
+    const pod = await waitUntil(async () => (await listPods()).find((p) => isPodReady(p)), {
+      description: 'pod Ready',
+    });
     expect(pod.metadata?.name).toMatch(new RegExp(`^${name}-[a-z0-9]{5}$`));
     expect(pod.metadata?.ownerReferences ?? []).toEqual([]);
     await custom.deleteNamespacedCustomObject({
@@ -215,7 +226,10 @@ describe('local control plane', () => {
   });
 
   it('never-ready pods stay not Ready; never-terminating pods stay Terminating', async () => {
-    await core.createNamespacedPod({ namespace: ns, body: plainPod('never-ready', kwokDelayAnnotations({ startup: 'never' })) });
+    await core.createNamespacedPod({
+      namespace: ns,
+      body: plainPod('never-ready', kwokDelayAnnotations({ startup: 'never' })),
+    });
     await core.createNamespacedPod({
       namespace: ns,
       body: plainPod('never-terminating', kwokDelayAnnotations({ startup: 0, shutdown: 'never' })),
@@ -237,6 +251,8 @@ describe('local control plane', () => {
     // Force deletion (grace 0) still works, as on a real cluster.
     await core.deleteNamespacedPod({ namespace: ns, name: 'never-terminating', gracePeriodSeconds: 0 });
     await core.deleteNamespacedPod({ namespace: ns, name: 'never-ready', gracePeriodSeconds: 0 });
-    await waitUntil(async () => (await readPod(kc, ns, 'never-terminating')) === undefined, { description: 'force-deleted' });
+    await waitUntil(async () => (await readPod(kc, ns, 'never-terminating')) === undefined, {
+      description: 'force-deleted',
+    });
   });
 });

@@ -3,7 +3,14 @@
 // its RBAC as the operator's only permissions, and bounces of pods that belong to ClusterMember resources
 // (db.example.com, test/fixtures/crds/clustermember.yaml) instead of ExpressNodes. The Express operator for
 // this CRD is played by the test: it creates the pods and, after a bounce, a differently named replacement.
-import { AuthorizationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,13 +53,19 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
 
     // RBAC exactly as rendered, renamed and bound to SA.
     const rbac = rendered
-      .filter((o) => ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind) && (o.metadata.name ?? '').startsWith('nodebounce-operator'))
+      .filter(
+        (o) =>
+          ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind) &&
+          (o.metadata.name ?? '').startsWith('nodebounce-operator'),
+      )
       .map((o: K8sObject) => {
         const c = structuredClone(o) as any;
         c.metadata.name += SUFFIX;
         if (c.roleRef) {
           c.roleRef.name += SUFFIX;
-          expect(c.subjects).toEqual([{ kind: 'ServiceAccount', name: 'nodebounce-operator', namespace: OPERATOR_NAMESPACE }]);
+          expect(c.subjects).toEqual([
+            { kind: 'ServiceAccount', name: 'nodebounce-operator', namespace: OPERATOR_NAMESPACE },
+          ]);
           c.subjects[0].name = SA;
         }
         return c as KubernetesObject;
@@ -71,7 +84,11 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
     writeFileSync(join(dir, 'etc', key), stringify(config));
     op = new OperatorProcess({
       kubeConfig: saKc,
-      env: { NODEBOUNCE_CONFIG: join(dir, 'etc', key), POD_NAMESPACE: OPERATOR_NAMESPACE, POD_NAME: 'nodebounce-operator-cmtest-0' },
+      env: {
+        NODEBOUNCE_CONFIG: join(dir, 'etc', key),
+        POD_NAMESPACE: OPERATOR_NAMESPACE,
+        POD_NAME: 'nodebounce-operator-cmtest-0',
+      },
     });
     await op.start(60_000);
     ns = await createNamespace(kc, uniqueName('members'));
@@ -88,9 +105,16 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
     custom.createNamespacedCustomObject({
       ...MEMBERS,
       namespace: ns,
-      body: { apiVersion: 'db.example.com/v1', kind: 'ClusterMember', metadata: { name }, spec: { lifecycle }, status: { lifecycle: { phase } } },
+      body: {
+        apiVersion: 'db.example.com/v1',
+        kind: 'ClusterMember',
+        metadata: { name },
+        spec: { lifecycle },
+        status: { lifecycle: { phase } },
+      },
     });
-  const getMember = async (name: string) => (await custom.getNamespacedCustomObject({ ...MEMBERS, namespace: ns, name })) as any;
+  const getMember = async (name: string) =>
+    (await custom.getNamespacedCustomObject({ ...MEMBERS, namespace: ns, name })) as any;
 
   /** A pod of the member, mapped by the configured label only (no ownerReference), made Ready by kwok. */
   async function createMemberPod(member: string, name: string): Promise<V1Pod> {
@@ -102,7 +126,10 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
           labels: { 'db.example.com/member': member },
           annotations: { 'kwok.nodebounce.dev/startup-delay': '300ms', 'kwok.nodebounce.dev/shutdown-delay': '300ms' },
         },
-        spec: { nodeName: inject('kwokNodeNames')[0], containers: [{ name: 'db', image: 'registry.invalid/db:simulated' }] },
+        spec: {
+          nodeName: inject('kwokNodeNames')[0],
+          containers: [{ name: 'db', image: 'registry.invalid/db:simulated' }],
+        },
       },
     });
     return new BounceFixture(kc).waitPodReady(ns, name);
@@ -113,7 +140,12 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
     const can = async (verb: string, group: string, resource: string) =>
       (
         await authz.createSubjectAccessReview({
-          body: { spec: { user: `system:serviceaccount:${OPERATOR_NAMESPACE}:${SA}`, resourceAttributes: { namespace: ns, verb, group, resource } } },
+          body: {
+            spec: {
+              user: `system:serviceaccount:${OPERATOR_NAMESPACE}:${SA}`,
+              resourceAttributes: { namespace: ns, verb, group, resource },
+            },
+          },
         })
       ).status?.allowed;
     expect(await can('patch', 'db.example.com', 'clustermembers')).toBe(true);
@@ -127,7 +159,10 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
     const nb = await fx.createNodeBounce(ns, { podName: 'member-a-0', reason: 'custom Express CRD' });
 
     // The Express operator's part: once the old pod is gone, start a new one under another name.
-    await waitUntil(async () => (await readPod(kc, ns, 'member-a-0')) === undefined, { timeoutMs: 30_000, description: 'old pod gone' });
+    await waitUntil(async () => (await readPod(kc, ns, 'member-a-0')) === undefined, {
+      timeoutMs: 30_000,
+      description: 'old pod gone',
+    });
     const guardWhileDown = (await getMember('member-a')).spec.lifecycle.drainGuard;
     const replacement = await createMemberPod('member-a', 'member-a-1');
 
@@ -145,7 +180,7 @@ describe('deploy/examples/custom-express: the operator for ClusterMember.db.exam
     expect((await getMember('member-a')).spec.lifecycle.drainGuard).toBe(true);
   });
 
-  it("reads the desired state at the configured path and refuses the configured down values", async () => {
+  it('reads the desired state at the configured path and refuses the configured down values', async () => {
     await createMember('member-b', { desired: 'Decommissioned' }, 'Serving');
     const pod = await createMemberPod('member-b', 'member-b-0');
     const fx = new BounceFixture(kc);

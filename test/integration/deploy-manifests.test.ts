@@ -3,7 +3,14 @@
 // the operator's rendered RBAC allows what it documents and no more (deploy-namespaced.test.ts runs the operator
 // under the namespaced variant).
 // (The rest of the integration suite runs the operator under deploy/base's rendered RBAC: installOperatorIdentity.)
-import { AuthorizationV1Api, KubeConfig, KubernetesObjectApi, PatchStrategy, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import {
+  AuthorizationV1Api,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   createNamespace,
@@ -40,14 +47,29 @@ async function dryRunApply(objs: K8sObject[]): Promise<string[]> {
       if (o.kind === 'CustomResourceDefinition') {
         // Raw: the typed client drops the schema's x-kubernetes-* keys (int-or-string, CEL rules, list types),
         // which would test a different CRD (and fail: an int-or-string field without a type is invalid).
-        await kubeRequest(kc, 'PATCH', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${o.metadata.name}?dryRun=All&fieldManager=nodebounce-deploy-test&force=true`, o, {
-          contentType: 'application/apply-patch+yaml',
-        });
+        await kubeRequest(
+          kc,
+          'PATCH',
+          `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${o.metadata.name}?dryRun=All&fieldManager=nodebounce-deploy-test&force=true`,
+          o,
+          {
+            contentType: 'application/apply-patch+yaml',
+          },
+        );
         continue;
       }
-      await api.patch(o as KubernetesObject, undefined, 'All', 'nodebounce-deploy-test', true, PatchStrategy.ServerSideApply);
+      await api.patch(
+        o as KubernetesObject,
+        undefined,
+        'All',
+        'nodebounce-deploy-test',
+        true,
+        PatchStrategy.ServerSideApply,
+      );
     } catch (err: any) {
-      failures.push(`${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}: ${typeof err?.body === 'object' ? JSON.stringify(err.body) : (err?.body ?? err?.message ?? err)}`);
+      failures.push(
+        `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}: ${typeof err?.body === 'object' ? JSON.stringify(err.body) : (err?.body ?? err?.message ?? err)}`,
+      );
     }
   }
   return failures;
@@ -73,9 +95,9 @@ describe('rendered manifests pass the API server (server-side dry run)', () => {
   it('kustomize deploy/namespaced and the NetworkPolicy component', async () => {
     const objs = [
       ...(await kustomizeBuild('deploy/namespaced')),
-      ...(await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/networkpolicy'] })).filter(
-        (o) => o.kind === 'NetworkPolicy',
-      ),
+      ...(
+        await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/networkpolicy'] })
+      ).filter((o) => o.kind === 'NetworkPolicy'),
     ];
     await ensureNamespaces(objs);
     expect(await dryRunApply(objs)).toEqual([]);
@@ -104,7 +126,12 @@ describe('rendered manifests pass the API server (server-side dry run)', () => {
 describe('Pod Security admission', () => {
   async function createPodDryRun(ns: string, template: any): Promise<string | undefined> {
     const api = KubernetesObjectApi.makeApiClient(kc);
-    const pod: V1Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: uniqueName('psa'), namespace: ns, labels: template.metadata.labels }, spec: template.spec };
+    const pod: V1Pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: uniqueName('psa'), namespace: ns, labels: template.metadata.labels },
+      spec: template.spec,
+    };
     try {
       await api.create(pod as KubernetesObject, undefined, 'All');
       return undefined;
@@ -120,23 +147,33 @@ describe('Pod Security admission', () => {
 
   it('admits the operator pod of the kustomize base and of the chart under "restricted", rejects a non-compliant one', async () => {
     const ns = await createNamespace(kc, uniqueName('psa-restricted'), {
-      labels: { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' },
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+      },
     });
     const base = (get(await kustomizeBuild('deploy/base'), 'Deployment', 'nodebounce-operator') as any).spec.template;
     const chart = (get(await helmTemplate(), 'Deployment', 'nodebounce-operator') as any).spec.template;
     // The ServiceAccount admission plugin needs the pods' ServiceAccount to exist.
-    await applyObjects(kc, [{ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nodebounce-operator', namespace: ns } }]);
+    await applyObjects(kc, [
+      { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nodebounce-operator', namespace: ns } },
+    ]);
     expect(await createPodDryRun(ns, base)).toBeUndefined();
     expect(await createPodDryRun(ns, chart)).toBeUndefined();
     // Control: the same pod without the container security context is rejected, so the check is live.
     const weakened = structuredClone(base);
     delete weakened.spec.containers[0].securityContext;
-    expect(await createPodDryRun(ns, weakened)).toMatch(/violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/);
+    expect(await createPodDryRun(ns, weakened)).toMatch(
+      /violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false/,
+    );
   });
 });
 
 describe("the operator's rendered RBAC", () => {
-  async function can(user: string, attrs: { namespace?: string; verb: string; group?: string; resource: string; subresource?: string }): Promise<boolean> {
+  async function can(
+    user: string,
+    attrs: { namespace?: string; verb: string; group?: string; resource: string; subresource?: string },
+  ): Promise<boolean> {
     const authz = kc.makeApiClient(AuthorizationV1Api);
     const res = await authz.createSubjectAccessReview({ body: { spec: { user, resourceAttributes: attrs } } });
     return res.status?.allowed === true;
@@ -161,22 +198,58 @@ describe("the operator's rendered RBAC", () => {
     const ns = 'any-namespace';
     expect(await can(sa, { namespace: ns, verb: 'create', resource: 'pods', subresource: 'eviction' })).toBe(true);
     expect(await can(sa, { namespace: ns, verb: 'delete', resource: 'pods' })).toBe(true);
-    expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'nodebounces', subresource: 'status' })).toBe(true);
+    expect(
+      await can(sa, {
+        namespace: ns,
+        verb: 'update',
+        group: 'bounce.express.dev',
+        resource: 'nodebounces',
+        subresource: 'status',
+      }),
+    ).toBe(true);
     expect(await can(sa, { namespace: ns, verb: 'patch', group: 'express.dev', resource: 'expressnodes' })).toBe(true);
-    expect(await can(sa, { namespace: OPERATOR_NAMESPACE, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(true);
+    expect(
+      await can(sa, {
+        namespace: OPERATOR_NAMESPACE,
+        verb: 'update',
+        group: 'coordination.k8s.io',
+        resource: 'leases',
+      }),
+    ).toBe(true);
     // RollingBounces: the operator creates their members' NodeBounces, patches their finalizer, writes their status.
-    expect(await can(sa, { namespace: ns, verb: 'create', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(true);
-    expect(await can(sa, { namespace: ns, verb: 'patch', group: 'bounce.express.dev', resource: 'rollingbounces' })).toBe(true);
-    expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'rollingbounces', subresource: 'status' })).toBe(true);
+    expect(await can(sa, { namespace: ns, verb: 'create', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(
+      true,
+    );
+    expect(
+      await can(sa, { namespace: ns, verb: 'patch', group: 'bounce.express.dev', resource: 'rollingbounces' }),
+    ).toBe(true);
+    expect(
+      await can(sa, {
+        namespace: ns,
+        verb: 'update',
+        group: 'bounce.express.dev',
+        resource: 'rollingbounces',
+        subresource: 'status',
+      }),
+    ).toBe(true);
     // Not granted: writing pods, creating/updating/deleting RollingBounces, deleting Express resources, secrets, leases elsewhere.
     expect(await can(sa, { namespace: ns, verb: 'create', resource: 'pods' })).toBe(false);
     expect(await can(sa, { namespace: ns, verb: 'update', resource: 'pods' })).toBe(false);
-    expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(false);
+    expect(await can(sa, { namespace: ns, verb: 'update', group: 'bounce.express.dev', resource: 'nodebounces' })).toBe(
+      false,
+    );
     for (const verb of ['create', 'update', 'delete']) {
-      expect(await can(sa, { namespace: ns, verb, group: 'bounce.express.dev', resource: 'rollingbounces' }), verb).toBe(false);
+      expect(
+        await can(sa, { namespace: ns, verb, group: 'bounce.express.dev', resource: 'rollingbounces' }),
+        verb,
+      ).toBe(false);
     }
-    expect(await can(sa, { namespace: ns, verb: 'delete', group: 'express.dev', resource: 'expressnodes' })).toBe(false);
+    expect(await can(sa, { namespace: ns, verb: 'delete', group: 'express.dev', resource: 'expressnodes' })).toBe(
+      false,
+    );
     expect(await can(sa, { namespace: ns, verb: 'get', resource: 'secrets' })).toBe(false);
-    expect(await can(sa, { namespace: ns, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(false);
+    expect(await can(sa, { namespace: ns, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(
+      false,
+    );
   });
 });

@@ -36,7 +36,8 @@ describe('deploy/namespaced: the operator with Roles in its watched namespaces o
   beforeAll(async () => {
     kc.loadFromFile(inject('kubeconfigPath'));
     const rendered = await kustomizeBuild('deploy/namespaced');
-    const env = (get(rendered, 'Deployment', 'nodebounce-operator') as any).spec.template.spec.containers[0].env as Array<{ name: string; value?: string }>;
+    const env = (get(rendered, 'Deployment', 'nodebounce-operator') as any).spec.template.spec.containers[0]
+      .env as Array<{ name: string; value?: string }>;
     watched = env.find((e) => e.name === 'NODEBOUNCE_WATCH_NAMESPACES')!.value!.split(',');
     // Every Role/RoleBinding of the variant, renamed and bound to SA.
     const rbac = rendered
@@ -46,12 +47,16 @@ describe('deploy/namespaced: the operator with Roles in its watched namespaces o
         c.metadata.name += SUFFIX;
         if (c.kind === 'RoleBinding') {
           c.roleRef.name += SUFFIX;
-          expect(c.subjects).toEqual([{ kind: 'ServiceAccount', name: 'nodebounce-operator', namespace: OPERATOR_NAMESPACE }]);
+          expect(c.subjects).toEqual([
+            { kind: 'ServiceAccount', name: 'nodebounce-operator', namespace: OPERATOR_NAMESPACE },
+          ]);
           c.subjects[0].name = SA;
         }
         return c as KubernetesObject;
       });
-    expect(rendered.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'nodebounce-operator')).toBe(false);
+    expect(rendered.some((o) => o.kind === 'ClusterRoleBinding' && o.metadata.name === 'nodebounce-operator')).toBe(
+      false,
+    );
     for (const ns of [OPERATOR_NAMESPACE, ...watched]) await createNamespace(kc, ns);
     await applyObjects(kc, rbac);
     const saKc = await kubeConfigForServiceAccount(kc, OPERATOR_NAMESPACE, SA, { expirationSeconds: 3600 });
@@ -86,7 +91,12 @@ describe('deploy/namespaced: the operator with Roles in its watched namespaces o
     const can = async (namespace: string | undefined, verb: string, resource: string, subresource?: string) =>
       (
         await authz.createSubjectAccessReview({
-          body: { spec: { user: `system:serviceaccount:${OPERATOR_NAMESPACE}:${SA}`, resourceAttributes: { namespace, verb, resource, subresource } } },
+          body: {
+            spec: {
+              user: `system:serviceaccount:${OPERATOR_NAMESPACE}:${SA}`,
+              resourceAttributes: { namespace, verb, resource, subresource },
+            },
+          },
         })
       ).status?.allowed;
     expect(await can(watched[0], 'create', 'pods', 'eviction')).toBe(true);
@@ -107,7 +117,9 @@ describe('deploy/namespaced: the operator with Roles in its watched namespaces o
     await new Promise((r) => setTimeout(r, 2000));
     expect((await fx.getNodeBounce(elsewhere, ignored.metadata.name))?.status).toBeUndefined();
 
-    const lease = await kc.makeApiClient(CoordinationV1Api).readNamespacedLease({ name: LEASE, namespace: OPERATOR_NAMESPACE });
+    const lease = await kc
+      .makeApiClient(CoordinationV1Api)
+      .readNamespacedLease({ name: LEASE, namespace: OPERATOR_NAMESPACE });
     expect(lease.spec?.holderIdentity).toMatch(/^nodebounce-operator-nstest-0_/);
     expect(op!.lines.filter((l) => /forbidden/i.test(l))).toEqual([]);
   });

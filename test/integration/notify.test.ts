@@ -68,7 +68,12 @@ class Webhook {
     req.on('data', (c) => (data += c));
     req.on('end', () => {
       const body = JSON.parse(data) as Received['body'];
-      const rec: Received = { at: Date.now(), status: 200, id: String(req.headers['x-nodebounce-notification-id']), body };
+      const rec: Received = {
+        at: Date.now(),
+        status: 200,
+        id: String(req.headers['x-nodebounce-notification-id']),
+        body,
+      };
       this.received.push(rec);
       const fails = this.failTimes.get(body.nodeBounce.name) ?? 0;
       if (fails > 0) {
@@ -111,7 +116,10 @@ describe('webhook notifications', () => {
     await hook.listen();
     const config = join(dir, 'config.yaml');
     // Short timeouts and backoff so a dead endpoint shows within a test's time.
-    writeFileSync(config, 'notifications:\n  format: json\n  clusterName: it\n  timeoutMs: 5000\n  maxRetries: 3\n  minBackoffMs: 100\n  maxBackoffMs: 1000\n  drainTimeoutMs: 1500\n');
+    writeFileSync(
+      config,
+      'notifications:\n  format: json\n  clusterName: it\n  timeoutMs: 5000\n  maxRetries: 3\n  minBackoffMs: 100\n  maxBackoffMs: 1000\n  drainTimeoutMs: 1500\n',
+    );
     Object.assign(operatorEnv, { NODEBOUNCE_CONFIG: config, NODEBOUNCE_NOTIFY_WEBHOOK_URL: hook.url });
   });
   // Registered after ours, so it starts the operator once the webhook and the config exist.
@@ -130,7 +138,13 @@ describe('webhook notifications', () => {
     const msgs = await hook.waitDelivered(nb.metadata.uid!, ['BounceStarted', 'BounceSucceeded']);
     expect(msgs.map((m) => m.type)).toEqual(['BounceStarted', 'BounceSucceeded']);
     const [started, succeeded] = msgs;
-    expect(started).toMatchObject({ id: `${nb.metadata.uid}/BounceStarted`, phase: 'Terminating', reason: 'Evicting', pod: { name: 'hp' }, cluster: 'it' });
+    expect(started).toMatchObject({
+      id: `${nb.metadata.uid}/BounceStarted`,
+      phase: 'Terminating',
+      reason: 'Evicting',
+      pod: { name: 'hp' },
+      cluster: 'it',
+    });
     expect(succeeded).toMatchObject({
       id: `${nb.metadata.uid}/BounceSucceeded`,
       nodeBounce: { namespace: ns, name: nb.metadata.name, uid: nb.metadata.uid },
@@ -150,7 +164,12 @@ describe('webhook notifications', () => {
     const nb = await env.fx.createNodeBounce(ns, { podName: 'rb' });
     const done = await env.fx.waitFinished(ns, nb.metadata.name);
     const [failed, ...rest] = await hook.waitDelivered(nb.metadata.uid!, ['BounceFailed']);
-    expect(failed).toMatchObject({ type: 'BounceFailed', phase: 'Failed', reason: 'NodeRebuilding', message: done.status?.message });
+    expect(failed).toMatchObject({
+      type: 'BounceFailed',
+      phase: 'Failed',
+      reason: 'NodeRebuilding',
+      message: done.status?.message,
+    });
     expect(failed!.message).toContain('rebuilding');
     expect(rest).toEqual([]);
   });
@@ -160,13 +179,34 @@ describe('webhook notifications', () => {
     await env.fx.readyExpressNode(ns, 'pd');
     await env.kc.makeApiClient(PolicyV1Api).createNamespacedPodDisruptionBudget({
       namespace: ns,
-      body: { metadata: { name: 'hold' }, spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'pd' } } } },
+      body: {
+        metadata: { name: 'hold' },
+        spec: { maxUnavailable: 0, selector: { matchLabels: { 'express.dev/node': 'pd' } } },
+      },
     });
-    const first = await env.fx.createNodeBounce(ns, { podName: 'pd', terminationTimeoutSeconds: 3 }, { name: 'a-first' });
-    await env.fx.waitNodeBounce(ns, first.metadata.name, (o) => o.status?.reason === 'BlockedByPDB', 20_000, 'BlockedByPDB');
-    const second = await env.fx.createNodeBounce(ns, { podName: 'pd', terminationTimeoutSeconds: 3 }, { name: 'b-second' });
+    const first = await env.fx.createNodeBounce(
+      ns,
+      { podName: 'pd', terminationTimeoutSeconds: 3 },
+      { name: 'a-first' },
+    );
+    await env.fx.waitNodeBounce(
+      ns,
+      first.metadata.name,
+      (o) => o.status?.reason === 'BlockedByPDB',
+      20_000,
+      'BlockedByPDB',
+    );
+    const second = await env.fx.createNodeBounce(
+      ns,
+      { podName: 'pd', terminationTimeoutSeconds: 3 },
+      { name: 'b-second' },
+    );
     const a = await hook.waitDelivered(first.metadata.uid!, ['BounceStarted', 'BounceWarning', 'BounceFailed']);
-    expect(a.map((m) => `${m.type}/${m.reason}`)).toEqual(['BounceStarted/Evicting', 'BounceWarning/BlockedByPDB', 'BounceFailed/TerminationTimeout']);
+    expect(a.map((m) => `${m.type}/${m.reason}`)).toEqual([
+      'BounceStarted/Evicting',
+      'BounceWarning/BlockedByPDB',
+      'BounceFailed/TerminationTimeout',
+    ]);
     expect(a[1]!.message).toContain('refused');
     const b = await hook.waitDelivered(second.metadata.uid!, ['BounceWarning', 'BounceFailed'], 30_000);
     expect(b[0]).toMatchObject({ type: 'BounceWarning', reason: 'WaitingForOtherBounce', phase: 'Pending' });
@@ -223,10 +263,14 @@ describe('webhook notifications', () => {
     expect(hanging.operatorMs).toBeLessThan(healthy.operatorMs + 2500);
     expect(refused.operatorMs).toBeLessThan(healthy.operatorMs + 2500);
     // The hanging endpoint did receive the attempts (each ended by the per-attempt timeout).
-    expect(hook.received.some((r) => r.status === 'hung' && r.body.nodeBounce.uid === hanging.nb.metadata.uid)).toBe(true);
+    expect(hook.received.some((r) => r.status === 'hung' && r.body.nodeBounce.uid === hanging.nb.metadata.uid)).toBe(
+      true,
+    );
     // The messages held up by the dead endpoint are retried and arrive once it is back, or are given up; either
     // way the operator logged why, never the URL.
-    await env.operator.waitForLog((l) => l.includes('notification not sent') || l.includes('notification attempt failed'));
+    await env.operator.waitForLog(
+      (l) => l.includes('notification not sent') || l.includes('notification attempt failed'),
+    );
     expect(env.operator.lines.some((l) => l.includes(hook.secret) || l.includes(`127.0.0.1:${hook.port}`))).toBe(false);
   });
 
@@ -251,7 +295,9 @@ describe('webhook notifications', () => {
     hook.mode = 'hang';
     const nb = await env.fx.createNodeBounce(ns, { podName: 'sd', dryRun: true });
     await env.fx.waitFinished(ns, nb.metadata.name);
-    await waitUntil(() => hook.received.some((r) => r.body.nodeBounce.uid === nb.metadata.uid), { description: 'message in flight' });
+    await waitUntil(() => hook.received.some((r) => r.body.nodeBounce.uid === nb.metadata.uid), {
+      description: 'message in flight',
+    });
     const t0 = Date.now();
     const code = await env.operator.stop();
     const stopMs = Date.now() - t0;

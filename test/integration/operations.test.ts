@@ -11,7 +11,8 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
     const labelPart = line.slice(name.length).split(' ')[0] ?? '';
-    if (Object.entries(labels).every(([k, v]) => labelPart.includes(`${k}="${v}"`))) return Number(line.split(' ').pop());
+    if (Object.entries(labels).every(([k, v]) => labelPart.includes(`${k}="${v}"`)))
+      return Number(line.split(' ').pop());
   }
   return undefined;
 }
@@ -27,7 +28,8 @@ describe('operations: metrics, health, shutdown, leader election', () => {
     await env.fx.readyExpressNode(ns, 'm1');
     await env.fx.readyExpressNode(ns, 'm2');
     const names = [];
-    for (const podName of ['m1', 'm2', 'missing']) names.push((await env.fx.createNodeBounce(ns, { podName })).metadata.name);
+    for (const podName of ['m1', 'm2', 'missing'])
+      names.push((await env.fx.createNodeBounce(ns, { podName })).metadata.name);
     for (const name of names) await env.fx.waitFinished(ns, name);
 
     const { status, body } = await env.operator.metrics();
@@ -38,9 +40,14 @@ describe('operations: metrics, health, shutdown, leader election', () => {
     expect(sample(body, 'nodebounce_bounce_duration_seconds_count', { phase: 'terminating' })).toBe(2);
     expect(sample(body, 'nodebounce_bounce_duration_seconds_sum', { phase: 'total' })).toBeGreaterThan(0);
     expect(sample(body, 'nodebounce_active_bounces')).toBe(0);
-    expect(sample(body, 'controller_runtime_reconcile_total', { controller: 'nodebounce', result: 'requeue_after' })! + sample(body, 'controller_runtime_reconcile_total', { controller: 'nodebounce', result: 'success' })!).toBeGreaterThanOrEqual(6);
+    expect(
+      sample(body, 'controller_runtime_reconcile_total', { controller: 'nodebounce', result: 'requeue_after' })! +
+        sample(body, 'controller_runtime_reconcile_total', { controller: 'nodebounce', result: 'success' })!,
+    ).toBeGreaterThanOrEqual(6);
     expect(sample(body, 'controller_runtime_reconcile_errors_total', { controller: 'nodebounce' })).toBeDefined();
-    expect(sample(body, 'controller_runtime_reconcile_time_seconds_count', { controller: 'nodebounce' })).toBeGreaterThan(0);
+    expect(
+      sample(body, 'controller_runtime_reconcile_time_seconds_count', { controller: 'nodebounce' }),
+    ).toBeGreaterThan(0);
     expect(sample(body, 'workqueue_depth', { name: 'nodebounce' })).toBe(0);
     expect(sample(body, 'workqueue_adds_total', { name: 'nodebounce' })).toBeGreaterThan(0);
     expect(sample(body, 'leader_election_master_status')).toBe(1);
@@ -67,7 +74,10 @@ describe('operations: metrics, health, shutdown, leader election', () => {
     const ns = await env.namespace('ops-leader');
     const dir = mkdtempSync(join(tmpdir(), 'nb-le-'));
     const configPath = join(dir, 'config.yaml');
-    writeFileSync(configPath, `leaderElection:\n  enabled: true\n  namespace: nodebounce-system\n  leaseName: ${uniqueName('le')}\n`);
+    writeFileSync(
+      configPath,
+      `leaderElection:\n  enabled: true\n  namespace: nodebounce-system\n  leaseName: ${uniqueName('le')}\n`,
+    );
     // The shared operator of this file must not act in this test: stop it.
     await env.operator.stop();
     const a = new OperatorProcess({ kubeConfig: env.operatorKc, env: { NODEBOUNCE_CONFIG: configPath } });
@@ -76,10 +86,14 @@ describe('operations: metrics, health, shutdown, leader election', () => {
       await a.start(30_000, 'standing by');
       await b.start(30_000, 'standing by');
       const leaderLine = 'became leader';
-      const leader = await waitUntil(() => (a.lines.some((l) => l.includes(leaderLine)) ? a : b.lines.some((l) => l.includes(leaderLine)) ? b : undefined), {
-        timeoutMs: 30_000,
-        description: 'a leader',
-      });
+      const leader = await waitUntil(
+        () =>
+          a.lines.some((l) => l.includes(leaderLine)) ? a : b.lines.some((l) => l.includes(leaderLine)) ? b : undefined,
+        {
+          timeoutMs: 30_000,
+          description: 'a leader',
+        },
+      );
       const standby = leader === a ? b : a;
       await leader.waitForLog((l) => l.includes('caches synced'));
       // The standby counts as ready and reports itself as backup.
@@ -100,7 +114,10 @@ describe('operations: metrics, health, shutdown, leader election', () => {
       expect(takeoverMs).toBeLessThan(15_000 + 2_000 + 1_000);
       const done = await env.fx.waitFinished(ns, nb.metadata.name, 60_000);
       const pods = await env.fx.core.listNamespacedPod({ namespace: ns });
-      expect(done.status?.reason, `${done.status?.message}\npods now: ${JSON.stringify(pods.items.map((p) => [p.metadata?.name, p.metadata?.uid, p.metadata?.creationTimestamp, p.metadata?.deletionTimestamp, p.status?.phase]))}\nstatus: ${JSON.stringify(done.status)}`).toBe('PodRestarted');
+      expect(
+        done.status?.reason,
+        `${done.status?.message}\npods now: ${JSON.stringify(pods.items.map((p) => [p.metadata?.name, p.metadata?.uid, p.metadata?.creationTimestamp, p.metadata?.deletionTimestamp, p.status?.phase]))}\nstatus: ${JSON.stringify(done.status)}`,
+      ).toBe('PodRestarted');
       expect(standby.records().some((r) => r.name === nb.metadata.name)).toBe(true);
 
       // A clean shutdown releases the lease: a new standby takes over within a couple of retry periods.

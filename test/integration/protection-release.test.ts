@@ -17,7 +17,9 @@ describe('shutdown protection that cannot be restored', () => {
   });
 
   const unrestored = async () => {
-    const line = (await env.operator.metrics()).body.split('\n').find((l) => l.startsWith('nodebounce_protection_unrestored '));
+    const line = (await env.operator.metrics()).body
+      .split('\n')
+      .find((l) => l.startsWith('nodebounce_protection_unrestored '));
     return Number(line?.split(' ')[1]);
   };
 
@@ -30,10 +32,15 @@ describe('shutdown protection that cannot be restored', () => {
         metadata: { name: policyName },
         spec: {
           failurePolicy: 'Fail',
-          matchConstraints: { resourceRules: [{ apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] }] },
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] },
+            ],
+          },
           validations: [
             {
-              expression: "!(has(object.spec.shutdownProtection) && object.spec.shutdownProtection == true && has(oldObject.spec.shutdownProtection) && oldObject.spec.shutdownProtection == false)",
+              expression:
+                '!(has(object.spec.shutdownProtection) && object.spec.shutdownProtection == true && has(oldObject.spec.shutdownProtection) && oldObject.spec.shutdownProtection == false)',
               message: 'turning shutdown protection back on is refused by a test policy',
             },
           ],
@@ -43,7 +50,11 @@ describe('shutdown protection that cannot be restored', () => {
     await adm.createValidatingAdmissionPolicyBinding({
       body: {
         metadata: { name: policyName },
-        spec: { policyName, validationActions: ['Deny'], matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } },
+        spec: {
+          policyName,
+          validationActions: ['Deny'],
+          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
+        },
       },
     });
     // The policy takes effect once the API server has loaded it: wait until it refuses (dry run) turning a probe's
@@ -53,7 +64,15 @@ describe('shutdown protection that cannot be restored', () => {
     for (;;) {
       const refused = await env.fx.custom
         .patchNamespacedCustomObject(
-          { group: 'express.dev', version: 'v1alpha1', plural: 'expressnodes', namespace: ns, name: 'probe', dryRun: 'All', body: { spec: { shutdownProtection: true } } },
+          {
+            group: 'express.dev',
+            version: 'v1alpha1',
+            plural: 'expressnodes',
+            namespace: ns,
+            name: 'probe',
+            dryRun: 'All',
+            body: { spec: { shutdownProtection: true } },
+          },
           mergePatch,
         )
         .then(
@@ -66,11 +85,20 @@ describe('shutdown protection that cannot be restored', () => {
     }
 
     const nb = await env.fx.createNodeBounce(ns, { podName: 'pr' });
-    const failed = await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.shutdownProtection?.restoreFailed === true && o.status?.phase === 'Failed', 60_000, 'gave up');
+    const failed = await env.fx.waitNodeBounce(
+      ns,
+      nb.metadata.name,
+      (o) => o.status?.shutdownProtection?.restoreFailed === true && o.status?.phase === 'Failed',
+      60_000,
+      'gave up',
+    );
     expect(failed.status?.reason).toBe('ShutdownProtectionNotRestored');
     expect(failed.status?.shutdownProtection).toMatchObject({ restored: false, restoreAttempts: 2 });
     expect(failed.status?.shutdownProtection?.lastError).toContain('refused by a test policy');
-    expect(failed.status?.conditions?.find((c) => c.type === 'ShutdownProtectionRestored')).toMatchObject({ status: 'False', reason: 'RestoreFailed' });
+    expect(failed.status?.conditions?.find((c) => c.type === 'ShutdownProtectionRestored')).toMatchObject({
+      status: 'False',
+      reason: 'RestoreFailed',
+    });
     expect(failed.metadata.finalizers).toContain('bounce.express.dev/restore-shutdown-protection');
     expect(await unrestored()).toBe(1);
     const events = await env.fx.events(ns, nb.metadata.name);
@@ -88,10 +116,19 @@ describe('shutdown protection that cannot be restored', () => {
       },
       mergePatch,
     );
-    const released = await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => !(o.metadata.finalizers ?? []).length, 20_000, 'released');
+    const released = await env.fx.waitNodeBounce(
+      ns,
+      nb.metadata.name,
+      (o) => !(o.metadata.finalizers ?? []).length,
+      20_000,
+      'released',
+    );
     expect(released.status?.shutdownProtection?.releasedTime).toBeTruthy();
     expect(released.status?.shutdownProtection?.releasedBy).toContain('"oncall-release"');
-    expect(released.status?.conditions?.find((c) => c.type === 'ShutdownProtectionRestored')).toMatchObject({ status: 'False', reason: 'Released' });
+    expect(released.status?.conditions?.find((c) => c.type === 'ShutdownProtectionRestored')).toMatchObject({
+      status: 'False',
+      reason: 'Released',
+    });
     expect(await unrestored()).toBe(0);
     // Released, not restored: the Express resource is left as it was.
     expect((await env.fx.getExpressNode(ns, 'pr')).spec.shutdownProtection).toBe(false);

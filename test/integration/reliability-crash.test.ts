@@ -6,7 +6,11 @@ import { assertAndReport, crashScenario } from './support/reliability-scenarios.
 describe('reliability: operator SIGKILLed at random moments', () => {
   const env = useOperatorEnv();
 
-  it('30 bounces, 4 kills: all Succeeded, each pod replaced exactly once, protection restored', { timeout: 300_000 }, async () => {
-    assertAndReport(await crashScenario(env, inject('auditLogPath'), { bounces: 30, kills: 4, seed: 7 }));
-  });
+  it(
+    '30 bounces, 4 kills: all Succeeded, each pod replaced exactly once, protection restored',
+    { timeout: 300_000 },
+    async () => {
+      assertAndReport(await crashScenario(env, inject('auditLogPath'), { bounces: 30, kills: 4, seed: 7 }));
+    },
+  );
 });

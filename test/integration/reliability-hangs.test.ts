@@ -12,29 +12,44 @@ describe('reliability: hung connections', () => {
     return kc;
   };
 
-  it('black hole for 15 s in the middle of 8 bounces: all succeed, each pod disrupted once, /healthz stays 200', { timeout: 300_000 }, async () => {
-    const report = await blackHoleScenario(admin(), inject('auditLogPath'), { bounces: 8, holeMs: 15_000 });
-    assertAndReport(report);
-    expect(report.blackHoled, 'requests really disappeared').toBeGreaterThan(0);
-    expect(report.deadlineAborts, 'hung calls were cut by their deadline').toBeGreaterThan(0);
-    expect(report.unhealthy, 'no reconcile stuck past its deadline').toEqual([]);
-    expect(report.operatorExitCode).toBeNull();
-  });
+  it(
+    'black hole for 15 s in the middle of 8 bounces: all succeed, each pod disrupted once, /healthz stays 200',
+    { timeout: 300_000 },
+    async () => {
+      const report = await blackHoleScenario(admin(), inject('auditLogPath'), { bounces: 8, holeMs: 15_000 });
+      assertAndReport(report);
+      expect(report.blackHoled, 'requests really disappeared').toBeGreaterThan(0);
+      expect(report.deadlineAborts, 'hung calls were cut by their deadline').toBeGreaterThan(0);
+      expect(report.unhealthy, 'no reconcile stuck past its deadline').toEqual([]);
+      expect(report.operatorExitCode).toBeNull();
+    },
+  );
 
-  it('a watch that stays open and silent is restarted by the idle watchdog and the bounce completes', { timeout: 120_000 }, async () => {
-    const r = await silentWatchScenario(admin());
-    console.log(`[reliability] ${JSON.stringify({ scenario: 'silent-watch', ...r })}`);
-    expect([r.phase, r.reason]).toEqual(['Succeeded', 'PodRestarted']);
-    expect(r.watchesAfter, 'watches were re-established').toBeGreaterThan(r.watchesBefore);
-    // Idle watchdog 8 s; client-node's own inactivity timer (30 s) would have been far later.
-    expect(r.seenAfterMs).toBeLessThan(20_000);
-  });
+  it(
+    'a watch that stays open and silent is restarted by the idle watchdog and the bounce completes',
+    { timeout: 120_000 },
+    async () => {
+      const r = await silentWatchScenario(admin());
+      console.log(`[reliability] ${JSON.stringify({ scenario: 'silent-watch', ...r })}`);
+      expect([r.phase, r.reason]).toEqual(['Succeeded', 'PodRestarted']);
+      expect(r.watchesAfter, 'watches were re-established').toBeGreaterThan(r.watchesBefore);
+      // Idle watchdog 8 s; client-node's own inactivity timer (30 s) would have been far later.
+      expect(r.seenAfterMs).toBeLessThan(20_000);
+    },
+  );
 
-  it('a hung Lease renewal: the leader stops acting before the lease expires; none of its writes lands after the new leader took over', { timeout: 300_000 }, async () => {
-    const report = await hungLeaseScenario(admin(), inject('auditLogPath'), { bounces: 3 });
-    assertAndReport(report);
-    expect(report.oldLeaderExitCode, 'the old leader exited (lost leadership)').toBe(1);
-    expect(report.leaderStoppedAfterLastRenewMs as number).toBeLessThan(15_000);
-    expect(report.gapBetweenLeadersMs as number, 'old leader last write before new leader first write').toBeGreaterThan(0);
-  });
+  it(
+    'a hung Lease renewal: the leader stops acting before the lease expires; none of its writes lands after the new leader took over',
+    { timeout: 300_000 },
+    async () => {
+      const report = await hungLeaseScenario(admin(), inject('auditLogPath'), { bounces: 3 });
+      assertAndReport(report);
+      expect(report.oldLeaderExitCode, 'the old leader exited (lost leadership)').toBe(1);
+      expect(report.leaderStoppedAfterLastRenewMs as number).toBeLessThan(15_000);
+      expect(
+        report.gapBetweenLeadersMs as number,
+        'old leader last write before new leader first write',
+      ).toBeGreaterThan(0);
+    },
+  );
 });

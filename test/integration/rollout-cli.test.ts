@@ -18,12 +18,55 @@ describe('kubectl-nodebounce rollout', () => {
 
   it('rollout --wait follows to Succeeded and prints the member table; list and status show the RollingBounce', async () => {
     const ns = await env.namespace('cli-rollout');
-    await Promise.all(['r-a', 'r-b', 'r-c'].map((n) => env.fx.readyExpressNode(ns, n, { labels: { app: 'ex', ...(n === 'r-a' ? { role: 'leader' } : {}) } })));
-    const dry = await runCli(cli, ['rollout', '-n', ns, '-l', 'app=ex', '--last', 'role=leader', '--stable', '0', '--dry-run', '--name', 'dry', '--wait', '-o', 'json'], { kubeconfig: admin });
+    await Promise.all(
+      ['r-a', 'r-b', 'r-c'].map((n) =>
+        env.fx.readyExpressNode(ns, n, { labels: { app: 'ex', ...(n === 'r-a' ? { role: 'leader' } : {}) } }),
+      ),
+    );
+    const dry = await runCli(
+      cli,
+      [
+        'rollout',
+        '-n',
+        ns,
+        '-l',
+        'app=ex',
+        '--last',
+        'role=leader',
+        '--stable',
+        '0',
+        '--dry-run',
+        '--name',
+        'dry',
+        '--wait',
+        '-o',
+        'json',
+      ],
+      { kubeconfig: admin },
+    );
     expect(dry.code, dry.stderr).toBe(0);
     expect((JSON.parse(dry.stdout) as RollingBounce).status?.plan?.batches).toEqual([['r-b'], ['r-c'], ['r-a']]);
 
-    const res = await runCli(cli, ['rollout', '-n', ns, '-l', 'app=ex', '--last', 'role=leader', '--stable', '0', '--reason', 'cli test', '--name', 'real', '--wait'], { kubeconfig: admin });
+    const res = await runCli(
+      cli,
+      [
+        'rollout',
+        '-n',
+        ns,
+        '-l',
+        'app=ex',
+        '--last',
+        'role=leader',
+        '--stable',
+        '0',
+        '--reason',
+        'cli test',
+        '--name',
+        'real',
+        '--wait',
+      ],
+      { kubeconfig: admin },
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain('RollingBounce');
     expect(res.stdout).toMatch(/Succeeded\/AllMembersBounced 3\/3/);
@@ -40,7 +83,10 @@ describe('kubectl-nodebounce rollout', () => {
     expect(list.stdout).toMatch(/ROLLINGBOUNCE\s+PROGRESS\s+PHASE/);
     expect(list.stdout).toMatch(/real\s+3\/3\s+Succeeded\s+AllMembersBounced/);
     const onlyRb = await runCli(cli, ['list', '-n', ns, '--kind', 'rb', '-o', 'json'], { kubeconfig: admin });
-    expect((JSON.parse(onlyRb.stdout) as { items: RollingBounce[] }).items.map((i) => i.metadata.name).sort()).toEqual(['dry', 'real']);
+    expect((JSON.parse(onlyRb.stdout) as { items: RollingBounce[] }).items.map((i) => i.metadata.name).sort()).toEqual([
+      'dry',
+      'real',
+    ]);
 
     const status = await runCli(cli, ['status', 'real', '-n', ns], { kubeconfig: admin });
     expect(status.code, status.stderr).toBe(0);
@@ -54,7 +100,11 @@ describe('kubectl-nodebounce rollout', () => {
   it('pause and resume; bad usage exits 2', async () => {
     const ns = await env.namespace('cli-pause');
     await env.fx.readyExpressNode(ns, 'q-a', { labels: { app: 'q' } });
-    const created = await runCli(cli, ['rollout', 'q-a', '-n', ns, '--name', 'p', '--paused', '--stable', '0', '--no-wait'], { kubeconfig: admin });
+    const created = await runCli(
+      cli,
+      ['rollout', 'q-a', '-n', ns, '--name', 'p', '--paused', '--stable', '0', '--no-wait'],
+      { kubeconfig: admin },
+    );
     expect(created.code, created.stderr).toBe(0);
     const rf = (await import('./support/rollout.js')).RolloutFixture;
     await new rf(env.kc).wait(ns, 'p', (rb) => rb.status?.phase === 'Paused', 30_000, 'Paused');

@@ -15,7 +15,12 @@ describe('RollingBounce CRD on the real control plane', () => {
     custom.createNamespacedCustomObject({
       ...RB,
       namespace: ns,
-      body: { apiVersion: 'bounce.express.dev/v1alpha1', kind: 'RollingBounce', metadata: { name: `rb-${seq++}` }, spec },
+      body: {
+        apiVersion: 'bounce.express.dev/v1alpha1',
+        kind: 'RollingBounce',
+        metadata: { name: `rb-${seq++}` },
+        spec,
+      },
     }) as Promise<{ metadata: { name: string; resourceVersion: string }; spec: Record<string, unknown> }>;
   const status = async (p: Promise<unknown>) => {
     try {
@@ -34,7 +39,14 @@ describe('RollingBounce CRD on the real control plane', () => {
 
   it('applies defaults', async () => {
     const rb = await create({ members: { podNames: ['a', 'b'] } });
-    expect(rb.spec).toMatchObject({ maxUnavailable: 1, order: 'byName', settleSeconds: 0, paused: false, maxFailures: 0, dryRun: false });
+    expect(rb.spec).toMatchObject({
+      maxUnavailable: 1,
+      order: 'byName',
+      settleSeconds: 0,
+      paused: false,
+      maxFailures: 0,
+      dryRun: false,
+    });
   });
 
   it.each([
@@ -46,9 +58,15 @@ describe('RollingBounce CRD on the real control plane', () => {
     ['maxUnavailable "two"', { members: { podNames: ['a'] }, maxUnavailable: 'two' }],
     ['an unknown order', { members: { podNames: ['a'] }, order: 'random' }],
     ['a bad window time', { members: { podNames: ['a'] }, maintenanceWindows: [{ start: '25:00', end: '03:00' }] }],
-    ['a bad day', { members: { podNames: ['a'] }, maintenanceWindows: [{ days: ['Monday'], start: '01:00', end: '03:00' }] }],
+    [
+      'a bad day',
+      { members: { podNames: ['a'] }, maintenanceWindows: [{ days: ['Monday'], start: '01:00', end: '03:00' }] },
+    ],
     ['a bad pod name', { members: { podNames: ['Node_A'] } }],
-    ['a non-http prometheus url', { members: { podNames: ['a'] }, healthGate: { prometheus: { url: 'ftp://x', query: 'up' } } }],
+    [
+      'a non-http prometheus url',
+      { members: { podNames: ['a'] }, healthGate: { prometheus: { url: 'ftp://x', query: 'up' } } },
+    ],
     ['a bad bounce mode', { members: { podNames: ['a'] }, bounceTemplate: { mode: 'Kill' } }],
   ])('rejects %s with 422', async (_, spec) => {
     expect(await status(create(spec))).toBe(422);
@@ -56,19 +74,31 @@ describe('RollingBounce CRD on the real control plane', () => {
 
   it('accepts a full spec; only paused and maxUnavailable may change', async () => {
     const rb = await create({
-      members: { selector: { matchLabels: { app: 'x' }, matchExpressions: [{ key: 'role', operator: 'NotIn', values: ['witness'] }] } },
+      members: {
+        selector: {
+          matchLabels: { app: 'x' },
+          matchExpressions: [{ key: 'role', operator: 'NotIn', values: ['witness'] }],
+        },
+      },
       maxUnavailable: '25%',
       order: 'reverse',
       last: { matchLabels: { role: 'leader' } },
       settleSeconds: 5,
-      healthGate: { healthyStates: ['running'], stableSeconds: 3, prometheus: { url: 'http://prom:9090', query: 'ALERTS{alertstate="firing"}' } },
+      healthGate: {
+        healthyStates: ['running'],
+        stableSeconds: 3,
+        prometheus: { url: 'http://prom:9090', query: 'ALERTS{alertstate="firing"}' },
+      },
       maintenanceWindows: [{ days: ['Sat', 'Sun'], start: '22:00', end: '04:00', timeZone: 'Europe/Paris' }],
       maxFailures: 1,
       bounceTemplate: { force: false, reason: 'kernel patch', mode: 'Evict', terminationTimeoutSeconds: 300 },
     });
     const name = rb.metadata.name;
     const mergePatch = (body: unknown) =>
-      custom.patchNamespacedCustomObject({ ...RB, namespace: ns, name, body }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+      custom.patchNamespacedCustomObject(
+        { ...RB, namespace: ns, name, body },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
     expect(await status(mergePatch({ spec: { paused: true } }))).toBe(201);
     expect(await status(mergePatch({ spec: { maxUnavailable: 2 } }))).toBe(201);
     expect(await status(mergePatch({ spec: { order: 'byName' } }))).toBe(422);

@@ -50,10 +50,21 @@ describe('RollingBounce: Prometheus alert gate against a real Prometheus', () =>
     );
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    prom = spawn(bin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    prom = spawn(
+      bin,
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     prom.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
     prom.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    await waitUntil(async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok, { timeoutMs: 60_000, description: `Prometheus ready at ${url}` }).catch((err) => {
+    await waitUntil(async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok, {
+      timeoutMs: 60_000,
+      description: `Prometheus ready at ${url}`,
+    }).catch((err) => {
       throw new Error(`${(err as Error).message}\n${logs.join('').slice(-3000)}`);
     });
   }, 45 * 60_000);
@@ -69,45 +80,65 @@ describe('RollingBounce: Prometheus alert gate against a real Prometheus', () =>
 
   const alerts = () => queryPrometheus(url, 'ALERTS{alertstate="firing"}', 5);
 
-  it('firing alerts hold the rollout (AlertsFiring), before the first member and between members; resolved, it goes on', { timeout: 240_000 }, async () => {
-    const ns = await env.namespace('rb-prom');
-    // h-a restarts slowly, so the alert can fire again while it is in flight.
-    await Promise.all(['h-a', 'h-b'].map((n) => env.fx.readyExpressNode(ns, n, { labels: { cluster: 'p' }, startupDelay: n === 'h-a' ? '8s' : '1s' })));
-    const rf = new RolloutFixture(env.kc);
-    firing = true;
-    await waitUntil(async () => {
-      const r = await alerts();
-      return r.ok && r.series > 0;
-    }, { timeoutMs: 30_000, description: 'the alert fires' });
+  it(
+    'firing alerts hold the rollout (AlertsFiring), before the first member and between members; resolved, it goes on',
+    { timeout: 240_000 },
+    async () => {
+      const ns = await env.namespace('rb-prom');
+      // h-a restarts slowly, so the alert can fire again while it is in flight.
+      await Promise.all(
+        ['h-a', 'h-b'].map((n) =>
+          env.fx.readyExpressNode(ns, n, { labels: { cluster: 'p' }, startupDelay: n === 'h-a' ? '8s' : '1s' }),
+        ),
+      );
+      const rf = new RolloutFixture(env.kc);
+      firing = true;
+      await waitUntil(
+        async () => {
+          const r = await alerts();
+          return r.ok && r.series > 0;
+        },
+        { timeoutMs: 30_000, description: 'the alert fires' },
+      );
 
-    const from = Date.now() - 1000;
-    await rf.create(ns, 'gated', {
-      members: { selector: { matchLabels: { cluster: 'p' } } },
-      healthGate: { stableSeconds: 0, prometheus: { url, query: 'ALERTS{alertstate="firing"}', timeoutSeconds: 5 } },
-    });
-    const held = await rf.wait(ns, 'gated', (rb) => rb.status?.reason === 'AlertsFiring', 30_000, 'AlertsFiring');
-    expect(held.status?.phase).toBe('WaitingForHealth');
-    expect(held.status?.message).toContain('alertname="ExpressNodeDegraded"');
-    await sleep(3000);
-    expect(await auditEvictions(inject('auditLogPath'), ns, from)).toEqual([]);
+      const from = Date.now() - 1000;
+      await rf.create(ns, 'gated', {
+        members: { selector: { matchLabels: { cluster: 'p' } } },
+        healthGate: { stableSeconds: 0, prometheus: { url, query: 'ALERTS{alertstate="firing"}', timeoutSeconds: 5 } },
+      });
+      const held = await rf.wait(ns, 'gated', (rb) => rb.status?.reason === 'AlertsFiring', 30_000, 'AlertsFiring');
+      expect(held.status?.phase).toBe('WaitingForHealth');
+      expect(held.status?.message).toContain('alertname="ExpressNodeDegraded"');
+      await sleep(3000);
+      expect(await auditEvictions(inject('auditLogPath'), ns, from)).toEqual([]);
 
-    // Resolved: the gate is re-queried (every 15 s while it waits) and the first member starts.
-    firing = false;
-    await rf.wait(ns, 'gated', (rb) => rb.status?.members?.[0]?.phase === 'InProgress', 60_000, 'h-a started');
-    // Firing again while h-a is in flight: h-b is held.
-    firing = true;
-    await waitUntil(async () => {
-      const r = await alerts();
-      return r.ok && r.series > 0;
-    }, { timeoutMs: 30_000, description: 'the alert fires again' });
-    const heldAgain = await rf.wait(ns, 'gated', (rb) => rb.status?.members?.[0]?.phase === 'Succeeded' && rb.status?.reason === 'AlertsFiring', 60_000, 'held before h-b');
-    expect(heldAgain.status?.members?.[1]?.phase).toBe('Pending');
-    expect((await auditEvictions(inject('auditLogPath'), ns, from)).map((e) => e.pod)).toEqual(['h-a']);
-    firing = false;
-    const done = await rf.waitFinished(ns, 'gated', 90_000);
-    expect(done.status).toMatchObject({ phase: 'Succeeded', progress: '2/2' });
-    expect((await auditEvictions(inject('auditLogPath'), ns, from)).map((e) => e.pod)).toEqual(['h-a', 'h-b']);
-  });
+      // Resolved: the gate is re-queried (every 15 s while it waits) and the first member starts.
+      firing = false;
+      await rf.wait(ns, 'gated', (rb) => rb.status?.members?.[0]?.phase === 'InProgress', 60_000, 'h-a started');
+      // Firing again while h-a is in flight: h-b is held.
+      firing = true;
+      await waitUntil(
+        async () => {
+          const r = await alerts();
+          return r.ok && r.series > 0;
+        },
+        { timeoutMs: 30_000, description: 'the alert fires again' },
+      );
+      const heldAgain = await rf.wait(
+        ns,
+        'gated',
+        (rb) => rb.status?.members?.[0]?.phase === 'Succeeded' && rb.status?.reason === 'AlertsFiring',
+        60_000,
+        'held before h-b',
+      );
+      expect(heldAgain.status?.members?.[1]?.phase).toBe('Pending');
+      expect((await auditEvictions(inject('auditLogPath'), ns, from)).map((e) => e.pod)).toEqual(['h-a']);
+      firing = false;
+      const done = await rf.waitFinished(ns, 'gated', 90_000);
+      expect(done.status).toMatchObject({ phase: 'Succeeded', progress: '2/2' });
+      expect((await auditEvictions(inject('auditLogPath'), ns, from)).map((e) => e.pod)).toEqual(['h-a', 'h-b']);
+    },
+  );
 
   it('an unreachable Prometheus keeps the gate closed (PrometheusUnavailable), with the cause', async () => {
     const ns = await env.namespace('rb-prom-down');
@@ -115,9 +146,18 @@ describe('RollingBounce: Prometheus alert gate against a real Prometheus', () =>
     const rf = new RolloutFixture(env.kc);
     await rf.create(ns, 'nowhere', {
       members: { selector: { matchLabels: { cluster: 'u' } } },
-      healthGate: { stableSeconds: 0, prometheus: { url: `http://127.0.0.1:${await freePort()}`, query: 'up', timeoutSeconds: 2 } },
+      healthGate: {
+        stableSeconds: 0,
+        prometheus: { url: `http://127.0.0.1:${await freePort()}`, query: 'up', timeoutSeconds: 2 },
+      },
     });
-    const rb = await rf.wait(ns, 'nowhere', (o) => o.status?.reason === 'PrometheusUnavailable', 30_000, 'PrometheusUnavailable');
+    const rb = await rf.wait(
+      ns,
+      'nowhere',
+      (o) => o.status?.reason === 'PrometheusUnavailable',
+      30_000,
+      'PrometheusUnavailable',
+    );
     expect(rb.status?.message).toMatch(/Prometheus query failed: .*(ECONNREFUSED|fetch failed|connect)/);
     expect(await rf.nodeBounces(ns)).toEqual([]);
   });

@@ -13,8 +13,24 @@ const rb: RollingBounce = {
     progress: '1/2',
     startTime: '2026-01-01T00:00:01Z',
     members: [
-      { pod: 'a', expressResource: 'a', phase: 'Succeeded', reason: 'PodRestarted', nodeBounce: 'weekly-a-1234abcd', startTime: '2026-01-01T00:00:01Z', endTime: '2026-01-01T00:00:31Z' },
-      { pod: 'b', expressResource: 'b', last: true, phase: 'InProgress', reason: 'Terminating/WaitingForTermination', nodeBounce: 'weekly-b-9876fedc', startTime: '2026-01-01T00:09:00Z' },
+      {
+        pod: 'a',
+        expressResource: 'a',
+        phase: 'Succeeded',
+        reason: 'PodRestarted',
+        nodeBounce: 'weekly-a-1234abcd',
+        startTime: '2026-01-01T00:00:01Z',
+        endTime: '2026-01-01T00:00:31Z',
+      },
+      {
+        pod: 'b',
+        expressResource: 'b',
+        last: true,
+        phase: 'InProgress',
+        reason: 'Terminating/WaitingForTermination',
+        nodeBounce: 'weekly-b-9876fedc',
+        startTime: '2026-01-01T00:09:00Z',
+      },
     ],
   },
 };
@@ -35,7 +51,10 @@ describe('CLI for RollingBounces', () => {
 
   it('list and members tables', () => {
     expect(rolloutListTable([rb], { allNamespaces: false, wide: false, now })).toBe(
-      ['ROLLINGBOUNCE   PROGRESS   PHASE         REASON              DURATION   AGE', 'weekly          1/2        Progressing   MembersInProgress   9m59s+     10m'].join('\n'),
+      [
+        'ROLLINGBOUNCE   PROGRESS   PHASE         REASON              DURATION   AGE',
+        'weekly          1/2        Progressing   MembersInProgress   9m59s+     10m',
+      ].join('\n'),
     );
     expect(membersTable(rb, now).split('\n')).toEqual([
       '  #   POD   EXPRESS    PHASE        REASON                              TOOK   NODEBOUNCE',

@@ -14,7 +14,11 @@ import { humanDuration, listTable, parseDuration, statusStory } from '../../src/
 import { PlainDisplay, waitingFor } from '../../src/cli/follow.js';
 
 function nb(name: string, status: NodeBounce['status'], created = '2026-01-01T00:00:00Z'): NodeBounce {
-  return { metadata: { name, namespace: 'team', uid: `uid-${name}`, creationTimestamp: created }, spec: { podName: 'ex-0' }, status };
+  return {
+    metadata: { name, namespace: 'team', uid: `uid-${name}`, creationTimestamp: created },
+    spec: { podName: 'ex-0' },
+    status,
+  };
 }
 
 describe('durations', () => {
@@ -27,7 +31,9 @@ describe('durations', () => {
     ['1.5s', 1500],
   ])('parses %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', 'abc', '5 m', '10x', '-1s', 's'])('rejects %j', (text) => expect(() => parseDuration(text)).toThrow(/is not a duration/));
+  it.each(['', 'abc', '5 m', '10x', '-1s', 's'])('rejects %j', (text) =>
+    expect(() => parseDuration(text)).toThrow(/is not a duration/),
+  );
 
   it.each([
     [850, '850ms'],
@@ -41,8 +47,18 @@ describe('durations', () => {
 
 describe('tables and the story', () => {
   const now = new Date('2026-01-01T00:10:00Z');
-  const done = nb('done', { phase: 'Succeeded', reason: 'PodRestarted', startTime: '2026-01-01T00:00:01Z', completionTime: '2026-01-01T00:00:13Z', message: 'ok' });
-  const running = nb('running', { phase: 'Terminating', reason: 'BlockedByPDB', startTime: '2026-01-01T00:09:00Z' }, '2026-01-01T00:09:00Z');
+  const done = nb('done', {
+    phase: 'Succeeded',
+    reason: 'PodRestarted',
+    startTime: '2026-01-01T00:00:01Z',
+    completionTime: '2026-01-01T00:00:13Z',
+    message: 'ok',
+  });
+  const running = nb(
+    'running',
+    { phase: 'Terminating', reason: 'BlockedByPDB', startTime: '2026-01-01T00:09:00Z' },
+    '2026-01-01T00:09:00Z',
+  );
   const fresh = nb('fresh', undefined, '2026-01-01T00:09:59Z');
 
   it('list: duration when finished, running time with + otherwise', () => {
@@ -54,7 +70,9 @@ describe('tables and the story', () => {
         'fresh     ex-0     Pending                      1s+        1s',
       ].join('\n'),
     );
-    expect(listTable([done], { allNamespaces: true, wide: true, now }).split('\n')[0]).toMatch(/^NAMESPACE\s+NAME.*AGE\s+MESSAGE$/);
+    expect(listTable([done], { allNamespaces: true, wide: true, now }).split('\n')[0]).toMatch(
+      /^NAMESPACE\s+NAME.*AGE\s+MESSAGE$/,
+    );
   });
 
   it('status: a NodeBounce the operator has not seen yet says so', () => {
@@ -69,25 +87,53 @@ describe('what it waits for', () => {
   it.each([
     [undefined, 1000, 'waiting for the operator to pick it up'],
     [undefined, 11_000, 'waiting for the operator to pick it up (is it running, and watching this namespace?)'],
-    [{ phase: 'Pending', reason: 'WaitingForOtherBounce', message: 'Waiting for NodeBounce other-1 (Terminating) to finish' }, 0, 'queued behind NodeBounce other-1 (one bounce per pod at a time)'],
+    [
+      {
+        phase: 'Pending',
+        reason: 'WaitingForOtherBounce',
+        message: 'Waiting for NodeBounce other-1 (Terminating) to finish',
+      },
+      0,
+      'queued behind NodeBounce other-1 (one bounce per pod at a time)',
+    ],
     [{ phase: 'Pending', reason: 'Accepted' }, 0, 'running preflight checks'],
     [
-      { phase: 'Terminating', reason: 'WaitingForTermination', terminatingTime: '2026-01-01T00:00:00Z', effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'Spec' } },
+      {
+        phase: 'Terminating',
+        reason: 'WaitingForTermination',
+        terminatingTime: '2026-01-01T00:00:00Z',
+        effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'Spec' },
+      },
       0,
       'waiting for pod ex-0 to terminate, 9m50s left of 600s',
     ],
     [
-      { phase: 'Terminating', reason: 'BlockedByPDB', terminatingTime: '2026-01-01T00:00:00Z', effectiveTimeouts: { terminationSeconds: 5, readySeconds: 30, readySource: 'Spec' } },
+      {
+        phase: 'Terminating',
+        reason: 'BlockedByPDB',
+        terminatingTime: '2026-01-01T00:00:00Z',
+        effectiveTimeouts: { terminationSeconds: 5, readySeconds: 30, readySource: 'Spec' },
+      },
       0,
       'eviction blocked by a PodDisruptionBudget, retrying, 5s deadline reached',
     ],
     [
-      { phase: 'Terminating', reason: 'EvictionThrottled', terminatingTime: '2026-01-01T00:00:00Z', effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'Spec' } },
+      {
+        phase: 'Terminating',
+        reason: 'EvictionThrottled',
+        terminatingTime: '2026-01-01T00:00:00Z',
+        effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'Spec' },
+      },
       0,
       'eviction throttled by the API server (not a PodDisruptionBudget), retrying, 9m50s left of 600s',
     ],
     [
-      { phase: 'Starting', reason: 'WaitingForReady', terminatedTime: '2026-01-01T00:00:05Z', effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'StartupProbe' } },
+      {
+        phase: 'Starting',
+        reason: 'WaitingForReady',
+        terminatedTime: '2026-01-01T00:00:05Z',
+        effectiveTimeouts: { terminationSeconds: 600, readySeconds: 30, readySource: 'StartupProbe' },
+      },
       0,
       'waiting for the replacement of ex-0 to be Ready, 25s left of 30s',
     ],
@@ -102,18 +148,33 @@ describe('what it waits for', () => {
     d.update(nb('x', { phase: 'Pending', reason: 'Accepted', message: 'accepted\nnow' }));
     d.update(nb('x', { phase: 'Pending', reason: 'Accepted', message: 'accepted\nnow' }));
     d.update(nb('x', { phase: 'Terminating', reason: 'Evicting' }));
-    expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual(['Pending Accepted: accepted now\n', 'Terminating Evicting\n']);
+    expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual([
+      'Pending Accepted: accepted now\n',
+      'Terminating Evicting\n',
+    ]);
   });
 });
 
 describe('errors', () => {
   it('reads a Status body (as client-node hands it over, a JSON string)', () => {
-    const err = { code: 403, body: JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'nodebounces is forbidden: no' }) };
-    expect(apiErrorInfo(err)).toEqual({ code: 403, message: 'nodebounces is forbidden: no', reason: 'Forbidden', isStatus: true });
+    const err = {
+      code: 403,
+      body: JSON.stringify({ kind: 'Status', reason: 'Forbidden', message: 'nodebounces is forbidden: no' }),
+    };
+    expect(apiErrorInfo(err)).toEqual({
+      code: 403,
+      message: 'nodebounces is forbidden: no',
+      reason: 'Forbidden',
+      isStatus: true,
+    });
   });
 
   it('a bare 404 (no such API) is not a Status', () => {
-    expect(apiErrorInfo({ code: 404, body: '404 page not found\n' })).toMatchObject({ code: 404, message: '404 page not found', isStatus: false });
+    expect(apiErrorInfo({ code: 404, body: '404 page not found\n' })).toMatchObject({
+      code: 404,
+      message: '404 page not found',
+      isStatus: false,
+    });
   });
 
   it('a transport error keeps its cause code', () => {
@@ -126,7 +187,12 @@ describe('usage', () => {
   async function cli(args: string[]) {
     let out = '';
     let err = '';
-    const code = await run(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env: { HOME: '/nonexistent-home' }, signals: new EventEmitter() });
+    const code = await run(args, {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s) },
+      env: { HOME: '/nonexistent-home' },
+      signals: new EventEmitter(),
+    });
     return { code, out, err };
   }
 
@@ -166,7 +232,9 @@ describe('usage', () => {
       );
       const r = await cli(['list', '--kubeconfig', file]);
       expect(r.code).toBe(3);
-      expect(r.err).toBe(`error: cannot reach the Kubernetes API server at https://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+      expect(r.err).toBe(
+        `error: cannot reach the Kubernetes API server at https://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -180,7 +248,12 @@ describe('usage', () => {
 });
 
 describe('KUBECONFIG with several files: kubectl merge rules', () => {
-  const kubeconfig = (o: { current?: string; clusters: Array<[string, string]>; users?: Array<[string, string]>; contexts: Array<[string, string, string?]> }) =>
+  const kubeconfig = (o: {
+    current?: string;
+    clusters: Array<[string, string]>;
+    users?: Array<[string, string]>;
+    contexts: Array<[string, string, string?]>;
+  }) =>
     [
       'apiVersion: v1',
       'kind: Config',
@@ -204,15 +277,25 @@ describe('KUBECONFIG with several files: kubectl merge rules', () => {
 
   // a: context "prod" on cluster "shared" (prod server); b: sets another current-context, and redefines
   // "shared" and "prod" to point at the staging server, plus a context only it has.
-  const a = kubeconfig({ current: 'prod', clusters: [['shared', 'https://prod.example:6443']], contexts: [['prod', 'shared', 'team-a']] });
+  const a = kubeconfig({
+    current: 'prod',
+    clusters: [['shared', 'https://prod.example:6443']],
+    contexts: [['prod', 'shared', 'team-a']],
+  });
   const b = kubeconfig({
     current: 'staging',
-    clusters: [['shared', 'https://staging.example:6443'], ['stg', 'https://staging.example:6443']],
+    clusters: [
+      ['shared', 'https://staging.example:6443'],
+      ['stg', 'https://staging.example:6443'],
+    ],
     users: [['u', 'other-token']],
-    contexts: [['prod', 'stg', 'team-b'], ['staging', 'stg']],
+    contexts: [
+      ['prod', 'stg', 'team-b'],
+      ['staging', 'stg'],
+    ],
   });
 
-  it('the first file that sets current-context wins; duplicate names keep the first file\'s entry', () => {
+  it("the first file that sets current-context wins; duplicate names keep the first file's entry", () => {
     withFiles({ a, b }, (p) => {
       const kc = loadKubeConfig({ env: { KUBECONFIG: [p.a, p.b].join(delimiter) } });
       expect(kc.getCurrentContext()).toBe('prod');
@@ -232,14 +315,21 @@ describe('KUBECONFIG with several files: kubectl merge rules', () => {
       expect(kc.getCurrentContext()).toBe('staging');
       expect(kc.getCurrentCluster()?.server).toBe('https://staging.example:6443');
       // --context prod picks b's "prod" (first definition), on the staging cluster "stg"
-      expect(loadKubeConfig({ env: { KUBECONFIG: [p.b, p.a].join(delimiter) }, context: 'prod' }).getCurrentCluster()?.name).toBe('stg');
+      expect(
+        loadKubeConfig({ env: { KUBECONFIG: [p.b, p.a].join(delimiter) }, context: 'prod' }).getCurrentCluster()?.name,
+      ).toBe('stg');
     });
   });
 
   it('a file without current-context, an empty file and a missing file are skipped for current-context', () => {
-    const noCurrent = kubeconfig({ clusters: [['other', 'https://other.example:6443']], contexts: [['other', 'other']] });
+    const noCurrent = kubeconfig({
+      clusters: [['other', 'https://other.example:6443']],
+      contexts: [['other', 'other']],
+    });
     withFiles({ empty: '', noCurrent, a }, (p) => {
-      const kc = loadKubeConfig({ env: { KUBECONFIG: [p.empty, join(tmpdir(), 'does-not-exist-kubeconfig'), p.noCurrent, p.a].join(delimiter) } });
+      const kc = loadKubeConfig({
+        env: { KUBECONFIG: [p.empty, join(tmpdir(), 'does-not-exist-kubeconfig'), p.noCurrent, p.a].join(delimiter) },
+      });
       expect(kc.getCurrentContext()).toBe('prod');
       expect(kc.getCurrentCluster()?.server).toBe('https://prod.example:6443');
     });

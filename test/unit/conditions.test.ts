@@ -6,7 +6,16 @@ import { at, iso } from './fixtures.js';
 describe('setCondition', () => {
   it('adds a new condition with lastTransitionTime = now', () => {
     const list = setCondition(undefined, 'PodReady', 'Unknown', 'WaitingForReady', 'waiting', at(5), 3);
-    expect(list).toEqual([{ type: 'PodReady', status: 'Unknown', reason: 'WaitingForReady', message: 'waiting', lastTransitionTime: iso(5), observedGeneration: 3 }]);
+    expect(list).toEqual([
+      {
+        type: 'PodReady',
+        status: 'Unknown',
+        reason: 'WaitingForReady',
+        message: 'waiting',
+        lastTransitionTime: iso(5),
+        observedGeneration: 3,
+      },
+    ]);
   });
 
   it('omits observedGeneration when not given', () => {
@@ -27,7 +36,14 @@ describe('setCondition', () => {
   it.each(table)('%s', (_, status, reason, ltt) => {
     const list = setCondition(base, 'Succeeded', status, reason, 'new message', at(100), 2);
     const c = getCondition(list, 'Succeeded')!;
-    expect(c).toEqual({ type: 'Succeeded', status, reason, message: 'new message', lastTransitionTime: ltt, observedGeneration: 2 });
+    expect(c).toEqual({
+      type: 'Succeeded',
+      status,
+      reason,
+      message: 'new message',
+      lastTransitionTime: ltt,
+      observedGeneration: 2,
+    });
     // order preserved, other conditions untouched
     expect(list.map((x) => x.type)).toEqual(['Succeeded', 'PodReady']);
     expect(list[1]).toBe(base[1]);

@@ -33,7 +33,11 @@ describe('defaults', () => {
       plural: 'expressnodes',
       podLabel: 'express.dev/node',
       desiredState: { path: 'spec.state', downValues: ['down', 'stopped'] },
-      runtimeState: { path: 'status.state', rebuildingValues: ['rebuilding'], catchupValues: ['catchup', 'efficient-catchup'] },
+      runtimeState: {
+        path: 'status.state',
+        rebuildingValues: ['rebuilding'],
+        catchupValues: ['catchup', 'efficient-catchup'],
+      },
       shutdownProtection: { path: 'spec.shutdownProtection' },
     });
   });
@@ -46,8 +50,23 @@ describe('defaults', () => {
       logLevel: 'info',
       metricsPort: 8080,
       healthPort: 8081,
-      leaderElection: { enabled: false, leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
-      notifications: { enabled: false, format: 'slack', timeoutMs: 5000, maxRetries: 5, minBackoffMs: 500, maxBackoffMs: 30_000, queueSize: 100, drainTimeoutMs: 3000 },
+      leaderElection: {
+        enabled: false,
+        leaseName: 'nodebounce-operator',
+        leaseDurationSeconds: 15,
+        renewDeadlineSeconds: 10,
+        retryPeriodSeconds: 2,
+      },
+      notifications: {
+        enabled: false,
+        format: 'slack',
+        timeoutMs: 5000,
+        maxRetries: 5,
+        minBackoffMs: 500,
+        maxBackoffMs: 30_000,
+        queueSize: 100,
+        drainTimeoutMs: 3000,
+      },
       api: {
         requestTimeoutSeconds: 10,
         listTimeoutSeconds: 60,
@@ -110,11 +129,16 @@ leaderElection:
   });
 
   it('argocd: tracking method and instance label key are validated', () => {
-    expect(loadConfig({}, file('argocd:\n  trackingMethod: label\n  instanceLabelKey: argocd.argoproj.io/instance\n')).argocd).toEqual({
+    expect(
+      loadConfig({}, file('argocd:\n  trackingMethod: label\n  instanceLabelKey: argocd.argoproj.io/instance\n'))
+        .argocd,
+    ).toEqual({
       trackingMethod: 'label',
       instanceLabelKey: 'argocd.argoproj.io/instance',
     });
-    expect(() => loadConfig({ NODEBOUNCE_ARGOCD_TRACKING_METHOD: 'labels' })).toThrow(/argocd\.trackingMethod \(from NODEBOUNCE_ARGOCD_TRACKING_METHOD\)/);
+    expect(() => loadConfig({ NODEBOUNCE_ARGOCD_TRACKING_METHOD: 'labels' })).toThrow(
+      /argocd\.trackingMethod \(from NODEBOUNCE_ARGOCD_TRACKING_METHOD\)/,
+    );
   });
 
   it('environment variables override the file, key by key', () => {
@@ -143,7 +167,14 @@ leaderElection:
       logLevel: 'error',
       metricsPort: 9191,
       healthPort: 0,
-      leaderElection: { enabled: false, namespace: 'ops-2', leaseName: 'nodebounce-operator', leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 },
+      leaderElection: {
+        enabled: false,
+        namespace: 'ops-2',
+        leaseName: 'nodebounce-operator',
+        leaseDurationSeconds: 15,
+        renewDeadlineSeconds: 10,
+        retryPeriodSeconds: 2,
+      },
       notifications: defaultOperatorConfig.notifications,
       api: defaultOperatorConfig.api,
       argocd: { trackingMethod: 'label', instanceLabelKey: 'app.kubernetes.io/instance' },
@@ -174,7 +205,9 @@ leaderElection:
   });
 
   it('an empty env var is ignored', () => {
-    expect(loadConfig({ NODEBOUNCE_LOG_LEVEL: '', NODEBOUNCE_METRICS_PORT: '' }, file('metricsPort: 1234\n'))).toMatchObject({ logLevel: 'info', metricsPort: 1234 });
+    expect(
+      loadConfig({ NODEBOUNCE_LOG_LEVEL: '', NODEBOUNCE_METRICS_PORT: '' }, file('metricsPort: 1234\n')),
+    ).toMatchObject({ logLevel: 'info', metricsPort: 1234 });
   });
 });
 
@@ -183,26 +216,71 @@ describe('bad configuration: ConfigError names each bad key', () => {
     ['unknown top-level key', 'metricPort: 9090\n', {}, ['metricPort: unknown key']],
     ['two unknown top-level keys', 'foo: 1\nbar: 2\n', {}, ['foo, bar: unknown keys']],
     ['unknown nested key', 'express:\n  knd: X\n', {}, ['express.knd: unknown key']],
-    ['unknown deeply nested key', 'express:\n  desiredState:\n    values: [x]\n', {}, ['express.desiredState.values: unknown key']],
+    [
+      'unknown deeply nested key',
+      'express:\n  desiredState:\n    values: [x]\n',
+      {},
+      ['express.desiredState.values: unknown key'],
+    ],
     ['wrong type', 'metricsPort: "9090"\n', {}, ['metricsPort: Expected number, received string']],
-    ['wrong type nested', 'leaderElection:\n  enabled: "yes"\n', {}, ['leaderElection.enabled: Expected boolean, received string']],
+    [
+      'wrong type nested',
+      'leaderElection:\n  enabled: "yes"\n',
+      {},
+      ['leaderElection.enabled: Expected boolean, received string'],
+    ],
     ['port out of range', 'healthPort: 70000\n', {}, ['healthPort:']],
     ['bad enum', 'logLevel: verbose\n', {}, ['logLevel:']],
     ['bad namespace', 'watchNamespaces: [Team_A]\n', {}, ['watchNamespaces.0: must be a DNS label']],
-    ['bad field path', 'express:\n  desiredState:\n    path: "spec..state"\n', {}, ['express.desiredState.path: must be a dot-separated field path such as spec.state']],
+    [
+      'bad field path',
+      'express:\n  desiredState:\n    path: "spec..state"\n',
+      {},
+      ['express.desiredState.path: must be a dot-separated field path such as spec.state'],
+    ],
     ['empty down values', 'express:\n  desiredState:\n    downValues: []\n', {}, ['express.desiredState.downValues:']],
     ['bad kind', 'express:\n  kind: expressNode\n', {}, ['express.kind: must be a CamelCase kind']],
-    ['bad env int', undefined, { NODEBOUNCE_METRICS_PORT: 'eighty' }, ['metricsPort (from NODEBOUNCE_METRICS_PORT): Expected number, received string']],
-    ['fractional env int', undefined, { NODEBOUNCE_MAX_CONCURRENT_RECONCILES: '2.5' }, ['maxConcurrentReconciles (from NODEBOUNCE_MAX_CONCURRENT_RECONCILES): Expected number, received string']],
-    ['env int out of range', undefined, { NODEBOUNCE_MAX_CONCURRENT_RECONCILES: '0' }, ['maxConcurrentReconciles (from NODEBOUNCE_MAX_CONCURRENT_RECONCILES):']],
-    ['bad env bool', undefined, { NODEBOUNCE_LEADER_ELECT: 'maybe' }, ['leaderElection.enabled (from NODEBOUNCE_LEADER_ELECT): Expected boolean, received string']],
+    [
+      'bad env int',
+      undefined,
+      { NODEBOUNCE_METRICS_PORT: 'eighty' },
+      ['metricsPort (from NODEBOUNCE_METRICS_PORT): Expected number, received string'],
+    ],
+    [
+      'fractional env int',
+      undefined,
+      { NODEBOUNCE_MAX_CONCURRENT_RECONCILES: '2.5' },
+      ['maxConcurrentReconciles (from NODEBOUNCE_MAX_CONCURRENT_RECONCILES): Expected number, received string'],
+    ],
+    [
+      'env int out of range',
+      undefined,
+      { NODEBOUNCE_MAX_CONCURRENT_RECONCILES: '0' },
+      ['maxConcurrentReconciles (from NODEBOUNCE_MAX_CONCURRENT_RECONCILES):'],
+    ],
+    [
+      'bad env bool',
+      undefined,
+      { NODEBOUNCE_LEADER_ELECT: 'maybe' },
+      ['leaderElection.enabled (from NODEBOUNCE_LEADER_ELECT): Expected boolean, received string'],
+    ],
     ['bad env enum', undefined, { NODEBOUNCE_LOG_LEVEL: 'loud' }, ['logLevel (from NODEBOUNCE_LOG_LEVEL):']],
-    ['bad env label key', undefined, { NODEBOUNCE_EXPRESS_POD_LABEL: 'bad key!' }, ['express.podLabel (from NODEBOUNCE_EXPRESS_POD_LABEL): must be a label key']],
+    [
+      'bad env label key',
+      undefined,
+      { NODEBOUNCE_EXPRESS_POD_LABEL: 'bad key!' },
+      ['express.podLabel (from NODEBOUNCE_EXPRESS_POD_LABEL): must be a label key'],
+    ],
     [
       'file and env problems together',
       'foo: 1\nhealthPort: "x"\nexpress:\n  plural: Expressnodes\n',
       { NODEBOUNCE_METRICS_PORT: 'abc' },
-      ['foo: unknown key', 'healthPort: Expected number', 'express.plural: must be a DNS label', 'metricsPort (from NODEBOUNCE_METRICS_PORT)'],
+      [
+        'foo: unknown key',
+        'healthPort: Expected number',
+        'express.plural: must be a DNS label',
+        'metricsPort (from NODEBOUNCE_METRICS_PORT)',
+      ],
     ],
   ];
   it.each(cases)('%s', (_, yaml, env, expected) => {

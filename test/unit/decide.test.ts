@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { NODEBOUNCE_FINALIZER, Reasons as R, type NodeBounceSpec, type NodeBounceStatus } from '../../src/api/nodebounce.js';
+import {
+  NODEBOUNCE_FINALIZER,
+  Reasons as R,
+  type NodeBounceSpec,
+  type NodeBounceStatus,
+} from '../../src/api/nodebounce.js';
 import { decide, effectiveTimeouts, queueEntryOf } from '../../src/bounce/decide.js';
 import type { PodLike } from '../../src/bounce/pod.js';
 import type { ValidSpec } from '../../src/bounce/spec.js';
@@ -58,7 +63,8 @@ function startingStatus(o: Partial<NodeBounceStatus> = {}): NodeBounceStatus {
 const protectionDisabled = { wasEnabled: true, disabledByOperator: true, restored: false };
 const protectionRestored = { wasEnabled: true, disabledByOperator: true, restored: true };
 
-const replacement = (o: Parameters<typeof makePod>[0] = {}): PodLike => makePod({ uid: NEW_UID, creationTimestamp: iso(41), ...o });
+const replacement = (o: Parameters<typeof makePod>[0] = {}): PodLike =>
+  makePod({ uid: NEW_UID, creationTimestamp: iso(41), ...o });
 
 describe('first pass: Accepted', () => {
   it('sets the status the first time a request is seen, touching nothing', () => {
@@ -67,7 +73,14 @@ describe('first pass: Accepted', () => {
     expect(d.status).toMatchObject({ phase: 'Pending', reason: R.Accepted, startTime: iso(0), observedGeneration: 4 });
     expect(d.status.message).toBe(`Bounce of pod ${NS}/${POD} accepted; running preflight checks.`);
     expect(d.status.conditions).toEqual([
-      { type: 'Succeeded', status: 'Unknown', reason: R.Accepted, message: 'The bounce has not finished yet.', lastTransitionTime: iso(0), observedGeneration: 4 },
+      {
+        type: 'Succeeded',
+        status: 'Unknown',
+        reason: R.Accepted,
+        message: 'The bounce has not finished yet.',
+        lastTransitionTime: iso(0),
+        observedGeneration: 4,
+      },
     ]);
     expect(d.events).toEqual([{ type: 'Normal', reason: R.Accepted, message: d.status.message }]);
     expect(d.actions).toEqual([]);
@@ -94,7 +107,13 @@ describe('preflight failures: Failed, nothing touched', () => {
   type Case = [string, Record<string, unknown>, ObservedOpts, string, string[]];
   const cases: Case[] = [
     ['invalid pod name', { podName: 'UPPER' }, {}, R.InvalidSpec, ['spec.podName: podName must be a valid pod name']],
-    ['unknown spec field', { namespace: 'other' }, {}, R.InvalidSpec, ['unknown field(s) spec.namespace', 'Nothing was touched']],
+    [
+      'unknown spec field',
+      { namespace: 'other' },
+      {},
+      R.InvalidSpec,
+      ['unknown field(s) spec.namespace', 'Nothing was touched'],
+    ],
     ['grace period 0', { gracePeriodSeconds: 0 }, {}, R.InvalidSpec, ['spec.gracePeriodSeconds']],
     [
       'gracePeriodSeconds >= terminationTimeoutSeconds',
@@ -103,17 +122,38 @@ describe('preflight failures: Failed, nothing touched', () => {
       R.InvalidSpec,
       ['gracePeriodSeconds (60) must be less than terminationTimeoutSeconds (60)'],
     ],
-    ['gracePeriodSeconds >= default terminationTimeoutSeconds', { gracePeriodSeconds: 900 }, {}, R.InvalidSpec, ['terminationTimeoutSeconds (600)']],
+    [
+      'gracePeriodSeconds >= default terminationTimeoutSeconds',
+      { gracePeriodSeconds: 900 },
+      {},
+      R.InvalidSpec,
+      ['terminationTimeoutSeconds (600)'],
+    ],
     ['invalid spec wins over a missing pod', { mode: 'Force' }, { pod: null }, R.InvalidSpec, ['spec.mode']],
     ['pod missing', {}, { pod: null }, R.PodNotFound, [`pod ${NS}/${POD} does not exist`, `its own namespace (${NS})`]],
     ['pod without uid', {}, { pod: { metadata: { name: POD } } }, R.PodNotFound, ['does not exist']],
-    ['pod missing wins over everything else', { force: true }, { pod: null, express: { kind: 'Invalid', name: EXPRESS, problems: ['x'] } }, R.PodNotFound, []],
+    [
+      'pod missing wins over everything else',
+      { force: true },
+      { pod: null, express: { kind: 'Invalid', name: EXPRESS, problems: ['x'] } },
+      R.PodNotFound,
+      [],
+    ],
     [
       'pod not mapped to an Express resource',
       {},
-      { express: { kind: 'Unmapped', message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node' } },
+      {
+        express: {
+          kind: 'Unmapped',
+          message:
+            'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node',
+        },
+      },
       R.ExpressResourceNotFound,
-      [`does not belong to an Express resource (${EXPRESS_KIND}): pod has no controller ownerReference`, 'express.podLabel'],
+      [
+        `does not belong to an Express resource (${EXPRESS_KIND}): pod has no controller ownerReference`,
+        'express.podLabel',
+      ],
     ],
     ['no Express observation at all', {}, { express: undefined }, R.ExpressResourceNotFound, ['no mapping']],
     [
@@ -126,16 +166,28 @@ describe('preflight failures: Failed, nothing touched', () => {
     [
       'Express resource invalid',
       { force: true },
-      { express: { kind: 'Invalid', name: EXPRESS, problems: ['spec.state must be a string, found 3', 'spec.shutdownProtection must be a boolean, found "yes"'] } },
+      {
+        express: {
+          kind: 'Invalid',
+          name: EXPRESS,
+          problems: ['spec.state must be a string, found 3', 'spec.shutdownProtection must be a boolean, found "yes"'],
+        },
+      },
       R.ExpressResourceInvalid,
-      [`${EXPRESS_KIND} ${EXPRESS} cannot be read safely: spec.state must be a string, found 3; spec.shutdownProtection must be a boolean, found "yes"`],
+      [
+        `${EXPRESS_KIND} ${EXPRESS} cannot be read safely: spec.state must be a string, found 3; spec.shutdownProtection must be a boolean, found "yes"`,
+      ],
     ],
     [
       'intentionally down, not GitOps-managed',
       {},
       { express: found({ desiredState: 'down', intentionallyDown: true }) },
       R.IntentionallyDown,
-      ['is intentionally down (desired state "down")', 'never overrides an intentional down state', 'It is not GitOps-managed'],
+      [
+        'is intentionally down (desired state "down")',
+        'never overrides an intentional down state',
+        'It is not GitOps-managed',
+      ],
     ],
     [
       'intentionally down, GitOps-managed (Argo CD tracking)',
@@ -144,11 +196,19 @@ describe('preflight failures: Failed, nothing touched', () => {
       R.IntentionallyDown,
       ['desired state "stopped"', 'It is GitOps-managed (Argo CD tracking metadata): change the desired state in Git'],
     ],
-    ['intentionally down: force never overrides', { force: true }, { express: found({ desiredState: 'down', intentionallyDown: true }) }, R.IntentionallyDown, ['not even with force']],
+    [
+      'intentionally down: force never overrides',
+      { force: true },
+      { express: found({ desiredState: 'down', intentionallyDown: true }) },
+      R.IntentionallyDown,
+      ['not even with force'],
+    ],
     [
       'down wins over rebuilding',
       {},
-      { express: found({ desiredState: 'down', intentionallyDown: true, runtimeState: 'rebuilding', rebuilding: true }) },
+      {
+        express: found({ desiredState: 'down', intentionallyDown: true, runtimeState: 'rebuilding', rebuilding: true }),
+      },
       R.IntentionallyDown,
       [],
     ],
@@ -159,7 +219,13 @@ describe('preflight failures: Failed, nothing touched', () => {
       R.NodeRebuilding,
       ['is rebuilding its cache (state "rebuilding")', 'not advised', 'spec.force: true'],
     ],
-    ['rebuilding, even for a dry run', { dryRun: true }, { express: found({ runtimeState: 'rebuilding', rebuilding: true }) }, R.NodeRebuilding, []],
+    [
+      'rebuilding, even for a dry run',
+      { dryRun: true },
+      { express: found({ runtimeState: 'rebuilding', rebuilding: true }) },
+      R.NodeRebuilding,
+      [],
+    ],
   ];
 
   it.each(cases)('%s -> %s', (_, spec, obs, reason, fragments) => {
@@ -172,7 +238,12 @@ describe('preflight failures: Failed, nothing touched', () => {
     expect(d.startsBounce).toBe(false);
     expect(d.events).toEqual([{ type: 'Warning', reason, message: d.status.message }]);
     expect(d.status.completionTime).toBe(iso(5));
-    expect(cond(d.status, 'Succeeded')).toMatchObject({ status: 'False', reason, message: d.status.message, lastTransitionTime: iso(5) });
+    expect(cond(d.status, 'Succeeded')).toMatchObject({
+      status: 'False',
+      reason,
+      message: d.status.message,
+      lastTransitionTime: iso(5),
+    });
     expect(d.status.podUID).toBeUndefined();
     expect(d.status.shutdownProtection).toBeUndefined();
     expect(d.requeueAfterMs).toBe(0);
@@ -204,7 +275,9 @@ describe('preflight passes: starting the bounce', () => {
       effectiveTimeouts: { terminationSeconds: 600, readySeconds: 600, readySource: 'Default' },
     });
     expect(d.status.message).toBe(`Evicting pod ${POD} (uid ${OLD_UID}) gracefully. Reason given: "hung".`);
-    expect(d.actions).toEqual([{ type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: 30 }]);
+    expect(d.actions).toEqual([
+      { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: 30 },
+    ]);
     expect(reasonsOf(d.events)).toEqual([R.PreflightPassed, R.Evicting]);
     expect(d.events.every((e) => e.type === 'Normal')).toBe(true);
     expect(cond(d.status, 'PreflightPassed')).toMatchObject({ status: 'True', reason: R.PreflightPassed });
@@ -216,14 +289,34 @@ describe('preflight passes: starting the bounce', () => {
 
   it('mode Delete', () => {
     const d = decide(makeNodeBounce({ spec: { mode: 'Delete' }, status: pendingStatus() }), makeObserved(), at(5));
-    expect(d.actions).toEqual([{ type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Delete', gracePeriodSeconds: undefined }]);
+    expect(d.actions).toEqual([
+      { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Delete', gracePeriodSeconds: undefined },
+    ]);
     expect(d.status.message).toBe(`Deleting pod ${POD} (uid ${OLD_UID}) gracefully.`);
   });
 
   it.each([
-    ['rebuilding with force', { force: true }, found({ runtimeState: 'rebuilding', rebuilding: true }), 'ForcedWhileRebuilding', 'node is rebuilding (state "rebuilding") but force is set'],
-    ['catchup', {}, found({ runtimeState: 'catchup', catchingUp: true }), 'NodeCatchingUp', 'node is catching up (state "catchup"), which is safe to bounce'],
-    ['efficient-catchup', {}, found({ runtimeState: 'efficient-catchup', catchingUp: true }), 'NodeCatchingUp', 'state "efficient-catchup"'],
+    [
+      'rebuilding with force',
+      { force: true },
+      found({ runtimeState: 'rebuilding', rebuilding: true }),
+      'ForcedWhileRebuilding',
+      'node is rebuilding (state "rebuilding") but force is set',
+    ],
+    [
+      'catchup',
+      {},
+      found({ runtimeState: 'catchup', catchingUp: true }),
+      'NodeCatchingUp',
+      'node is catching up (state "catchup"), which is safe to bounce',
+    ],
+    [
+      'efficient-catchup',
+      {},
+      found({ runtimeState: 'efficient-catchup', catchingUp: true }),
+      'NodeCatchingUp',
+      'state "efficient-catchup"',
+    ],
     ['running', {}, found(), R.PreflightPassed, `Preflight passed for pod ${NS}/${POD} (${EXPRESS_KIND} ${EXPRESS}).`],
   ] as const)('%s proceeds with a Normal %s event', (_, spec, express, eventReason, fragment) => {
     const d = decide(makeNodeBounce({ spec, status: pendingStatus() }), makeObserved({ express }), at(5));
@@ -235,25 +328,51 @@ describe('preflight passes: starting the bounce', () => {
   });
 
   it('shutdown protection enabled: finalizer first, then disable; nothing else yet', () => {
-    const d = decide(makeNodeBounce({ status: pendingStatus() }), makeObserved({ express: found({ shutdownProtection: true }) }), at(5));
-    expect(d.actions).toEqual([{ type: 'AddFinalizer' }, { type: 'SetShutdownProtection', expressName: EXPRESS, enabled: false }]);
+    const d = decide(
+      makeNodeBounce({ status: pendingStatus() }),
+      makeObserved({ express: found({ shutdownProtection: true }) }),
+      at(5),
+    );
+    expect(d.actions).toEqual([
+      { type: 'AddFinalizer' },
+      { type: 'SetShutdownProtection', expressName: EXPRESS, enabled: false },
+    ]);
     expect(d.startsBounce).toBe(true);
-    expect(d.status).toMatchObject({ phase: 'Pending', reason: 'DisablingShutdownProtection', shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false } });
+    expect(d.status).toMatchObject({
+      phase: 'Pending',
+      reason: 'DisablingShutdownProtection',
+      shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false },
+    });
     expect(d.status.podUID).toBeUndefined();
     expect(cond(d.status, 'ShutdownProtectionDisabled')).toMatchObject({ status: 'Unknown', reason: 'Disabling' });
     expect(reasonsOf(d.events)).toEqual([R.PreflightPassed]);
   });
 
   it('shutdown protection enabled and the finalizer already held (a retry): only the disable, marked repeated', () => {
-    const first = decide(makeNodeBounce({ status: pendingStatus() }), makeObserved({ express: found({ shutdownProtection: true }) }), at(5));
-    const d = decide(makeNodeBounce({ status: first.status, finalizer: true }), makeObserved({ express: found({ shutdownProtection: true }) }), at(6));
-    expect(d.actions).toEqual([{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: false, repeated: true }]);
+    const first = decide(
+      makeNodeBounce({ status: pendingStatus() }),
+      makeObserved({ express: found({ shutdownProtection: true }) }),
+      at(5),
+    );
+    const d = decide(
+      makeNodeBounce({ status: first.status, finalizer: true }),
+      makeObserved({ express: found({ shutdownProtection: true }) }),
+      at(6),
+    );
+    expect(d.actions).toEqual([
+      { type: 'SetShutdownProtection', expressName: EXPRESS, enabled: false, repeated: true },
+    ]);
     expect(d.events).toEqual([]); // neither PreflightPassed again nor a transition event
   });
 
   it.each([
     ['disabled by the operator', 'True', 'DisabledByOperator', protectionDisabled],
-    ['disable failed: the bounce goes on', 'False', 'DisableFailed', { wasEnabled: true, disabledByOperator: false, restored: false, lastError: 'forbidden' }],
+    [
+      'disable failed: the bounce goes on',
+      'False',
+      'DisableFailed',
+      { wasEnabled: true, disabledByOperator: false, restored: false, lastError: 'forbidden' },
+    ],
   ] as const)('after the disable outcome (%s): Terminating, condition kept', (_, status, reason, sp) => {
     const st: NodeBounceStatus = {
       ...pendingStatus(),
@@ -261,40 +380,83 @@ describe('preflight passes: starting the bounce', () => {
       shutdownProtection: sp,
       conditions: [
         ...pendingStatus().conditions!,
-        { type: 'PreflightPassed', status: 'True', reason: R.PreflightPassed, message: 'ok', lastTransitionTime: iso(5) },
+        {
+          type: 'PreflightPassed',
+          status: 'True',
+          reason: R.PreflightPassed,
+          message: 'ok',
+          lastTransitionTime: iso(5),
+        },
         { type: 'ShutdownProtectionDisabled', status, reason, message: 'x', lastTransitionTime: iso(6) },
       ],
     };
     // The Express resource now shows protection off (or still on, when the patch failed): either way we go on.
-    const d = decide(makeNodeBounce({ status: st, finalizer: true }), makeObserved({ express: found({ shutdownProtection: status === 'False' }) }), at(7));
+    const d = decide(
+      makeNodeBounce({ status: st, finalizer: true }),
+      makeObserved({ express: found({ shutdownProtection: status === 'False' }) }),
+      at(7),
+    );
     expect(d.status.phase).toBe('Terminating');
-    expect(d.actions).toEqual([{ type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: undefined }]);
+    expect(d.actions).toEqual([
+      { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: undefined },
+    ]);
     expect(cond(d.status, 'ShutdownProtectionDisabled')).toMatchObject({ status, reason, lastTransitionTime: iso(6) });
     expect(d.status.shutdownProtection).toEqual(sp);
     expect(reasonsOf(d.events)).toEqual([R.Evicting]);
   });
 
   it.each([[false], [undefined]])('shutdown protection %s: nothing to disable, no finalizer', (sp) => {
-    const d = decide(makeNodeBounce({ status: pendingStatus() }), makeObserved({ express: found({ shutdownProtection: sp }) }), at(5));
+    const d = decide(
+      makeNodeBounce({ status: pendingStatus() }),
+      makeObserved({ express: found({ shutdownProtection: sp }) }),
+      at(5),
+    );
     expect(actionTypes(d.actions)).toEqual(['EvictPod']);
     expect(d.status.shutdownProtection).toBeUndefined();
   });
 
   it.each([
     [{}, makePod(), { terminationSeconds: 600, readySeconds: 600, readySource: 'Default' }],
-    [{ readyTimeoutSeconds: 42, terminationTimeoutSeconds: 90 }, makePod({ startupProbe: { periodSeconds: 5, failureThreshold: 10 } }), { terminationSeconds: 90, readySeconds: 42, readySource: 'Spec' }],
-    [{}, makePod({ startupProbe: { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 10 }, readinessProbe: { periodSeconds: 3 } }), { terminationSeconds: 600, readySeconds: 58, readySource: 'StartupProbe' }],
+    [
+      { readyTimeoutSeconds: 42, terminationTimeoutSeconds: 90 },
+      makePod({ startupProbe: { periodSeconds: 5, failureThreshold: 10 } }),
+      { terminationSeconds: 90, readySeconds: 42, readySource: 'Spec' },
+    ],
+    [
+      {},
+      makePod({
+        startupProbe: { initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 10 },
+        readinessProbe: { periodSeconds: 3 },
+      }),
+      { terminationSeconds: 600, readySeconds: 58, readySource: 'StartupProbe' },
+    ],
   ] as const)('effective timeouts %#', (spec, pod, expected) => {
     const d = decide(makeNodeBounce({ spec, status: pendingStatus() }), makeObserved({ pod }), at(5));
     expect(d.status.effectiveTimeouts).toEqual(expected);
     expect(d.requeueAfterMs).toBe(expected.terminationSeconds * 1000);
-    expect(effectiveTimeouts({ podName: POD, force: false, mode: 'Evict', terminationTimeoutSeconds: 600, dryRun: false, ...spec } as ValidSpec, pod)).toEqual(expected);
+    expect(
+      effectiveTimeouts(
+        {
+          podName: POD,
+          force: false,
+          mode: 'Evict',
+          terminationTimeoutSeconds: 600,
+          dryRun: false,
+          ...spec,
+        } as ValidSpec,
+        pod,
+      ),
+    ).toEqual(expected);
   });
 });
 
 describe('dry run', () => {
   it('DryRunPassed with no actions', () => {
-    const d = decide(makeNodeBounce({ spec: { dryRun: true }, status: pendingStatus() }), makeObserved({ express: found({ shutdownProtection: true }) }), at(5));
+    const d = decide(
+      makeNodeBounce({ spec: { dryRun: true }, status: pendingStatus() }),
+      makeObserved({ express: found({ shutdownProtection: true }) }),
+      at(5),
+    );
     expect(d.status.phase).toBe('Succeeded');
     expect(d.status.reason).toBe(R.DryRunPassed);
     expect(d.status.message).toBe(
@@ -305,47 +467,73 @@ describe('dry run', () => {
     expect(d.status.podUID).toBeUndefined();
     expect(d.status.shutdownProtection).toBeUndefined();
     expect(d.status.completionTime).toBe(iso(5));
-    expect(cond(d.status, 'Succeeded')).toMatchObject({ status: 'True', reason: R.DryRunPassed, lastTransitionTime: iso(5) });
+    expect(cond(d.status, 'Succeeded')).toMatchObject({
+      status: 'True',
+      reason: R.DryRunPassed,
+      lastTransitionTime: iso(5),
+    });
     expect(reasonsOf(d.events)).toEqual([R.PreflightPassed, R.DryRunPassed]);
     expect(d.requeueAfterMs).toBeUndefined();
   });
 
   it('mode Delete without protection', () => {
-    const d = decide(makeNodeBounce({ spec: { dryRun: true, mode: 'Delete' }, status: pendingStatus() }), makeObserved(), at(5));
+    const d = decide(
+      makeNodeBounce({ spec: { dryRun: true, mode: 'Delete' }, status: pendingStatus() }),
+      makeObserved(),
+      at(5),
+    );
     expect(d.status.message).toContain('A real bounce would delete pod');
   });
 
   it('never waits for an in-flight bounce of the same pod', () => {
     const others = [entry({ name: 'busy', creationTimestamp: iso(-999), phase: 'Terminating', holdsFinalizer: true })];
-    const d = decide(makeNodeBounce({ spec: { dryRun: true }, status: pendingStatus() }), makeObserved({ others }), at(5));
+    const d = decide(
+      makeNodeBounce({ spec: { dryRun: true }, status: pendingStatus() }),
+      makeObserved({ others }),
+      at(5),
+    );
     expect(d.status.reason).toBe(R.DryRunPassed);
   });
 
   it('with ttlSecondsAfterFinished 0: deletes itself right away, still touching nothing else', () => {
-    const d = decide(makeNodeBounce({ spec: { dryRun: true, ttlSecondsAfterFinished: 0 }, status: pendingStatus() }), makeObserved(), at(5));
+    const d = decide(
+      makeNodeBounce({ spec: { dryRun: true, ttlSecondsAfterFinished: 0 }, status: pendingStatus() }),
+      makeObserved(),
+      at(5),
+    );
     expect(d.actions).toEqual([{ type: 'DeleteNodeBounce' }]);
   });
 });
 
 describe('Terminating', () => {
-  const terminatingNb = (st: NodeBounceStatus = terminatingStatus(), spec: Partial<NodeBounceSpec> = {}) => makeNodeBounce({ spec, status: st });
+  const terminatingNb = (st: NodeBounceStatus = terminatingStatus(), spec: Partial<NodeBounceSpec> = {}) =>
+    makeNodeBounce({ spec, status: st });
 
   it('a crash before the eviction ran (no attempt recorded): the eviction is issued again with the same UID', () => {
     const d = decide(terminatingNb(), makeObserved(), at(12));
-    expect(d.actions).toEqual([{ type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: undefined }]);
+    expect(d.actions).toEqual([
+      { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: undefined },
+    ]);
     expect(d.requeueAfterMs).toBe((610 - 12) * 1000);
     expect(d.status.phase).toBe('Terminating');
   });
 
   it('the UID comes from status, never from the currently observed pod', () => {
     // observed pod has the old UID (it is still there), but status is authoritative
-    const d = decide(terminatingNb(terminatingStatus({ podUID: 'uid-from-status' })), makeObserved({ pod: makePod({ uid: 'uid-from-status' }) }), at(12));
+    const d = decide(
+      terminatingNb(terminatingStatus({ podUID: 'uid-from-status' })),
+      makeObserved({ pod: makePod({ uid: 'uid-from-status' }) }),
+      at(12),
+    );
     expect(d.actions).toEqual([expect.objectContaining({ type: 'EvictPod', uid: 'uid-from-status' })]);
   });
 
   describe('eviction backoff after a refusal', () => {
     const blocked = (attempts: number, lastS: number) =>
-      terminatingStatus({ reason: R.BlockedByPDB, eviction: { attempts, lastAttemptTime: iso(lastS), lastError: 'pdb' } });
+      terminatingStatus({
+        reason: R.BlockedByPDB,
+        eviction: { attempts, lastAttemptTime: iso(lastS), lastError: 'pdb' },
+      });
     const table: Array<[string, number, number, number, boolean, number]> = [
       // [title, attempts, lastAttempt s, now s, expect evict?, expected requeue ms]
       ['1 attempt, 0.5s later: wait', 1, 20, 20.5, false, 500],
@@ -367,7 +555,11 @@ describe('Terminating', () => {
   });
 
   it('property: once podDeletedTime is set, the eviction is never issued again, at any later now', () => {
-    const st = terminatingStatus({ reason: R.WaitingForTermination, podDeletedTime: iso(11), eviction: { attempts: 1, lastAttemptTime: iso(11) } });
+    const st = terminatingStatus({
+      reason: R.WaitingForTermination,
+      podDeletedTime: iso(11),
+      eviction: { attempts: 1, lastAttemptTime: iso(11) },
+    });
     for (let s = 11; s < 610; s += 7) {
       const d = decide(terminatingNb(st), makeObserved({ pod: makePod({ deleting: true }) }), at(s));
       expect(d.actions, `at ${s}s`).toEqual([]);
@@ -380,9 +572,20 @@ describe('Terminating', () => {
   it('the old pod is gone: Starting, waiting for the replacement', () => {
     const st = terminatingStatus({ podDeletedTime: iso(11), reason: R.WaitingForTermination });
     const d = decide(terminatingNb(st), makeObserved({ pod: null }), at(40));
-    expect(d.status).toMatchObject({ phase: 'Starting', reason: R.WaitingForReady, terminatedTime: iso(40), podDeletedTime: iso(11) });
-    expect(d.status.message).toBe(`Pod ${POD} (uid ${OLD_UID}) terminated; waiting up to 300s (from spec) for its replacement to be Ready.`);
-    expect(cond(d.status, 'PodTerminated')).toMatchObject({ status: 'True', reason: 'PodGone', lastTransitionTime: iso(40) });
+    expect(d.status).toMatchObject({
+      phase: 'Starting',
+      reason: R.WaitingForReady,
+      terminatedTime: iso(40),
+      podDeletedTime: iso(11),
+    });
+    expect(d.status.message).toBe(
+      `Pod ${POD} (uid ${OLD_UID}) terminated; waiting up to 300s (from spec) for its replacement to be Ready.`,
+    );
+    expect(cond(d.status, 'PodTerminated')).toMatchObject({
+      status: 'True',
+      reason: 'PodGone',
+      lastTransitionTime: iso(40),
+    });
     expect(cond(d.status, 'PodReady')).toMatchObject({ status: 'Unknown', reason: R.WaitingForReady });
     expect(d.events).toEqual([{ type: 'Normal', reason: R.WaitingForReady, message: d.status.message }]);
     expect(d.actions).toEqual([]);
@@ -396,18 +599,41 @@ describe('Terminating', () => {
   });
 
   it('the old pod was replaced under the same name and is already Ready: Succeeded in the same pass', () => {
-    const d = decide(terminatingNb(terminatingStatus({ podDeletedTime: iso(11) })), makeObserved({ pod: replacement() }), at(40));
-    expect(d.status).toMatchObject({ phase: 'Succeeded', reason: R.PodRestarted, replacementPodName: POD, replacementPodUID: NEW_UID, readyTime: iso(40), terminatedTime: iso(40) });
+    const d = decide(
+      terminatingNb(terminatingStatus({ podDeletedTime: iso(11) })),
+      makeObserved({ pod: replacement() }),
+      at(40),
+    );
+    expect(d.status).toMatchObject({
+      phase: 'Succeeded',
+      reason: R.PodRestarted,
+      replacementPodName: POD,
+      replacementPodUID: NEW_UID,
+      readyTime: iso(40),
+      terminatedTime: iso(40),
+    });
     expect(reasonsOf(d.events)).toEqual([R.WaitingForReady, R.PodRestarted]);
     expect(d.actions).toEqual([]);
   });
 
   describe('TerminationTimeout', () => {
-    const stuckPod = makePod({ deleting: true, ready: false, readyReason: 'PodCompleted', containerStatuses: [{ name: 'express', state: { terminated: { reason: 'Error', exitCode: 137 } } }] });
+    const stuckPod = makePod({
+      deleting: true,
+      ready: false,
+      readyReason: 'PodCompleted',
+      containerStatuses: [{ name: 'express', state: { terminated: { reason: 'Error', exitCode: 137 } } }],
+    });
     const table: Array<[string, NodeBounceStatus, string]> = [
       [
         'blocked by a PDB the whole time',
-        terminatingStatus({ reason: R.BlockedByPDB, eviction: { attempts: 9, lastAttemptTime: iso(600), lastError: 'Cannot evict pod as it would violate the pod\'s disruption budget.' } }),
+        terminatingStatus({
+          reason: R.BlockedByPDB,
+          eviction: {
+            attempts: 9,
+            lastAttemptTime: iso(600),
+            lastError: "Cannot evict pod as it would violate the pod's disruption budget.",
+          },
+        }),
         "The eviction was refused by a PodDisruptionBudget the whole time (Cannot evict pod as it would violate the pod's disruption budget.). Check `kubectl get pdb -n express-prod`, then create a new NodeBounce; use mode: Delete only if bypassing the budget is acceptable.",
       ],
       [
@@ -417,7 +643,9 @@ describe('Terminating', () => {
       ],
       [
         'eviction kept failing',
-        terminatingStatus({ eviction: { attempts: 5, lastAttemptTime: iso(590), lastError: 'etcdserver: request timed out' } }),
+        terminatingStatus({
+          eviction: { attempts: 5, lastAttemptTime: iso(590), lastError: 'etcdserver: request timed out' },
+        }),
         'The pod could not be evicted (etcdserver: request timed out).',
       ],
     ];
@@ -427,7 +655,9 @@ describe('Terminating', () => {
       expect(d.status.reason).toBe(R.TerminationTimeout);
       const observed = `pod ${POD} (uid ${OLD_UID}) phase Running, terminating, Ready=False (PodCompleted), container express terminated: Error (exit 137)`;
       expect(d.status.lastObservedPodState).toBe(observed);
-      expect(d.status.message).toBe(`Pod ${POD} (uid ${OLD_UID}) did not terminate within 600s. Last observed: ${observed}. ${advice}`);
+      expect(d.status.message).toBe(
+        `Pod ${POD} (uid ${OLD_UID}) did not terminate within 600s. Last observed: ${observed}. ${advice}`,
+      );
       expect(d.actions).toEqual([]);
       expect(d.events).toEqual([{ type: 'Warning', reason: R.TerminationTimeout, message: d.status.message }]);
       expect(cond(d.status, 'PodTerminated')).toMatchObject({ status: 'False', reason: R.TerminationTimeout });
@@ -437,15 +667,25 @@ describe('Terminating', () => {
     });
 
     it('the deadline counts from terminatingTime in status (survives restarts)', () => {
-      const st = terminatingStatus({ terminatingTime: iso(100), podDeletedTime: iso(101), effectiveTimeouts: { terminationSeconds: 60, readySeconds: 60, readySource: 'Spec' } });
-      expect(decide(terminatingNb(st), makeObserved(), new Date(at(160).getTime() - 1)).status.phase).toBe('Terminating');
+      const st = terminatingStatus({
+        terminatingTime: iso(100),
+        podDeletedTime: iso(101),
+        effectiveTimeouts: { terminationSeconds: 60, readySeconds: 60, readySource: 'Spec' },
+      });
+      expect(decide(terminatingNb(st), makeObserved(), new Date(at(160).getTime() - 1)).status.phase).toBe(
+        'Terminating',
+      );
       expect(decide(terminatingNb(st), makeObserved(), new Date(at(160).getTime() - 1)).requeueAfterMs).toBe(1);
       expect(decide(terminatingNb(st), makeObserved(), at(160)).status.reason).toBe(R.TerminationTimeout);
       expect(decide(terminatingNb(st), makeObserved(), at(100_000)).status.reason).toBe(R.TerminationTimeout);
     });
 
     it('a pod that went away just at the deadline is a success, not a timeout', () => {
-      const d = decide(terminatingNb(terminatingStatus({ podDeletedTime: iso(11) })), makeObserved({ pod: null }), at(5000));
+      const d = decide(
+        terminatingNb(terminatingStatus({ podDeletedTime: iso(11) })),
+        makeObserved({ pod: null }),
+        at(5000),
+      );
       expect(d.status.phase).toBe('Starting');
     });
   });
@@ -457,7 +697,12 @@ describe('Starting', () => {
 
   it('replacement not Ready yet: records it and waits until the ready deadline', () => {
     const d = decide(startingNb(), makeObserved({ pod: replacement({ ready: false }) }), at(100));
-    expect(d.status).toMatchObject({ phase: 'Starting', reason: R.WaitingForReady, replacementPodName: POD, replacementPodUID: NEW_UID });
+    expect(d.status).toMatchObject({
+      phase: 'Starting',
+      reason: R.WaitingForReady,
+      replacementPodName: POD,
+      replacementPodUID: NEW_UID,
+    });
     expect(d.status.readyTime).toBeUndefined();
     expect(d.actions).toEqual([]);
     expect(d.events).toEqual([]);
@@ -473,46 +718,110 @@ describe('Starting', () => {
   it('replacement Ready, nothing to restore: Succeeded PodRestarted', () => {
     const nb = startingNb(startingStatus(), false, { reason: 'hung' });
     const d = decide(nb, makeObserved({ pod: replacement() }), at(100));
-    expect(d.status).toMatchObject({ phase: 'Succeeded', reason: R.PodRestarted, readyTime: iso(100), completionTime: iso(100) });
-    expect(d.status.message).toBe(`Pod ${POD} restarted: uid ${OLD_UID} replaced by ${POD} (uid ${NEW_UID}), Ready 100.0s after the request was accepted. Reason given: "hung".`);
+    expect(d.status).toMatchObject({
+      phase: 'Succeeded',
+      reason: R.PodRestarted,
+      readyTime: iso(100),
+      completionTime: iso(100),
+    });
+    expect(d.status.message).toBe(
+      `Pod ${POD} restarted: uid ${OLD_UID} replaced by ${POD} (uid ${NEW_UID}), Ready 100.0s after the request was accepted. Reason given: "hung".`,
+    );
     expect(cond(d.status, 'PodReady')).toMatchObject({ status: 'True', reason: 'ReplacementReady' });
-    expect(cond(d.status, 'Succeeded')).toMatchObject({ status: 'True', reason: R.PodRestarted, lastTransitionTime: iso(100) });
+    expect(cond(d.status, 'Succeeded')).toMatchObject({
+      status: 'True',
+      reason: R.PodRestarted,
+      lastTransitionTime: iso(100),
+    });
     expect(d.events).toEqual([{ type: 'Normal', reason: R.PodRestarted, message: d.status.message }]);
     expect(d.actions).toEqual([]);
   });
 
   it('replacement Ready, protection disabled by us: restore first, stay Starting', () => {
-    const d = decide(startingNb(startingStatus({ shutdownProtection: protectionDisabled }), true), makeObserved({ pod: replacement() }), at(100));
+    const d = decide(
+      startingNb(startingStatus({ shutdownProtection: protectionDisabled }), true),
+      makeObserved({ pod: replacement() }),
+      at(100),
+    );
     expect(d.actions).toEqual([{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }]);
     expect(d.status).toMatchObject({ phase: 'Starting', reason: 'RestoringShutdownProtection', readyTime: iso(100) });
     expect(d.status.completionTime).toBeUndefined();
   });
 
   it('after the restore: Succeeded, and the finalizer is released', () => {
-    const st = startingStatus({ shutdownProtection: protectionRestored, readyTime: iso(100), reason: 'RestoringShutdownProtection', replacementPodName: POD, replacementPodUID: NEW_UID });
+    const st = startingStatus({
+      shutdownProtection: protectionRestored,
+      readyTime: iso(100),
+      reason: 'RestoringShutdownProtection',
+      replacementPodName: POD,
+      replacementPodUID: NEW_UID,
+    });
     const d = decide(startingNb(st, true), makeObserved({ pod: replacement() }), at(101));
-    expect(d.status).toMatchObject({ phase: 'Succeeded', reason: R.PodRestarted, readyTime: iso(100), completionTime: iso(101) });
+    expect(d.status).toMatchObject({
+      phase: 'Succeeded',
+      reason: R.PodRestarted,
+      readyTime: iso(100),
+      completionTime: iso(101),
+    });
     expect(d.actions).toEqual([{ type: 'RemoveFinalizer' }]);
   });
 
   it('a failed disable is never "restored"', () => {
-    const st = startingStatus({ shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false, lastError: 'forbidden' } });
+    const st = startingStatus({
+      shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false, lastError: 'forbidden' },
+    });
     const d = decide(startingNb(st, true), makeObserved({ pod: replacement() }), at(100));
     expect(d.status.reason).toBe(R.PodRestarted);
     expect(d.actions).toEqual([{ type: 'RemoveFinalizer' }]);
   });
 
   describe('replacement found via expressPods when the Express operator names pods differently', () => {
-    const other = (name: string, uid: string, o: Parameters<typeof makePod>[0] = {}) => makePod({ name, uid, creationTimestamp: iso(41), ...o });
+    const other = (name: string, uid: string, o: Parameters<typeof makePod>[0] = {}) =>
+      makePod({ name, uid, creationTimestamp: iso(41), ...o });
     const table: Array<[string, PodLike[], PodLike | null, string | undefined, string | undefined, boolean]> = [
       // [title, expressPods, pod named spec.podName, expected replacement name, uid, succeeded]
       ['a new Ready pod with another name', [other('node-a-x7k2', 'u-x')], null, 'node-a-x7k2', 'u-x', true],
-      ['the old pod in expressPods does not count', [makePod({ uid: OLD_UID, deleting: true })], null, undefined, undefined, false],
-      ['a terminating new pod does not count', [other('node-a-zz', 'u-z', { deleting: true })], null, undefined, undefined, false],
+      [
+        'the old pod in expressPods does not count',
+        [makePod({ uid: OLD_UID, deleting: true })],
+        null,
+        undefined,
+        undefined,
+        false,
+      ],
+      [
+        'a terminating new pod does not count',
+        [other('node-a-zz', 'u-z', { deleting: true })],
+        null,
+        undefined,
+        undefined,
+        false,
+      ],
       ['a pod without uid does not count', [{ metadata: { name: 'x' } }], null, undefined, undefined, false],
-      ['a Ready candidate is preferred', [other('b-1', 'u-1', { ready: false }), other('b-2', 'u-2')], null, 'b-2', 'u-2', true],
-      ['no Ready candidate: the first is tracked', [other('b-1', 'u-1', { ready: false }), other('b-2', 'u-2', { ready: false })], null, 'b-1', 'u-1', false],
-      ['the same-name pod wins over expressPods', [other('b-2', 'u-2')], replacement({ ready: false }), POD, NEW_UID, false],
+      [
+        'a Ready candidate is preferred',
+        [other('b-1', 'u-1', { ready: false }), other('b-2', 'u-2')],
+        null,
+        'b-2',
+        'u-2',
+        true,
+      ],
+      [
+        'no Ready candidate: the first is tracked',
+        [other('b-1', 'u-1', { ready: false }), other('b-2', 'u-2', { ready: false })],
+        null,
+        'b-1',
+        'u-1',
+        false,
+      ],
+      [
+        'the same-name pod wins over expressPods',
+        [other('b-2', 'u-2')],
+        replacement({ ready: false }),
+        POD,
+        NEW_UID,
+        false,
+      ],
     ];
     it.each(table)('%s', (_, expressPods, pod, name, uid, succeeded) => {
       const d = decide(startingNb(), makeObserved({ pod, expressPods }), at(100));
@@ -528,7 +837,14 @@ describe('Starting', () => {
       ready: false,
       readyReason: 'ContainersNotReady',
       readyMessage: 'containers with unready status: [express]',
-      containerStatuses: [{ name: 'express', ready: false, restartCount: 3, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container' } } }],
+      containerStatuses: [
+        {
+          name: 'express',
+          ready: false,
+          restartCount: 3,
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s restarting failed container' } },
+        },
+      ],
     });
     const table: Array<[string, NodeBounceStatus['effectiveTimeouts'], PodLike | null, string, string]> = [
       [
@@ -588,14 +904,53 @@ describe('terminal', () => {
 
   it.each([
     ['Succeeded, nothing held', done(), false, {}, [], undefined],
-    ['Failed, protection disabled by us: restore', done({ phase: 'Failed', reason: R.ReadyTimeout, shutdownProtection: protectionDisabled }), true, {}, [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }], undefined],
-    ['Failed, restored: remove the finalizer', done({ phase: 'Failed', reason: R.ReadyTimeout, shutdownProtection: protectionRestored }), true, {}, [{ type: 'RemoveFinalizer' }], undefined],
-    ['Failed after a failed disable: just the finalizer', done({ phase: 'Failed', reason: R.TerminationTimeout, shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false } }), true, {}, [{ type: 'RemoveFinalizer' }], undefined],
+    [
+      'Failed, protection disabled by us: restore',
+      done({ phase: 'Failed', reason: R.ReadyTimeout, shutdownProtection: protectionDisabled }),
+      true,
+      {},
+      [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }],
+      undefined,
+    ],
+    [
+      'Failed, restored: remove the finalizer',
+      done({ phase: 'Failed', reason: R.ReadyTimeout, shutdownProtection: protectionRestored }),
+      true,
+      {},
+      [{ type: 'RemoveFinalizer' }],
+      undefined,
+    ],
+    [
+      'Failed after a failed disable: just the finalizer',
+      done({
+        phase: 'Failed',
+        reason: R.TerminationTimeout,
+        shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false },
+      }),
+      true,
+      {},
+      [{ type: 'RemoveFinalizer' }],
+      undefined,
+    ],
     ['TTL not due: requeue at due time', done(), false, { ttlSecondsAfterFinished: 60 }, [], 50_000],
     ['TTL due: delete', done(), false, { ttlSecondsAfterFinished: 10 }, [{ type: 'DeleteNodeBounce' }], undefined],
     ['TTL 0: delete', done(), false, { ttlSecondsAfterFinished: 0 }, [{ type: 'DeleteNodeBounce' }], undefined],
-    ['TTL waits for the finalizer to go', done({ shutdownProtection: protectionRestored }), true, { ttlSecondsAfterFinished: 0 }, [{ type: 'RemoveFinalizer' }], undefined],
-    ['TTL waits for the restore', done({ shutdownProtection: protectionDisabled }), true, { ttlSecondsAfterFinished: 0 }, [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }], undefined],
+    [
+      'TTL waits for the finalizer to go',
+      done({ shutdownProtection: protectionRestored }),
+      true,
+      { ttlSecondsAfterFinished: 0 },
+      [{ type: 'RemoveFinalizer' }],
+      undefined,
+    ],
+    [
+      'TTL waits for the restore',
+      done({ shutdownProtection: protectionDisabled }),
+      true,
+      { ttlSecondsAfterFinished: 0 },
+      [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }],
+      undefined,
+    ],
   ] as const)('%s', (_, st, finalizer, spec, actions, requeue) => {
     const d = decide(makeNodeBounce({ spec, status: st, finalizer }), makeObserved({ pod: replacement() }), at(110));
     expect(d.actions).toEqual(actions);
@@ -606,10 +961,21 @@ describe('terminal', () => {
     expect(d.startsBounce).toBe(false);
   });
 
-  const labelTracking: DecideOptions = { ...defaultDecideOptions, argocd: argoCdConfigSchema.parse({ trackingMethod: 'label' }) };
+  const labelTracking: DecideOptions = {
+    ...defaultDecideOptions,
+    argocd: argoCdConfigSchema.parse({ trackingMethod: 'label' }),
+  };
   it.each([
-    ['tracking-id annotation', { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:express-prod/bounce-1' } }, defaultDecideOptions],
-    ['app.kubernetes.io/instance label, label tracking configured', { labels: { 'app.kubernetes.io/instance': 'bounces' } }, labelTracking],
+    [
+      'tracking-id annotation',
+      { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:express-prod/bounce-1' } },
+      defaultDecideOptions,
+    ],
+    [
+      'app.kubernetes.io/instance label, label tracking configured',
+      { labels: { 'app.kubernetes.io/instance': 'bounces' } },
+      labelTracking,
+    ],
   ])('TTL skipped with Argo CD tracking (%s): Warning event once, never deleted', (_, meta, options) => {
     const nb = makeNodeBounce({ spec: { ttlSecondsAfterFinished: 0 }, status: done(), meta });
     const d1 = decide(nb, makeObserved(), at(110), options);
@@ -626,7 +992,11 @@ describe('terminal', () => {
 
   it('a Helm-labelled NodeBounce (app.kubernetes.io/instance, no Argo CD annotation) keeps its TTL by default', () => {
     const meta = { labels: { 'app.kubernetes.io/instance': 'my-release', 'app.kubernetes.io/managed-by': 'Helm' } };
-    const d = decide(makeNodeBounce({ spec: { ttlSecondsAfterFinished: 0 }, status: done(), meta }), makeObserved(), at(110));
+    const d = decide(
+      makeNodeBounce({ spec: { ttlSecondsAfterFinished: 0 }, status: done(), meta }),
+      makeObserved(),
+      at(110),
+    );
     expect(d.actions).toEqual([{ type: 'DeleteNodeBounce' }]);
     expect(d.status.ttlSkipped).toBeUndefined();
   });
@@ -642,10 +1012,30 @@ describe('terminal', () => {
 describe('deletionTimestamp mid-flight: undo, release, nothing else', () => {
   const deleting = { deletionTimestamp: iso(50) };
   const table: Array<[string, NodeBounceStatus | undefined, boolean, unknown[]]> = [
-    ['Terminating, protection disabled: restore only', terminatingStatus({ shutdownProtection: protectionDisabled }), true, [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }]],
-    ['Terminating, restored: release the finalizer', terminatingStatus({ shutdownProtection: protectionRestored }), true, [{ type: 'RemoveFinalizer' }]],
-    ['Starting, protection disabled: restore only', startingStatus({ shutdownProtection: protectionDisabled }), true, [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }]],
-    ['Pending, disable failed: release', { ...pendingStatus(), shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false } }, true, [{ type: 'RemoveFinalizer' }]],
+    [
+      'Terminating, protection disabled: restore only',
+      terminatingStatus({ shutdownProtection: protectionDisabled }),
+      true,
+      [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }],
+    ],
+    [
+      'Terminating, restored: release the finalizer',
+      terminatingStatus({ shutdownProtection: protectionRestored }),
+      true,
+      [{ type: 'RemoveFinalizer' }],
+    ],
+    [
+      'Starting, protection disabled: restore only',
+      startingStatus({ shutdownProtection: protectionDisabled }),
+      true,
+      [{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }],
+    ],
+    [
+      'Pending, disable failed: release',
+      { ...pendingStatus(), shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false } },
+      true,
+      [{ type: 'RemoveFinalizer' }],
+    ],
     ['Terminating without protection or finalizer: nothing (no eviction)', terminatingStatus(), false, []],
     ['Pending: no preflight, no eviction', pendingStatus(), false, []],
     ['never seen: nothing, not even Accepted', undefined, false, []],
@@ -662,7 +1052,11 @@ describe('deletionTimestamp mid-flight: undo, release, nothing else', () => {
   });
 
   it('restore, then release: two passes, then nothing', () => {
-    let nb = makeNodeBounce({ status: startingStatus({ shutdownProtection: protectionDisabled }), finalizer: true, meta: deleting });
+    let nb = makeNodeBounce({
+      status: startingStatus({ shutdownProtection: protectionDisabled }),
+      finalizer: true,
+      meta: deleting,
+    });
     const d1 = decide(nb, makeObserved(), at(60));
     expect(actionTypes(d1.actions)).toEqual(['SetShutdownProtection']);
     nb = { ...nb, status: { ...d1.status, shutdownProtection: protectionRestored } };
@@ -675,40 +1069,71 @@ describe('deletionTimestamp mid-flight: undo, release, nothing else', () => {
 
 describe('WaitingForOtherBounce', () => {
   const me = (o: { status?: NodeBounceStatus; name?: string; created?: number; dryRun?: boolean } = {}) =>
-    makeNodeBounce({ name: o.name ?? 'bounce-b', status: o.status ?? pendingStatus(), meta: { creationTimestamp: iso(o.created ?? 10) }, spec: o.dryRun ? { dryRun: true } : {} });
+    makeNodeBounce({
+      name: o.name ?? 'bounce-b',
+      status: o.status ?? pendingStatus(),
+      meta: { creationTimestamp: iso(o.created ?? 10) },
+      spec: o.dryRun ? { dryRun: true } : {},
+    });
 
   it('waits for an older Pending bounce; a Normal event once, nothing touched', () => {
     const others = [entry({ name: 'bounce-a', creationTimestamp: iso(5) })];
     const d = decide(me(), makeObserved({ others }), at(20));
     expect(d.status).toMatchObject({ phase: 'Pending', reason: R.WaitingForOtherBounce });
-    expect(d.status.message).toBe('Waiting for NodeBounce bounce-a (Pending) to finish: bounces of one pod run one at a time, oldest first. This one starts on its own afterwards.');
+    expect(d.status.message).toBe(
+      'Waiting for NodeBounce bounce-a (Pending) to finish: bounces of one pod run one at a time, oldest first. This one starts on its own afterwards.',
+    );
     expect(d.events).toEqual([{ type: 'Normal', reason: R.WaitingForOtherBounce, message: d.status.message }]);
     expect(d.actions).toEqual([]);
     expect(d.startsBounce).toBe(false);
     expect(cond(d.status, 'PreflightPassed')).toBeUndefined();
 
-    const d2 = decide(me({ status: d.status }), makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Terminating' })] }), at(30));
+    const d2 = decide(
+      me({ status: d.status }),
+      makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Terminating' })] }),
+      at(30),
+    );
     expect(d2.status.reason).toBe(R.WaitingForOtherBounce);
     expect(d2.status.message).toContain('bounce-a (Terminating)');
     expect(d2.events).toEqual([]);
   });
 
   it('the same creationTimestamp: the name decides', () => {
-    const d = decide(me({ name: 'b', created: 10 }), makeObserved({ others: [entry({ name: 'a', creationTimestamp: iso(10) })] }), at(20));
+    const d = decide(
+      me({ name: 'b', created: 10 }),
+      makeObserved({ others: [entry({ name: 'a', creationTimestamp: iso(10) })] }),
+      at(20),
+    );
     expect(d.status.reason).toBe(R.WaitingForOtherBounce);
-    const d2 = decide(me({ name: 'a', created: 10 }), makeObserved({ others: [entry({ name: 'b', creationTimestamp: iso(10) })] }), at(20));
+    const d2 = decide(
+      me({ name: 'a', created: 10 }),
+      makeObserved({ others: [entry({ name: 'b', creationTimestamp: iso(10) })] }),
+      at(20),
+    );
     expect(d2.status.phase).toBe('Terminating');
   });
 
   it('an in-flight newer bounce blocks an older one', () => {
-    const d = decide(me({ created: 1 }), makeObserved({ others: [entry({ name: 'newer', creationTimestamp: iso(50), phase: 'Starting' })] }), at(60));
+    const d = decide(
+      me({ created: 1 }),
+      makeObserved({ others: [entry({ name: 'newer', creationTimestamp: iso(50), phase: 'Starting' })] }),
+      at(60),
+    );
     expect(d.status.reason).toBe(R.WaitingForOtherBounce);
     expect(d.status.message).toContain('newer (Starting)');
   });
 
   it('starts on its own when the earlier one finished (or is gone)', () => {
-    const waiting = decide(me(), makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5) })] }), at(20)).status;
-    for (const others of [[entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Succeeded' })], [entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Failed' })], []]) {
+    const waiting = decide(
+      me(),
+      makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5) })] }),
+      at(20),
+    ).status;
+    for (const others of [
+      [entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Succeeded' })],
+      [entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Failed' })],
+      [],
+    ]) {
       const d = decide(me({ status: waiting }), makeObserved({ others }), at(30));
       expect(d.status.phase).toBe('Terminating');
       expect(d.startsBounce).toBe(true);
@@ -717,20 +1142,36 @@ describe('WaitingForOtherBounce', () => {
   });
 
   it('a finished one still holding its finalizer blocks until released', () => {
-    const d = decide(me(), makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Failed', holdsFinalizer: true })] }), at(20));
+    const d = decide(
+      me(),
+      makeObserved({
+        others: [entry({ name: 'bounce-a', creationTimestamp: iso(5), phase: 'Failed', holdsFinalizer: true })],
+      }),
+      at(20),
+    );
     expect(d.status.reason).toBe(R.WaitingForOtherBounce);
     expect(d.status.message).toContain('bounce-a (Failed)');
   });
 
   it('older dry runs never block; a dry run never waits', () => {
-    const d = decide(me(), makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5), dryRun: true })] }), at(20));
+    const d = decide(
+      me(),
+      makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5), dryRun: true })] }),
+      at(20),
+    );
     expect(d.status.phase).toBe('Terminating');
-    const d2 = decide(me({ dryRun: true }), makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5) })] }), at(20));
+    const d2 = decide(
+      me({ dryRun: true }),
+      makeObserved({ others: [entry({ name: 'bounce-a', creationTimestamp: iso(5) })] }),
+      at(20),
+    );
     expect(d2.status.reason).toBe(R.DryRunPassed);
   });
 
   it('queueEntryOf', () => {
-    expect(queueEntryOf(makeNodeBounce({ name: 'x', status: terminatingStatus(), finalizer: true, spec: { dryRun: true } }))).toEqual({
+    expect(
+      queueEntryOf(makeNodeBounce({ name: 'x', status: terminatingStatus(), finalizer: true, spec: { dryRun: true } })),
+    ).toEqual({
       name: 'x',
       creationTimestamp: iso(-60),
       phase: 'Terminating',
@@ -749,7 +1190,11 @@ describe('WaitingForOtherBounce', () => {
 
 describe('status bookkeeping', () => {
   it('observedGeneration follows metadata.generation', () => {
-    const d = decide(makeNodeBounce({ status: { ...terminatingStatus(), observedGeneration: 1 }, meta: { generation: 7 } }), makeObserved(), at(12));
+    const d = decide(
+      makeNodeBounce({ status: { ...terminatingStatus(), observedGeneration: 1 }, meta: { generation: 7 } }),
+      makeObserved(),
+      at(12),
+    );
     expect(d.status.observedGeneration).toBe(7);
   });
 
@@ -802,25 +1247,55 @@ describe('regressions found in review', () => {
     const st = pendingStatus();
     st.expressResourceName = EXPRESS;
     st.shutdownProtection = { wasEnabled: true, disabledByOperator: false, restored: false };
-    st.conditions = [{ type: 'ShutdownProtectionDisabled', status: 'Unknown', reason: 'Disabling', message: 'x', lastTransitionTime: iso(1) }];
+    st.conditions = [
+      {
+        type: 'ShutdownProtectionDisabled',
+        status: 'Unknown',
+        reason: 'Disabling',
+        message: 'x',
+        lastTransitionTime: iso(1),
+      },
+    ];
     const nb = makeNodeBounce({ status: st, finalizer: true, meta: { deletionTimestamp: iso(50) } });
     const d = decide(nb, makeObserved(), at(60));
     expect(d.actions).toEqual([{ type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true }]);
   });
 
   it('a definitely rejected disable is never restored (there is nothing to undo)', () => {
-    const st = startingStatus({ phase: 'Failed', reason: R.ReadyTimeout, completionTime: iso(90), shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false, lastError: 'forbidden' } });
-    st.conditions = [{ type: 'ShutdownProtectionDisabled', status: 'False', reason: 'DisableFailed', message: 'x', lastTransitionTime: iso(1) }];
+    const st = startingStatus({
+      phase: 'Failed',
+      reason: R.ReadyTimeout,
+      completionTime: iso(90),
+      shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false, lastError: 'forbidden' },
+    });
+    st.conditions = [
+      {
+        type: 'ShutdownProtectionDisabled',
+        status: 'False',
+        reason: 'DisableFailed',
+        message: 'x',
+        lastTransitionTime: iso(1),
+      },
+    ];
     const d = decide(makeNodeBounce({ status: st, finalizer: true }), makeObserved(), at(100));
     expect(d.actions).toEqual([{ type: 'RemoveFinalizer' }]);
   });
 });
 
 describe('TTL and Argo CD hooks', () => {
-  const finished = (): NodeBounceStatus => ({ ...acceptedStatus(0), phase: 'Succeeded', reason: R.DryRunPassed, completionTime: iso(10) });
+  const finished = (): NodeBounceStatus => ({
+    ...acceptedStatus(0),
+    phase: 'Succeeded',
+    reason: R.DryRunPassed,
+    completionTime: iso(10),
+  });
   it.each([
     ['a managed resource (tracking annotation): skipped', { 'argocd.argoproj.io/tracking-id': 'app:x' }, false],
-    ['a Sync/PostSync hook (tracked, but never re-created by Argo CD): deleted', { 'argocd.argoproj.io/tracking-id': 'app:x', 'argocd.argoproj.io/hook': 'PostSync' }, true],
+    [
+      'a Sync/PostSync hook (tracked, but never re-created by Argo CD): deleted',
+      { 'argocd.argoproj.io/tracking-id': 'app:x', 'argocd.argoproj.io/hook': 'PostSync' },
+      true,
+    ],
   ])('%s', (_title, annotations, deleted) => {
     const nb = makeNodeBounce({ spec: { ttlSecondsAfterFinished: 5 }, status: finished(), meta: { annotations } });
     const d = decide(nb, makeObserved(), at(20));
@@ -836,11 +1311,20 @@ describe('a pod that is already terminating is never disrupted a second time', (
     pod.metadata = { ...pod.metadata, deletionGracePeriodSeconds: 120 };
     const d = decide(nb, makeObserved({ pod }), at(5));
     expect(d.actions).toEqual([]);
-    expect(d.status).toMatchObject({ phase: 'Terminating', reason: R.AlreadyTerminating, podUID: OLD_UID, podDeletedTime: iso(5) });
+    expect(d.status).toMatchObject({
+      phase: 'Terminating',
+      reason: R.AlreadyTerminating,
+      podUID: OLD_UID,
+      podDeletedTime: iso(5),
+    });
     expect(d.status.message).toContain('grace period 120s');
     expect(d.requeueAfterMs).toBe(600_000);
     // The next pass waits for the pod to go, and still never evicts.
-    const next = decide(makeNodeBounce({ spec: { gracePeriodSeconds: 10 }, status: d.status }), makeObserved({ pod }), at(30));
+    const next = decide(
+      makeNodeBounce({ spec: { gracePeriodSeconds: 10 }, status: d.status }),
+      makeObserved({ pod }),
+      at(30),
+    );
     expect(next.actions).toEqual([]);
     expect(next.status.phase).toBe('Terminating');
   });

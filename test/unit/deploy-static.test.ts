@@ -55,7 +55,9 @@ describe('deploy/prometheus/alerts.yaml', () => {
   });
 
   it("parses with Prometheus' own PromQL grammar and uses only metric names the operator exports", () => {
-    const exported = existsSync(join(REPO_ROOT, 'src/observability/metrics.ts')) ? read('src/observability/metrics.ts') : undefined;
+    const exported = existsSync(join(REPO_ROOT, 'src/observability/metrics.ts'))
+      ? read('src/observability/metrics.ts')
+      : undefined;
     for (const r of rules) {
       const expr: string = r.expr;
       const tree = promql.parse(expr);
@@ -65,7 +67,8 @@ describe('deploy/prometheus/alerts.yaml', () => {
         enter: (n) => {
           if (n.type.isError) errors.push(n.from);
           // The metric name of a vector selector is its Identifier child.
-          if (n.name === 'Identifier' && n.node.parent?.name === 'VectorSelector') metrics.push(expr.slice(n.from, n.to));
+          if (n.name === 'Identifier' && n.node.parent?.name === 'VectorSelector')
+            metrics.push(expr.slice(n.from, n.to));
         },
       });
       expect(errors, `${r.alert}: syntax error in ${expr}`).toEqual([]);
@@ -106,7 +109,10 @@ describe('Dockerfile', () => {
     const cfg = JSON.parse(read('tsconfig.build.json'));
     expect(cfg.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
     expect(existsSync(join(REPO_ROOT, 'src/main.ts'))).toBe(true);
-    expect(JSON.parse(read('package.json'))).toMatchObject({ type: 'module', scripts: { build: 'tsc -p tsconfig.build.json' } });
+    expect(JSON.parse(read('package.json'))).toMatchObject({
+      type: 'module',
+      scripts: { build: 'tsc -p tsconfig.build.json' },
+    });
   });
 
   it('sends every file the COPY lines need through .dockerignore', () => {
@@ -115,7 +121,9 @@ describe('Dockerfile', () => {
       .filter((l) => l.startsWith('!'))
       .map((l) => l.slice(1).replace(/\/$/, ''));
     expect(read('.dockerignore')).toMatch(/^\*$/m);
-    const sources = [...df.matchAll(/^COPY (?!--from)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(/\s+/)).map((s) => s.replace(/\/$/, ''));
+    const sources = [...df.matchAll(/^COPY (?!--from)(.+) \S+$/gm)]
+      .flatMap((m) => m[1]!.split(/\s+/))
+      .map((s) => s.replace(/\/$/, ''));
     expect(sources.length).toBeGreaterThan(0);
     for (const s of sources) {
       expect(allowed, s).toContain(s);

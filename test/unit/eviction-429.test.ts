@@ -6,7 +6,12 @@ import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { Reasons as R, type NodeBounceStatus } from '../../src/api/nodebounce.js';
 import { decide } from '../../src/bounce/decide.js';
-import { applyOutcome, isDisruptionBudgetRefusal, THROTTLE_DELAY_MAX_MS, throttleDelayMs } from '../../src/bounce/outcome.js';
+import {
+  applyOutcome,
+  isDisruptionBudgetRefusal,
+  THROTTLE_DELAY_MAX_MS,
+  throttleDelayMs,
+} from '../../src/bounce/outcome.js';
 import type { Action } from '../../src/bounce/types.js';
 import { defaultExpressConfig } from '../../src/config/schema.js';
 import { executeAction } from '../../src/kube/actions.js';
@@ -22,7 +27,14 @@ const PDB_NO_DISRUPTION = {
   status: 'Failure',
   message: "Cannot evict pod as it would violate the pod's disruption budget.",
   reason: 'TooManyRequests',
-  details: { causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget node-a-pdb needs 3 healthy pods and has 3 currently' }] },
+  details: {
+    causes: [
+      {
+        reason: 'DisruptionBudget',
+        message: 'The disruption budget node-a-pdb needs 3 healthy pods and has 3 currently',
+      },
+    ],
+  },
   code: 429,
 };
 /** The PDB controller has not observed the budget's generation yet: also a PDB refusal, with a Retry-After of 10 s. */
@@ -34,7 +46,12 @@ const PDB_NOT_OBSERVED = {
   message: "Cannot evict pod as it would violate the pod's disruption budget.",
   reason: 'TooManyRequests',
   details: {
-    causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget node-a-pdb is still being processed by the server.' }],
+    causes: [
+      {
+        reason: 'DisruptionBudget',
+        message: 'The disruption budget node-a-pdb is still being processed by the server.',
+      },
+    ],
     retryAfterSeconds: 10,
   },
   code: 429,
@@ -53,7 +70,12 @@ const APF_THROTTLED = {
 
 /** What client-node 1.x throws for a non-2xx answer: the body as text, lower-case headers. */
 const apiException = (body: unknown, headers: Record<string, string> = {}) =>
-  new ApiException<string>(429, 'Unknown API Status Code!', typeof body === 'string' ? body : JSON.stringify(body), headers);
+  new ApiException<string>(
+    429,
+    'Unknown API Status Code!',
+    typeof body === 'string' ? body : JSON.stringify(body),
+    headers,
+  );
 
 const terminating: NodeBounceStatus = {
   phase: 'Terminating',
@@ -80,7 +102,12 @@ describe('apiErrorInfo: causes and Retry-After from a Status', () => {
   it('reads details.causes and details.retryAfterSeconds', () => {
     const info = apiErrorInfo(apiException(PDB_NOT_OBSERVED, { 'retry-after': '10' }));
     expect(info).toMatchObject({ code: 429, reason: 'TooManyRequests', isStatus: true, retryAfterSeconds: 10 });
-    expect(info.causes).toEqual([{ reason: 'DisruptionBudget', message: 'The disruption budget node-a-pdb is still being processed by the server.' }]);
+    expect(info.causes).toEqual([
+      {
+        reason: 'DisruptionBudget',
+        message: 'The disruption budget node-a-pdb is still being processed by the server.',
+      },
+    ]);
   });
 
   it('no causes and no Retry-After when the server gave none (retryAfterSeconds 0 is Go for "unset")', () => {
@@ -134,7 +161,9 @@ describe('eviction 429: PodDisruptionBudget refusal vs throttling', () => {
     const bare = await evictWith(apiException('Too many requests, please try again later.'));
     expect(bare.result.status.reason).toBe(R.EvictionThrottled);
     expect(bare.result.requeueAfterMs).toBe(1_000);
-    expect([throttleDelayMs(Number.NaN), throttleDelayMs(-5), throttleDelayMs(0), throttleDelayMs(5)]).toEqual([1_000, 1_000, 1_000, 5_000]);
+    expect([throttleDelayMs(Number.NaN), throttleDelayMs(-5), throttleDelayMs(0), throttleDelayMs(5)]).toEqual([
+      1_000, 1_000, 1_000, 5_000,
+    ]);
   });
 
   it('decide() waits for nextAttemptTime (a reconcile triggered by the status write does not evict early)', async () => {
@@ -149,7 +178,12 @@ describe('eviction 429: PodDisruptionBudget refusal vs throttling', () => {
   it('a later success or PDB refusal clears the throttling marker', async () => {
     const { result } = await evictWith(apiException(APF_THROTTLED));
     const nb = makeNodeBounce({ status: result.status });
-    const after = applyOutcome(nb, evict, { ok: false, code: 429, message: 'pdb', causes: [{ reason: 'DisruptionBudget' }] }, at(12));
+    const after = applyOutcome(
+      nb,
+      evict,
+      { ok: false, code: 429, message: 'pdb', causes: [{ reason: 'DisruptionBudget' }] },
+      at(12),
+    );
     expect(after.status.reason).toBe(R.BlockedByPDB);
     expect(after.status.eviction?.nextAttemptTime).toBeUndefined();
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { argoCdConfigSchema, defaultExpressConfig, expressConfigSchema, type ExpressConfig } from '../../src/config/schema.js';
+import {
+  argoCdConfigSchema,
+  defaultExpressConfig,
+  expressConfigSchema,
+  type ExpressConfig,
+} from '../../src/config/schema.js';
 import {
   expressNameForPod,
   getPath,
@@ -12,7 +17,9 @@ import {
 const cfg = defaultExpressConfig;
 
 /** An object shaped like the sample ExpressNode (express.dev/v1alpha1). */
-function expressNode(o: { spec?: Record<string, unknown>; status?: Record<string, unknown>; meta?: Record<string, unknown> } = {}): UnstructuredObject {
+function expressNode(
+  o: { spec?: Record<string, unknown>; status?: Record<string, unknown>; meta?: Record<string, unknown> } = {},
+): UnstructuredObject {
   return {
     apiVersion: 'express.dev/v1alpha1',
     kind: 'ExpressNode',
@@ -43,7 +50,14 @@ describe('getPath', () => {
 
 describe('isArgoTracked', () => {
   /** What Helm puts on everything it installs: app.kubernetes.io/instance is the release name. */
-  const helm = { labels: { 'app.kubernetes.io/instance': 'my-release', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'express-1.2.0' }, annotations: { 'meta.helm.sh/release-name': 'my-release' } };
+  const helm = {
+    labels: {
+      'app.kubernetes.io/instance': 'my-release',
+      'app.kubernetes.io/managed-by': 'Helm',
+      'helm.sh/chart': 'express-1.2.0',
+    },
+    annotations: { 'meta.helm.sh/release-name': 'my-release' },
+  };
   const annotated = { annotations: { 'argocd.argoproj.io/tracking-id': 'app:bounce.express.dev/NodeBounce:ns/x' } };
   const table: Array<[string, Parameters<typeof isArgoTracked>[0], boolean]> = [
     ['undefined metadata', undefined, false],
@@ -53,7 +67,9 @@ describe('isArgoTracked', () => {
     ['empty tracking-id value', { annotations: { 'argocd.argoproj.io/tracking-id': '' } }, false],
     ['unrelated metadata', { labels: { app: 'x' }, annotations: { 'argocd.argoproj.io/sync-wave': '1' } }, false],
   ];
-  it.each(table)('default (annotation tracking): %s', (_, meta, expected) => expect(isArgoTracked(meta)).toBe(expected));
+  it.each(table)('default (annotation tracking): %s', (_, meta, expected) =>
+    expect(isArgoTracked(meta)).toBe(expected),
+  );
 
   it('annotation+label tracking: still the annotation (Argo CD tracks by it; the label is informational)', () => {
     const cfg = argoCdConfigSchema.parse({ trackingMethod: 'annotation+label' });
@@ -66,7 +82,10 @@ describe('isArgoTracked', () => {
     expect(isArgoTracked(helm, label)).toBe(true);
     expect(isArgoTracked(annotated, label)).toBe(true);
     expect(isArgoTracked({ labels: { 'app.kubernetes.io/instance': '' } }, label)).toBe(false);
-    const customKey = argoCdConfigSchema.parse({ trackingMethod: 'label', instanceLabelKey: 'argocd.argoproj.io/instance' });
+    const customKey = argoCdConfigSchema.parse({
+      trackingMethod: 'label',
+      instanceLabelKey: 'argocd.argoproj.io/instance',
+    });
     expect(isArgoTracked(helm, customKey)).toBe(false);
     expect(isArgoTracked({ labels: { 'argocd.argoproj.io/instance': 'my-app' } }, customKey)).toBe(true);
   });
@@ -74,7 +93,20 @@ describe('isArgoTracked', () => {
 
 describe('readExpress with the default (sample ExpressNode) config', () => {
   const table: Array<[string, UnstructuredObject, Record<string, unknown>]> = [
-    ['running, protected', expressNode(), { name: 'node-a', desiredState: 'up', intentionallyDown: false, runtimeState: 'running', rebuilding: false, catchingUp: false, shutdownProtection: true, gitOpsManaged: false }],
+    [
+      'running, protected',
+      expressNode(),
+      {
+        name: 'node-a',
+        desiredState: 'up',
+        intentionallyDown: false,
+        runtimeState: 'running',
+        rebuilding: false,
+        catchingUp: false,
+        shutdownProtection: true,
+        gitOpsManaged: false,
+      },
+    ],
     ['desired down', expressNode({ spec: { state: 'down' } }), { intentionallyDown: true, desiredState: 'down' }],
     ['desired stopped', expressNode({ spec: { state: 'stopped' } }), { intentionallyDown: true }],
     ['desired Down (case matters)', expressNode({ spec: { state: 'Down' } }), { intentionallyDown: false }],
@@ -82,10 +114,28 @@ describe('readExpress with the default (sample ExpressNode) config', () => {
     ['catchup', expressNode({ status: { state: 'catchup' } }), { rebuilding: false, catchingUp: true }],
     ['efficient-catchup', expressNode({ status: { state: 'efficient-catchup' } }), { catchingUp: true }],
     ['protection false', expressNode({ spec: { shutdownProtection: false } }), { shutdownProtection: false }],
-    ['protection absent', { metadata: { name: 'n' } }, { shutdownProtection: undefined, desiredState: undefined, runtimeState: undefined, intentionallyDown: false, rebuilding: false }],
+    [
+      'protection absent',
+      { metadata: { name: 'n' } },
+      {
+        shutdownProtection: undefined,
+        desiredState: undefined,
+        runtimeState: undefined,
+        intentionallyDown: false,
+        rebuilding: false,
+      },
+    ],
     ['protection null', expressNode({ spec: { shutdownProtection: null } }), { shutdownProtection: undefined }],
-    ['Argo annotation', expressNode({ meta: { annotations: { 'argocd.argoproj.io/tracking-id': 'x' } } }), { gitOpsManaged: true }],
-    ['Helm instance label only: not GitOps-managed', expressNode({ meta: { labels: { 'app.kubernetes.io/instance': 'x' } } }), { gitOpsManaged: false }],
+    [
+      'Argo annotation',
+      expressNode({ meta: { annotations: { 'argocd.argoproj.io/tracking-id': 'x' } } }),
+      { gitOpsManaged: true },
+    ],
+    [
+      'Helm instance label only: not GitOps-managed',
+      expressNode({ meta: { labels: { 'app.kubernetes.io/instance': 'x' } } }),
+      { gitOpsManaged: false },
+    ],
   ];
   it.each(table)('%s', (_, obj, expected) => {
     const r = readExpress(obj, cfg);
@@ -102,12 +152,25 @@ describe('readExpress with the default (sample ExpressNode) config', () => {
   const invalid: Array<[string, UnstructuredObject, string[]]> = [
     ['no name', { spec: { state: 'up' } }, ['metadata.name is missing']],
     ['state is a number', expressNode({ spec: { state: 3 } }), ['spec.state must be a string, found 3']],
-    ['status.state is an object', expressNode({ status: { state: { phase: 'x' } } }), ['status.state must be a string, found {"phase":"x"}']],
-    ['protection is a string', expressNode({ spec: { shutdownProtection: 'true' } }), ['spec.shutdownProtection must be a boolean, found "true"']],
+    [
+      'status.state is an object',
+      expressNode({ status: { state: { phase: 'x' } } }),
+      ['status.state must be a string, found {"phase":"x"}'],
+    ],
+    [
+      'protection is a string',
+      expressNode({ spec: { shutdownProtection: 'true' } }),
+      ['spec.shutdownProtection must be a boolean, found "true"'],
+    ],
     [
       'several problems at once',
       { metadata: {}, spec: { state: false, shutdownProtection: 1 }, status: { state: [] } },
-      ['metadata.name is missing', 'spec.state must be a string, found false', 'status.state must be a string, found []', 'spec.shutdownProtection must be a boolean, found 1'],
+      [
+        'metadata.name is missing',
+        'spec.state must be a string, found false',
+        'status.state must be a string, found []',
+        'spec.shutdownProtection must be a boolean, found 1',
+      ],
     ],
   ];
   it.each(invalid)('invalid: %s', (_, obj, problems) => {
@@ -128,35 +191,97 @@ describe('readExpress with the default (sample ExpressNode) config', () => {
     const r = readExpress(obj, custom);
     expect(r).toEqual({
       ok: true,
-      view: { name: 'x', desiredState: 'off', intentionallyDown: true, runtimeState: 'Resync', rebuilding: true, catchingUp: false, shutdownProtection: true, gitOpsManaged: false },
+      view: {
+        name: 'x',
+        desiredState: 'off',
+        intentionallyDown: true,
+        runtimeState: 'Resync',
+        rebuilding: true,
+        catchingUp: false,
+        shutdownProtection: true,
+        gitOpsManaged: false,
+      },
     });
   });
 });
 
 describe('expressNameForPod', () => {
-  const owner = (o: Record<string, unknown>) => ({ metadata: { name: 'p', ownerReferences: [{ apiVersion: 'express.dev/v1alpha1', kind: 'ExpressNode', name: 'owner-node', controller: true, ...o }] } });
+  const owner = (o: Record<string, unknown>) => ({
+    metadata: {
+      name: 'p',
+      ownerReferences: [
+        { apiVersion: 'express.dev/v1alpha1', kind: 'ExpressNode', name: 'owner-node', controller: true, ...o },
+      ],
+    },
+  });
   const table: Array<[string, UnstructuredObject, ReturnType<typeof expressNameForPod>]> = [
     ['controller ownerReference', owner({}), { ok: true, name: 'owner-node', via: 'ownerReference' }],
-    ['ownerReference of another version of the group', owner({ apiVersion: 'express.dev/v1' }), { ok: true, name: 'owner-node', via: 'ownerReference' }],
     [
-      'ownerReference wins over the label',
-      { metadata: { labels: { 'express.dev/node': 'label-node' }, ownerReferences: [{ apiVersion: 'express.dev/v1alpha1', kind: 'ExpressNode', name: 'owner-node', controller: true }] } },
+      'ownerReference of another version of the group',
+      owner({ apiVersion: 'express.dev/v1' }),
       { ok: true, name: 'owner-node', via: 'ownerReference' },
     ],
-    ['label only', { metadata: { labels: { 'express.dev/node': 'label-node' } } }, { ok: true, name: 'label-node', via: 'label' }],
+    [
+      'ownerReference wins over the label',
+      {
+        metadata: {
+          labels: { 'express.dev/node': 'label-node' },
+          ownerReferences: [
+            { apiVersion: 'express.dev/v1alpha1', kind: 'ExpressNode', name: 'owner-node', controller: true },
+          ],
+        },
+      },
+      { ok: true, name: 'owner-node', via: 'ownerReference' },
+    ],
+    [
+      'label only',
+      { metadata: { labels: { 'express.dev/node': 'label-node' } } },
+      { ok: true, name: 'label-node', via: 'label' },
+    ],
     [
       'non-controller owner falls back to the label',
-      { metadata: { labels: { 'express.dev/node': 'label-node' }, ownerReferences: [{ apiVersion: 'express.dev/v1alpha1', kind: 'ExpressNode', name: 'o', controller: false }] } },
+      {
+        metadata: {
+          labels: { 'express.dev/node': 'label-node' },
+          ownerReferences: [{ apiVersion: 'express.dev/v1alpha1', kind: 'ExpressNode', name: 'o', controller: false }],
+        },
+      },
       { ok: true, name: 'label-node', via: 'label' },
     ],
     [
       'StatefulSet owner, no label',
-      { metadata: { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'sts', controller: true }] } },
-      { ok: false, message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node' },
+      {
+        metadata: { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'StatefulSet', name: 'sts', controller: true }] },
+      },
+      {
+        ok: false,
+        message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node',
+      },
     ],
-    ['same kind, other group', owner({ apiVersion: 'other.dev/v1alpha1' }), { ok: false, message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node' }],
-    ['empty label value', { metadata: { labels: { 'express.dev/node': '' } } }, { ok: false, message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node' }],
-    ['no metadata', {}, { ok: false, message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node' }],
+    [
+      'same kind, other group',
+      owner({ apiVersion: 'other.dev/v1alpha1' }),
+      {
+        ok: false,
+        message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node',
+      },
+    ],
+    [
+      'empty label value',
+      { metadata: { labels: { 'express.dev/node': '' } } },
+      {
+        ok: false,
+        message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node',
+      },
+    ],
+    [
+      'no metadata',
+      {},
+      {
+        ok: false,
+        message: 'pod has no controller ownerReference of kind ExpressNode (express.dev) and no label express.dev/node',
+      },
+    ],
   ];
   it.each(table)('%s', (_, pod, expected) => expect(expressNameForPod(pod, cfg)).toEqual(expected));
 });

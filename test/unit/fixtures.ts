@@ -13,7 +13,14 @@ import { applyOutcome } from '../../src/bounce/outcome.js';
 import type { Transition } from '../../src/bounce/lifecycle.js';
 import type { PodLike, ProbeLike } from '../../src/bounce/pod.js';
 import type { QueueEntry } from '../../src/bounce/queue.js';
-import type { Action, ActionOutcome, BounceEvent, Decision, ExpressObservation, Observed } from '../../src/bounce/types.js';
+import type {
+  Action,
+  ActionOutcome,
+  BounceEvent,
+  Decision,
+  ExpressObservation,
+  Observed,
+} from '../../src/bounce/types.js';
 import type { ExpressView } from '../../src/express/view.js';
 
 export const NS = 'express-prod';
@@ -28,13 +35,15 @@ export const T0 = new Date('2025-03-01T10:00:00.000Z');
 export const at = (s: number): Date => new Date(T0.getTime() + s * 1000);
 export const iso = (s: number): string => at(s).toISOString();
 
-export function makeNodeBounce(opts: {
-  name?: string;
-  spec?: Partial<NodeBounceSpec> | Record<string, unknown>;
-  status?: NodeBounceStatus;
-  meta?: Partial<ObjectMeta>;
-  finalizer?: boolean;
-} = {}): NodeBounce {
+export function makeNodeBounce(
+  opts: {
+    name?: string;
+    spec?: Partial<NodeBounceSpec> | Record<string, unknown>;
+    status?: NodeBounceStatus;
+    meta?: Partial<ObjectMeta>;
+    finalizer?: boolean;
+  } = {},
+): NodeBounce {
   const meta: ObjectMeta = {
     name: opts.name ?? 'bounce-1',
     namespace: NS,
@@ -196,4 +205,5 @@ export function step(nbIn: NodeBounce, obs: Observed, now: Date, run: Runner = a
 
 export const reasonsOf = (events: BounceEvent[]): string[] => events.map((e) => e.reason);
 export const actionTypes = (actions: Action[]): string[] => actions.map((a) => a.type);
-export const cond = (status: NodeBounceStatus | undefined, type: string) => status?.conditions?.find((c) => c.type === type);
+export const cond = (status: NodeBounceStatus | undefined, type: string) =>
+  status?.conditions?.find((c) => c.type === type);

@@ -58,7 +58,9 @@ describe('harness go.mod generation', () => {
       wrapperModule: 'w',
       dep: 'go.etcd.io/etcd/server/v3',
       version: 'v3.6.16',
-      depGoMod: parseGoMod('module go.etcd.io/etcd/server/v3\n\ngo 1.26.0\n\nreplace go.etcd.io/etcd/api/v3 => ../api\n'),
+      depGoMod: parseGoMod(
+        'module go.etcd.io/etcd/server/v3\n\ngo 1.26.0\n\nreplace go.etcd.io/etcd/api/v3 => ../api\n',
+      ),
     });
     expect(text).not.toContain('replace');
     expect(text).toContain('go 1.26.0');

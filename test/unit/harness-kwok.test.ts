@@ -88,7 +88,14 @@ describe('Express simulator pod template', () => {
     expect(pod.metadata?.labels?.['express.dev/node']).toBe('n1');
     expect(pod.metadata?.annotations).toEqual({ [SHUTDOWN_DELAY_ANNOTATION]: '2s' });
     expect(pod.metadata?.ownerReferences).toEqual([
-      { apiVersion: 'express.dev/v1alpha1', kind: 'ExpressNode', name: 'n1', uid: 'u1', controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: 'express.dev/v1alpha1',
+        kind: 'ExpressNode',
+        name: 'n1',
+        uid: 'u1',
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
     expect(pod.spec?.nodeName).toBe('kwok-node-1');
     expect(pod.spec?.containers[0]?.startupProbe?.periodSeconds).toBe(2);
@@ -97,7 +104,13 @@ describe('Express simulator pod template', () => {
 
   it('supports label-only mapping and generated names', () => {
     const pod = expressPodFor(
-      { ...en, metadata: { ...en.metadata, annotations: { 'sim.express.dev/mapping': 'label', 'sim.express.dev/pod-naming': 'generate' } } },
+      {
+        ...en,
+        metadata: {
+          ...en.metadata,
+          annotations: { 'sim.express.dev/mapping': 'label', 'sim.express.dev/pod-naming': 'generate' },
+        },
+      },
       'kwok-node-0',
     );
     expect(pod.metadata?.ownerReferences).toBeUndefined();

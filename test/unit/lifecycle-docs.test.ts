@@ -17,7 +17,8 @@ describe('generated lifecycle docs', () => {
   });
 
   it('README.md carries the diagram; docs/api.md the diagram and both tables', () => {
-    const blocks = (file: string) => [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/<!-- lifecycle-(\w+):begin -->/g)].map((m) => m[1]);
+    const blocks = (file: string) =>
+      [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/<!-- lifecycle-(\w+):begin -->/g)].map((m) => m[1]);
     expect(blocks('README.md')).toEqual(['diagram']);
     expect(blocks('docs/api.md')).toEqual(['diagram', 'transitions', 'reasons']);
     expect(blocks('docs/rollingbounce.md')).toEqual(['rollout_diagram', 'rollout_transitions', 'rollout_reasons']);
@@ -25,6 +26,8 @@ describe('generated lifecycle docs', () => {
 
   it('rejects a file whose block is not closed, rather than leaving it stale', () => {
     expect(() => renderLifecycleBlocks('<!-- lifecycle-diagram:begin -->\nold\n', 'x.md')).toThrow(/found 0 of 1/);
-    expect(() => renderLifecycleBlocks('<!-- lifecycle-colours:begin -->\n<!-- lifecycle-colours:end -->', 'x.md')).toThrow(/unknown/);
+    expect(() =>
+      renderLifecycleBlocks('<!-- lifecycle-colours:begin -->\n<!-- lifecycle-colours:end -->', 'x.md'),
+    ).toThrow(/unknown/);
   });
 });

@@ -5,7 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { Reasons as R, type NodeBounce, type NodeBounceSpec } from '../../src/api/nodebounce.js';
 import { REASONS, TRANSITIONS, declaredTransitions, isDeclared, type Transition } from '../../src/bounce/lifecycle.js';
 import type { ActionOutcome } from '../../src/bounce/types.js';
-import { NEW_UID, at, entry, found, iso, makeNodeBounce, makeObserved, makePod, step, type ObservedOpts, type Runner } from './fixtures.js';
+import {
+  NEW_UID,
+  at,
+  entry,
+  found,
+  iso,
+  makeNodeBounce,
+  makeObserved,
+  makePod,
+  step,
+  type ObservedOpts,
+  type Runner,
+} from './fixtures.js';
 
 interface Step {
   obs?: ObservedOpts;
@@ -27,15 +39,26 @@ function drive(nb: NodeBounce, steps: Step[]): { nb: NodeBounce; transitions: Tr
   return { nb, transitions };
 }
 
-const refuse = (code: number, message: string): Runner => (a) =>
-  a.type === 'EvictPod' ? ({ ok: false, code, message } satisfies ActionOutcome) : { ok: true };
+const refuse =
+  (code: number, message: string): Runner =>
+  (a) =>
+    a.type === 'EvictPod' ? ({ ok: false, code, message } satisfies ActionOutcome) : { ok: true };
 /** What the Eviction API answers when a PodDisruptionBudget allows no disruption (a 429 with this cause). */
 const pdbRefusal: Runner = (a) =>
   a.type === 'EvictPod'
-    ? ({ ok: false, code: 429, message: 'Cannot evict pod as it would violate the pod\'s disruption budget.', causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget pdb needs 1 healthy pods and has 1 currently' }] } satisfies ActionOutcome)
+    ? ({
+        ok: false,
+        code: 429,
+        message: "Cannot evict pod as it would violate the pod's disruption budget.",
+        causes: [
+          { reason: 'DisruptionBudget', message: 'The disruption budget pdb needs 1 healthy pods and has 1 currently' },
+        ],
+      } satisfies ActionOutcome)
     : { ok: true };
 const restoreRefused: Runner = (a) =>
-  a.type === 'SetShutdownProtection' && a.enabled ? ({ ok: false, code: 403, message: 'denied by policy' } satisfies ActionOutcome) : { ok: true };
+  a.type === 'SetShutdownProtection' && a.enabled
+    ? ({ ok: false, code: 403, message: 'denied by policy' } satisfies ActionOutcome)
+    : { ok: true };
 const gone = { pod: null } satisfies ObservedOpts;
 const replacement = (ready: boolean) => ({ pod: makePod({ uid: NEW_UID, ready, creationTimestamp: iso(5) }) });
 const protectedNode = { express: found({ shutdownProtection: true }) };
@@ -90,8 +113,16 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
   [
     'the pod is already terminating at preflight: waited for, never evicted',
     () => ({
-      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, obs: { pod: makePod({ deleting: true }) } }, { t: 2, obs: gone }]).transitions,
-      expected: ['New -> Pending (Accepted)', 'Pending -> Terminating (AlreadyTerminating)', 'Terminating -> Starting (WaitingForReady)'],
+      transitions: drive(makeNodeBounce(), [
+        { t: 0 },
+        { t: 1, obs: { pod: makePod({ deleting: true }) } },
+        { t: 2, obs: gone },
+      ]).transitions,
+      expected: [
+        'New -> Pending (Accepted)',
+        'Pending -> Terminating (AlreadyTerminating)',
+        'Terminating -> Starting (WaitingForReady)',
+      ],
     }),
   ],
   [
@@ -130,7 +161,11 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     'the API server throttles the eviction (429 without a DisruptionBudget cause)',
     () => ({
       transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, run: refuse(429, 'too many requests') }]).transitions,
-      expected: ['New -> Pending (Accepted)', 'Pending -> Terminating (Evicting)', 'Terminating -> Terminating (EvictionThrottled)'],
+      expected: [
+        'New -> Pending (Accepted)',
+        'Pending -> Terminating (Evicting)',
+        'Terminating -> Terminating (EvictionThrottled)',
+      ],
     }),
   ],
   [
@@ -138,7 +173,10 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     () => {
       const nb = reach('Starting');
       delete nb.status!.terminatedTime;
-      return { transitions: drive(nb, [{ t: 5, obs: replacement(false) }]).transitions, expected: ['Starting -> Failed (InvalidStatus)'] };
+      return {
+        transitions: drive(nb, [{ t: 5, obs: replacement(false) }]).transitions,
+        expected: ['Starting -> Failed (InvalidStatus)'],
+      };
     },
   ],
   [
@@ -204,7 +242,10 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
       const nb = reach(phase);
       // What the CRD schema can't reject: a grace period as long as the termination timeout.
       nb.spec = { ...nb.spec, gracePeriodSeconds: 600, terminationTimeoutSeconds: 600 };
-      return { transitions: drive(nb, [{ t: 5, obs: gone }]).transitions, expected: [`${phase} -> Failed (InvalidSpec)`] };
+      return {
+        transitions: drive(nb, [{ t: 5, obs: gone }]).transitions,
+        expected: [`${phase} -> Failed (InvalidSpec)`],
+      };
     },
   ]),
 ];
@@ -222,12 +263,15 @@ describe('the lifecycle table', () => {
     for (const [, scenario] of SCENARIOS) for (const t of scenario().transitions) produced.set(key(t), t);
     const undeclared = [...produced.values()].filter((t) => !isDeclared(t)).map(key);
     expect(undeclared, 'produced by decide()/applyOutcome() but missing from TRANSITIONS').toEqual([]);
-    const unproduced = declaredTransitions().map(key).filter((k) => !produced.has(k));
+    const unproduced = declaredTransitions()
+      .map(key)
+      .filter((k) => !produced.has(k));
     expect(unproduced, 'declared in TRANSITIONS but produced by no scenario: add one, or drop the row').toEqual([]);
   });
 
   it("puts each transition's reasons in its target phase, and every status reason in some transition", () => {
-    for (const rule of TRANSITIONS) for (const r of rule.reasons) expect(REASONS[r].phase, `${r} in ${rule.from} -> ${rule.to}`).toBe(rule.to);
+    for (const rule of TRANSITIONS)
+      for (const r of rule.reasons) expect(REASONS[r].phase, `${r} in ${rule.from} -> ${rule.to}`).toBe(rule.to);
     const used = new Set(TRANSITIONS.flatMap((t) => t.reasons));
     expect(Object.keys(REASONS).filter((r) => !used.has(r as keyof typeof REASONS))).toEqual([]);
   });
@@ -238,6 +282,7 @@ describe('the lifecycle table', () => {
   });
 
   it('says what to do about every failure', () => {
-    for (const [reason, info] of Object.entries(REASONS)) if (info.phase === 'Failed') expect(info.action, reason).not.toBe('');
+    for (const [reason, info] of Object.entries(REASONS))
+      if (info.phase === 'Failed') expect(info.action, reason).not.toBe('');
   });
 });

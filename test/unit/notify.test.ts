@@ -46,14 +46,62 @@ function note(overrides: Partial<Notification> = {}): Notification {
 describe('what fires', () => {
   const t = '2026-01-01T00:00:';
   it.each([
-    ['into Terminating: started', { phase: 'Pending', reason: 'PreflightPassed' }, { phase: 'Terminating', reason: 'Evicting' }, 'BounceStarted', 'uid-1/BounceStarted'],
-    ['Terminating to BlockedByPDB: not a transition notification (the event is)', { phase: 'Terminating', reason: 'Evicting' }, { phase: 'Terminating', reason: 'BlockedByPDB' }, undefined, undefined],
-    ['queued behind another bounce: warning', { phase: 'Pending', reason: 'Accepted' }, { phase: 'Pending', reason: 'WaitingForOtherBounce' }, 'BounceWarning', 'uid-1/BounceWarning/WaitingForOtherBounce'],
-    ['succeeded', { phase: 'Starting', reason: 'WaitingForReady' }, { phase: 'Succeeded', reason: 'PodRestarted', startTime: `${t}01.000Z`, completionTime: `${t}13.340Z` }, 'BounceSucceeded', 'uid-1/BounceSucceeded'],
-    ['failed', { phase: 'Pending', reason: 'Accepted' }, { phase: 'Failed', reason: 'NodeRebuilding', message: 'rebuilding' }, 'BounceFailed', 'uid-1/BounceFailed'],
-    ['first status, straight to Failed', undefined, { phase: 'Failed', reason: 'InvalidSpec' }, 'BounceFailed', 'uid-1/BounceFailed'],
-    ['Pending to Starting (no Terminating seen): nothing', { phase: 'Pending', reason: 'Accepted' }, { phase: 'Pending', reason: 'PreflightPassed' }, undefined, undefined],
-    ['Starting to RestoringShutdownProtection: nothing', { phase: 'Starting', reason: 'WaitingForReady' }, { phase: 'Starting', reason: 'RestoringShutdownProtection' }, undefined, undefined],
+    [
+      'into Terminating: started',
+      { phase: 'Pending', reason: 'PreflightPassed' },
+      { phase: 'Terminating', reason: 'Evicting' },
+      'BounceStarted',
+      'uid-1/BounceStarted',
+    ],
+    [
+      'Terminating to BlockedByPDB: not a transition notification (the event is)',
+      { phase: 'Terminating', reason: 'Evicting' },
+      { phase: 'Terminating', reason: 'BlockedByPDB' },
+      undefined,
+      undefined,
+    ],
+    [
+      'queued behind another bounce: warning',
+      { phase: 'Pending', reason: 'Accepted' },
+      { phase: 'Pending', reason: 'WaitingForOtherBounce' },
+      'BounceWarning',
+      'uid-1/BounceWarning/WaitingForOtherBounce',
+    ],
+    [
+      'succeeded',
+      { phase: 'Starting', reason: 'WaitingForReady' },
+      { phase: 'Succeeded', reason: 'PodRestarted', startTime: `${t}01.000Z`, completionTime: `${t}13.340Z` },
+      'BounceSucceeded',
+      'uid-1/BounceSucceeded',
+    ],
+    [
+      'failed',
+      { phase: 'Pending', reason: 'Accepted' },
+      { phase: 'Failed', reason: 'NodeRebuilding', message: 'rebuilding' },
+      'BounceFailed',
+      'uid-1/BounceFailed',
+    ],
+    [
+      'first status, straight to Failed',
+      undefined,
+      { phase: 'Failed', reason: 'InvalidSpec' },
+      'BounceFailed',
+      'uid-1/BounceFailed',
+    ],
+    [
+      'Pending to Starting (no Terminating seen): nothing',
+      { phase: 'Pending', reason: 'Accepted' },
+      { phase: 'Pending', reason: 'PreflightPassed' },
+      undefined,
+      undefined,
+    ],
+    [
+      'Starting to RestoringShutdownProtection: nothing',
+      { phase: 'Starting', reason: 'WaitingForReady' },
+      { phase: 'Starting', reason: 'RestoringShutdownProtection' },
+      undefined,
+      undefined,
+    ],
   ] as const)('%s', (_name, before, after, kind, key) => {
     const n = fromTransition(before as NodeBounceStatus | undefined, nb(after as NodeBounceStatus));
     expect(n?.kind).toBe(kind);
@@ -61,14 +109,37 @@ describe('what fires', () => {
   });
 
   it('success carries the duration from startTime to completionTime', () => {
-    const n = fromTransition({ phase: 'Starting' }, nb({ phase: 'Succeeded', reason: 'PodRestarted', startTime: '2026-01-01T00:00:01.000Z', completionTime: '2026-01-01T00:00:13.340Z' }, { reason: 'kernel patch' }));
-    expect(n).toMatchObject({ durationSeconds: 12.3, requestedReason: 'kernel patch', podName: 'ex-0', namespace: 'team', phase: 'Succeeded' });
+    const n = fromTransition(
+      { phase: 'Starting' },
+      nb(
+        {
+          phase: 'Succeeded',
+          reason: 'PodRestarted',
+          startTime: '2026-01-01T00:00:01.000Z',
+          completionTime: '2026-01-01T00:00:13.340Z',
+        },
+        { reason: 'kernel patch' },
+      ),
+    );
+    expect(n).toMatchObject({
+      durationSeconds: 12.3,
+      requestedReason: 'kernel patch',
+      podName: 'ex-0',
+      namespace: 'team',
+      phase: 'Succeeded',
+    });
   });
 
   it.each([
     [{ type: 'Warning', reason: 'BlockedByPDB', message: 'pdb' }, 'uid-1/BounceWarning/BlockedByPDB'],
-    [{ type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message: '403' }, 'uid-1/BounceWarning/ShutdownProtectionNotDisabled'],
-    [{ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed', message: 'x' }, 'uid-1/BounceWarning/ShutdownProtectionRestoreFailed'],
+    [
+      { type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message: '403' },
+      'uid-1/BounceWarning/ShutdownProtectionNotDisabled',
+    ],
+    [
+      { type: 'Warning', reason: 'ShutdownProtectionRestoreFailed', message: 'x' },
+      'uid-1/BounceWarning/ShutdownProtectionRestoreFailed',
+    ],
     [{ type: 'Warning', reason: 'NodeRebuilding', message: 'the failure itself: sent as BounceFailed' }, undefined],
     [{ type: 'Normal', reason: 'PodEvicted', message: 'x' }, undefined],
   ] as const)('event %o', (event, key) => {
@@ -78,16 +149,35 @@ describe('what fires', () => {
 
 describe('payloads', () => {
   it('Slack: fallback text plus Block Kit blocks', () => {
-    const p = slackPayload(note({ requestedReason: 'patching' }), { clusterName: 'prod-eu' }) as { text: string; blocks: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }> }> };
+    const p = slackPayload(note({ requestedReason: 'patching' }), { clusterName: 'prod-eu' }) as {
+      text: string;
+      blocks: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }> }>;
+    };
     expect(p.text).toBe('[prod-eu] Bounce succeeded in 12.3s: pod team/ex-0 (NodeBounce b-1). Pod ex-0 restarted.');
     expect(p.blocks.map((b) => b.type)).toEqual(['section', 'section', 'section', 'context']);
     expect(p.blocks[0]!.text!.text).toBe(':white_check_mark: *Bounce succeeded* in 12.3s: pod `team/ex-0`');
     const fields = p.blocks[1]!.fields!.map((f) => f.text);
-    expect(fields).toEqual(['*Pod*\nteam/ex-0', '*NodeBounce*\nb-1', '*Phase*\nSucceeded (PodRestarted)', '*Duration*\n12.3s', '*Requested because*\npatching', '*Cluster*\nprod-eu']);
+    expect(fields).toEqual([
+      '*Pod*\nteam/ex-0',
+      '*NodeBounce*\nb-1',
+      '*Phase*\nSucceeded (PodRestarted)',
+      '*Duration*\n12.3s',
+      '*Requested because*\npatching',
+      '*Cluster*\nprod-eu',
+    ]);
   });
 
   it('Slack: failure title names the reason; user text is escaped and long messages are cut to the limits', () => {
-    const p = slackPayload(note({ kind: 'BounceFailed', phase: 'Failed', reason: 'NodeRebuilding', durationSeconds: undefined, requestedReason: '<!channel> & co', message: 'x'.repeat(5000) })) as {
+    const p = slackPayload(
+      note({
+        kind: 'BounceFailed',
+        phase: 'Failed',
+        reason: 'NodeRebuilding',
+        durationSeconds: undefined,
+        requestedReason: '<!channel> & co',
+        message: 'x'.repeat(5000),
+      }),
+    ) as {
       text: string;
       blocks: Array<{ text?: { text: string }; fields?: Array<{ text: string }> }>;
     };
@@ -318,22 +408,34 @@ describe('createNotifier and the config', () => {
 
   it('from the environment: the hooks return at once and the messages arrive', async () => {
     const hook = await webhook((_n, res) => res.writeHead(200).end());
-    const cfg = loadConfig({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: hook.url, NODEBOUNCE_NOTIFY_FORMAT: 'json', NODEBOUNCE_NOTIFY_CLUSTER_NAME: 'dev' }).notifications;
+    const cfg = loadConfig({
+      NODEBOUNCE_NOTIFY_WEBHOOK_URL: hook.url,
+      NODEBOUNCE_NOTIFY_FORMAT: 'json',
+      NODEBOUNCE_NOTIFY_CLUSTER_NAME: 'dev',
+    }).notifications;
     expect(cfg.enabled).toBe(true);
     const { log, text } = capturingLog();
     const n = createNotifier(cfg, log);
     const t0 = performance.now();
     n.onTransition?.({ phase: 'Pending' }, nb({ phase: 'Terminating', reason: 'Evicting' }));
     n.onEvent?.(nb({ phase: 'Terminating' }), { type: 'Warning', reason: 'BlockedByPDB', message: 'pdb says no' });
-    n.onTransition?.({ phase: 'Starting' }, nb({ phase: 'Succeeded', reason: 'PodRestarted', startTime: '2026-01-01T00:00:00Z', completionTime: '2026-01-01T00:00:05Z' }));
+    n.onTransition?.(
+      { phase: 'Starting' },
+      nb({
+        phase: 'Succeeded',
+        reason: 'PodRestarted',
+        startTime: '2026-01-01T00:00:00Z',
+        completionTime: '2026-01-01T00:00:05Z',
+      }),
+    );
     expect(performance.now() - t0).toBeLessThan(50);
     await n.idle();
     await n.stop();
-    expect(hook.requests.map((r) => (r.body as { type: string; reason: string }).type + '/' + (r.body as { reason: string }).reason)).toEqual([
-      'BounceStarted/Evicting',
-      'BounceWarning/BlockedByPDB',
-      'BounceSucceeded/PodRestarted',
-    ]);
+    expect(
+      hook.requests.map(
+        (r) => (r.body as { type: string; reason: string }).type + '/' + (r.body as { reason: string }).reason,
+      ),
+    ).toEqual(['BounceStarted/Evicting', 'BounceWarning/BlockedByPDB', 'BounceSucceeded/PodRestarted']);
     expect(hook.requests[2]!.body).toMatchObject({ cluster: 'dev', durationSeconds: 5 });
     expect(text()).toContain('webhook notifications enabled');
     expect(text()).not.toContain('s3cr3t');
@@ -363,12 +465,19 @@ describe('createNotifier and the config', () => {
       }
       throw new Error('expected a ConfigError');
     };
-    expect(errorOf({ NODEBOUNCE_NOTIFY_ENABLED: 'true' })).toContain('notifications.url: required when notifications are enabled');
+    expect(errorOf({ NODEBOUNCE_NOTIFY_ENABLED: 'true' })).toContain(
+      'notifications.url: required when notifications are enabled',
+    );
     const bad = errorOf({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: 'ftp://secret-host/x-token' });
     expect(bad).toContain('notifications.url (from NODEBOUNCE_NOTIFY_WEBHOOK_URL): must be an http(s) URL');
     expect(bad).not.toContain('x-token');
-    expect(errorOf({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: 'https://h/x', NODEBOUNCE_NOTIFY_FORMAT: 'teams' })).toContain('notifications.format');
-    expect(loadConfig({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: 'https://h/x', NODEBOUNCE_NOTIFY_ENABLED: 'false' }).notifications.enabled).toBe(false);
+    expect(errorOf({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: 'https://h/x', NODEBOUNCE_NOTIFY_FORMAT: 'teams' })).toContain(
+      'notifications.format',
+    );
+    expect(
+      loadConfig({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: 'https://h/x', NODEBOUNCE_NOTIFY_ENABLED: 'false' }).notifications
+        .enabled,
+    ).toBe(false);
   });
 });
 
@@ -376,20 +485,52 @@ describe('RollingBounce notifications', async () => {
   const { fromRolloutTransition } = await import('../../src/notify/classify.js');
   const { payload, summary } = await import('../../src/notify/payload.js');
   const rb = (status: Record<string, unknown>, generation = 1) =>
-    ({ metadata: { name: 'weekly', namespace: 'prod', uid: 'rb-1', generation }, spec: { members: { podNames: ['a', 'b'] }, bounceTemplate: { reason: 'kernel' } }, status }) as never;
+    ({
+      metadata: { name: 'weekly', namespace: 'prod', uid: 'rb-1', generation },
+      spec: { members: { podNames: ['a', 'b'] }, bounceTemplate: { reason: 'kernel' } },
+      status,
+    }) as never;
   const row = (phase: string, startTime?: string) => ({ pod: 'a', phase, ...(startTime ? { startTime } : {}) });
 
   it('started (first member started), paused, succeeded, failed; nothing for the rest', () => {
     const pending = { phase: 'Pending', reason: 'Accepted', members: [row('Pending')] };
-    const started = { phase: 'Progressing', reason: 'MembersInProgress', progress: '0/2', members: [row('InProgress', '2026-01-01T00:00:00Z')] };
+    const started = {
+      phase: 'Progressing',
+      reason: 'MembersInProgress',
+      progress: '0/2',
+      members: [row('InProgress', '2026-01-01T00:00:00Z')],
+    };
     expect(fromRolloutTransition(pending as never, rb(started))?.kind).toBe('RolloutStarted');
     expect(fromRolloutTransition(started as never, rb({ ...started, reason: 'Settling' }))).toBeUndefined();
-    expect(fromRolloutTransition(started as never, rb({ ...started, phase: 'Paused', reason: 'Paused' }, 2))).toMatchObject({ kind: 'RolloutPaused', key: 'rb-1/RolloutPaused/2' });
-    const ok = fromRolloutTransition(started as never, rb({ ...started, phase: 'Succeeded', reason: 'AllMembersBounced', progress: '2/2', startTime: '2026-01-01T00:00:00Z', completionTime: '2026-01-01T00:01:00Z' }));
-    expect(ok).toMatchObject({ kind: 'RolloutSucceeded', durationSeconds: 60, rollout: { progress: '2/2' }, requestedReason: 'kernel' });
+    expect(
+      fromRolloutTransition(started as never, rb({ ...started, phase: 'Paused', reason: 'Paused' }, 2)),
+    ).toMatchObject({ kind: 'RolloutPaused', key: 'rb-1/RolloutPaused/2' });
+    const ok = fromRolloutTransition(
+      started as never,
+      rb({
+        ...started,
+        phase: 'Succeeded',
+        reason: 'AllMembersBounced',
+        progress: '2/2',
+        startTime: '2026-01-01T00:00:00Z',
+        completionTime: '2026-01-01T00:01:00Z',
+      }),
+    );
+    expect(ok).toMatchObject({
+      kind: 'RolloutSucceeded',
+      durationSeconds: 60,
+      rollout: { progress: '2/2' },
+      requestedReason: 'kernel',
+    });
     expect(summary(ok!)).toContain('RollingBounce prod/weekly (2/2 members)');
-    expect(payload(ok!, 'json')).toMatchObject({ type: 'RolloutSucceeded', rollingBounce: { name: 'weekly', progress: '2/2' }, phase: 'Succeeded' });
+    expect(payload(ok!, 'json')).toMatchObject({
+      type: 'RolloutSucceeded',
+      rollingBounce: { name: 'weekly', progress: '2/2' },
+      phase: 'Succeeded',
+    });
     expect(JSON.stringify(payload(ok!, 'slack'))).toContain('RollingBounce');
-    expect(fromRolloutTransition(started as never, rb({ ...started, phase: 'Failed', reason: 'MemberFailed' }))?.kind).toBe('RolloutFailed');
+    expect(
+      fromRolloutTransition(started as never, rb({ ...started, phase: 'Failed', reason: 'MemberFailed' }))?.kind,
+    ).toBe('RolloutFailed');
   });
 });

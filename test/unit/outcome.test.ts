@@ -16,13 +16,19 @@ const terminatingStatus: NodeBounceStatus = {
   eviction: { attempts: 0 },
 };
 const evict = (mode: 'Evict' | 'Delete' = 'Evict'): Action => ({ type: 'EvictPod', podName: POD, uid: OLD_UID, mode });
-const fail = (code: number | undefined, message = 'boom'): ActionOutcome => ({ ok: false, ...(code === undefined ? {} : { code }), message });
+const fail = (code: number | undefined, message = 'boom'): ActionOutcome => ({
+  ok: false,
+  ...(code === undefined ? {} : { code }),
+  message,
+});
 /** The Eviction API's PDB refusal: 429 with a DisruptionBudget cause. */
 const pdbRefusal = (message = "Cannot evict pod as it would violate the pod's disruption budget."): ActionOutcome => ({
   ok: false,
   code: 429,
   message,
-  causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget node-a needs 3 healthy pods and has 3 currently' }],
+  causes: [
+    { reason: 'DisruptionBudget', message: 'The disruption budget node-a needs 3 healthy pods and has 3 currently' },
+  ],
 });
 
 describe('evictionBackoffMs', () => {
@@ -54,7 +60,12 @@ describe('applyOutcome: EvictPod', () => {
     ['200 evict', 'Evict', { ok: true }, 'PodEvicted'],
     ['200 delete', 'Delete', { ok: true }, 'PodDeleted'],
     ['404: already gone', 'Evict', fail(404, 'not found'), 'PodEvicted'],
-    ['409: UID precondition failed, the old pod is gone', 'Evict', fail(409, 'Precondition failed: UID in precondition'), 'PodEvicted'],
+    [
+      '409: UID precondition failed, the old pod is gone',
+      'Evict',
+      fail(409, 'Precondition failed: UID in precondition'),
+      'PodEvicted',
+    ],
   ];
   it.each(success)('%s -> pod deleted, WaitingForTermination', (_, mode, outcome, eventReason) => {
     const nb = makeNodeBounce({ status: { ...terminatingStatus, eviction: { attempts: 2, lastError: 'old' } } });
@@ -65,7 +76,9 @@ describe('applyOutcome: EvictPod', () => {
     expect(r.status.reason).toBe(R.WaitingForTermination);
     expect(r.status.podDeletedTime).toBe(iso(10));
     expect(r.status.eviction).toEqual({ attempts: 3, lastAttemptTime: iso(10) });
-    expect(r.status.message).toBe(`Pod ${POD} (uid ${OLD_UID}) ${mode === 'Evict' ? 'evicted' : 'deleted'}; waiting for it to terminate.`);
+    expect(r.status.message).toBe(
+      `Pod ${POD} (uid ${OLD_UID}) ${mode === 'Evict' ? 'evicted' : 'deleted'}; waiting for it to terminate.`,
+    );
     expect(r.events).toEqual([{ type: 'Normal', reason: eventReason, message: r.status.message }]);
     // the input is not mutated
     expect(nb.status?.podDeletedTime).toBeUndefined();
@@ -75,7 +88,12 @@ describe('applyOutcome: EvictPod', () => {
   it('409 without a failed precondition (the pod changed meanwhile): nothing evicted, retried with backoff', () => {
     // Found by the fault proxy: a 409 taken for "the old pod is gone" left the bounce waiting, until the
     // termination timeout, for a pod that was never evicted.
-    const r = applyOutcome(makeNodeBounce({ status: terminatingStatus }), evict(), fail(409, 'Operation cannot be fulfilled on pods "node-a-0": the object has been modified'), at(10));
+    const r = applyOutcome(
+      makeNodeBounce({ status: terminatingStatus }),
+      evict(),
+      fail(409, 'Operation cannot be fulfilled on pods "node-a-0": the object has been modified'),
+      at(10),
+    );
     expect(r.status.podDeletedTime).toBeUndefined();
     expect(r.status.reason).toBe(R.Evicting);
     expect(r.status.eviction).toMatchObject({ attempts: 1, lastAttemptTime: iso(10) });
@@ -92,7 +110,8 @@ describe('applyOutcome: EvictPod', () => {
     expect(r1.status.eviction).toEqual({
       attempts: 1,
       lastAttemptTime: iso(10),
-      lastError: "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget node-a needs 3 healthy pods and has 3 currently",
+      lastError:
+        "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget node-a needs 3 healthy pods and has 3 currently",
     });
     expect(r1.retry).toBe(false);
     expect(r1.requeueAfterMs).toBe(1_000);
@@ -128,7 +147,12 @@ describe('applyOutcome: EvictPod', () => {
   });
 
   it('creates the eviction record when status has none', () => {
-    const r = applyOutcome(makeNodeBounce({ status: { phase: 'Terminating', podUID: OLD_UID } }), evict(), fail(500), at(3));
+    const r = applyOutcome(
+      makeNodeBounce({ status: { phase: 'Terminating', podUID: OLD_UID } }),
+      evict(),
+      fail(500),
+      at(3),
+    );
     expect(r.status.eviction).toEqual({ attempts: 1, lastAttemptTime: iso(3), lastError: 'boom' });
   });
 });
@@ -139,7 +163,15 @@ describe('applyOutcome: SetShutdownProtection', () => {
     reason: 'DisablingShutdownProtection',
     expressResourceName: EXPRESS,
     shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false },
-    conditions: [{ type: 'ShutdownProtectionDisabled', status: 'Unknown', reason: 'Disabling', message: 'x', lastTransitionTime: iso(0) }],
+    conditions: [
+      {
+        type: 'ShutdownProtectionDisabled',
+        status: 'Unknown',
+        reason: 'Disabling',
+        message: 'x',
+        lastTransitionTime: iso(0),
+      },
+    ],
   };
   const disable: Action = { type: 'SetShutdownProtection', expressName: EXPRESS, enabled: false };
   const restore: Action = { type: 'SetShutdownProtection', expressName: EXPRESS, enabled: true };
@@ -147,8 +179,14 @@ describe('applyOutcome: SetShutdownProtection', () => {
   it('disable ok: recorded as disabled by the operator, condition True, Normal event', () => {
     const r = applyOutcome(makeNodeBounce({ status: pending }), disable, { ok: true }, at(2));
     expect(r.status.shutdownProtection).toEqual({ wasEnabled: true, disabledByOperator: true, restored: false });
-    expect(cond(r.status, 'ShutdownProtectionDisabled')).toMatchObject({ status: 'True', reason: 'DisabledByOperator', lastTransitionTime: iso(2) });
-    expect(r.events).toEqual([{ type: 'Normal', reason: 'ShutdownProtectionDisabled', message: `Disabled shutdown protection on ${EXPRESS}.` }]);
+    expect(cond(r.status, 'ShutdownProtectionDisabled')).toMatchObject({
+      status: 'True',
+      reason: 'DisabledByOperator',
+      lastTransitionTime: iso(2),
+    });
+    expect(r.events).toEqual([
+      { type: 'Normal', reason: 'ShutdownProtectionDisabled', message: `Disabled shutdown protection on ${EXPRESS}.` },
+    ]);
     expect(r.retry).toBe(false);
     expect(r.requeueAfterMs).toBe(0);
   });
@@ -164,7 +202,12 @@ describe('applyOutcome: SetShutdownProtection', () => {
     // A definite rejection changed nothing; after a timeout or a server error the patch may have been
     // applied, so it is restored afterwards like a success.
     const maybeApplied = code === undefined || code >= 500;
-    expect(r.status.shutdownProtection).toEqual({ wasEnabled: true, disabledByOperator: maybeApplied, restored: false, lastError: message });
+    expect(r.status.shutdownProtection).toEqual({
+      wasEnabled: true,
+      disabledByOperator: maybeApplied,
+      restored: false,
+      lastError: message,
+    });
     const c = cond(r.status, 'ShutdownProtectionDisabled')!;
     expect(c).toMatchObject({ status: 'False', reason: 'DisableFailed', lastTransitionTime: iso(2) });
     expect(c.message).toContain(`(${code ?? 'error'}: ${message})`);
@@ -179,8 +222,17 @@ describe('applyOutcome: SetShutdownProtection', () => {
     (code) => {
       // Found by the fault proxy: attempt 1 applied (its response lost), its status write failed, attempt 2 got a
       // 4xx. Counting that as "nothing changed" left shutdown protection off for good.
-      const r = applyOutcome(makeNodeBounce({ status: pending, finalizer: true }), { ...disable, repeated: true } as Action, fail(code, 'refused'), at(2));
-      expect(r.status.shutdownProtection).toMatchObject({ wasEnabled: true, disabledByOperator: true, restored: false });
+      const r = applyOutcome(
+        makeNodeBounce({ status: pending, finalizer: true }),
+        { ...disable, repeated: true } as Action,
+        fail(code, 'refused'),
+        at(2),
+      );
+      expect(r.status.shutdownProtection).toMatchObject({
+        wasEnabled: true,
+        disabledByOperator: true,
+        restored: false,
+      });
       expect(cond(r.status, 'ShutdownProtectionDisabled')).toMatchObject({ status: 'False', reason: 'DisableFailed' });
       expect(r.retry).toBe(false);
     },
@@ -204,28 +256,36 @@ describe('applyOutcome: SetShutdownProtection', () => {
   it('restore 404: the resource is gone, nothing left to restore', () => {
     const r = applyOutcome(makeNodeBounce({ status: disabled }), restore, fail(404, 'not found'), at(50));
     expect(r.status.shutdownProtection).toMatchObject({ restored: true, lastError: 'not found' });
-    expect(cond(r.status, 'ShutdownProtectionDisabled')?.message).toBe(`${EXPRESS} no longer exists; there is no shutdown protection left to restore.`);
+    expect(cond(r.status, 'ShutdownProtectionDisabled')?.message).toBe(
+      `${EXPRESS} no longer exists; there is no shutdown protection left to restore.`,
+    );
     expect(r.retry).toBe(false);
   });
 
-  it.each([[403], [409], [500], [undefined]])('restore failed (%s): Warning, retried with backoff (counted in status), not marked restored', (code) => {
-    const r = applyOutcome(makeNodeBounce({ status: disabled }), restore, fail(code, 'nope'), at(50));
-    expect(r.status.shutdownProtection).toEqual({
-      wasEnabled: true,
-      disabledByOperator: true,
-      restored: false,
-      lastError: 'nope',
-      restoreAttempts: 1,
-      lastRestoreAttemptTime: iso(50),
-      restoreFailingSince: iso(50),
-    });
-    expect(r.events).toHaveLength(1);
-    expect(r.events[0]).toMatchObject({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed' });
-    expect(r.events[0]!.message).toContain('retrying in 2s (attempt 1 of at most 10, for at most 900s)');
-    expect(cond(r.status, 'ShutdownProtectionRestored')).toMatchObject({ status: 'Unknown', reason: 'RestoreRetrying' });
-    expect(r.retry).toBe(false);
-    expect(r.requeueAfterMs).toBe(2_000);
-  });
+  it.each([[403], [409], [500], [undefined]])(
+    'restore failed (%s): Warning, retried with backoff (counted in status), not marked restored',
+    (code) => {
+      const r = applyOutcome(makeNodeBounce({ status: disabled }), restore, fail(code, 'nope'), at(50));
+      expect(r.status.shutdownProtection).toEqual({
+        wasEnabled: true,
+        disabledByOperator: true,
+        restored: false,
+        lastError: 'nope',
+        restoreAttempts: 1,
+        lastRestoreAttemptTime: iso(50),
+        restoreFailingSince: iso(50),
+      });
+      expect(r.events).toHaveLength(1);
+      expect(r.events[0]).toMatchObject({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed' });
+      expect(r.events[0]!.message).toContain('retrying in 2s (attempt 1 of at most 10, for at most 900s)');
+      expect(cond(r.status, 'ShutdownProtectionRestored')).toMatchObject({
+        status: 'Unknown',
+        reason: 'RestoreRetrying',
+      });
+      expect(r.retry).toBe(false);
+      expect(r.requeueAfterMs).toBe(2_000);
+    },
+  );
 });
 
 describe('applyOutcome: finalizer and self-delete actions', () => {
@@ -250,14 +310,30 @@ describe('applyOutcome: finalizer and self-delete actions', () => {
 describe('regressions found in review', () => {
   const evict = { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict' } as const;
   it('a server error after a PDB refusal no longer reads as BlockedByPDB', () => {
-    const blocked = applyOutcome(makeNodeBounce({ status: { phase: 'Terminating', reason: 'Evicting', podUID: OLD_UID } }), evict, pdbRefusal('pdb'), at(1));
+    const blocked = applyOutcome(
+      makeNodeBounce({ status: { phase: 'Terminating', reason: 'Evicting', podUID: OLD_UID } }),
+      evict,
+      pdbRefusal('pdb'),
+      at(1),
+    );
     expect(blocked.status.reason).toBe('BlockedByPDB');
-    const later = applyOutcome(makeNodeBounce({ status: blocked.status }), evict, { ok: false, code: 500, message: 'apiserver down' }, at(2));
+    const later = applyOutcome(
+      makeNodeBounce({ status: blocked.status }),
+      evict,
+      { ok: false, code: 500, message: 'apiserver down' },
+      at(2),
+    );
     expect(later.status.reason).toBe('Evicting');
   });
 
   it('removing our finalizer from an object that is already gone is success', () => {
-    expect(applyOutcome(makeNodeBounce(), { type: 'RemoveFinalizer' }, { ok: false, code: 404, message: 'not found' }, at(1)).retry).toBe(false);
-    expect(applyOutcome(makeNodeBounce(), { type: 'AddFinalizer' }, { ok: false, code: 404, message: 'not found' }, at(1)).retry).toBe(true);
+    expect(
+      applyOutcome(makeNodeBounce(), { type: 'RemoveFinalizer' }, { ok: false, code: 404, message: 'not found' }, at(1))
+        .retry,
+    ).toBe(false);
+    expect(
+      applyOutcome(makeNodeBounce(), { type: 'AddFinalizer' }, { ok: false, code: 404, message: 'not found' }, at(1))
+        .retry,
+    ).toBe(true);
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_READY_TIMEOUT_SECONDS, describePodState, isPodReady, readyTimeoutFromProbes, type PodLike } from '../../src/bounce/pod.js';
+import {
+  DEFAULT_READY_TIMEOUT_SECONDS,
+  describePodState,
+  isPodReady,
+  readyTimeoutFromProbes,
+  type PodLike,
+} from '../../src/bounce/pod.js';
 import { makePod } from './fixtures.js';
 
 describe('isPodReady', () => {
@@ -20,17 +26,39 @@ describe('readyTimeoutFromProbes', () => {
     ['no containers', { spec: {} }, 600, 'Default'],
     ['no startup probe', makePod(), 600, 'Default'],
     ['readiness probe only: still the default', makePod({ readinessProbe: { periodSeconds: 5 } }), 600, 'Default'],
-    ['startup probe with all fields', makePod({ startupProbe: { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 30 } }), 160, 'StartupProbe'],
-    ['startup probe + readiness period', makePod({ startupProbe: { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 30 }, readinessProbe: { periodSeconds: 7 } }), 167, 'StartupProbe'],
+    [
+      'startup probe with all fields',
+      makePod({ startupProbe: { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 30 } }),
+      160,
+      'StartupProbe',
+    ],
+    [
+      'startup probe + readiness period',
+      makePod({
+        startupProbe: { initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 30 },
+        readinessProbe: { periodSeconds: 7 },
+      }),
+      167,
+      'StartupProbe',
+    ],
     ['startup probe with k8s defaults (10 x 3)', makePod({ startupProbe: {} }), 30, 'StartupProbe'],
-    ['readiness probe with default period 10', makePod({ startupProbe: { periodSeconds: 1, failureThreshold: 1 }, readinessProbe: {} }), 11, 'StartupProbe'],
+    [
+      'readiness probe with default period 10',
+      makePod({ startupProbe: { periodSeconds: 1, failureThreshold: 1 }, readinessProbe: {} }),
+      11,
+      'StartupProbe',
+    ],
     [
       'slowest container wins',
       {
         spec: {
           containers: [
             { name: 'a', startupProbe: { periodSeconds: 10, failureThreshold: 60 } },
-            { name: 'b', startupProbe: { initialDelaySeconds: 700, periodSeconds: 1, failureThreshold: 1 }, readinessProbe: { periodSeconds: 3 } },
+            {
+              name: 'b',
+              startupProbe: { initialDelaySeconds: 700, periodSeconds: 1, failureThreshold: 1 },
+              readinessProbe: { periodSeconds: 3 },
+            },
             { name: 'c', readinessProbe: { periodSeconds: 20 } },
           ],
         },
@@ -73,7 +101,12 @@ describe('describePodState', () => {
       readyReason: 'ContainersNotReady',
       readyMessage: 'containers with unready status: [express]',
       containerStatuses: [
-        { name: 'express', ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s' } } },
+        {
+          name: 'express',
+          ready: false,
+          restartCount: 4,
+          state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off 40s' } },
+        },
         { name: 'init', state: { terminated: { reason: 'Error', exitCode: 2 } } },
         { name: 'sidecar', ready: false, state: { running: {} } },
         { name: 'mystery', state: { waiting: {} } },
@@ -87,7 +120,10 @@ describe('describePodState', () => {
   });
 
   it('mentions terminating, the pod reason and a missing Ready condition', () => {
-    const pod: PodLike = { metadata: { name: 'p', uid: 'u', deletionTimestamp: '2025-01-01T00:00:00Z' }, status: { phase: 'Failed', reason: 'Evicted' } };
+    const pod: PodLike = {
+      metadata: { name: 'p', uid: 'u', deletionTimestamp: '2025-01-01T00:00:00Z' },
+      status: { phase: 'Failed', reason: 'Evicted' },
+    };
     expect(describePodState(pod)).toBe('pod p (uid u) phase Failed, terminating, reason Evicted, no Ready condition');
   });
 

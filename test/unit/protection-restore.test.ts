@@ -2,14 +2,37 @@
 // event, metric); a cluster operator releases the NodeBounce with an annotation. It used to retry forever, holding
 // the finalizer, with nothing to alert on after the first failure.
 import { describe, expect, it } from 'vitest';
-import { NODEBOUNCE_FINALIZER, RELEASE_PROTECTION_ANNOTATION, Reasons as R, type NodeBounce, type NodeBounceStatus } from '../../src/api/nodebounce.js';
+import {
+  NODEBOUNCE_FINALIZER,
+  RELEASE_PROTECTION_ANNOTATION,
+  Reasons as R,
+  type NodeBounce,
+  type NodeBounceStatus,
+} from '../../src/api/nodebounce.js';
 import { decide } from '../../src/bounce/decide.js';
 import { applyOutcome } from '../../src/bounce/outcome.js';
-import { RESTORE_BACKOFF_MAX_MS, annotationSetBy, protectionLeftUnrestored, restoreBackoffMs } from '../../src/bounce/restore.js';
+import {
+  RESTORE_BACKOFF_MAX_MS,
+  annotationSetBy,
+  protectionLeftUnrestored,
+  restoreBackoffMs,
+} from '../../src/bounce/restore.js';
 import { defaultDecideOptions, type ActionOutcome, type DecideOptions } from '../../src/bounce/types.js';
 import { protectionRestoreConfigSchema } from '../../src/config/schema.js';
 import { OperatorMetrics } from '../../src/observability/metrics.js';
-import { EXPRESS, NEW_UID, OLD_UID, T0, actionTypes, cond, iso, makeNodeBounce, makeObserved, makePod, reasonsOf } from './fixtures.js';
+import {
+  EXPRESS,
+  NEW_UID,
+  OLD_UID,
+  T0,
+  actionTypes,
+  cond,
+  iso,
+  makeNodeBounce,
+  makeObserved,
+  makePod,
+  reasonsOf,
+} from './fixtures.js';
 
 const readyStatus: NodeBounceStatus = {
   phase: 'Starting',
@@ -25,7 +48,13 @@ const readyStatus: NodeBounceStatus = {
   shutdownProtection: { wasEnabled: true, disabledByOperator: true, restored: false },
   conditions: [
     { type: 'Succeeded', status: 'Unknown', reason: 'Accepted', message: 'x', lastTransitionTime: iso(0) },
-    { type: 'ShutdownProtectionDisabled', status: 'True', reason: 'DisabledByOperator', message: 'x', lastTransitionTime: iso(1) },
+    {
+      type: 'ShutdownProtectionDisabled',
+      status: 'True',
+      reason: 'DisabledByOperator',
+      message: 'x',
+      lastTransitionTime: iso(1),
+    },
   ],
 };
 const ready = () => makeObserved({ pod: makePod({ uid: NEW_UID, ready: true }) });
@@ -35,7 +64,12 @@ const forbidden: ActionOutcome = { ok: false, code: 403, message: 'expressnodes.
  * Runs the controller loop against a restore that keeps failing: at each wake-up (the requeue the decision or the
  * outcome asked for, or 1 s after a status write, which triggers a watch event), decide, run, fold the outcomes.
  */
-function runUntilQuiet(nbIn: NodeBounce, restore: () => ActionOutcome, options: DecideOptions = defaultDecideOptions, maxSteps = 500) {
+function runUntilQuiet(
+  nbIn: NodeBounce,
+  restore: () => ActionOutcome,
+  options: DecideOptions = defaultDecideOptions,
+  maxSteps = 500,
+) {
   let nb = structuredClone(nbIn);
   let now = T0.getTime() + 10_000;
   const restoreTimes: number[] = [];
@@ -66,17 +100,28 @@ function runUntilQuiet(nbIn: NodeBounce, restore: () => ActionOutcome, options: 
 
 describe('restoring shutdown protection: bounded retries', () => {
   it('a restore that keeps failing: 10 attempts with backoff, then Failed/ShutdownProtectionNotRestored, finalizer held, quiet', () => {
-    const { nb, restoreTimes, events, now } = runUntilQuiet(makeNodeBounce({ status: readyStatus, finalizer: true }), () => forbidden);
+    const { nb, restoreTimes, events, now } = runUntilQuiet(
+      makeNodeBounce({ status: readyStatus, finalizer: true }),
+      () => forbidden,
+    );
     expect(restoreTimes).toHaveLength(10);
     // Backoff between attempts is honoured even though every status write wakes the reconciler up.
-    for (let i = 1; i < restoreTimes.length; i++) expect(restoreTimes[i]! - restoreTimes[i - 1]!).toBeGreaterThanOrEqual(restoreBackoffMs(i));
+    for (let i = 1; i < restoreTimes.length; i++)
+      expect(restoreTimes[i]! - restoreTimes[i - 1]!).toBeGreaterThanOrEqual(restoreBackoffMs(i));
     expect(now - restoreTimes[0]!).toBeLessThan(15 * 60_000);
 
     const st = nb.status!;
     expect(st.phase).toBe('Failed');
     expect(st.reason).toBe(R.ShutdownProtectionNotRestored);
-    expect(st.message).toContain(`kubectl annotate nodebounce bounce-1 -n express-prod ${RELEASE_PROTECTION_ANNOTATION}=true`);
-    expect(st.shutdownProtection).toMatchObject({ restored: false, restoreFailed: true, restoreAttempts: 10, lastError: forbidden.message });
+    expect(st.message).toContain(
+      `kubectl annotate nodebounce bounce-1 -n express-prod ${RELEASE_PROTECTION_ANNOTATION}=true`,
+    );
+    expect(st.shutdownProtection).toMatchObject({
+      restored: false,
+      restoreFailed: true,
+      restoreAttempts: 10,
+      lastError: forbidden.message,
+    });
     expect(cond(st, 'ShutdownProtectionRestored')).toMatchObject({ status: 'False', reason: 'RestoreFailed' });
     expect(nb.metadata.finalizers).toEqual([NODEBOUNCE_FINALIZER]);
     expect(events.filter((e) => e === 'ShutdownProtectionRestoreFailed')).toHaveLength(9);
@@ -91,8 +136,15 @@ describe('restoring shutdown protection: bounded retries', () => {
   });
 
   it('the duration limit applies too, whichever comes first (configurable)', () => {
-    const options: DecideOptions = { ...defaultDecideOptions, protectionRestore: protectionRestoreConfigSchema.parse({ maxAttempts: 100, maxDurationSeconds: 60 }) };
-    const { nb, restoreTimes } = runUntilQuiet(makeNodeBounce({ status: readyStatus, finalizer: true }), () => forbidden, options);
+    const options: DecideOptions = {
+      ...defaultDecideOptions,
+      protectionRestore: protectionRestoreConfigSchema.parse({ maxAttempts: 100, maxDurationSeconds: 60 }),
+    };
+    const { nb, restoreTimes } = runUntilQuiet(
+      makeNodeBounce({ status: readyStatus, finalizer: true }),
+      () => forbidden,
+      options,
+    );
     // 2 + 4 + 8 + 16 + 32 s of backoff: the attempt at >= 60 s after the first failure gives up.
     expect(restoreTimes.length).toBeLessThan(10);
     expect(restoreTimes.at(-1)! - restoreTimes[0]!).toBeGreaterThanOrEqual(60_000);
@@ -101,7 +153,9 @@ describe('restoring shutdown protection: bounded retries', () => {
 
   it('a restore that recovers before the limit: restored, condition ShutdownProtectionRestored True, Succeeded', () => {
     let failures = 3;
-    const { nb, restoreTimes } = runUntilQuiet(makeNodeBounce({ status: readyStatus, finalizer: true }), () => (failures-- > 0 ? forbidden : { ok: true }));
+    const { nb, restoreTimes } = runUntilQuiet(makeNodeBounce({ status: readyStatus, finalizer: true }), () =>
+      failures-- > 0 ? forbidden : { ok: true },
+    );
     expect(restoreTimes).toHaveLength(4);
     expect(nb.status?.phase).toBe('Succeeded');
     expect(nb.status?.shutdownProtection).toMatchObject({ restored: true, restoreAttempts: 3 });
@@ -110,7 +164,18 @@ describe('restoring shutdown protection: bounded retries', () => {
   });
 
   it('backoff: 2 s doubling to 2 min', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 50].map(restoreBackoffMs)).toEqual([0, 2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 120_000, 120_000, RESTORE_BACKOFF_MAX_MS]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7, 8, 50].map(restoreBackoffMs)).toEqual([
+      0,
+      2_000,
+      4_000,
+      8_000,
+      16_000,
+      32_000,
+      64_000,
+      120_000,
+      120_000,
+      RESTORE_BACKOFF_MAX_MS,
+    ]);
   });
 });
 
@@ -120,7 +185,14 @@ describe('releasing a NodeBounce: annotation bounce.express.dev/release-protecti
     phase: 'Failed',
     reason: R.ShutdownProtectionNotRestored,
     completionTime: iso(700),
-    shutdownProtection: { wasEnabled: true, disabledByOperator: true, restored: false, lastError: 'forbidden', restoreAttempts: 10, restoreFailed: true },
+    shutdownProtection: {
+      wasEnabled: true,
+      disabledByOperator: true,
+      restored: false,
+      lastError: 'forbidden',
+      restoreAttempts: 10,
+      restoreFailed: true,
+    },
   };
   const released = (status: NodeBounceStatus, meta: Partial<NodeBounce['metadata']> = {}) =>
     makeNodeBounce({
@@ -129,8 +201,18 @@ describe('releasing a NodeBounce: annotation bounce.express.dev/release-protecti
       meta: {
         annotations: { [RELEASE_PROTECTION_ANNOTATION]: 'true' },
         managedFields: [
-          { manager: 'kube-controller', operation: 'Update', time: iso(0), fieldsV1: { 'f:metadata': { 'f:finalizers': {} } } },
-          { manager: 'kubectl-annotate', operation: 'Update', time: iso(800), fieldsV1: { 'f:metadata': { 'f:annotations': { [`f:${RELEASE_PROTECTION_ANNOTATION}`]: {} } } } },
+          {
+            manager: 'kube-controller',
+            operation: 'Update',
+            time: iso(0),
+            fieldsV1: { 'f:metadata': { 'f:finalizers': {} } },
+          },
+          {
+            manager: 'kubectl-annotate',
+            operation: 'Update',
+            time: iso(800),
+            fieldsV1: { 'f:metadata': { 'f:annotations': { [`f:${RELEASE_PROTECTION_ANNOTATION}`]: {} } } },
+          },
         ],
         ...meta,
       },
@@ -151,14 +233,31 @@ describe('releasing a NodeBounce: annotation bounce.express.dev/release-protecti
     expect(d.events[0]!.message).toContain('was NOT restored (last error: forbidden)');
     expect(protectionLeftUnrestored(d.status.shutdownProtection)).toBe(false);
     // Once the finalizer is gone: nothing more.
-    const after = decide({ ...released(d.status), metadata: { ...released(d.status).metadata, finalizers: [] } }, makeObserved(), new Date(T0.getTime() + 901_000));
+    const after = decide(
+      { ...released(d.status), metadata: { ...released(d.status).metadata, finalizers: [] } },
+      makeObserved(),
+      new Date(T0.getTime() + 901_000),
+    );
     expect(after.actions).toEqual([]);
     expect(after.events).toEqual([]);
   });
 
   it('works while deleting, and before giving up (a restore still being retried)', () => {
-    const retrying: NodeBounceStatus = { ...readyStatus, shutdownProtection: { wasEnabled: true, disabledByOperator: true, restored: false, restoreAttempts: 2, lastRestoreAttemptTime: iso(20) } };
-    const deleting = decide(released(retrying, { deletionTimestamp: iso(30) }), makeObserved(), new Date(T0.getTime() + 31_000));
+    const retrying: NodeBounceStatus = {
+      ...readyStatus,
+      shutdownProtection: {
+        wasEnabled: true,
+        disabledByOperator: true,
+        restored: false,
+        restoreAttempts: 2,
+        lastRestoreAttemptTime: iso(20),
+      },
+    };
+    const deleting = decide(
+      released(retrying, { deletionTimestamp: iso(30) }),
+      makeObserved(),
+      new Date(T0.getTime() + 31_000),
+    );
     expect(actionTypes(deleting.actions)).toEqual(['RemoveFinalizer']);
     // Starting with the replacement Ready: finishes Succeeded without the restore, then lets go.
     const starting = decide(released(retrying), ready(), new Date(T0.getTime() + 31_000));
@@ -170,7 +269,11 @@ describe('releasing a NodeBounce: annotation bounce.express.dev/release-protecti
   it('only "true" releases; without managedFields the releaser is unknown', () => {
     const notTrue = released(gaveUp, { annotations: { [RELEASE_PROTECTION_ANNOTATION]: 'yes please' } });
     expect(decide(notTrue, makeObserved(), new Date(T0.getTime() + 900_000)).actions).toEqual([]);
-    const anonymous = decide(released(gaveUp, { managedFields: undefined }), makeObserved(), new Date(T0.getTime() + 900_000));
+    const anonymous = decide(
+      released(gaveUp, { managedFields: undefined }),
+      makeObserved(),
+      new Date(T0.getTime() + 900_000),
+    );
     expect(anonymous.status.shutdownProtection?.releasedBy).toBe('unknown (see the API server audit log)');
     expect(annotationSetBy(makeNodeBounce().metadata, RELEASE_PROTECTION_ANNOTATION)).toBeUndefined();
   });
@@ -179,8 +282,12 @@ describe('releasing a NodeBounce: annotation bounce.express.dev/release-protecti
 describe('nodebounce_protection_unrestored', () => {
   it('exports the count the controller reports', async () => {
     const m = new OperatorMetrics({ defaultMetrics: false });
-    expect(await m.registry.getSingleMetricAsString('nodebounce_protection_unrestored')).toMatch(/^nodebounce_protection_unrestored 0$/m);
+    expect(await m.registry.getSingleMetricAsString('nodebounce_protection_unrestored')).toMatch(
+      /^nodebounce_protection_unrestored 0$/m,
+    );
     m.setUnrestoredProtectionSource(() => 2);
-    expect(await m.registry.getSingleMetricAsString('nodebounce_protection_unrestored')).toMatch(/^nodebounce_protection_unrestored 2$/m);
+    expect(await m.registry.getSingleMetricAsString('nodebounce_protection_unrestored')).toMatch(
+      /^nodebounce_protection_unrestored 2$/m,
+    );
   });
 });

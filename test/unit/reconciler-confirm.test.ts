@@ -21,9 +21,18 @@ function cache<T extends { metadata?: { name?: string; namespace?: string } }>(i
   } as ObjectCache<T>;
 }
 
-const expressNode: UnstructuredObject = { metadata: { name: EXPRESS, namespace: NS }, spec: { state: 'up' }, status: { state: 'running' } };
+const expressNode: UnstructuredObject = {
+  metadata: { name: EXPRESS, namespace: NS },
+  spec: { state: 'up' },
+  status: { state: 'running' },
+};
 
-function setup(opts: { cachedPods: PodLike[]; cachedExpress: UnstructuredObject[]; livePod?: PodLike; liveExpress?: UnstructuredObject }) {
+function setup(opts: {
+  cachedPods: PodLike[];
+  cachedExpress: UnstructuredObject[];
+  livePod?: PodLike;
+  liveExpress?: UnstructuredObject;
+}) {
   let nb: NodeBounce = makeNodeBounce({ status: acceptedStatus(0), meta: { resourceVersion: '1' } });
   const calls = { getPod: 0, getExpress: 0, evictions: [] as unknown[][], statuses: [] as NodeBounce[] };
   let rv = 1;
@@ -47,7 +56,11 @@ function setup(opts: { cachedPods: PodLike[]; cachedExpress: UnstructuredObject[
     },
     recordEvent: async () => undefined,
   } as unknown as KubeClient;
-  const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
+  const store = new NodeBounceStore({
+    get: () => nb,
+    list: () => [nb],
+    listAll: () => [nb],
+  } as unknown as ObjectCache<NodeBounce>);
   const reconciler = new BounceReconciler({
     client,
     store,
@@ -62,7 +75,12 @@ function setup(opts: { cachedPods: PodLike[]; cachedExpress: UnstructuredObject[
 
 describe('reconciler: absence is confirmed live before failing', () => {
   it('pod and Express resource missing from the caches but present live: the bounce goes on', async () => {
-    const { reconciler, calls, key } = setup({ cachedPods: [], cachedExpress: [], livePod: makePod(), liveExpress: expressNode });
+    const { reconciler, calls, key } = setup({
+      cachedPods: [],
+      cachedExpress: [],
+      livePod: makePod(),
+      liveExpress: expressNode,
+    });
     await reconciler.reconcile(key);
     expect(calls.getPod).toBeGreaterThan(0);
     expect(calls.statuses.map((s) => s.status?.phase)).not.toContain('Failed');
@@ -71,7 +89,12 @@ describe('reconciler: absence is confirmed live before failing', () => {
   });
 
   it('Express resource missing only from its cache: the bounce goes on', async () => {
-    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [], livePod: makePod(), liveExpress: expressNode });
+    const { reconciler, calls, key } = setup({
+      cachedPods: [makePod()],
+      cachedExpress: [],
+      livePod: makePod(),
+      liveExpress: expressNode,
+    });
     await reconciler.reconcile(key);
     expect(calls.getExpress).toBeGreaterThan(0);
     expect(calls.statuses.at(-1)?.status?.phase).toBe('Terminating');
@@ -87,7 +110,12 @@ describe('reconciler: absence is confirmed live before failing', () => {
   });
 
   it('everything in the caches: the step that starts the bounce still reads pod and Express resource live, once each', async () => {
-    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode], livePod: makePod(), liveExpress: expressNode });
+    const { reconciler, calls, key } = setup({
+      cachedPods: [makePod()],
+      cachedExpress: [expressNode],
+      livePod: makePod(),
+      liveExpress: expressNode,
+    });
     await reconciler.reconcile(key);
     expect([calls.getPod, calls.getExpress]).toEqual([1, 1]);
     expect(calls.statuses.at(-1)?.status?.phase).toBe('Terminating');
@@ -96,7 +124,12 @@ describe('reconciler: absence is confirmed live before failing', () => {
 
 describe('reconciler: the UID that is recorded and evicted is read live, under the per-pod lock', () => {
   it('the pod restarted on its own and the cache still holds the old incarnation: the live UID is used', async () => {
-    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode], livePod: makePod({ uid: NEW_UID }), liveExpress: expressNode });
+    const { reconciler, calls, key } = setup({
+      cachedPods: [makePod()],
+      cachedExpress: [expressNode],
+      livePod: makePod({ uid: NEW_UID }),
+      liveExpress: expressNode,
+    });
     await reconciler.reconcile(key);
     expect(calls.statuses.at(-1)?.status).toMatchObject({ phase: 'Terminating', podUID: NEW_UID });
     expect(calls.evictions).toEqual([[NS, POD, NEW_UID, 'Evict', undefined]]);
@@ -104,7 +137,12 @@ describe('reconciler: the UID that is recorded and evicted is read live, under t
 
   it('the Express resource became intentionally down after the cache saw it: refused on the live read, nothing touched', async () => {
     const down = { ...expressNode, spec: { state: 'down' } };
-    const { reconciler, calls, key } = setup({ cachedPods: [makePod()], cachedExpress: [expressNode], livePod: makePod(), liveExpress: down });
+    const { reconciler, calls, key } = setup({
+      cachedPods: [makePod()],
+      cachedExpress: [expressNode],
+      livePod: makePod(),
+      liveExpress: down,
+    });
     await reconciler.reconcile(key);
     expect(calls.statuses.at(-1)?.status).toMatchObject({ phase: 'Failed', reason: 'IntentionallyDown' });
     expect(calls.evictions).toEqual([]);
@@ -116,7 +154,13 @@ describe('reconciler: a NodeBounce that is gone is not requeued', () => {
     makeNodeBounce({
       spec: { ttlSecondsAfterFinished: 0 },
       meta: { resourceVersion: '7' },
-      status: { ...acceptedStatus(0), phase: 'Failed', reason: 'PodNotFound', message: 'gone', completionTime: T0.toISOString() },
+      status: {
+        ...acceptedStatus(0),
+        phase: 'Failed',
+        reason: 'PodNotFound',
+        message: 'gone',
+        completionTime: T0.toISOString(),
+      },
     });
 
   function gone(deleteError?: { code: number }) {
@@ -131,8 +175,20 @@ describe('reconciler: a NodeBounce that is gone is not requeued', () => {
       recordEvent: async () => undefined,
     } as unknown as KubeClient;
     // The watch has not delivered the delete yet: the cache still holds the finished NodeBounce.
-    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
-    const reconciler = new BounceReconciler({ client, store, pods: cache([]), express: cache([]), config: defaultOperatorConfig, log: pino({ level: 'silent' }), clock: () => T0 });
+    const store = new NodeBounceStore({
+      get: () => nb,
+      list: () => [nb],
+      listAll: () => [nb],
+    } as unknown as ObjectCache<NodeBounce>);
+    const reconciler = new BounceReconciler({
+      client,
+      store,
+      pods: cache([]),
+      express: cache([]),
+      config: defaultOperatorConfig,
+      log: pino({ level: 'silent' }),
+      clock: () => T0,
+    });
     return { reconciler, deletes: () => deletes };
   }
 
@@ -165,14 +221,34 @@ describe('reconciler: observe() does not scan the namespace when it needs not', 
       },
       listAll: () => [],
     } as unknown as ObjectCache<PodLike>;
-    const nb = makeNodeBounce({ status: { ...acceptedStatus(0), phase: 'Starting', podUID: OLD_UID, expressResourceName: EXPRESS } });
-    const store = new NodeBounceStore({ get: () => nb, list: () => [nb], listAll: () => [nb] } as unknown as ObjectCache<NodeBounce>);
-    const reconciler = new BounceReconciler({ client: {} as KubeClient, store, pods, express: cache([expressNode]), config: defaultOperatorConfig, log: pino({ level: 'silent' }) });
+    const nb = makeNodeBounce({
+      status: { ...acceptedStatus(0), phase: 'Starting', podUID: OLD_UID, expressResourceName: EXPRESS },
+    });
+    const store = new NodeBounceStore({
+      get: () => nb,
+      list: () => [nb],
+      listAll: () => [nb],
+    } as unknown as ObjectCache<NodeBounce>);
+    const reconciler = new BounceReconciler({
+      client: {} as KubeClient,
+      store,
+      pods,
+      express: cache([expressNode]),
+      config: defaultOperatorConfig,
+      log: pino({ level: 'silent' }),
+    });
     expect(reconciler.observe(nb).pod?.metadata?.uid).toBe('uid-new-2222');
     expect(listed).toBe(0);
     // Old pod still there: differently named replacements are looked for.
     const oldPods = { ...pods, get: () => makePod() } as unknown as ObjectCache<PodLike>;
-    const r2 = new BounceReconciler({ client: {} as KubeClient, store, pods: oldPods, express: cache([expressNode]), config: defaultOperatorConfig, log: pino({ level: 'silent' }) });
+    const r2 = new BounceReconciler({
+      client: {} as KubeClient,
+      store,
+      pods: oldPods,
+      express: cache([expressNode]),
+      config: defaultOperatorConfig,
+      log: pino({ level: 'silent' }),
+    });
     r2.observe(nb);
     expect(listed).toBe(1);
   });

@@ -20,7 +20,8 @@ function runToEnd(world: World, rb = makeRb(), opts: { fail?: Set<string>; maxRo
     }
     const inFlight = world.inFlightNbs();
     if (inFlight.length) started.push(inFlight.map((nb) => nb.spec.podName).sort());
-    for (const nb of inFlight) world.finishNb(nb.spec.podName, opts.fail?.has(nb.spec.podName) ? 'Failed' : 'Succeeded', undefined, t);
+    for (const nb of inFlight)
+      world.finishNb(nb.spec.podName, opts.fail?.has(nb.spec.podName) ? 'Failed' : 'Succeeded', undefined, t);
     t += 1;
     r = settle(world, r.rb, t);
   }
@@ -65,7 +66,11 @@ describe('decideRollout: membership and order', () => {
   });
 
   it('a selector matching nothing fails with NoMembers', () => {
-    const { rb } = reconcile(new World(nodes(2)), makeRb({ members: { selector: { matchLabels: { cluster: 'other' } } } }), 0);
+    const { rb } = reconcile(
+      new World(nodes(2)),
+      makeRb({ members: { selector: { matchLabels: { cluster: 'other' } } } }),
+      0,
+    );
     expect(rb.status).toMatchObject({ phase: 'Failed', reason: 'NoMembers' });
   });
 
@@ -73,7 +78,10 @@ describe('decideRollout: membership and order', () => {
     const world = new World(nodes(3, (i) => (i === 1 ? { desired: 'down' } : {})));
     const { rb, started } = runToEnd(world);
     expect(started.flat()).toEqual(['node-a', 'node-c']);
-    expect(rb.status?.members?.find((m) => m.expressResource === 'node-b')).toMatchObject({ phase: 'Skipped', reason: 'IntentionallyDown' });
+    expect(rb.status?.members?.find((m) => m.expressResource === 'node-b')).toMatchObject({
+      phase: 'Skipped',
+      reason: 'IntentionallyDown',
+    });
     expect(rb.status).toMatchObject({ phase: 'Succeeded', progress: '3/3' });
   });
 
@@ -116,7 +124,11 @@ describe('decideRollout: gates', () => {
   it('requires the gate to hold for stableSeconds, and says until when', () => {
     const world = new World(nodes(2));
     let r = settle(world, makeRb({ healthGate: { stableSeconds: 10 } }), 0);
-    expect(r.rb.status).toMatchObject({ phase: 'WaitingForHealth', reason: 'HealthStabilizing', waitingUntil: at(10).toISOString() });
+    expect(r.rb.status).toMatchObject({
+      phase: 'WaitingForHealth',
+      reason: 'HealthStabilizing',
+      waitingUntil: at(10).toISOString(),
+    });
     expect(r.d.requeueAfterMs).toBe(10_000);
     r = settle(world, r.rb, 10);
     expect(world.inFlightNbs()).toHaveLength(1);
@@ -152,9 +164,15 @@ describe('decideRollout: gates', () => {
   it('waits for a maintenance window and says when it opens', () => {
     const world = new World(nodes(1));
     // T0 is Monday 10:00 UTC; the window opens at 11:30 Paris time (10:30 UTC in March).
-    const rb = makeRb({ maintenanceWindows: [{ days: ['Mon'], start: '11:30', end: '12:00', timeZone: 'Europe/Paris' }] });
+    const rb = makeRb({
+      maintenanceWindows: [{ days: ['Mon'], start: '11:30', end: '12:00', timeZone: 'Europe/Paris' }],
+    });
     let r = settle(world, rb, 0);
-    expect(r.rb.status).toMatchObject({ phase: 'WaitingForWindow', reason: 'OutsideMaintenanceWindow', waitingUntil: '2026-03-02T10:30:00.000Z' });
+    expect(r.rb.status).toMatchObject({
+      phase: 'WaitingForWindow',
+      reason: 'OutsideMaintenanceWindow',
+      waitingUntil: '2026-03-02T10:30:00.000Z',
+    });
     expect(r.d.requeueAfterMs).toBe(30 * 60_000);
     r = settle(world, r.rb, 30 * 60);
     expect(world.inFlightNbs()).toHaveLength(1);
@@ -207,7 +225,9 @@ describe('decideRollout: failures, dry run, deletion, crash safety', () => {
   });
 
   it('dry run: a plan with order, batches and verdicts; nothing created; a real run then does the same', () => {
-    const world = new World(nodes(5, (i) => (i === 0 ? { labels: { role: 'leader' } } : i === 3 ? { desired: 'down' } : {})));
+    const world = new World(
+      nodes(5, (i) => (i === 0 ? { labels: { role: 'leader' } } : i === 3 ? { desired: 'down' } : {})),
+    );
     const spec = { maxUnavailable: 2, last: { matchLabels: { role: 'leader' } } };
     const dry = settle(world, makeRb({ ...spec, dryRun: true }), 0);
     expect(world.creates).toEqual([]);
@@ -215,24 +235,44 @@ describe('decideRollout: failures, dry run, deletion, crash safety', () => {
     expect(dry.rb.status).toMatchObject({ phase: 'Succeeded', reason: 'DryRunPlanned' });
     const plan = dry.rb.status!.plan!;
     expect(plan.batches).toEqual([['node-b', 'node-c'], ['node-e'], ['node-a']]);
-    expect(plan.members.find((m) => m.expressResource === 'node-d')).toMatchObject({ verdict: 'WouldSkip', reason: 'IntentionallyDown' });
-    expect(plan.members.find((m) => m.pod === 'node-b')).toMatchObject({ verdict: 'WouldBounce', batch: 1, estimatedSeconds: 20 });
+    expect(plan.members.find((m) => m.expressResource === 'node-d')).toMatchObject({
+      verdict: 'WouldSkip',
+      reason: 'IntentionallyDown',
+    });
+    expect(plan.members.find((m) => m.pod === 'node-b')).toMatchObject({
+      verdict: 'WouldBounce',
+      batch: 1,
+      estimatedSeconds: 20,
+    });
     expect(plan.estimatedSeconds).toBe(60);
     const real = runToEnd(world, makeRb(spec, 'real'));
     expect(real.started).toEqual(plan.batches);
   });
 
   it('every first decision is a declared transition from New', () => {
-    for (const spec of [{}, { dryRun: true }, { members: { podNames: ['ghost'] } }, { members: { selector: { matchLabels: { x: 'y' } } } }, { maintenanceWindows: [{ start: '01:00', end: '01:00' }] }]) {
+    for (const spec of [
+      {},
+      { dryRun: true },
+      { members: { podNames: ['ghost'] } },
+      { members: { selector: { matchLabels: { x: 'y' } } } },
+      { maintenanceWindows: [{ start: '01:00', end: '01:00' }] },
+    ]) {
       const d = decideRollout(makeRb(spec), new World(nodes(2)).observed(), at(0));
-      expect(isRolloutTransitionDeclared('New', d.status.phase!, d.status.reason!), `${d.status.phase}/${d.status.reason}`).toBe(true);
+      expect(
+        isRolloutTransitionDeclared('New', d.status.phase!, d.status.reason!),
+        `${d.status.phase}/${d.status.reason}`,
+      ).toBe(true);
     }
   });
 
   it('the dry-run plan says which member would fail or wait', () => {
     const world = new World(nodes(2, (i) => (i === 1 ? { state: 'rebuilding' } : {})));
     const dry = settle(world, makeRb({ dryRun: true }), 0);
-    expect(dry.rb.status?.plan?.members[1]).toMatchObject({ pod: 'node-b', verdict: 'WouldWait', reason: 'NodeRebuilding' });
+    expect(dry.rb.status?.plan?.members[1]).toMatchObject({
+      pod: 'node-b',
+      verdict: 'WouldWait',
+      reason: 'NodeRebuilding',
+    });
   });
 
   it('deleting the RollingBounce deletes its NodeBounces, then drops the finalizer', () => {
@@ -273,7 +313,11 @@ describe('decideRollout: failures, dry run, deletion, crash safety', () => {
     world.pods.set('node-b-x7k2p', { name: 'node-b-x7k2p', expressName: 'node-b', ready: true, terminating: false });
     world.finishNb('node-a', 'Succeeded');
     r = settle(world, r.rb, 1);
-    expect(r.rb.status?.members?.[1]).toMatchObject({ pod: 'node-b-x7k2p', expressResource: 'node-b', phase: 'InProgress' });
+    expect(r.rb.status?.members?.[1]).toMatchObject({
+      pod: 'node-b-x7k2p',
+      expressResource: 'node-b',
+      phase: 'InProgress',
+    });
     expect(world.inFlightNbs().map((nb) => nb.spec.podName)).toEqual(['node-b-x7k2p']);
   });
 
@@ -287,7 +331,11 @@ describe('decideRollout: failures, dry run, deletion, crash safety', () => {
   });
 
   it('an invalid spec fails with InvalidSpec and the problems', () => {
-    const { rb } = reconcile(new World(nodes(1)), makeRb({ maintenanceWindows: [{ start: '01:00', end: '02:00', timeZone: 'Mars/Olympus' }] }), 0);
+    const { rb } = reconcile(
+      new World(nodes(1)),
+      makeRb({ maintenanceWindows: [{ start: '01:00', end: '02:00', timeZone: 'Mars/Olympus' }] }),
+      0,
+    );
     expect(rb.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
     expect(rb.status?.message).toContain('Mars/Olympus');
   });
@@ -308,20 +356,30 @@ describe('properties', () => {
       fc.property(
         fc.integer({ min: 1, max: 8 }),
         fc.oneof(fc.integer({ min: 1, max: 4 }), fc.constantFrom('25%', '50%', '100%')),
-        fc.array(fc.record({ op: fc.constantFrom('finish', 'fail', 'pause', 'resume', 'rebuild', 'heal', 'crash', 'tick'), i: fc.nat(7) }), { maxLength: 60 }),
+        fc.array(
+          fc.record({
+            op: fc.constantFrom('finish', 'fail', 'pause', 'resume', 'rebuild', 'heal', 'crash', 'tick'),
+            i: fc.nat(7),
+          }),
+          { maxLength: 60 },
+        ),
         fc.integer({ min: 0, max: 3 }),
         (n, maxUnavailable, ops, maxFailures) => {
           const world = new World(nodes(n));
           let rb = makeRb({ maxUnavailable, maxFailures });
           let t = 0;
-          const limit = typeof maxUnavailable === 'number' ? maxUnavailable : Math.max(1, Math.floor((n * Number(maxUnavailable.slice(0, -1))) / 100));
+          const limit =
+            typeof maxUnavailable === 'number'
+              ? maxUnavailable
+              : Math.max(1, Math.floor((n * Number(maxUnavailable.slice(0, -1))) / 100));
           for (const op of ops) {
             t += 1;
             const inFlight = world.inFlightNbs();
             if (op.op === 'finish' || op.op === 'fail') {
               const nb = inFlight[op.i % Math.max(1, inFlight.length)];
               if (nb) world.finishNb(nb.spec.podName, op.op === 'finish' ? 'Succeeded' : 'Failed', undefined, t);
-            } else if (op.op === 'pause' || op.op === 'resume') rb = { ...rb, spec: { ...rb.spec, paused: op.op === 'pause' } };
+            } else if (op.op === 'pause' || op.op === 'resume')
+              rb = { ...rb, spec: { ...rb.spec, paused: op.op === 'pause' } };
             else if (op.op === 'rebuild') world.setState(`node-${String.fromCharCode(97 + (op.i % n))}`, 'rebuilding');
             else if (op.op === 'heal') for (const e of world.express.keys()) world.setState(e, 'running');
             const before = rb.status?.phase ?? 'New';
@@ -331,7 +389,10 @@ describe('properties', () => {
             if (op.op !== 'crash') rb = next;
             const after = next.status?.phase;
             if (after && before !== after && d.status.reason) {
-              expect(isRolloutTransitionDeclared(before, after, d.status.reason), `${before} -> ${after} (${d.status.reason})`).toBe(true);
+              expect(
+                isRolloutTransitionDeclared(before, after, d.status.reason),
+                `${before} -> ${after} (${d.status.reason})`,
+              ).toBe(true);
             }
             if (d.status.reason) expect(ROLLOUT_REASONS[d.status.reason as RolloutReason]?.phase).toBe(d.status.phase);
             expect(world.inFlightNbs().length).toBeLessThanOrEqual(limit);
@@ -362,9 +423,24 @@ describe('spec, selectors and windows', () => {
   });
 
   it('label selectors', () => {
-    expect(matchesSelector({ a: '1', b: '2' }, { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'In', values: ['2', '3'] }] })).toBe(true);
+    expect(
+      matchesSelector(
+        { a: '1', b: '2' },
+        { matchLabels: { a: '1' }, matchExpressions: [{ key: 'b', operator: 'In', values: ['2', '3'] }] },
+      ),
+    ).toBe(true);
     expect(matchesSelector({ a: '1' }, { matchExpressions: [{ key: 'b', operator: 'Exists' }] })).toBe(false);
-    expect(matchesSelector({ a: '1' }, { matchExpressions: [{ key: 'b', operator: 'DoesNotExist' }, { key: 'a', operator: 'NotIn', values: ['2'] }] })).toBe(true);
+    expect(
+      matchesSelector(
+        { a: '1' },
+        {
+          matchExpressions: [
+            { key: 'b', operator: 'DoesNotExist' },
+            { key: 'a', operator: 'NotIn', values: ['2'] },
+          ],
+        },
+      ),
+    ).toBe(true);
     expect(matchesSelector({}, undefined)).toBe(false);
   });
 

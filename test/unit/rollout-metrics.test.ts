@@ -3,7 +3,11 @@ import type { RollingBounce } from '../../src/api/rollingbounce.js';
 import { OperatorMetrics } from '../../src/observability/metrics.js';
 
 const rb = (phase: string, counts?: Record<string, number>, reason = 'X'): RollingBounce =>
-  ({ metadata: { name: 'r', namespace: 'n' }, spec: { members: { podNames: ['a'] } }, status: { phase, reason, counts } }) as never;
+  ({
+    metadata: { name: 'r', namespace: 'n' },
+    spec: { members: { podNames: ['a'] } },
+    status: { phase, reason, counts },
+  }) as never;
 
 describe('RollingBounce metrics', () => {
   it('nodebounce_rollouts_total counts each rollout once when it finishes; gauges read the cache at scrape time', async () => {

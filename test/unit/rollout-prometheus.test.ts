@@ -12,7 +12,9 @@ let answer: (query: string) => { status: number; body: string; delayMs?: number 
 beforeAll(async () => {
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const a = answer(url.pathname === '/api/v1/query' ? (url.searchParams.get('query') ?? '') : `bad path ${url.pathname}`);
+    const a = answer(
+      url.pathname === '/api/v1/query' ? (url.searchParams.get('query') ?? '') : `bad path ${url.pathname}`,
+    );
     setTimeout(() => {
       res.writeHead(a.status, { 'content-type': 'application/json' });
       res.end(a.body);
@@ -37,17 +39,39 @@ describe('queryPrometheus', () => {
   });
 
   it('series: counted, one shown', async () => {
-    answer = () => ({ status: 200, body: vector([{ metric: { __name__: 'ALERTS', alertname: 'DiskFull' }, value: [1, '1'] }, { metric: {}, value: [1, '1'] }]) });
-    expect(await queryPrometheus(base, 'ALERTS', 2)).toEqual({ ok: true, series: 2, sample: 'ALERTS{alertname="DiskFull"}' });
+    answer = () => ({
+      status: 200,
+      body: vector([
+        { metric: { __name__: 'ALERTS', alertname: 'DiskFull' }, value: [1, '1'] },
+        { metric: {}, value: [1, '1'] },
+      ]),
+    });
+    expect(await queryPrometheus(base, 'ALERTS', 2)).toEqual({
+      ok: true,
+      series: 2,
+      sample: 'ALERTS{alertname="DiskFull"}',
+    });
   });
 
   it('a bad query, an error status, a scalar, garbage: closed with the reason', async () => {
-    answer = () => ({ status: 400, body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 3' }) });
-    expect(await queryPrometheus(base, 'up{', 2)).toEqual({ ok: false, error: 'HTTP 400: bad_data: parse error at char 3' });
-    answer = () => ({ status: 200, body: JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '1'] } }) });
+    answer = () => ({
+      status: 400,
+      body: JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 3' }),
+    });
+    expect(await queryPrometheus(base, 'up{', 2)).toEqual({
+      ok: false,
+      error: 'HTTP 400: bad_data: parse error at char 3',
+    });
+    answer = () => ({
+      status: 200,
+      body: JSON.stringify({ status: 'success', data: { resultType: 'scalar', result: [1, '1'] } }),
+    });
     expect((await queryPrometheus(base, '1', 2)).ok).toBe(false);
     answer = () => ({ status: 502, body: '<html>bad gateway</html>' });
-    expect(await queryPrometheus(base, 'up', 2)).toMatchObject({ ok: false, error: expect.stringContaining('HTTP 502: not JSON') });
+    expect(await queryPrometheus(base, 'up', 2)).toMatchObject({
+      ok: false,
+      error: expect.stringContaining('HTTP 502: not JSON'),
+    });
   });
 
   it('no answer within the timeout: closed', async () => {

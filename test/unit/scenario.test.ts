@@ -1,7 +1,13 @@
 // Multi-step scenarios: decide() and applyOutcome() driven in a loop against a small, pure model of the cluster,
 // with "crashes" injected between persisting the status and running/recording the actions.
 import { describe, expect, it } from 'vitest';
-import { NODEBOUNCE_FINALIZER, Reasons as R, isTerminal, type NodeBounce, type NodeBounceSpec } from '../../src/api/nodebounce.js';
+import {
+  NODEBOUNCE_FINALIZER,
+  Reasons as R,
+  isTerminal,
+  type NodeBounce,
+  type NodeBounceSpec,
+} from '../../src/api/nodebounce.js';
 import { decide, queueEntryOf } from '../../src/bounce/decide.js';
 import { applyOutcome } from '../../src/bounce/outcome.js';
 import type { PodLike } from '../../src/bounce/pod.js';
@@ -34,7 +40,8 @@ class World {
       case 'EvictPod': {
         this.evictCalls++;
         if (!this.pod) return { ok: false, code: 404, message: 'pods "x" not found' };
-        if (this.pod.metadata?.uid !== action.uid) return { ok: false, code: 409, message: 'Precondition failed: UID in precondition' };
+        if (this.pod.metadata?.uid !== action.uid)
+          return { ok: false, code: 409, message: 'Precondition failed: UID in precondition' };
         if (this.pod.metadata?.deletionTimestamp) return { ok: true }; // already terminating: no new disruption
         if (this.failEvictions > 0) {
           this.failEvictions--;
@@ -45,8 +52,13 @@ class World {
           return {
             ok: false,
             code: 429,
-            message: 'Cannot evict pod as it would violate the pod\'s disruption budget.',
-            causes: [{ reason: 'DisruptionBudget', message: 'The disruption budget node-a needs 1 healthy pods and has 1 currently' }],
+            message: "Cannot evict pod as it would violate the pod's disruption budget.",
+            causes: [
+              {
+                reason: 'DisruptionBudget',
+                message: 'The disruption budget node-a needs 1 healthy pods and has 1 currently',
+              },
+            ],
           };
         }
         this.deletions++;
@@ -55,7 +67,8 @@ class World {
         return { ok: true };
       }
       case 'SetShutdownProtection':
-        if (this.forbidPatch) return { ok: false, code: 403, message: 'expressnodes.express.dev "node-a" is forbidden' };
+        if (this.forbidPatch)
+          return { ok: false, code: 403, message: 'expressnodes.express.dev "node-a" is forbidden' };
         this.protection = action.enabled;
         this.protectionPatches.push(action.enabled);
         return { ok: true };
@@ -77,7 +90,11 @@ class World {
   }
 
   observe(others: NodeBounce[] = []) {
-    return makeObserved({ pod: this.pod ?? null, express: found({ shutdownProtection: this.protection }), others: others.map(queueEntryOf) });
+    return makeObserved({
+      pod: this.pod ?? null,
+      express: found({ shutdownProtection: this.protection }),
+      others: others.map(queueEntryOf),
+    });
   }
 }
 
@@ -91,7 +108,11 @@ interface Loop {
 }
 
 /** Reconcile until nothing is left to do. `crashAt` injects one crash at that reconcile. */
-function drive(nbIn: NodeBounce, world: World, o: { crashAt?: number; crash?: Crash; startS?: number; stepS?: number; max?: number } = {}): Loop {
+function drive(
+  nbIn: NodeBounce,
+  world: World,
+  o: { crashAt?: number; crash?: Crash; startS?: number; stepS?: number; max?: number } = {},
+): Loop {
   let nb = structuredClone(nbIn);
   const events: BounceEvent[] = [];
   const phases: string[] = [];
@@ -102,13 +123,15 @@ function drive(nbIn: NodeBounce, world: World, o: { crashAt?: number; crash?: Cr
     nb = { ...nb, status: d.status };
     phases.push(`${d.status.phase}/${d.status.reason}`);
     events.push(...d.events);
-    const crash = i === o.crashAt ? o.crash ?? 'none' : 'none';
+    const crash = i === o.crashAt ? (o.crash ?? 'none') : 'none';
     if (crash !== 'before-actions') {
       const persisted = structuredClone(nb);
       for (const action of d.actions) {
         const outcome = world.run(action);
-        if (outcome.ok && action.type === 'AddFinalizer') nb.metadata.finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
-        if (outcome.ok && action.type === 'RemoveFinalizer') nb.metadata.finalizers = (nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER);
+        if (outcome.ok && action.type === 'AddFinalizer')
+          nb.metadata.finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
+        if (outcome.ok && action.type === 'RemoveFinalizer')
+          nb.metadata.finalizers = (nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER);
         const r = applyOutcome(nb, action, outcome, now);
         nb = { ...nb, status: r.status };
         events.push(...r.events);
@@ -131,7 +154,14 @@ describe('happy path', () => {
   it('Pending -> Terminating -> Starting -> Succeeded, PodRestarted, a new UID, protection disabled then restored', () => {
     const world = new World({ protection: true });
     const { nb, events } = drive(makeNodeBounce(), world);
-    expect(nb.status).toMatchObject({ phase: 'Succeeded', reason: R.PodRestarted, podUID: 'uid-0', replacementPodUID: 'uid-1', replacementPodName: POD, expressResourceName: EXPRESS });
+    expect(nb.status).toMatchObject({
+      phase: 'Succeeded',
+      reason: R.PodRestarted,
+      podUID: 'uid-0',
+      replacementPodUID: 'uid-1',
+      replacementPodName: POD,
+      expressResourceName: EXPRESS,
+    });
     expect(cond(nb.status, 'Succeeded')?.status).toBe('True');
     expect(cond(nb.status, 'PreflightPassed')?.status).toBe('True');
     expect(cond(nb.status, 'PodTerminated')?.status).toBe('True');
@@ -155,7 +185,14 @@ describe('happy path', () => {
     expect(events.every((e) => e.type === 'Normal')).toBe(true);
     // timestamps in order
     const st = nb.status!;
-    const order = [st.startTime, st.terminatingTime, st.podDeletedTime, st.terminatedTime, st.readyTime, st.completionTime].map((t) => Date.parse(t!));
+    const order = [
+      st.startTime,
+      st.terminatingTime,
+      st.podDeletedTime,
+      st.terminatedTime,
+      st.readyTime,
+      st.completionTime,
+    ].map((t) => Date.parse(t!));
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 
@@ -315,7 +352,10 @@ describe('two NodeBounces for one pod', () => {
       }
       return nb;
     };
-    const inFlight = (nb: NodeBounce) => queueEntryOf(nb).phase === 'Terminating' || queueEntryOf(nb).phase === 'Starting' || queueEntryOf(nb).holdsFinalizer;
+    const inFlight = (nb: NodeBounce) =>
+      queueEntryOf(nb).phase === 'Terminating' ||
+      queueEntryOf(nb).phase === 'Starting' ||
+      queueEntryOf(nb).holdsFinalizer;
     for (let s = 0; s < 60; s++) {
       // the later one reconciles first each round, to give it every chance to jump the queue
       b = step(b, a, s);

@@ -5,7 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { Reasons as R, type NodeBounceStatus } from '../../src/api/nodebounce.js';
 import { decide } from '../../src/bounce/decide.js';
 import { validateStatus } from '../../src/bounce/status.js';
-import { EXPRESS, NEW_UID, OLD_UID, actionTypes, at, cond, iso, makeNodeBounce, makeObserved, makePod, reasonsOf, step } from './fixtures.js';
+import {
+  EXPRESS,
+  NEW_UID,
+  OLD_UID,
+  actionTypes,
+  at,
+  cond,
+  iso,
+  makeNodeBounce,
+  makeObserved,
+  makePod,
+  reasonsOf,
+  step,
+} from './fixtures.js';
 
 const starting: NodeBounceStatus = {
   phase: 'Starting',
@@ -34,10 +47,26 @@ describe('validateStatus', () => {
   });
 
   it.each<[string, NodeBounceStatus, string]>([
-    ['Starting without terminatedTime', { ...starting, terminatedTime: undefined }, 'status.terminatedTime is missing (required in phase Starting)'],
-    ['Terminating without podUID', { ...starting, phase: 'Terminating', podUID: undefined }, 'status.podUID is missing (required in phase Terminating)'],
-    ['a timestamp that is not one', { ...starting, terminatedTime: 'yesterday' }, 'status.terminatedTime: must be an RFC 3339 timestamp'],
-    ['a string for a number', { ...starting, effectiveTimeouts: { ...starting.effectiveTimeouts!, readySeconds: '600' as unknown as number } }, 'status.effectiveTimeouts.readySeconds'],
+    [
+      'Starting without terminatedTime',
+      { ...starting, terminatedTime: undefined },
+      'status.terminatedTime is missing (required in phase Starting)',
+    ],
+    [
+      'Terminating without podUID',
+      { ...starting, phase: 'Terminating', podUID: undefined },
+      'status.podUID is missing (required in phase Terminating)',
+    ],
+    [
+      'a timestamp that is not one',
+      { ...starting, terminatedTime: 'yesterday' },
+      'status.terminatedTime: must be an RFC 3339 timestamp',
+    ],
+    [
+      'a string for a number',
+      { ...starting, effectiveTimeouts: { ...starting.effectiveTimeouts!, readySeconds: '600' as unknown as number } },
+      'status.effectiveTimeouts.readySeconds',
+    ],
     ['an unknown phase', { ...starting, phase: 'Restarting' as never }, 'status.phase: must be one of'],
   ])('rejects %s', (_, status, problem) => {
     const v = validateStatus(status);
@@ -75,7 +104,10 @@ describe('decide() on an invalid status', () => {
   });
 
   it('restores protection when the finalizer is held even if status.shutdownProtection was edited away', () => {
-    const nb = makeNodeBounce({ status: { ...starting, terminatedTime: 'garbage', shutdownProtection: undefined }, finalizer: true });
+    const nb = makeNodeBounce({
+      status: { ...starting, terminatedTime: 'garbage', shutdownProtection: undefined },
+      finalizer: true,
+    });
     const d = decide(nb, notReadyYet(), at(10));
     expect(d.status.shutdownProtection).toEqual({ wasEnabled: true, disabledByOperator: true, restored: false });
     expect(d.status.message).toContain(`Shutdown protection on ${EXPRESS} may have been disabled: it is restored now.`);
@@ -85,12 +117,19 @@ describe('decide() on an invalid status', () => {
   });
 
   it('without our finalizer nothing was disabled: no restore; without the Express name, says to check by hand', () => {
-    const noFinalizer = decide(makeNodeBounce({ status: { ...starting, terminatedTime: undefined, shutdownProtection: undefined } }), notReadyYet(), at(10));
+    const noFinalizer = decide(
+      makeNodeBounce({ status: { ...starting, terminatedTime: undefined, shutdownProtection: undefined } }),
+      notReadyYet(),
+      at(10),
+    );
     expect(noFinalizer.status.shutdownProtection).toBeUndefined();
     expect(noFinalizer.status.message).not.toContain('Shutdown protection');
 
     const noName = decide(
-      makeNodeBounce({ status: { ...starting, terminatedTime: undefined, expressResourceName: undefined }, finalizer: true }),
+      makeNodeBounce({
+        status: { ...starting, terminatedTime: undefined, expressResourceName: undefined },
+        finalizer: true,
+      }),
       notReadyYet(),
       at(10),
     );
@@ -98,7 +137,10 @@ describe('decide() on an invalid status', () => {
   });
 
   it('a finished bounce with a garbled completionTime and a TTL gets a usable one (the TTL deadline was NaN)', () => {
-    const nb = makeNodeBounce({ spec: { ttlSecondsAfterFinished: 60 }, status: { phase: 'Succeeded', reason: R.PodRestarted, completionTime: 'soon' } });
+    const nb = makeNodeBounce({
+      spec: { ttlSecondsAfterFinished: 60 },
+      status: { phase: 'Succeeded', reason: R.PodRestarted, completionTime: 'soon' },
+    });
     const d = decide(nb, makeObserved(), at(10));
     expect(d.status.reason).toBe(R.InvalidStatus);
     expect(d.status.completionTime).toBe(iso(10));
@@ -107,15 +149,40 @@ describe('decide() on an invalid status', () => {
   });
 
   it('property: whatever is written into the timing fields, a decision never asks for a NaN or negative requeue', () => {
-    const junk = fc.oneof(fc.constant(undefined), fc.string(), fc.integer(), fc.constant(null), fc.constant(''), fc.date({ noInvalidDate: true }).map((d) => d.toISOString()));
+    const junk = fc.oneof(
+      fc.constant(undefined),
+      fc.string(),
+      fc.integer(),
+      fc.constant(null),
+      fc.constant(''),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    );
     fc.assert(
       fc.property(
         fc.constantFrom('Pending', 'Terminating', 'Starting', 'Succeeded', 'Failed'),
-        fc.record({ terminatingTime: junk, terminatedTime: junk, readyTime: junk, completionTime: junk, podUID: junk, startTime: junk }),
-        fc.option(fc.record({ terminationSeconds: fc.oneof(fc.integer(), fc.string()), readySeconds: fc.oneof(fc.integer(), fc.string()) }), { nil: undefined }),
+        fc.record({
+          terminatingTime: junk,
+          terminatedTime: junk,
+          readyTime: junk,
+          completionTime: junk,
+          podUID: junk,
+          startTime: junk,
+        }),
+        fc.option(
+          fc.record({
+            terminationSeconds: fc.oneof(fc.integer(), fc.string()),
+            readySeconds: fc.oneof(fc.integer(), fc.string()),
+          }),
+          { nil: undefined },
+        ),
         fc.boolean(),
         (phase, fields, timeouts, finalizer) => {
-          const status = { ...starting, phase, ...fields, ...(timeouts ? { effectiveTimeouts: { ...timeouts, readySource: 'Spec' } } : {}) } as unknown as NodeBounceStatus;
+          const status = {
+            ...starting,
+            phase,
+            ...fields,
+            ...(timeouts ? { effectiveTimeouts: { ...timeouts, readySource: 'Spec' } } : {}),
+          } as unknown as NodeBounceStatus;
           const nb = makeNodeBounce({ status, finalizer, spec: { ttlSecondsAfterFinished: 30 } });
           let current = nb;
           for (let i = 0; i < 4; i++) {

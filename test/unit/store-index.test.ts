@@ -30,7 +30,12 @@ describe('NodeBounceStore indexes', () => {
     expect(store.namesForPod(NS, 'p1').sort()).toEqual(['a', 'b']);
     expect(store.namesForPod(NS, 'p2')).toEqual(['c']);
     expect(store.namesForPod('other-ns', 'p1')).toEqual([]);
-    expect(store.listForPod(NS, 'p1').map((n) => n.metadata.name).sort()).toEqual(['a', 'b']);
+    expect(
+      store
+        .listForPod(NS, 'p1')
+        .map((n) => n.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     // Unresolved NodeBounces are candidates for any Express resource in their namespace.
     expect(store.namesForExpress(NS, 'x1').sort()).toEqual(['a', 'b', 'c']);
 

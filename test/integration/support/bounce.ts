@@ -1,7 +1,23 @@
 // Helpers for bounce scenarios on the real control plane: ExpressNodes, NodeBounces, waiting, events.
-import { CoreV1Api, CustomObjectsApi, KubeConfig, PatchStrategy, setHeaderOptions, Watch, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  Watch,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { NodeBounce, NodeBounceSpec, Phase } from '../../../src/api/nodebounce.js';
-import { createExpressNode, EXPRESS_GROUP, EXPRESS_PLURAL, EXPRESS_VERSION, isPodReady, readPod, waitUntil } from '../../harness/index.js';
+import {
+  createExpressNode,
+  EXPRESS_GROUP,
+  EXPRESS_PLURAL,
+  EXPRESS_VERSION,
+  isPodReady,
+  readPod,
+  waitUntil,
+} from '../../harness/index.js';
 
 const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
 const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
@@ -46,10 +62,20 @@ export class BounceFixture {
   }
 
   async setRuntimeState(namespace: string, name: string, state: unknown): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus({ ...EX, namespace, name, body: { status: { state } } }, mergePatch);
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { ...EX, namespace, name, body: { status: { state } } },
+      mergePatch,
+    );
   }
 
-  async getExpressNode(namespace: string, name: string): Promise<{ metadata: { resourceVersion: string; generation?: number }; spec: Record<string, unknown>; status?: Record<string, unknown> }> {
+  async getExpressNode(
+    namespace: string,
+    name: string,
+  ): Promise<{
+    metadata: { resourceVersion: string; generation?: number };
+    spec: Record<string, unknown>;
+    status?: Record<string, unknown>;
+  }> {
     return (await this.custom.getNamespacedCustomObject({ ...EX, namespace, name })) as never;
   }
 
@@ -72,7 +98,12 @@ export class BounceFixture {
   async createNodeBounce(
     namespace: string,
     spec: Partial<NodeBounceSpec> & Record<string, unknown>,
-    meta: { name?: string; generateName?: string; labels?: Record<string, string>; annotations?: Record<string, string> } = {},
+    meta: {
+      name?: string;
+      generateName?: string;
+      labels?: Record<string, string>;
+      annotations?: Record<string, string>;
+    } = {},
   ): Promise<NodeBounce> {
     return (await this.custom.createNamespacedCustomObject({
       ...NB,
@@ -80,7 +111,12 @@ export class BounceFixture {
       body: {
         apiVersion: 'bounce.express.dev/v1alpha1',
         kind: 'NodeBounce',
-        metadata: { namespace, ...(meta.name ? { name: meta.name } : { generateName: meta.generateName ?? 'bounce-' }), labels: meta.labels, annotations: meta.annotations },
+        metadata: {
+          namespace,
+          ...(meta.name ? { name: meta.name } : { generateName: meta.generateName ?? 'bounce-' }),
+          labels: meta.labels,
+          annotations: meta.annotations,
+        },
         spec,
       },
     })) as NodeBounce;
@@ -99,7 +135,13 @@ export class BounceFixture {
     await this.custom.deleteNamespacedCustomObject({ ...NB, namespace, name });
   }
 
-  async waitNodeBounce(namespace: string, name: string, pred: (nb: NodeBounce) => boolean, timeoutMs = 60_000, what = 'condition'): Promise<NodeBounce> {
+  async waitNodeBounce(
+    namespace: string,
+    name: string,
+    pred: (nb: NodeBounce) => boolean,
+    timeoutMs = 60_000,
+    what = 'condition',
+  ): Promise<NodeBounce> {
     let last: NodeBounce | undefined;
     try {
       return await waitUntil(
@@ -116,7 +158,13 @@ export class BounceFixture {
 
   waitPhase(namespace: string, name: string, phases: Phase | Phase[], timeoutMs = 60_000): Promise<NodeBounce> {
     const wanted = Array.isArray(phases) ? phases : [phases];
-    return this.waitNodeBounce(namespace, name, (nb) => wanted.includes(nb.status?.phase as Phase), timeoutMs, `phase ${wanted.join('|')}`);
+    return this.waitNodeBounce(
+      namespace,
+      name,
+      (nb) => wanted.includes(nb.status?.phase as Phase),
+      timeoutMs,
+      `phase ${wanted.join('|')}`,
+    );
   }
 
   waitFinished(namespace: string, name: string, timeoutMs = 60_000): Promise<NodeBounce> {

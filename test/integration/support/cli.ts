@@ -26,15 +26,28 @@ export async function buildCli(): Promise<BuiltCli> {
     join(dir, 'tsconfig.json'),
     JSON.stringify({
       extends: join(REPO_ROOT, 'tsconfig.build.json'),
-      compilerOptions: { rootDir: join(REPO_ROOT, 'src'), outDir: join(dir, 'dist'), sourceMap: false, incremental: false },
+      compilerOptions: {
+        rootDir: join(REPO_ROOT, 'src'),
+        outDir: join(dir, 'dist'),
+        sourceMap: false,
+        incremental: false,
+      },
       files: [join(REPO_ROOT, 'src', 'cli', 'main.ts')],
       include: [],
     }),
   );
-  await promisify(execFile)(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')], { cwd: REPO_ROOT });
+  await promisify(execFile)(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')],
+    { cwd: REPO_ROOT },
+  );
   const home = join(dir, 'home');
   mkdirSync(home);
-  return { main: join(dir, 'dist', 'cli', 'main.js'), home, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    main: join(dir, 'dist', 'cli', 'main.js'),
+    home,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export interface CliResult {
@@ -53,7 +66,11 @@ export interface CliRun {
 }
 
 /** Starts the built CLI. `kubeconfig: null` runs it with no KUBECONFIG at all. */
-export function startCli(cli: BuiltCli, args: string[], opts: { kubeconfig: string | null; env?: Record<string, string> }): CliRun {
+export function startCli(
+  cli: BuiltCli,
+  args: string[],
+  opts: { kubeconfig: string | null; env?: Record<string, string> },
+): CliRun {
   const t0 = Date.now();
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: cli.home, ...opts.env };
   if (opts.kubeconfig) env.KUBECONFIG = opts.kubeconfig;
@@ -98,6 +115,10 @@ export function startCli(cli: BuiltCli, args: string[], opts: { kubeconfig: stri
   };
 }
 
-export function runCli(cli: BuiltCli, args: string[], opts: { kubeconfig: string | null; env?: Record<string, string> }): Promise<CliResult> {
+export function runCli(
+  cli: BuiltCli,
+  args: string[],
+  opts: { kubeconfig: string | null; env?: Record<string, string> },
+): Promise<CliResult> {
   return startCli(cli, args, opts).done;
 }

@@ -82,11 +82,24 @@ function rng(seed: number): () => number {
   };
 }
 
-const REASONS: Record<number, string> = { 500: 'InternalError', 429: 'TooManyRequests', 409: 'Conflict', 503: 'ServiceUnavailable' };
+const REASONS: Record<number, string> = {
+  500: 'InternalError',
+  429: 'TooManyRequests',
+  409: 'Conflict',
+  503: 'ServiceUnavailable',
+};
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'host']);
 
 function statusBody(code: number, message: string): string {
-  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: REASONS[code] ?? 'Unknown', code });
+  return JSON.stringify({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason: REASONS[code] ?? 'Unknown',
+    code,
+  });
 }
 
 export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultProxy> {
@@ -132,7 +145,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     stats.requests++;
-    if (blackHole && (!blackHoleOnly || blackHoleOnly(req.method ?? 'GET', new URL(req.url ?? '/', 'https://proxy').pathname))) {
+    if (
+      blackHole &&
+      (!blackHoleOnly || blackHoleOnly(req.method ?? 'GET', new URL(req.url ?? '/', 'https://proxy').pathname))
+    ) {
       // Accepted, never answered: the client's own deadline is the only way out.
       stats.blackHoled++;
       held.add(res);
@@ -162,7 +178,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       req.resume();
       const headers: Record<string, string> = { 'content-type': 'application/json', connection: 'close' };
       if (code === 429) headers['retry-after'] = '1';
-      res.writeHead(code, headers).end(statusBody(code, `fault proxy: injected ${code} for ${req.method} ${url.pathname}`));
+      res
+        .writeHead(code, headers)
+        .end(statusBody(code, `fault proxy: injected ${code} for ${req.method} ${url.pathname}`));
       return;
     }
     const loseResponse = faults && isWrite && random() < lostRate;
@@ -174,18 +192,32 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     // One upstream connection per request (no pool): a request whose client went away can never hold a pooled
     // socket and starve later requests.
     const up = httpsRequest(
-      { protocol: 'https:', hostname: upstreamUrl.hostname, port: upstreamUrl.port, method: req.method, path: req.url, headers, agent: false, ca: upstreamCa },
+      {
+        protocol: 'https:',
+        hostname: upstreamUrl.hostname,
+        port: upstreamUrl.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        agent: false,
+        ca: upstreamCa,
+      },
       (upRes) => {
         stats.forwarded++;
         upRes.on('end', () => (upDone = true));
         if (loseResponse) {
           stats.lostResponses++;
           upRes.resume();
-          upRes.on('end', () => res.writeHead(500, { 'content-type': 'application/json', connection: 'close' }).end(statusBody(500, 'fault proxy: response lost after forwarding')));
+          upRes.on('end', () =>
+            res
+              .writeHead(500, { 'content-type': 'application/json', connection: 'close' })
+              .end(statusBody(500, 'fault proxy: response lost after forwarding')),
+          );
           return;
         }
         const outHeaders: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(upRes.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
+        for (const [k, v] of Object.entries(upRes.headers))
+          if (v !== undefined && !HOP_BY_HOP.has(k)) outHeaders[k] = v;
         // No keep-alive toward the operator: every request gets a fresh connection, so a cut or reset watch can
         // never leave a half-dead pooled connection behind (the proxy's faults stay the only faults).
         outHeaders.connection = 'close';
@@ -203,21 +235,24 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         }
         if (isWatch && faults) {
           stats.watches++;
-          const timer = setTimeout(() => {
-            cut = true;
-            const clean = opts.watchCut === 'clean' || (opts.watchCut !== 'reset' && random() < 0.5);
-            if (clean) {
-              // Clean: the response ends like a server-side watch timeout; the client resumes from its resourceVersion.
-              stats.watchCutsClean++;
-              upRes.unpipe(res);
-              res.end();
-              up.destroy();
-            } else {
-              stats.watchCutsReset++;
-              up.destroy();
-              res.socket?.destroy();
-            }
-          }, cutMin + random() * (cutMax - cutMin));
+          const timer = setTimeout(
+            () => {
+              cut = true;
+              const clean = opts.watchCut === 'clean' || (opts.watchCut !== 'reset' && random() < 0.5);
+              if (clean) {
+                // Clean: the response ends like a server-side watch timeout; the client resumes from its resourceVersion.
+                stats.watchCutsClean++;
+                upRes.unpipe(res);
+                res.end();
+                up.destroy();
+              } else {
+                stats.watchCutsReset++;
+                up.destroy();
+                res.socket?.destroy();
+              }
+            },
+            cutMin + random() * (cutMax - cutMin),
+          );
           const clear = () => clearTimeout(timer);
           res.on('close', clear);
           upRes.on('end', clear);
@@ -229,7 +264,8 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     up.on('close', () => open.delete(tracker));
     up.on('error', () => {
       if (cut) return;
-      if (!res.headersSent) res.writeHead(502, { 'content-type': 'application/json' }).end(statusBody(502, 'fault proxy: upstream error'));
+      if (!res.headersSent)
+        res.writeHead(502, { 'content-type': 'application/json' }).end(statusBody(502, 'fault proxy: upstream error'));
       else res.destroy();
     });
     res.on('close', () => {
@@ -263,7 +299,14 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       if (!u) throw new Error('kubeconfig has no current user');
       const kc = new KubeConfig();
       kc.loadFromOptions({
-        clusters: [{ name: 'fault-proxy', server: proxyUrl, caData: Buffer.from(pki.ca.cert).toString('base64'), skipTLSVerify: false }],
+        clusters: [
+          {
+            name: 'fault-proxy',
+            server: proxyUrl,
+            caData: Buffer.from(pki.ca.cert).toString('base64'),
+            skipTLSVerify: false,
+          },
+        ],
         users: [{ ...u }],
         contexts: [{ name: 'fault-proxy', cluster: 'fault-proxy', user: u.name }],
         currentContext: 'fault-proxy',

@@ -9,7 +9,15 @@ import { stringify } from 'yaml';
 import { createNamespace, startExpressSimulator, uniqueName } from '../../harness/index.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { OperatorProcess, OPERATOR_NAMESPACE, installOperatorIdentity } from './operator.js';
-import { checkBounces, createNodeBounce, createReadyNodes, pool, sleep, waitAllFinished, watchNodeBounces } from './reliability.js';
+import {
+  checkBounces,
+  createNodeBounce,
+  createReadyNodes,
+  pool,
+  sleep,
+  waitAllFinished,
+  watchNodeBounces,
+} from './reliability.js';
 import type { ScenarioReport } from './reliability-scenarios.js';
 
 /** Writes an operator config file; returns its path and a cleanup. */
@@ -21,7 +29,9 @@ function configFile(config: Record<string, unknown>): { path: string; remove(): 
 }
 
 /** Polls /healthz once a second; records every answer that was not 200 (including no answer within 2 s). */
-function watchHealth(op: OperatorProcess): { stop(): Promise<Array<{ at: number; status: number | 'no answer'; body: string }>> } {
+function watchHealth(op: OperatorProcess): {
+  stop(): Promise<Array<{ at: number; status: number | 'no answer'; body: string }>>;
+} {
   const bad: Array<{ at: number; status: number | 'no answer'; body: string }> = [];
   let stopped = false;
   const loop = (async () => {
@@ -48,7 +58,12 @@ function watchHealth(op: OperatorProcess): { stop(): Promise<Array<{ at: number;
 const delaysFor = (i: number) => ({ startup: 800 + ((i * 137) % 1500), shutdown: 800 + ((i * 89) % 1500) });
 
 /** Deadlines short enough for a test to see them act (the defaults are 10 s / 60 s / 90 s / 120 s). */
-const TEST_API = { requestTimeoutSeconds: 3, listTimeoutSeconds: 10, watchIdleTimeoutSeconds: 8, reconcileStuckSeconds: 30 };
+const TEST_API = {
+  requestTimeoutSeconds: 3,
+  listTimeoutSeconds: 10,
+  watchIdleTimeoutSeconds: 8,
+  reconcileStuckSeconds: 30,
+};
 
 /**
  * Black hole: `bounces` bounces (shutdown protection on) start; after a moment every request from the operator is
@@ -56,7 +71,11 @@ const TEST_API = { requestTimeoutSeconds: 3, listTimeoutSeconds: 10, watchIdleTi
  * watches stay silent: only the idle watchdog gets them back). Every bounce must succeed, each pod disrupted once,
  * and /healthz must stay 200 (no reconcile stuck past its deadlines) the whole time.
  */
-export async function blackHoleScenario(kc: KubeConfig, auditLogPath: string, opts: { bounces: number; holeMs: number }): Promise<ScenarioReport & Record<string, unknown>> {
+export async function blackHoleScenario(
+  kc: KubeConfig,
+  auditLogPath: string,
+  opts: { bounces: number; holeMs: number },
+): Promise<ScenarioReport & Record<string, unknown>> {
   const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
   proxy.setFaults(false);
   const cfg = configFile({ api: TEST_API });
@@ -68,7 +87,11 @@ export async function blackHoleScenario(kc: KubeConfig, auditLogPath: string, op
     await op.start(120_000);
     const ns = await createNamespace(kc, uniqueName('rel-blackhole'));
     const names = Array.from({ length: opts.bounces }, (_, i) => `b-${i}`);
-    const pods = await createReadyNodes(kc, ns, names, { shutdownProtection: true, delays: delaysFor, timeoutMs: 300_000 });
+    const pods = await createReadyNodes(kc, ns, names, {
+      shutdownProtection: true,
+      delays: delaysFor,
+      timeoutMs: 300_000,
+    });
     const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
     const view = await watchNodeBounces(kc, ns);
     const health = watchHealth(op);
@@ -76,13 +99,18 @@ export async function blackHoleScenario(kc: KubeConfig, auditLogPath: string, op
     await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod));
     await sleep(1200);
     const phasesAtHole: Record<string, number> = {};
-    for (const nb of view.list()) phasesAtHole[nb.status?.phase ?? 'New'] = (phasesAtHole[nb.status?.phase ?? 'New'] ?? 0) + 1;
+    for (const nb of view.list())
+      phasesAtHole[nb.status?.phase ?? 'New'] = (phasesAtHole[nb.status?.phase ?? 'New'] ?? 0) + 1;
     const holeStart = Date.now();
     proxy.setBlackHole(true);
     await sleep(opts.holeMs);
     proxy.setBlackHole(false);
     const lifted = Date.now();
-    const nbs = await waitAllFinished(view, names.map((n) => `nb-${n}`), 300_000);
+    const nbs = await waitAllFinished(
+      view,
+      names.map((n) => `nb-${n}`),
+      300_000,
+    );
     const allDone = Date.now();
     await view.stop();
     const unhealthy = await health.stop();
@@ -119,7 +147,14 @@ export async function blackHoleScenario(kc: KubeConfig, auditLogPath: string, op
  * NodeBounce created then is seen only after the idle watchdog (8 s here) restarts the watches; the bounce must
  * complete well before client-node's own 30 s inactivity timer could have rescued it.
  */
-export async function silentWatchScenario(kc: KubeConfig): Promise<{ seenAfterMs: number; succeededAfterMs: number; watchesBefore: number; watchesAfter: number; phase?: string; reason?: string }> {
+export async function silentWatchScenario(kc: KubeConfig): Promise<{
+  seenAfterMs: number;
+  succeededAfterMs: number;
+  watchesBefore: number;
+  watchesAfter: number;
+  phase?: string;
+  reason?: string;
+}> {
   const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
   proxy.setFaults(false);
   const cfg = configFile({ api: TEST_API });
@@ -175,16 +210,31 @@ function firstLogTime(op: OperatorProcess, pred: (msg: string) => boolean): numb
  * still works. The leader must stop acting by its renew deadline, before the lease expires for the standby, so
  * that none of its writes reaches the apiserver after the new leader's first write.
  */
-export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, opts: { bounces: number }): Promise<ScenarioReport & Record<string, unknown>> {
-  const proxies: FaultProxy[] = [await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 }), await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 })];
+export async function hungLeaseScenario(
+  kc: KubeConfig,
+  auditLogPath: string,
+  opts: { bounces: number },
+): Promise<ScenarioReport & Record<string, unknown>> {
+  const proxies: FaultProxy[] = [
+    await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 }),
+    await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 }),
+  ];
   for (const p of proxies) p.setFaults(false);
-  const lease = { enabled: true, namespace: OPERATOR_NAMESPACE, leaseName: uniqueName('hung-lease'), leaseDurationSeconds: 15, renewDeadlineSeconds: 10, retryPeriodSeconds: 2 };
+  const lease = {
+    enabled: true,
+    namespace: OPERATOR_NAMESPACE,
+    leaseName: uniqueName('hung-lease'),
+    leaseDurationSeconds: 15,
+    renewDeadlineSeconds: 10,
+    retryPeriodSeconds: 2,
+  };
   const cfg = configFile({ api: TEST_API, leaderElection: lease });
   const sim = await startExpressSimulator(kc);
   const ops: OperatorProcess[] = [];
   try {
     const operatorKc = await installOperatorIdentity(kc);
-    for (const p of proxies) ops.push(new OperatorProcess({ kubeConfig: p.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } }));
+    for (const p of proxies)
+      ops.push(new OperatorProcess({ kubeConfig: p.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } }));
     const [a, b] = ops as [OperatorProcess, OperatorProcess];
     const [pa, pb] = proxies as [FaultProxy, FaultProxy];
     await a.start(120_000);
@@ -192,7 +242,11 @@ export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, op
     const ns = await createNamespace(kc, uniqueName('rel-lease'));
     const names = Array.from({ length: opts.bounces }, (_, i) => `l-${i}`);
     // Long startups: bounces are still in flight when leadership moves.
-    const pods = await createReadyNodes(kc, ns, names, { shutdownProtection: true, delays: (i) => ({ startup: 4000 + i * 1500, shutdown: 1000 }), timeoutMs: 300_000 });
+    const pods = await createReadyNodes(kc, ns, names, {
+      shutdownProtection: true,
+      delays: (i) => ({ startup: 4000 + i * 1500, shutdown: 1000 }),
+      timeoutMs: 300_000,
+    });
     const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
     const view = await watchNodeBounces(kc, ns);
     const t0 = Date.now();
@@ -202,7 +256,11 @@ export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, op
     const lastLeaseWriteBefore = [...pa.stats.writes].reverse().find((w) => isLease(w.method, w.path))?.at;
     const hungAt = Date.now();
     pa.setBlackHole(true, isLease);
-    const nbs = await waitAllFinished(view, names.map((n) => `nb-${n}`), 300_000);
+    const nbs = await waitAllFinished(
+      view,
+      names.map((n) => `nb-${n}`),
+      300_000,
+    );
     await view.stop();
     const aStopped = firstLogTime(a, (m) => m.includes('could not renew the lease in time'));
     // A standby only reads the Lease: its first write is taking the lease over.
@@ -215,7 +273,8 @@ export async function hungLeaseScenario(kc: KubeConfig, auditLogPath: string, op
       bounces: opts.bounces,
       durationMs: Date.now() - t0,
       leaderStoppedAfterHangMs: aStopped !== undefined ? aStopped - hungAt : undefined,
-      leaderStoppedAfterLastRenewMs: aStopped !== undefined && lastLeaseWriteBefore !== undefined ? aStopped - lastLeaseWriteBefore : undefined,
+      leaderStoppedAfterLastRenewMs:
+        aStopped !== undefined && lastLeaseWriteBefore !== undefined ? aStopped - lastLeaseWriteBefore : undefined,
       oldLeaderExitCode: a.process?.exitCode ?? null,
       newLeaderFirstWriteAfterHangMs: bFirstWrite !== undefined ? bFirstWrite - hungAt : undefined,
       oldLeaderLastWriteAfterHangMs: aLastWrite !== undefined ? aLastWrite - hungAt : undefined,

@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { REPO_ROOT, createNamespace, isConflict, kubeConfigForServiceAccount, kustomizeBuild, rbacObjects } from '../../harness/index.js';
+import {
+  REPO_ROOT,
+  createNamespace,
+  isConflict,
+  kubeConfigForServiceAccount,
+  kustomizeBuild,
+  rbacObjects,
+} from '../../harness/index.js';
 
 export const OPERATOR_NAMESPACE = 'nodebounce-system';
 export const OPERATOR_SA = 'nodebounce-operator';
@@ -28,7 +35,11 @@ export async function applyObjects(kc: KubeConfig, objects: KubernetesObject[], 
       await api.create(o);
     } catch (err) {
       if (!isConflict(err)) throw err;
-      const existing = await api.read({ apiVersion: o.apiVersion!, kind: o.kind!, metadata: { name: o.metadata.name!, namespace: o.metadata.namespace } });
+      const existing = await api.read({
+        apiVersion: o.apiVersion!,
+        kind: o.kind!,
+        metadata: { name: o.metadata.name!, namespace: o.metadata.namespace },
+      });
       o.metadata.resourceVersion = existing.metadata?.resourceVersion;
       await api.replace(o);
     }
@@ -57,7 +68,10 @@ export function operatorRbac(): Promise<KubernetesObject[]> {
 export async function installOperatorIdentity(adminKc: KubeConfig): Promise<KubeConfig> {
   await createNamespace(adminKc, OPERATOR_NAMESPACE);
   await applyObjects(adminKc, await operatorRbac());
-  return kubeConfigForServiceAccount(adminKc, OPERATOR_NAMESPACE, OPERATOR_SA, { createServiceAccount: false, expirationSeconds: 7200 });
+  return kubeConfigForServiceAccount(adminKc, OPERATOR_NAMESPACE, OPERATOR_SA, {
+    createServiceAccount: false,
+    expirationSeconds: 7200,
+  });
 }
 
 export interface OperatorProcessOptions {
@@ -98,7 +112,9 @@ export class OperatorProcess {
     const verbose = this.opts.verbose ?? !!process.env.NODEBOUNCE_TEST_VERBOSE;
     const entry = this.opts.entry ?? 'tsx';
     const entryArgs =
-      entry === 'tsx' ? ['--import', 'tsx', join(REPO_ROOT, 'src', 'main.ts')] : [entry === 'dist' ? join(REPO_ROOT, 'dist', 'main.js') : entry.script];
+      entry === 'tsx'
+        ? ['--import', 'tsx', join(REPO_ROOT, 'src', 'main.ts')]
+        : [entry === 'dist' ? join(REPO_ROOT, 'dist', 'main.js') : entry.script];
     const spawnedAt = performance.now();
     this.readyMs = undefined;
     const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), ...entryArgs], {
@@ -142,7 +158,8 @@ export class OperatorProcess {
       if (this.child?.exitCode !== null && this.child?.exitCode !== undefined) {
         throw new Error(`operator exited with ${this.child.exitCode}:\n${this.lines.slice(-30).join('\n')}`);
       }
-      if (Date.now() > deadline) throw new Error(`operator log line not seen in ${timeoutMs}ms:\n${this.lines.slice(-30).join('\n')}`);
+      if (Date.now() > deadline)
+        throw new Error(`operator log line not seen in ${timeoutMs}ms:\n${this.lines.slice(-30).join('\n')}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -1,7 +1,10 @@
 // Watches every pod incarnation (UID) of one name, to count restarts exactly.
 import { Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 
-export async function trackPodUids(kc: KubeConfig, namespace: string): Promise<{ uidsOf(name: string): string[]; stop(): void }> {
+export async function trackPodUids(
+  kc: KubeConfig,
+  namespace: string,
+): Promise<{ uidsOf(name: string): string[]; stop(): void }> {
   const seen = new Map<string, string[]>();
   const req = await new Watch(kc).watch(
     `/api/v1/namespaces/${namespace}/pods`,

@@ -1,7 +1,22 @@
 // Reliability scenarios (issue 5), parametrised so `npm test` runs short versions and `npm run test:chaos` long ones.
-import { CoreV1Api, CustomObjectsApi, makeInformer, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { NodeBounce } from '../../../src/api/nodebounce.js';
-import { createExpressNode, EXPRESS_GROUP, EXPRESS_NODE_LABEL, EXPRESS_PLURAL, EXPRESS_VERSION, isPodReady, kwokDelayAnnotations } from '../../harness/index.js';
+import {
+  createExpressNode,
+  EXPRESS_GROUP,
+  EXPRESS_NODE_LABEL,
+  EXPRESS_PLURAL,
+  EXPRESS_VERSION,
+  isPodReady,
+  kwokDelayAnnotations,
+} from '../../harness/index.js';
 
 const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
 const EX = { group: EXPRESS_GROUP, version: EXPRESS_VERSION, plural: EXPRESS_PLURAL };
@@ -28,7 +43,11 @@ export async function createReadyNodes(
   kc: KubeConfig,
   ns: string,
   names: string[],
-  opts: { shutdownProtection?: boolean; delays?: (i: number) => { startup: number; shutdown: number }; timeoutMs?: number } = {},
+  opts: {
+    shutdownProtection?: boolean;
+    delays?: (i: number) => { startup: number; shutdown: number };
+    timeoutMs?: number;
+  } = {},
 ): Promise<Map<string, V1Pod>> {
   const core = kc.makeApiClient(CoreV1Api);
   await pool(names, 16, async (name, i) => {
@@ -40,7 +59,9 @@ export async function createReadyNodes(
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   for (;;) {
     const pods = (await core.listNamespacedPod({ namespace: ns, labelSelector: EXPRESS_NODE_LABEL })).items;
-    const ready = new Map(pods.filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp).map((p) => [p.metadata!.name!, p]));
+    const ready = new Map(
+      pods.filter((p) => isPodReady(p) && !p.metadata?.deletionTimestamp).map((p) => [p.metadata!.name!, p]),
+    );
     if (names.every((n) => ready.has(n))) return ready;
     if (Date.now() > deadline) throw new Error(`only ${ready.size}/${names.length} pods Ready in ${ns}`);
     await sleep(250);
@@ -48,10 +69,15 @@ export async function createReadyNodes(
 }
 
 /** An informer over one namespace's NodeBounces, for waiting without polling the API. */
-export async function watchNodeBounces(kc: KubeConfig, ns: string): Promise<{ get(name: string): NodeBounce | undefined; list(): NodeBounce[]; stop(): Promise<void> }> {
+export async function watchNodeBounces(
+  kc: KubeConfig,
+  ns: string,
+): Promise<{ get(name: string): NodeBounce | undefined; list(): NodeBounce[]; stop(): Promise<void> }> {
   const custom = kc.makeApiClient(CustomObjectsApi);
-  const informer = makeInformer<KubernetesObject>(kc, `/apis/${NB.group}/${NB.version}/namespaces/${ns}/${NB.plural}`, () =>
-    custom.listNamespacedCustomObject({ ...NB, namespace: ns }) as never,
+  const informer = makeInformer<KubernetesObject>(
+    kc,
+    `/apis/${NB.group}/${NB.version}/namespaces/${ns}/${NB.plural}`,
+    () => custom.listNamespacedCustomObject({ ...NB, namespace: ns }) as never,
   );
   let stopped = false;
   informer.on('error', () => {
@@ -68,7 +94,8 @@ export async function watchNodeBounces(kc: KubeConfig, ns: string): Promise<{ ge
   };
 }
 
-export const isFinished = (nb: NodeBounce | undefined) => nb?.status?.phase === 'Succeeded' || nb?.status?.phase === 'Failed';
+export const isFinished = (nb: NodeBounce | undefined) =>
+  nb?.status?.phase === 'Succeeded' || nb?.status?.phase === 'Failed';
 
 /** Waits until every named NodeBounce is finished and holds no finalizer; returns them. */
 export async function waitAllFinished(
@@ -89,17 +116,30 @@ export async function waitAllFinished(
           return `${n}: ${nb?.status?.phase}/${nb?.status?.reason} ${nb?.status?.message ?? ''} finalizers=${JSON.stringify(nb?.metadata.finalizers ?? [])}`;
         }),
       );
-      throw new Error(`${pending.length}/${names.length} NodeBounces not finished after ${timeoutMs} ms:\n${details.join('\n')}`);
+      throw new Error(
+        `${pending.length}/${names.length} NodeBounces not finished after ${timeoutMs} ms:\n${details.join('\n')}`,
+      );
     }
     await sleep(100);
   }
 }
 
-export async function createNodeBounce(kc: KubeConfig, ns: string, name: string, podName: string, extra: Record<string, unknown> = {}): Promise<void> {
+export async function createNodeBounce(
+  kc: KubeConfig,
+  ns: string,
+  name: string,
+  podName: string,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
   await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
     ...NB,
     namespace: ns,
-    body: { apiVersion: 'bounce.express.dev/v1alpha1', kind: 'NodeBounce', metadata: { name, namespace: ns }, spec: { podName, ...extra } },
+    body: {
+      apiVersion: 'bounce.express.dev/v1alpha1',
+      kind: 'NodeBounce',
+      metadata: { name, namespace: ns },
+      spec: { podName, ...extra },
+    },
   });
 }
 
@@ -118,13 +158,27 @@ export async function auditPods(auditLogPath: string, ns: string, fromMs = 0): P
   const seen = new Set<string>();
   for (const line of text.split('\n')) {
     if (!line.includes(`"namespace":"${ns}"`) || !line.includes('"pods"')) continue;
-    let e: { auditID: string; stage?: string; verb?: string; objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string }; responseStatus?: { code?: number }; user?: { username?: string }; requestReceivedTimestamp?: string };
+    let e: {
+      auditID: string;
+      stage?: string;
+      verb?: string;
+      objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string };
+      responseStatus?: { code?: number };
+      user?: { username?: string };
+      requestReceivedTimestamp?: string;
+    };
     try {
       e = JSON.parse(line);
     } catch {
       continue;
     }
-    if (e.stage !== 'ResponseComplete' || seen.has(e.auditID) || e.objectRef?.resource !== 'pods' || e.objectRef.namespace !== ns) continue;
+    if (
+      e.stage !== 'ResponseComplete' ||
+      seen.has(e.auditID) ||
+      e.objectRef?.resource !== 'pods' ||
+      e.objectRef.namespace !== ns
+    )
+      continue;
     seen.add(e.auditID);
     if (Date.parse(e.requestReceivedTimestamp ?? '') < fromMs) continue;
     const code = e.responseStatus?.code ?? 0;
@@ -132,7 +186,12 @@ export async function auditPods(auditLogPath: string, ns: string, fromMs = 0): P
     const name = e.objectRef.name ?? '';
     const a = out.get(name) ?? { operatorDisruptions: 0, creations: 0 };
     const byOperator = (e.user?.username ?? '').includes('nodebounce-operator');
-    if (byOperator && ((e.objectRef.subresource === 'eviction' && e.verb === 'create') || (!e.objectRef.subresource && e.verb === 'delete'))) a.operatorDisruptions++;
+    if (
+      byOperator &&
+      ((e.objectRef.subresource === 'eviction' && e.verb === 'create') ||
+        (!e.objectRef.subresource && e.verb === 'delete'))
+    )
+      a.operatorDisruptions++;
     if (!e.objectRef.subresource && e.verb === 'create') a.creations++;
     out.set(name, a);
   }
@@ -164,9 +223,22 @@ export async function checkBounces(
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const pods = new Map((await core.listNamespacedPod({ namespace: ns })).items.map((p) => [p.metadata!.name!, p]));
-  const ens = new Map(((await custom.listNamespacedCustomObject({ ...EX, namespace: ns })) as { items: Array<{ metadata: { name: string }; spec?: { shutdownProtection?: unknown } }> }).items.map((e) => [e.metadata.name, e]));
+  const ens = new Map(
+    (
+      (await custom.listNamespacedCustomObject({ ...EX, namespace: ns })) as {
+        items: Array<{ metadata: { name: string }; spec?: { shutdownProtection?: unknown } }>;
+      }
+    ).items.map((e) => [e.metadata.name, e]),
+  );
   const audit = await auditPods(auditLogPath, ns, fromMs);
-  const check: BounceOutcomeCheck = { succeeded: 0, failed: [], notReplacedOnce: [], replacementMismatch: [], protectionNotRestored: [], disruptionsByOperator: 0 };
+  const check: BounceOutcomeCheck = {
+    succeeded: 0,
+    failed: [],
+    notReplacedOnce: [],
+    replacementMismatch: [],
+    protectionNotRestored: [],
+    disruptionsByOperator: 0,
+  };
   for (const nb of nbs) {
     const pod = nb.spec.podName;
     if (nb.status?.phase === 'Succeeded' && nb.status.reason === 'PodRestarted') check.succeeded++;
@@ -175,7 +247,9 @@ export async function checkBounces(
     if ((a?.creations ?? 0) !== 1) check.notReplacedOnce.push(`${pod}: ${a?.creations ?? 0} replacements`);
     check.disruptionsByOperator += a?.operatorDisruptions ?? 0;
     if (nb.status?.podUID !== originalUids.get(pod) || pods.get(pod)?.metadata?.uid !== nb.status?.replacementPodUID) {
-      check.replacementMismatch.push(`${pod}: old ${originalUids.get(pod)} recorded ${nb.status?.podUID}; now ${pods.get(pod)?.metadata?.uid} recorded ${nb.status?.replacementPodUID}`);
+      check.replacementMismatch.push(
+        `${pod}: old ${originalUids.get(pod)} recorded ${nb.status?.podUID}; now ${pods.get(pod)?.metadata?.uid} recorded ${nb.status?.replacementPodUID}`,
+      );
     }
     if (expectProtection) {
       const en = ens.get(pod);
@@ -183,7 +257,9 @@ export async function checkBounces(
       // refused with a 4xx leaves it on and is not restored: it was never off.)
       const sp = nb.status?.shutdownProtection;
       if (en?.spec?.shutdownProtection !== true || (sp?.disabledByOperator === true && sp.restored !== true)) {
-        check.protectionNotRestored.push(`${pod}: spec.shutdownProtection=${JSON.stringify(en?.spec?.shutdownProtection)} status=${JSON.stringify(nb.status?.shutdownProtection)}`);
+        check.protectionNotRestored.push(
+          `${pod}: spec.shutdownProtection=${JSON.stringify(en?.spec?.shutdownProtection)} status=${JSON.stringify(nb.status?.shutdownProtection)}`,
+        );
       }
     }
   }

@@ -1,6 +1,15 @@
 // Helpers for RollingBounce scenarios on the real control plane: create/patch/wait, and the independent
 // disruption check (evictions from the kube-apiserver audit log, readiness of replacements from our own pod watch).
-import { CoreV1Api, CustomObjectsApi, makeInformer, PatchStrategy, setHeaderOptions, type KubeConfig, type KubernetesObject, type V1Pod } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { NodeBounce } from '../../../src/api/nodebounce.js';
 import type { RollingBounce, RollingBounceSpec } from '../../../src/api/rollingbounce.js';
 import { isPodReady, waitUntil } from '../../harness/index.js';
@@ -40,7 +49,13 @@ export class RolloutFixture {
     await this.custom.deleteNamespacedCustomObject({ ...RB, namespace, name });
   }
 
-  async wait(namespace: string, name: string, pred: (rb: RollingBounce) => boolean, timeoutMs = 90_000, what = 'condition'): Promise<RollingBounce> {
+  async wait(
+    namespace: string,
+    name: string,
+    pred: (rb: RollingBounce) => boolean,
+    timeoutMs = 90_000,
+    what = 'condition',
+  ): Promise<RollingBounce> {
     let last: RollingBounce | undefined;
     try {
       return await waitUntil(
@@ -51,7 +66,9 @@ export class RolloutFixture {
         { timeoutMs, intervalMs: 200, description: `RollingBounce ${namespace}/${name}: ${what}` },
       );
     } catch (err) {
-      throw new Error(`${(err as Error).message}; last status: ${JSON.stringify(last?.status, null, 1)?.slice(0, 3000)}`);
+      throw new Error(
+        `${(err as Error).message}; last status: ${JSON.stringify(last?.status, null, 1)?.slice(0, 3000)}`,
+      );
     }
   }
 
@@ -59,7 +76,9 @@ export class RolloutFixture {
     return this.wait(
       namespace,
       name,
-      (rb) => (rb.status?.phase === 'Succeeded' || rb.status?.phase === 'Failed') && !(rb.status.members ?? []).some((m) => m.phase === 'InProgress'),
+      (rb) =>
+        (rb.status?.phase === 'Succeeded' || rb.status?.phase === 'Failed') &&
+        !(rb.status.members ?? []).some((m) => m.phase === 'InProgress'),
       timeoutMs,
       'finished',
     );
@@ -71,9 +90,16 @@ export class RolloutFixture {
 }
 
 /** Watches the namespace's pods and records, per pod name, each incarnation's UID and when it was first seen Ready. */
-export async function trackReadiness(kc: KubeConfig, namespace: string): Promise<{ readyAt(pod: string, afterMs: number): number | undefined; stop(): Promise<void> }> {
+export async function trackReadiness(
+  kc: KubeConfig,
+  namespace: string,
+): Promise<{ readyAt(pod: string, afterMs: number): number | undefined; stop(): Promise<void> }> {
   const core = kc.makeApiClient(CoreV1Api);
-  const informer = makeInformer<KubernetesObject>(kc, `/api/v1/namespaces/${namespace}/pods`, () => core.listNamespacedPod({ namespace }) as never);
+  const informer = makeInformer<KubernetesObject>(
+    kc,
+    `/api/v1/namespaces/${namespace}/pods`,
+    () => core.listNamespacedPod({ namespace }) as never,
+  );
   const seen = new Map<string, Array<{ uid: string; readyAt: number }>>();
   const onPod = (obj: KubernetesObject) => {
     const pod = obj as V1Pod;
@@ -110,18 +136,36 @@ export async function auditEvictions(auditLogPath: string, ns: string, fromMs = 
   const seen = new Set<string>();
   for (const line of (await readFile(auditLogPath, 'utf8')).split('\n')) {
     if (!line.includes(`"namespace":"${ns}"`) || !line.includes('"pods"')) continue;
-    let e: { auditID: string; stage?: string; verb?: string; objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string }; responseStatus?: { code?: number }; user?: { username?: string }; requestReceivedTimestamp?: string };
+    let e: {
+      auditID: string;
+      stage?: string;
+      verb?: string;
+      objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string };
+      responseStatus?: { code?: number };
+      user?: { username?: string };
+      requestReceivedTimestamp?: string;
+    };
     try {
       e = JSON.parse(line);
     } catch {
       continue;
     }
-    if (e.stage !== 'ResponseComplete' || seen.has(e.auditID) || e.objectRef?.resource !== 'pods' || e.objectRef.namespace !== ns) continue;
+    if (
+      e.stage !== 'ResponseComplete' ||
+      seen.has(e.auditID) ||
+      e.objectRef?.resource !== 'pods' ||
+      e.objectRef.namespace !== ns
+    )
+      continue;
     seen.add(e.auditID);
     const at = Date.parse(e.requestReceivedTimestamp ?? '');
     const code = e.responseStatus?.code ?? 0;
     if (at < fromMs || code < 200 || code >= 300 || !(e.user?.username ?? '').includes('nodebounce-operator')) continue;
-    if ((e.objectRef.subresource === 'eviction' && e.verb === 'create') || (!e.objectRef.subresource && e.verb === 'delete')) out.push({ pod: e.objectRef.name ?? '', at });
+    if (
+      (e.objectRef.subresource === 'eviction' && e.verb === 'create') ||
+      (!e.objectRef.subresource && e.verb === 'delete')
+    )
+      out.push({ pod: e.objectRef.name ?? '', at });
   }
   return out.sort((a, b) => a.at - b.at);
 }
@@ -130,7 +174,10 @@ export async function auditEvictions(auditLogPath: string, ns: string, fromMs = 
  * The most members disrupted at once: a member is disrupted from its eviction (audit log) until its replacement was
  * seen Ready by our own watch (later than the real moment, so this errs towards counting too many).
  */
-export function maxConcurrentDisruptions(evictions: Eviction[], readyAt: (pod: string, afterMs: number) => number | undefined): number {
+export function maxConcurrentDisruptions(
+  evictions: Eviction[],
+  readyAt: (pod: string, afterMs: number) => number | undefined,
+): number {
   let max = 0;
   for (const e of evictions) {
     const open = evictions.filter((o) => o.at <= e.at && (readyAt(o.pod, o.at) ?? Number.POSITIVE_INFINITY) > e.at);
