@@ -44,7 +44,9 @@ const LAYERS = {
   bounce: ['api/', 'config/schema.js', 'express/view.js'],
   // The Kubernetes adapter: wire types and config, never the domain it serves.
   kube: ['api/', 'config/'],
-  controller: ['api/', 'config/', 'express/', 'bounce/', 'kube/'],
+  // The RollingBounce decision: pure, like bounce/ (its Prometheus gate query is the one module with I/O).
+  rollout: ['api/', 'config/schema.js', 'express/view.js', 'bounce/'],
+  controller: ['api/', 'config/', 'express/', 'bounce/', 'rollout/', 'kube/'],
   notify: ['api/', 'config/', 'bounce/', 'controller/hooks.js'],
   observability: ['api/', 'config/', 'bounce/', 'controller/hooks.js', 'controller/workqueue.js'],
   // A separate program with its own small client (cli/kube.ts); shares wire types, API error descriptions and the

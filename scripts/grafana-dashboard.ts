@@ -439,6 +439,47 @@ export const ROWS: RowSpec[] = [
     ],
   },
   {
+    title: 'RollingBounces',
+    answers:
+      'How whole-cluster rollouts are going: which are running and in what phase (paused, waiting for a window or for health), their members by state, and how rollouts finished.',
+    panels: [
+      {
+        kind: 'timeseries',
+        title: 'Active RollingBounces by phase',
+        description:
+          'Unfinished RollingBounces by phase (Pending, Progressing, Paused, WaitingForWindow, WaitingForHealth): nodebounce_rollouts_active.',
+        targets: [q(`max by (phase) (nodebounce_rollouts_active{${SEL}})`, '{{phase}}')],
+        unit: 'short',
+        w: 8,
+        decimals: 0,
+      },
+      {
+        kind: 'timeseries',
+        title: 'Rollout members by state',
+        description:
+          'Members of unfinished RollingBounces: pending, in_progress, succeeded, failed, skipped (nodebounce_rollout_members).',
+        targets: [q(`max by (state) (nodebounce_rollout_members{${SEL}})`, '{{state}}')],
+        unit: 'short',
+        w: 8,
+        decimals: 0,
+      },
+      {
+        kind: 'timeseries',
+        title: 'Finished rollouts by result and reason',
+        description: 'RollingBounces finished in the interval, by result and reason (nodebounce_rollouts_total).',
+        targets: [
+          q(
+            `sum by (result, reason) (increase(nodebounce_rollouts_total{${SEL}}[$__rate_interval]))`,
+            '{{result}} {{reason}}',
+          ),
+        ],
+        unit: 'short',
+        w: 8,
+        decimals: 0,
+      },
+    ],
+  },
+  {
     title: 'Operator process',
     answers: 'Whether the operator itself is healthy: memory, CPU and event-loop lag (Node.js process metrics).',
     panels: [

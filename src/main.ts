@@ -72,7 +72,14 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
 
   const becomeActive = async () => {
     try {
-      operator = await startOperator({ kubeConfig, config, log, metrics, hooks: [notifier] });
+      operator = await startOperator({
+        kubeConfig,
+        config,
+        log,
+        metrics,
+        hooks: [notifier],
+        rolloutHooks: [notifier.rollouts],
+      });
       if (stopping) await operator.stop();
     } catch (err) {
       log.error({ err }, 'operator failed to start');

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config/schema.js';
 import { BounceController } from './controller/controller.js';
-import type { ReconcileHooks } from './controller/hooks.js';
+import type { ReconcileHooks, RolloutHooks } from './controller/hooks.js';
+import { RolloutController } from './controller/rollout-controller.js';
 import { KubeClient } from './kube/client.js';
 import type { KubeConfig } from './kube/config.js';
 import { KubeRuntime } from './kube/runtime.js';
@@ -11,6 +12,7 @@ import type { OperatorMetrics } from './observability/metrics.js';
 
 export interface RunningOperator {
   readonly controller: BounceController;
+  readonly rollouts: RolloutController;
   /** True once every watch has synced. */
   readonly ready: boolean;
   /** Stops taking work, waits (up to `maxWaitMs`) for running reconciles, stops watches. */
@@ -23,6 +25,8 @@ export interface OperatorOptions {
   log: Logger;
   /** Observers of transitions and events (metrics, notifications); they must not throw or block. */
   hooks?: ReconcileHooks[];
+  /** Observers of RollingBounce transitions (metrics, notifications); they must not throw or block. */
+  rolloutHooks?: RolloutHooks[];
   metrics?: OperatorMetrics;
 }
 
@@ -55,22 +59,49 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
     queueMetrics: metrics?.workQueueMetrics(),
     onReconcile: metrics ? (result, seconds) => metrics.observeReconcile(result, seconds) : undefined,
   });
+  const rolloutHooks = [...(metrics ? [metrics.rolloutHooks()] : []), ...(opts.rolloutHooks ?? [])];
+  const rollouts = new RolloutController({
+    runtime,
+    client,
+    config,
+    log,
+    caches: controller.caches,
+    onReconcile: metrics ? (result, seconds) => metrics.observeReconcile(result, seconds, 'rollingbounce') : undefined,
+    hooks: {
+      onTransition: (before, after) =>
+        rolloutHooks.forEach((h) => {
+          try {
+            h.onTransition?.(before, after);
+          } catch (err) {
+            log.error({ err }, 'rollout hook threw');
+          }
+        }),
+    },
+  });
+  controller.listen({
+    onNodeBounce: (nb) => rollouts.onNodeBounce(nb),
+    onPod: (pod) => rollouts.onNamespaceChange(pod.metadata?.namespace),
+    onExpress: (obj) => rollouts.onNamespaceChange(obj.metadata?.namespace),
+  });
+  metrics?.setRolloutMembersSource(() => rollouts.list());
   metrics?.setActiveBouncesSource(() => controller.activeCount());
   metrics?.setActiveByReasonSource(() => controller.activeByPhaseAndReason().values());
   metrics?.setUnrestoredProtectionSource(() => controller.unrestoredProtectionCount());
   await runtime.start();
   controller.start();
+  rollouts.start();
   log.info(
     { watchNamespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all' },
     'caches synced; reconciling',
   );
   return {
     controller,
+    rollouts,
     get ready() {
       return runtime.ready;
     },
     async stop(maxWaitMs?: number) {
-      await controller.stop(maxWaitMs);
+      await Promise.all([controller.stop(maxWaitMs), rollouts.stop(maxWaitMs)]);
       await runtime.stop();
     },
   };

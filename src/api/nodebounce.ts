@@ -143,6 +143,7 @@ export interface ObjectMeta {
   creationTimestamp?: string;
   deletionTimestamp?: string;
   finalizers?: string[];
+  ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean }>;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   managedFields?: Array<{ manager?: string; operation?: string; time?: string | Date; fieldsV1?: unknown }>;

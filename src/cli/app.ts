@@ -2,15 +2,25 @@
 // main.ts only wires it to the process.
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { NODEBOUNCE_GROUP, NODEBOUNCE_PLURAL, type BounceMode, type NodeBounceSpec } from '../api/nodebounce.js';
+import {
+  NODEBOUNCE_GROUP,
+  NODEBOUNCE_PLURAL,
+  type BounceMode,
+  type NodeBounce,
+  type NodeBounceSpec,
+} from '../api/nodebounce.js';
 import { CliError, ExitCode } from './errors.js';
+import type { LabelSelector, RollingBounce, RollingBounceSpec } from '../api/rollingbounce.js';
 import {
   asList,
   durationSeconds,
   humanDuration,
   listTable,
+  membersTable,
   parseDuration,
   render,
+  rolloutListTable,
+  rolloutStory,
   statusStory,
   type OutputFormat,
 } from './format.js';
@@ -52,6 +62,55 @@ interface BounceOptions extends CommonOptions {
 }
 
 const RESOURCE = `${NODEBOUNCE_PLURAL}.${NODEBOUNCE_GROUP}`;
+
+interface RolloutOptions extends CommonOptions {
+  selector?: string;
+  name?: string;
+  maxUnavailable?: string;
+  last?: string;
+  reverse?: boolean;
+  settle?: number;
+  stable?: number;
+  healthyStates?: string;
+  prometheusUrl?: string;
+  prometheusQuery?: string;
+  maxFailures?: number;
+  force?: boolean;
+  reason?: string;
+  mode?: BounceMode;
+  dryRun?: boolean;
+  paused?: boolean;
+  timeout?: number;
+  wait?: boolean;
+}
+
+/** kubectl-style selector text: `a=b,c!=d,e,!f`, plus `k in (x,y)` / `k notin (x,y)`. */
+export function parseSelector(text: string): LabelSelector {
+  const sel: LabelSelector = {};
+  const parts = text.match(/[^,(]+(\([^)]*\))?/g) ?? [];
+  for (const raw of parts.map((p) => p.trim()).filter(Boolean)) {
+    let m: RegExpExecArray | null;
+    if ((m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(raw))) {
+      (sel.matchExpressions ??= []).push({
+        key: m[1]!,
+        operator: m[2] === 'in' ? 'In' : 'NotIn',
+        values: m[3]!
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean),
+      });
+    } else if ((m = /^([\w./-]+)\s*!=\s*([\w.-]*)$/.exec(raw))) {
+      (sel.matchExpressions ??= []).push({ key: m[1]!, operator: 'NotIn', values: [m[2]!] });
+    } else if ((m = /^([\w./-]+)\s*==?\s*([\w.-]*)$/.exec(raw))) {
+      (sel.matchLabels ??= {})[m[1]!] = m[2]!;
+    } else if ((m = /^!([\w./-]+)$/.exec(raw))) {
+      (sel.matchExpressions ??= []).push({ key: m[1]!, operator: 'DoesNotExist' });
+    } else if ((m = /^([\w./-]+)$/.exec(raw))) {
+      (sel.matchExpressions ??= []).push({ key: m[1]!, operator: 'Exists' });
+    } else throw new CliError(`cannot parse selector ${JSON.stringify(raw)}`, ExitCode.Usage);
+  }
+  return sel;
+}
 
 function version(): string {
   try {
@@ -115,7 +174,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
 
   const program = new Command('kubectl-nodebounce')
-    .usage('[bounce] <pod> [options] | list [options] | status <name> [options]')
+    .usage(
+      '[bounce] <pod> [options] | rollout [pods...] [options] | list [options] | status <name> [options] | pause|resume <rollingbounce>',
+    )
     .description('Bounce (safely restart) the pod of an Express node through a NodeBounce, and follow it.')
     .version(version(), '--version')
     .showHelpAfterError('(run with --help for usage)')
@@ -165,30 +226,245 @@ export async function run(argv: string[], io: Io): Promise<number> {
     program
       .command('list')
       .alias('ls')
-      .description('list NodeBounces, with their duration')
-      .option('-A, --all-namespaces', 'list across all namespaces'),
+      .description('list NodeBounces and RollingBounces, with their duration')
+      .option('-A, --all-namespaces', 'list across all namespaces')
+      .option('--kind <kind>', 'nodebounce (nb), rollingbounce (rb) or all (default: all)'),
     ['json', 'yaml', 'wide'],
-  ).action(async (o: CommonOptions & { allNamespaces?: boolean }) => {
+  ).action(async (o: CommonOptions & { allNamespaces?: boolean; kind?: string }) => {
     const { client, namespace } = connect(o);
     const ns = o.allNamespaces ? undefined : namespace;
-    const { items, resourceVersion } = await client.list(ns);
-    if (o.output === 'json' || o.output === 'yaml') return void out(render(asList(items, resourceVersion), o.output));
-    if (items.length === 0)
-      return void err(ns ? `No NodeBounces found in namespace ${ns}.\n` : 'No NodeBounces found.\n');
-    out(`${listTable(items, { allNamespaces: !ns, wide: o.output === 'wide' })}\n`);
+    const kind = (o.kind ?? 'all').toLowerCase();
+    const wantNb = ['all', 'nb', 'nodebounce', 'nodebounces'].includes(kind);
+    const wantRb = ['all', 'rb', 'rollingbounce', 'rollingbounces'].includes(kind);
+    if (!wantNb && !wantRb)
+      throw new CliError('--kind must be nodebounce (nb), rollingbounce (rb) or all', ExitCode.Usage);
+    const { items, resourceVersion } = wantNb
+      ? await client.list(ns)
+      : { items: [] as NodeBounce[], resourceVersion: undefined };
+    // RollingBounces too, unless asked not to; with --kind all a cluster without the RollingBounce CRD (or
+    // without the right to read them) just has none.
+    let rbs: RollingBounce[] = [];
+    if (wantRb) {
+      try {
+        rbs = (await client.listRollingBounces(ns)).items;
+      } catch (e) {
+        if (kind !== 'all') throw e;
+      }
+    }
+    if (o.output === 'json' || o.output === 'yaml')
+      return void out(render(asList([...items, ...rbs], resourceVersion), o.output));
+    const opts = { allNamespaces: !ns, wide: o.output === 'wide' };
+    if (wantNb) {
+      if (items.length === 0) err(ns ? `No NodeBounces found in namespace ${ns}.\n` : 'No NodeBounces found.\n');
+      else out(`${listTable(items, opts)}\n`);
+    }
+    if (rbs.length > 0) out(`${wantNb && items.length > 0 ? '\n' : ''}${rolloutListTable(rbs, opts)}\n`);
+    else if (kind !== 'all') err(ns ? `No RollingBounces found in namespace ${ns}.\n` : 'No RollingBounces found.\n');
   });
 
   withCommon(
     program
       .command('status <name>')
-      .description('the whole story of one NodeBounce: status, timeline, conditions, events'),
+      .description(
+        'the whole story of one NodeBounce (or RollingBounce: rb/<name>): status, timeline, members, conditions, events',
+      ),
   ).action(async (name: string, o: CommonOptions) => {
     const { client, namespace } = connect(o);
-    const nb = await client.get(namespace, name);
+    const kindMatch =
+      /^(rb|rollingbounces?(?:\.bounce\.express\.dev)?|nb|nodebounces?(?:\.bounce\.express\.dev)?)\/(.+)$/i.exec(name);
+    const asRollout = kindMatch ? kindMatch[1]!.toLowerCase().startsWith('r') : undefined;
+    const bare = kindMatch ? kindMatch[2]! : name;
+    if (asRollout === true) return void (await showRollout(await client.getRollingBounce(namespace, bare), o));
+    let nb: NodeBounce;
+    try {
+      nb = await client.get(namespace, bare);
+    } catch (e) {
+      // A bare name that is no NodeBounce may be a RollingBounce.
+      if (asRollout === false || !(e instanceof CliError) || !/not found/.test(e.message)) throw e;
+      const rb = await client.getRollingBounce(namespace, bare).catch(() => undefined);
+      if (!rb) throw e;
+      return void (await showRollout(rb, o));
+    }
     if (o.output) return void out(render(nb, o.output as OutputFormat));
     const events = await client.events(namespace, name, nb.metadata.uid);
     out(`${statusStory(nb, events)}\n`);
   });
+
+  async function showRollout(rb: RollingBounce, o: CommonOptions): Promise<void> {
+    if (o.output) return void out(render(rb, o.output as OutputFormat));
+    const { client } = connect(o);
+    const events = await client.events(rb.metadata.namespace, rb.metadata.name, rb.metadata.uid, 'RollingBounce');
+    out(`${rolloutStory(rb, new Date(), events)}\n`);
+  }
+
+  withCommon(
+    program
+      .command('rollout [pods...]')
+      .description(
+        'create a RollingBounce (members: -l selector over Express resources, or pod names) and follow it with a live per-member table',
+      )
+      .option(
+        '-l, --selector <selector>',
+        'label selector over Express resources, e.g. app=express,tier!=witness... (k=v, k!=v, k, !k)',
+      )
+      .option('--name <name>', 'name of the RollingBounce (default: generated)')
+      .option('--max-unavailable <n>', 'members in flight at once: a number or a percentage (default 1)')
+      .option('--last <selector>', 'members whose Express resource matches go last (e.g. role=leader)')
+      .option('--reverse', 'reverse name order')
+      .addOption(new Option('--settle <duration>', 'wait after each member').argParser(parseDurationSecondsArg))
+      .addOption(
+        new Option('--stable <duration>', 'the health gate must hold this long (default 30s)').argParser(parseTtl),
+      )
+      .option('--healthy-states <states>', 'comma-separated healthy runtime states (default running)')
+      .option('--prometheus-url <url>', 'Prometheus base URL for the alert gate')
+      .option('--prometheus-query <promql>', 'a query that must return no series')
+      .addOption(
+        new Option('--max-failures <n>', 'failed members tolerated (default 0)').argParser((v) =>
+          /^\d+$/.test(v)
+            ? Number(v)
+            : (() => {
+                throw new InvalidArgumentError('must be a whole number.');
+              })(),
+        ),
+      )
+      .option('--force', 'bounce members even while rebuilding')
+      .option('--reason <text>', 'why: copied into each NodeBounce')
+      .addOption(new Option('--mode <mode>', 'Evict (respects PodDisruptionBudgets) or Delete').argParser(parseMode))
+      .option('--dry-run', 'write the plan (status.plan) and create nothing')
+      .option('--paused', 'create it paused')
+      .addOption(
+        new Option('--timeout <duration>', 'stop waiting after this long; the rollout goes on').argParser(
+          parseDurationMs,
+        ),
+      )
+      .addOption(new Option('--wait', 'follow until it finishes (default on a terminal)'))
+      .addOption(new Option('--no-wait', 'create it and return')),
+  ).action(async (pods: string[], o: RolloutOptions) => {
+    code = await rollout(pods, o);
+  });
+
+  for (const [cmdName, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    withCommon(
+      program
+        .command(`${cmdName} <rollingbounce>`)
+        .description(
+          `${paused ? 'pause a RollingBounce (in-flight members finish)' : 'resume a paused RollingBounce'}`,
+        ),
+    ).action(async (name: string, o: CommonOptions) => {
+      const { client, namespace } = connect(o);
+      const rb = await client.setRollingBouncePaused(namespace, name.replace(/^(rb|rollingbounces?)\//i, ''), paused);
+      if (o.output) return void out(render(rb, o.output as OutputFormat));
+      out(`rollingbounce.bounce.express.dev/${rb.metadata.name} ${paused ? 'paused' : 'resumed'}\n`);
+    });
+  }
+
+  async function rollout(pods: string[], o: RolloutOptions): Promise<number> {
+    if (pods.length > 0 === !!o.selector)
+      throw new CliError('give either pod names or --selector (exactly one)', ExitCode.Usage);
+    const { client, namespace } = connect(o);
+    const spec: RollingBounceSpec = {
+      members: o.selector ? { selector: parseSelector(o.selector) } : { podNames: pods },
+    };
+    if (o.maxUnavailable)
+      spec.maxUnavailable = /^\d+$/.test(o.maxUnavailable) ? Number(o.maxUnavailable) : o.maxUnavailable;
+    if (o.last) spec.last = parseSelector(o.last);
+    if (o.reverse) spec.order = 'reverse';
+    if (o.settle !== undefined) spec.settleSeconds = o.settle;
+    if (o.stable !== undefined || o.healthyStates || o.prometheusUrl || o.prometheusQuery) {
+      if (!!o.prometheusUrl !== !!o.prometheusQuery)
+        throw new CliError('--prometheus-url and --prometheus-query go together', ExitCode.Usage);
+      spec.healthGate = {
+        ...(o.stable !== undefined ? { stableSeconds: o.stable } : {}),
+        ...(o.healthyStates
+          ? {
+              healthyStates: o.healthyStates
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean),
+            }
+          : {}),
+        ...(o.prometheusUrl ? { prometheus: { url: o.prometheusUrl, query: o.prometheusQuery! } } : {}),
+      };
+    }
+    if (o.maxFailures !== undefined) spec.maxFailures = o.maxFailures;
+    if (o.force || o.reason || o.mode)
+      spec.bounceTemplate = {
+        ...(o.force ? { force: true } : {}),
+        ...(o.reason ? { reason: o.reason } : {}),
+        ...(o.mode ? { mode: o.mode } : {}),
+      };
+    if (o.dryRun) spec.dryRun = true;
+    if (o.paused) spec.paused = true;
+    const created = await client.createRollingBounce(
+      namespace,
+      spec,
+      o.name ? { name: o.name } : { generateName: 'rollout-' },
+    );
+    const name = created.metadata.name;
+    const format = o.output as OutputFormat | undefined;
+    const wait = o.wait ?? !!io.stdout.isTTY;
+    if (!wait) {
+      out(format ? render(created, format) : `rollingbounce.bounce.express.dev/${name} created\n`);
+      return ExitCode.Ok;
+    }
+    const progress = format ? io.stderr : io.stdout;
+    const tty = !!progress.isTTY;
+    progress.write(
+      `RollingBounce ${namespace}/${name} created${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the rollout goes on.\n`,
+    );
+    let interrupted = false;
+    const onSigint = () => (interrupted = true);
+    io.signals.on('SIGINT', onSigint);
+    const deadline = o.timeout !== undefined ? Date.now() + o.timeout : undefined;
+    let lastShown = '';
+    let drawnLines = 0;
+    let rb: RollingBounce;
+    try {
+      for (;;) {
+        rb = await client.getRollingBounce(namespace, name).catch((e) => {
+          if (e instanceof CliError && /not found/.test(e.message))
+            throw new CliError(`RollingBounce ${namespace}/${name} was deleted before it finished`);
+          throw e;
+        });
+        const st = rb.status;
+        const view = `${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''} ${st?.progress ?? ''}${st?.message ? `: ${st.message}` : ''}\n${membersTable(rb)}`;
+        if (view !== lastShown) {
+          if (tty && drawnLines > 0) progress.write(`\x1b[${drawnLines}A\x1b[J`);
+          const text = tty ? view : `${new Date().toISOString()} ${view.split('\n')[0]}`;
+          progress.write(`${text}\n`);
+          drawnLines = tty ? text.split('\n').length : 0;
+          lastShown = view;
+        }
+        const finished =
+          (st?.phase === 'Succeeded' || st?.phase === 'Failed') &&
+          !(st.members ?? []).some((m) => m.phase === 'InProgress');
+        if (finished) break;
+        if (interrupted) {
+          err(
+            `\nStopped following RollingBounce ${namespace}/${name}; the rollout goes on: kubectl nodebounce status rb/${name} -n ${namespace}\n`,
+          );
+          return ExitCode.Interrupted;
+        }
+        if (deadline !== undefined && Date.now() > deadline) {
+          err(
+            `error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for RollingBounce ${namespace}/${name} (${st?.phase ?? 'Pending'} ${st?.progress ?? ''}); the rollout goes on\n`,
+          );
+          return ExitCode.Timeout;
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    } finally {
+      io.signals.off('SIGINT', onSigint);
+    }
+    if (format) out(render(rb, format));
+    if (!tty && !format) out(`${membersTable(rb)}\n`);
+    if (rb.status?.phase === 'Succeeded') return ExitCode.Ok;
+    err(`error: rollout ${namespace}/${name} failed: ${rb.status?.reason ?? ''}: ${rb.status?.message ?? ''}\n`);
+    return ExitCode.BounceFailed;
+  }
 
   async function bounce(pod: string, o: BounceOptions): Promise<number> {
     const { client, namespace } = connect(o);

@@ -1,4 +1,5 @@
 // Pure formatting for the CLI: durations, tables, the status story, -o json|yaml.
+import type { RollingBounce } from '../api/rollingbounce.js';
 import { stringify as toYaml } from 'yaml';
 import type { NodeBounce } from '../api/nodebounce.js';
 import { isTerminal } from '../api/nodebounce.js';
@@ -188,6 +189,136 @@ export function statusStory(nb: NodeBounce, events: CoreV1Event[], now: Date = n
   lines.push('', 'Events:');
   if (events.length === 0) lines.push('  <none>');
   else {
+    const rows = events.map((e) => {
+      const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+      return [
+        '  ' + (t ? humanDuration(now.getTime() - new Date(t).getTime()) : ''),
+        e.type ?? '',
+        e.reason ?? '',
+        oneLine(e.message ?? ''),
+      ];
+    });
+    lines.push(table([['  AGE', 'TYPE', 'REASON', 'MESSAGE'], ...rows]));
+  }
+  return lines.join('\n');
+}
+
+export function rolloutListTable(
+  items: RollingBounce[],
+  opts: { allNamespaces: boolean; wide: boolean; now?: Date },
+): string {
+  const now = opts.now ?? new Date();
+  const header = [
+    ...(opts.allNamespaces ? ['NAMESPACE'] : []),
+    'ROLLINGBOUNCE',
+    'PROGRESS',
+    'PHASE',
+    'REASON',
+    'DURATION',
+    'AGE',
+    ...(opts.wide ? ['MESSAGE'] : []),
+  ];
+  const rows = items.map((rb) => {
+    const st = rb.status;
+    const start = ms(st?.startTime ?? rb.metadata.creationTimestamp);
+    const end = st?.completionTime ? ms(st.completionTime) : now.getTime();
+    return [
+      ...(opts.allNamespaces ? [rb.metadata.namespace] : []),
+      rb.metadata.name,
+      st?.progress ?? '',
+      st?.phase ?? 'Pending',
+      st?.reason ?? '',
+      Number.isNaN(start) ? '' : `${humanDuration(Math.max(0, end - start))}${st?.completionTime ? '' : '+'}`,
+      humanDuration(now.getTime() - ms(rb.metadata.creationTimestamp)),
+      ...(opts.wide ? [oneLine(st?.message ?? '')] : []),
+    ];
+  });
+  return table([header, ...rows]);
+}
+
+/** The per-member table of a RollingBounce (the live view of `rollout` and part of `status`). */
+export function membersTable(rb: RollingBounce, now: Date = new Date()): string {
+  const members = rb.status?.members ?? [];
+  if (members.length === 0) return '  (members not resolved yet)';
+  const rows = members.map((m, i) => {
+    const start = ms(m.startTime);
+    const end = m.endTime ? ms(m.endTime) : now.getTime();
+    return [
+      `  ${i + 1}`,
+      m.pod || '-',
+      (m.expressResource ?? '') + (m.last ? ' (last)' : ''),
+      m.phase,
+      m.reason ?? '',
+      Number.isNaN(start) ? '' : `${humanDuration(Math.max(0, end - start))}${m.endTime ? '' : '+'}`,
+      m.nodeBounce ?? '',
+    ];
+  });
+  return table([['  #', 'POD', 'EXPRESS', 'PHASE', 'REASON', 'TOOK', 'NODEBOUNCE'], ...rows]);
+}
+
+/** `status rb/NAME`: one RollingBounce for a human. */
+export function rolloutStory(rb: RollingBounce, now: Date = new Date(), events: CoreV1Event[] = []): string {
+  const st = rb.status ?? {};
+  const lines: string[] = [];
+  const kv = (k: string, v: string | undefined) => {
+    if (v !== undefined && v !== '') lines.push(`${`${k}:`.padEnd(22)}${v}`);
+  };
+  kv('RollingBounce', `${rb.metadata.namespace}/${rb.metadata.name}`);
+  kv('Phase', `${st.phase ?? 'Pending (not picked up by the operator yet)'}${st.reason ? ` (${st.reason})` : ''}`);
+  kv('Progress', st.progress);
+  kv('Message', st.message);
+  kv('Waiting until', st.waitingUntil && Date.parse(st.waitingUntil) > now.getTime() ? st.waitingUntil : undefined);
+  const spec = rb.spec;
+  kv(
+    'Spec',
+    [
+      `maxUnavailable ${spec.maxUnavailable ?? 1}${st.maxUnavailable !== undefined ? ` (= ${st.maxUnavailable})` : ''}`,
+      `order ${spec.order ?? 'byName'}`,
+      spec.paused ? 'PAUSED' : undefined,
+      spec.dryRun ? 'dry run' : undefined,
+      spec.settleSeconds ? `settle ${spec.settleSeconds}s` : undefined,
+      `maxFailures ${spec.maxFailures ?? 0}`,
+    ]
+      .filter(Boolean)
+      .join(', '),
+  );
+  if (st.counts)
+    kv(
+      'Counts',
+      `${st.counts.succeeded} succeeded, ${st.counts.inProgress} in progress, ${st.counts.pending} pending, ${st.counts.failed} failed, ${st.counts.skipped} skipped`,
+    );
+  lines.push('', 'Members:', membersTable(rb, now));
+  if (st.plan) {
+    lines.push(
+      '',
+      `Plan (dry run): ${st.plan.batches.length} batch(es), about ${humanDuration(st.plan.estimatedSeconds * 1000)}`,
+    );
+    lines.push(
+      table([
+        ['  POD', 'BATCH', 'VERDICT', 'REASON', 'ESTIMATE'],
+        ...st.plan.members.map((m) => [
+          '  ' + (m.pod || '-'),
+          String(m.batch ?? ''),
+          m.verdict,
+          m.reason ?? '',
+          m.estimatedSeconds !== undefined ? `${m.estimatedSeconds}s` : '',
+        ]),
+      ]),
+    );
+  }
+  if (st.conditions?.length) {
+    lines.push('', 'Conditions:');
+    const rows = st.conditions.map((c) => [
+      '  ' + c.type,
+      c.status,
+      c.reason,
+      humanDuration(now.getTime() - ms(c.lastTransitionTime)),
+      oneLine(c.message),
+    ]);
+    lines.push(table([['  TYPE', 'STATUS', 'REASON', 'AGE', 'MESSAGE'], ...rows]));
+  }
+  if (events.length) {
+    lines.push('', 'Events:');
     const rows = events.map((e) => {
       const t = e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
       return [

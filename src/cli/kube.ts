@@ -13,6 +13,12 @@ import {
   type NodeBounce,
   type NodeBounceSpec,
 } from '../api/nodebounce.js';
+import {
+  ROLLINGBOUNCE_KIND,
+  ROLLINGBOUNCE_PLURAL,
+  type RollingBounce,
+  type RollingBounceSpec,
+} from '../api/rollingbounce.js';
 import { apiErrorInfo, CliError, isConnectionError } from './errors.js';
 import { makeApi } from '../kube/http.js';
 
@@ -24,6 +30,7 @@ export type { CoreV1Event };
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 const NB = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL };
 const RESOURCE = `${NODEBOUNCE_PLURAL}.${NODEBOUNCE_GROUP}`;
+const RB = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL };
 
 export interface KubeOptions {
   kubeconfig?: string;
@@ -183,6 +190,75 @@ export class NodeBounceClient {
     }
   }
 
+  async createRollingBounce(
+    namespace: string,
+    spec: RollingBounceSpec,
+    name: { name?: string; generateName?: string },
+  ): Promise<RollingBounce> {
+    try {
+      return (await this.custom.createNamespacedCustomObject({
+        ...RB,
+        namespace,
+        body: { apiVersion: NODEBOUNCE_API_VERSION, kind: ROLLINGBOUNCE_KIND, metadata: { ...name, namespace }, spec },
+      })) as RollingBounce;
+    } catch (err) {
+      throw await this.translate(err, `create a RollingBounce in namespace ${namespace}`);
+    }
+  }
+
+  async getRollingBounce(namespace: string, name: string): Promise<RollingBounce> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ ...RB, namespace, name })) as RollingBounce;
+    } catch (err) {
+      throw await this.translate(
+        err,
+        `get RollingBounce ${name}`,
+        () => `RollingBounce "${name}" not found in namespace ${namespace}`,
+      );
+    }
+  }
+
+  /** Sets spec.paused (merge patch). */
+  async setRollingBouncePaused(namespace: string, name: string, paused: boolean): Promise<RollingBounce> {
+    try {
+      const { PatchStrategy, setHeaderOptions } = await import('@kubernetes/client-node');
+      return (await this.custom.patchNamespacedCustomObject(
+        { ...RB, namespace, name, body: { spec: { paused } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      )) as RollingBounce;
+    } catch (err) {
+      throw await this.translate(
+        err,
+        `${paused ? 'pause' : 'resume'} RollingBounce ${name}`,
+        () => `RollingBounce "${name}" not found in namespace ${namespace}`,
+      );
+    }
+  }
+
+  /** RollingBounces of one namespace (or all), oldest first. */
+  async listRollingBounces(
+    namespace: string | undefined,
+  ): Promise<{ items: RollingBounce[]; resourceVersion?: string }> {
+    try {
+      const res = (
+        namespace
+          ? await this.custom.listNamespacedCustomObject({ ...RB, namespace })
+          : await this.custom.listClusterCustomObject(RB)
+      ) as { items?: RollingBounce[]; metadata?: { resourceVersion?: string } };
+      const items = (res.items ?? []).sort(
+        (a, b) =>
+          (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') ||
+          a.metadata.name.localeCompare(b.metadata.name),
+      );
+      return { items, resourceVersion: res.metadata?.resourceVersion };
+    } catch (err) {
+      throw await this.translate(
+        err,
+        namespace ? `list RollingBounces in namespace ${namespace}` : 'list RollingBounces in all namespaces',
+      );
+    }
+  }
+
   /** Whether the pod exists. Unknown when we may not read pods (the operator will tell, with PodNotFound). */
   async checkPod(namespace: string, name: string): Promise<PodCheck> {
     try {
@@ -197,11 +273,11 @@ export class NodeBounceClient {
   }
 
   /** Events about one NodeBounce, oldest first. Empty when we may not read events. */
-  async events(namespace: string, name: string, uid?: string): Promise<CoreV1Event[]> {
+  async events(namespace: string, name: string, uid?: string, kind: string = NODEBOUNCE_KIND): Promise<CoreV1Event[]> {
     try {
       const list = await this.core.listNamespacedEvent({
         namespace,
-        fieldSelector: `involvedObject.kind=${NODEBOUNCE_KIND},involvedObject.name=${name}`,
+        fieldSelector: `involvedObject.kind=${kind},involvedObject.name=${name}`,
       });
       return list.items
         .filter((e) => !uid || !e.involvedObject.uid || e.involvedObject.uid === uid)
@@ -210,7 +286,7 @@ export class NodeBounceClient {
         );
     } catch (err) {
       if (apiErrorInfo(err).code === 403) return [];
-      throw await this.translate(err, `list events of NodeBounce ${name}`);
+      throw await this.translate(err, `list events of ${kind} ${name}`);
     }
   }
 

@@ -6,7 +6,7 @@ import type { OperatorConfig } from '../config/schema.js';
 import { expressNameForPod, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ChangeType } from '../kube/informer.js';
-import type { OperatorRuntime } from '../kube/runtime.js';
+import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
 import type { ReconcileHooks } from './hooks.js';
 import { BounceReconciler, nodeBounceKey } from './reconciler.js';
 import { NodeBounceStore } from './store.js';
@@ -28,10 +28,24 @@ export interface ControllerOptions {
 type PodObject = PodLike & { metadata?: { name?: string; namespace?: string } };
 type NodeBounceObject = NodeBounce & { apiVersion?: string; kind?: string };
 
+/** Another controller in the process that also follows these watches (one watch per kind). */
+export interface WatchListener {
+  onNodeBounce?(nb: NodeBounce, type: ChangeType): void;
+  onPod?(pod: PodObject): void;
+  onExpress?(obj: UnstructuredObject): void;
+}
+
 export class BounceController {
   readonly queue: WorkQueue;
   readonly reconciler: BounceReconciler;
   private readonly store: NodeBounceStore;
+  /** The watch caches, for the other controllers of the process. */
+  readonly caches: {
+    nodeBounces: ObjectCache<NodeBounce>;
+    pods: ObjectCache<PodLike>;
+    express: ObjectCache<UnstructuredObject>;
+  };
+  private readonly listeners: WatchListener[] = [];
 
   constructor(private readonly opts: ControllerOptions) {
     const { runtime, client, config, log } = opts;
@@ -67,6 +81,7 @@ export class BounceController {
       (obj) => this.onExpress(obj),
     );
     this.store = new NodeBounceStore(nodeBounces);
+    this.caches = { nodeBounces, pods, express };
     this.reconciler = new BounceReconciler({
       client,
       store: this.store,
@@ -118,7 +133,23 @@ export class BounceController {
     }
   }
 
+  /** Registers another controller's interest in these watches' events. */
+  listen(listener: WatchListener): void {
+    this.listeners.push(listener);
+  }
+
+  private notify(fn: (l: WatchListener) => void): void {
+    for (const l of this.listeners) {
+      try {
+        fn(l);
+      } catch (err) {
+        this.opts.log.error({ err }, 'watch listener threw');
+      }
+    }
+  }
+
   private onNodeBounce(nb: NodeBounce, type: ChangeType): void {
+    this.notify((l) => l.onNodeBounce?.(nb, type));
     const { namespace, name } = nb.metadata;
     this.store.track(nb, type);
     if (type === 'delete') {
@@ -135,6 +166,7 @@ export class BounceController {
   }
 
   private onPod(pod: PodObject): void {
+    this.notify((l) => l.onPod?.(pod));
     const ns = pod.metadata?.namespace;
     const mapping = expressNameForPod(pod, this.opts.config.express);
     const expressName = mapping.ok ? mapping.name : undefined;
@@ -153,6 +185,7 @@ export class BounceController {
   }
 
   private onExpress(obj: UnstructuredObject): void {
+    this.notify((l) => l.onExpress?.(obj));
     const ns = obj.metadata?.namespace;
     const name = obj.metadata?.name;
     if (!ns || !name) return;

@@ -16,6 +16,13 @@ import {
   type NodeBounce,
 } from '../api/nodebounce.js';
 import type { PodLike, UnstructuredObject } from '../api/objects.js';
+import {
+  ROLLINGBOUNCE_KIND,
+  ROLLINGBOUNCE_LABEL,
+  ROLLINGBOUNCE_PLURAL,
+  type BounceTemplate,
+  type RollingBounce,
+} from '../api/rollingbounce.js';
 import type { ApiConfig, ExpressConfig } from '../config/schema.js';
 import { isApiCode } from './errors.js';
 import { makeApi } from './http.js';
@@ -54,6 +61,104 @@ export class KubeClient {
 
   private nb(namespace: string, name: string) {
     return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace, name };
+  }
+
+  private rb(namespace: string, name: string) {
+    return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL, namespace, name };
+  }
+
+  async listRollingBounces(
+    namespace?: string,
+  ): Promise<{ items: RollingBounce[]; metadata?: { resourceVersion?: string } }> {
+    const base = { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL };
+    return (
+      namespace
+        ? await this.listCustom.listNamespacedCustomObject({ ...base, namespace })
+        : await this.listCustom.listClusterCustomObject(base)
+    ) as { items: RollingBounce[] };
+  }
+
+  /** Replaces a RollingBounce's status; fails with 409 if someone wrote since `rb.metadata.resourceVersion`. */
+  async replaceRollingBounceStatus(rb: RollingBounce): Promise<RollingBounce> {
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      ...this.rb(rb.metadata.namespace, rb.metadata.name),
+      body: {
+        apiVersion: NODEBOUNCE_API_VERSION,
+        kind: ROLLINGBOUNCE_KIND,
+        metadata: rb.metadata,
+        spec: rb.spec,
+        status: rb.status,
+      },
+    })) as RollingBounce;
+  }
+
+  /** Sets a RollingBounce's finalizers, guarded by resourceVersion. */
+  async setRollingBounceFinalizers(rb: RollingBounce, finalizers: string[]): Promise<RollingBounce> {
+    return (await this.custom.patchNamespacedCustomObject(
+      {
+        ...this.rb(rb.metadata.namespace, rb.metadata.name),
+        body: { metadata: { finalizers, resourceVersion: rb.metadata.resourceVersion } },
+      },
+      mergePatch,
+    )) as RollingBounce;
+  }
+
+  /**
+   * Creates a member's NodeBounce, owned by the RollingBounce (controller ownerReference, so the garbage collector
+   * removes it with its owner). Returns false when one of that name already exists (the create is idempotent).
+   */
+  async createMemberNodeBounce(
+    rb: RollingBounce,
+    name: string,
+    podName: string,
+    template: BounceTemplate,
+  ): Promise<boolean> {
+    const ns = rb.metadata.namespace;
+    try {
+      await this.custom.createNamespacedCustomObject({
+        group: NODEBOUNCE_GROUP,
+        version: NODEBOUNCE_VERSION,
+        plural: NODEBOUNCE_PLURAL,
+        namespace: ns,
+        body: {
+          apiVersion: NODEBOUNCE_API_VERSION,
+          kind: NODEBOUNCE_KIND,
+          metadata: {
+            name,
+            namespace: ns,
+            labels: { [ROLLINGBOUNCE_LABEL]: rb.metadata.name },
+            ownerReferences: [
+              {
+                apiVersion: NODEBOUNCE_API_VERSION,
+                kind: ROLLINGBOUNCE_KIND,
+                name: rb.metadata.name,
+                uid: rb.metadata.uid,
+                controller: true,
+              },
+            ],
+          },
+          spec: { podName, ...template },
+        },
+      });
+      return true;
+    } catch (err) {
+      if (isApiCode(err, 409)) return false;
+      throw err;
+    }
+  }
+
+  /** Deletes a NodeBounce by name (UID precondition when known); false when it is already gone. */
+  async deleteNodeBounceNamed(namespace: string, name: string, uid?: string): Promise<boolean> {
+    try {
+      await this.custom.deleteNamespacedCustomObject({
+        ...this.nb(namespace, name),
+        body: uid ? { preconditions: { uid } } : {},
+      });
+      return true;
+    } catch (err) {
+      if (isApiCode(err, 404) || isApiCode(err, 409)) return false;
+      throw err;
+    }
   }
 
   /** Live (uncached) list of the NodeBounces for one pod, via the CRD's selectable field spec.podName. */
@@ -191,7 +296,11 @@ export class KubeClient {
   }
 
   /** Records a core/v1 Event on the NodeBounce (what `kubectl describe nb` shows). */
-  async recordEvent(nb: NodeBounce, event: BounceEventRecord): Promise<void> {
+  async recordEvent(
+    nb: NodeBounce | RollingBounce,
+    event: BounceEventRecord,
+    kind: string = NODEBOUNCE_KIND,
+  ): Promise<void> {
     const now = new Date();
     const seq = (this.eventSeq++).toString(36);
     await this.core.createNamespacedEvent({
@@ -200,7 +309,7 @@ export class KubeClient {
         metadata: { name: `${nb.metadata.name}.${now.getTime().toString(16)}${seq}`, namespace: nb.metadata.namespace },
         involvedObject: {
           apiVersion: NODEBOUNCE_API_VERSION,
-          kind: NODEBOUNCE_KIND,
+          kind,
           name: nb.metadata.name,
           namespace: nb.metadata.namespace,
           uid: nb.metadata.uid,

@@ -1,8 +1,17 @@
 // Which reconcile transitions and events become notifications. Pure: no I/O.
 import type { NodeBounce, NodeBounceStatus, Phase } from '../api/nodebounce.js';
+import type { RollingBounce, RollingBounceStatus } from '../api/rollingbounce.js';
 import type { BounceEvent } from '../bounce/types.js';
 
-export type NotificationKind = 'BounceStarted' | 'BounceWarning' | 'BounceSucceeded' | 'BounceFailed';
+export type NotificationKind =
+  | 'BounceStarted'
+  | 'BounceWarning'
+  | 'BounceSucceeded'
+  | 'BounceFailed'
+  | 'RolloutStarted'
+  | 'RolloutPaused'
+  | 'RolloutSucceeded'
+  | 'RolloutFailed';
 
 export interface Notification {
   kind: NotificationKind;
@@ -25,6 +34,8 @@ export interface Notification {
   expressResourceName?: string;
   /** Succeeded/Failed: from status.startTime to status.completionTime. */
   durationSeconds?: number;
+  /** Set for the Rollout* kinds: about a RollingBounce (name/uid above are the RollingBounce's; podName is ''). */
+  rollout?: { progress: string; rolloutPhase: string };
 }
 
 /** Warning events worth a message: the bounce goes on but may need a human. */
@@ -96,4 +107,48 @@ export function fromTransition(
 export function fromEvent(nb: NodeBounce, event: BounceEvent, now = new Date()): Notification | undefined {
   if (event.type !== 'Warning' || !WARNING_EVENT_REASONS.has(event.reason)) return undefined;
   return base(nb, 'BounceWarning', event.reason, event.message, now);
+}
+
+/** A persisted change of a RollingBounce's phase or reason: started, paused, finished. */
+export function fromRolloutTransition(
+  before: RollingBounceStatus | undefined,
+  after: RollingBounce,
+  now = new Date(),
+): Notification | undefined {
+  const st = after.status;
+  if (!st?.phase) return undefined;
+  const uid = after.metadata.uid ?? `${after.metadata.namespace}/${after.metadata.name}`;
+  const make = (kind: NotificationKind, key: string): Notification => {
+    const n: Notification = {
+      kind,
+      key,
+      time: now.toISOString(),
+      namespace: after.metadata.namespace,
+      name: after.metadata.name,
+      uid,
+      podName: '',
+      reason: st.reason ?? st.phase!,
+      message: st.message ?? '',
+      mode: after.spec?.bounceTemplate?.mode ?? 'Evict',
+      force: after.spec?.bounceTemplate?.force === true,
+      dryRun: after.spec?.dryRun === true,
+      rollout: { progress: st.progress ?? '', rolloutPhase: st.phase! },
+    };
+    if (after.spec?.bounceTemplate?.reason) n.requestedReason = after.spec.bounceTemplate.reason;
+    return n;
+  };
+  if ((st.phase === 'Succeeded' || st.phase === 'Failed') && before?.phase !== st.phase) {
+    const n = make(st.phase === 'Succeeded' ? 'RolloutSucceeded' : 'RolloutFailed', `${uid}/Rollout${st.phase}`);
+    const d = seconds(st.startTime ?? after.metadata.creationTimestamp, st.completionTime ?? now.toISOString());
+    if (d !== undefined) n.durationSeconds = d;
+    return n;
+  }
+  if (st.phase === 'Paused' && before?.phase !== 'Paused')
+    return make('RolloutPaused', `${uid}/RolloutPaused/${after.metadata.generation ?? 0}`);
+  // Started: the first member's NodeBounce was started.
+  const started = (s: RollingBounceStatus | undefined) => (s?.members ?? []).some((m) => m.startTime !== undefined);
+  if (started(st) && !started(before)) {
+    return make('RolloutStarted', `${uid}/RolloutStarted`);
+  }
+  return undefined;
 }

@@ -1,8 +1,8 @@
 // Webhook notifications about bounces, as reconcile hooks. See docs/notifications.md.
 import type { Logger } from 'pino';
 import type { NotificationsConfig } from '../config/schema.js';
-import type { ReconcileHooks } from '../controller/hooks.js';
-import { fromEvent, fromTransition, type Notification } from './classify.js';
+import type { ReconcileHooks, RolloutHooks } from '../controller/hooks.js';
+import { fromEvent, fromRolloutTransition, fromTransition, type Notification } from './classify.js';
 import { payload } from './payload.js';
 import { WebhookSender, type SenderStats } from './sender.js';
 
@@ -10,6 +10,8 @@ export type { Notification, NotificationKind } from './classify.js';
 export type { SenderStats } from './sender.js';
 
 export interface Notifier extends ReconcileHooks {
+  /** The same notifier for RollingBounce transitions (started, paused, succeeded, failed). */
+  readonly rollouts: RolloutHooks;
   /** Sends what is queued (bounded by drainTimeoutMs), then stops. */
   stop(): Promise<void>;
   readonly stats: SenderStats;
@@ -25,7 +27,7 @@ const NOOP_STATS: SenderStats = { enqueued: 0, sent: 0, failed: 0, dropped: 0, d
  */
 export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier {
   if (!cfg.enabled || !cfg.url) {
-    return { stats: NOOP_STATS, stop: () => Promise.resolve(), idle: () => Promise.resolve() };
+    return { rollouts: {}, stats: NOOP_STATS, stop: () => Promise.resolve(), idle: () => Promise.resolve() };
   }
   const nlog = log.child({ component: 'notifier' });
   const sender = new WebhookSender({
@@ -49,6 +51,7 @@ export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier 
   return {
     onTransition: (before, after) => send(fromTransition(before, after)),
     onEvent: (nb, event) => send(fromEvent(nb, event)),
+    rollouts: { onTransition: (before, after) => send(fromRolloutTransition(before, after)) },
     stats: sender.stats,
     idle: () => sender.idle(),
     stop: () => sender.stop(),

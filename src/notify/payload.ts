@@ -12,7 +12,21 @@ const TITLES: Record<NotificationKind, { emoji: string; title: (n: Notification)
   BounceWarning: { emoji: ':warning:', title: (n) => `Bounce needs attention: ${n.reason}` },
   BounceSucceeded: { emoji: ':white_check_mark:', title: (n) => (n.dryRun ? 'Dry run passed' : 'Bounce succeeded') },
   BounceFailed: { emoji: ':x:', title: (n) => `Bounce failed: ${n.reason}` },
+  RolloutStarted: { emoji: ':arrows_counterclockwise:', title: () => 'Rolling bounce started' },
+  RolloutPaused: { emoji: ':double_vertical_bar:', title: () => 'Rolling bounce paused' },
+  RolloutSucceeded: {
+    emoji: ':white_check_mark:',
+    title: (n) => (n.dryRun ? 'Rolling bounce planned (dry run)' : 'Rolling bounce succeeded'),
+  },
+  RolloutFailed: { emoji: ':x:', title: (n) => `Rolling bounce failed: ${n.reason}` },
 };
+
+/** What a notification is about, for humans. */
+function subject(n: Notification): string {
+  return n.rollout
+    ? `RollingBounce ${n.namespace}/${n.name} (${n.rollout.progress} members)`
+    : `pod ${n.namespace}/${n.podName} (NodeBounce ${n.name})`;
+}
 
 /** Slack mrkdwn needs &, < and > escaped in text we did not write. */
 export function escapeSlack(s: string): string {
@@ -34,7 +48,7 @@ export function formatDuration(seconds: number): string {
 export function summary(n: Notification, opts: PayloadOptions = {}): string {
   const where = opts.clusterName ? `[${opts.clusterName}] ` : '';
   const took = n.durationSeconds !== undefined ? ` in ${formatDuration(n.durationSeconds)}` : '';
-  return `${where}${TITLES[n.kind].title(n)}${took}: pod ${n.namespace}/${n.podName} (NodeBounce ${n.name}). ${n.message}`;
+  return `${where}${TITLES[n.kind].title(n)}${took}: ${subject(n)}. ${n.message}`;
 }
 
 /**
@@ -49,9 +63,17 @@ export function slackPayload(n: Notification, opts: PayloadOptions = {}): Record
     text: cut(`*${label}*\n${escapeSlack(value)}`, 2000),
   });
   const fields = [
-    field('Pod', `${n.namespace}/${n.podName}`),
-    field('NodeBounce', n.name),
-    field('Phase', `${n.phase ?? '-'} (${n.reason})`),
+    ...(n.rollout
+      ? [
+          field('RollingBounce', `${n.namespace}/${n.name}`),
+          field('Progress', n.rollout.progress),
+          field('Phase', `${n.rollout.rolloutPhase} (${n.reason})`),
+        ]
+      : [
+          field('Pod', `${n.namespace}/${n.podName}`),
+          field('NodeBounce', n.name),
+          field('Phase', `${n.phase ?? '-'} (${n.reason})`),
+        ]),
     ...(n.durationSeconds !== undefined ? [field('Duration', formatDuration(n.durationSeconds))] : []),
     ...(n.requestedReason ? [field('Requested because', n.requestedReason)] : []),
     ...(n.expressResourceName ? [field('Express node', n.expressResourceName)] : []),
@@ -75,7 +97,7 @@ export function slackPayload(n: Notification, opts: PayloadOptions = {}): Record
         text: {
           type: 'mrkdwn',
           text: cut(
-            `${t.emoji} *${escapeSlack(t.title(n))}*${took}: pod \`${escapeSlack(`${n.namespace}/${n.podName}`)}\``,
+            `${t.emoji} *${escapeSlack(t.title(n))}*${took}: ${n.rollout ? 'RollingBounce' : 'pod'} \`${escapeSlack(`${n.namespace}/${n.rollout ? n.name : n.podName}`)}\``,
             3000,
           ),
         },
@@ -103,9 +125,13 @@ export function jsonPayload(n: Notification, opts: PayloadOptions = {}): Record<
     type: n.kind,
     time: n.time,
     ...(opts.clusterName ? { cluster: opts.clusterName } : {}),
-    nodeBounce: { namespace: n.namespace, name: n.name, uid: n.uid },
-    pod: { namespace: n.namespace, name: n.podName },
-    phase: n.phase ?? null,
+    ...(n.rollout
+      ? { rollingBounce: { namespace: n.namespace, name: n.name, uid: n.uid, progress: n.rollout.progress } }
+      : {
+          nodeBounce: { namespace: n.namespace, name: n.name, uid: n.uid },
+          pod: { namespace: n.namespace, name: n.podName },
+        }),
+    phase: n.rollout ? n.rollout.rolloutPhase : (n.phase ?? null),
     reason: n.reason,
     message: n.message,
     durationSeconds: n.durationSeconds ?? null,

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isTerminal, type NodeBounceStatus } from '../api/nodebounce.js';
-import type { ReconcileHooks } from '../controller/hooks.js';
+import { isRolloutTerminal, type RollingBounce } from '../api/rollingbounce.js';
+import type { ReconcileHooks, RolloutHooks } from '../controller/hooks.js';
 import type { WorkQueueMetrics } from '../controller/workqueue.js';
 
 // Prometheus metrics on our own registry, named like controller-runtime's so existing dashboards work,
@@ -25,8 +26,10 @@ export class OperatorMetrics {
   readonly leaderStatus: Gauge<'name'>;
   readonly bouncesTotal: Counter<'result' | 'reason'>;
   readonly bounceDuration: Histogram<'phase'>;
+  readonly rolloutsTotal: Counter<'result' | 'reason'>;
   private activeBounces: () => number = () => 0;
   private activeByReason: () => Iterable<{ phase: string; reason: string; count: number }> = () => [];
+  private rollingBounces: () => RollingBounce[] = () => [];
   private unrestoredProtection: () => number = () => 0;
   private notificationStats: () => Record<string, number> = () => ({});
 
@@ -70,6 +73,44 @@ export class OperatorMetrics {
       labelNames: ['phase'],
       buckets: DURATION_BUCKETS,
       registers,
+    });
+    this.rolloutsTotal = new Counter({
+      name: 'nodebounce_rollouts_total',
+      help: 'Finished RollingBounces by result (succeeded, failed) and reason',
+      labelNames: ['result', 'reason'],
+      registers,
+    });
+    const members: Gauge<'state'> = new Gauge({
+      name: 'nodebounce_rollout_members',
+      help: 'Members of unfinished RollingBounces by state (pending, in_progress, succeeded, failed, skipped)',
+      labelNames: ['state'],
+      registers,
+      collect: () => {
+        const sum = { pending: 0, in_progress: 0, succeeded: 0, failed: 0, skipped: 0 };
+        for (const rb of this.rollingBounces()) {
+          const c = rb.status?.counts;
+          if (!c || isRolloutTerminal(rb.status?.phase)) continue;
+          sum.pending += c.pending;
+          sum.in_progress += c.inProgress;
+          sum.succeeded += c.succeeded;
+          sum.failed += c.failed;
+          sum.skipped += c.skipped;
+        }
+        for (const [state, n] of Object.entries(sum)) members.set({ state }, n);
+      },
+    });
+    const rolloutsActive: Gauge<'phase'> = new Gauge({
+      name: 'nodebounce_rollouts_active',
+      help: 'RollingBounces not finished yet, by phase',
+      labelNames: ['phase'],
+      registers,
+      collect: () => {
+        rolloutsActive.reset();
+        for (const phase of ['Pending', 'Progressing', 'Paused', 'WaitingForWindow', 'WaitingForHealth'])
+          rolloutsActive.set({ phase }, 0);
+        for (const rb of this.rollingBounces())
+          if (rb.status?.phase && !isRolloutTerminal(rb.status.phase)) rolloutsActive.inc({ phase: rb.status.phase });
+      },
     });
     // Computed at scrape time (collect runs on each scrape).
     const active: Gauge = new Gauge({
@@ -117,6 +158,8 @@ export class OperatorMetrics {
     });
     for (const result of ['success', 'error', 'requeue_after'])
       this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result }, 0);
+    for (const result of ['succeeded', 'failed'])
+      this.rolloutsTotal.inc({ result, reason: result === 'succeeded' ? 'AllMembersBounced' : 'MemberFailed' }, 0);
     this.reconcileErrors.inc({ controller: CONTROLLER_NAME }, 0);
   }
 
@@ -130,6 +173,25 @@ export class OperatorMetrics {
     this.activeByReason = fn;
   }
 
+  /** The RollingBounces behind nodebounce_rollout_members and nodebounce_rollouts_active (read at scrape time). */
+  setRolloutMembersSource(fn: () => RollingBounce[]): void {
+    this.rollingBounces = fn;
+  }
+
+  /** Counts a RollingBounce once, when its persisted phase first becomes terminal. */
+  rolloutHooks(): RolloutHooks {
+    return {
+      onTransition: (before, after) => {
+        const st = after.status;
+        if (!st || !isRolloutTerminal(st.phase) || isRolloutTerminal(before?.phase)) return;
+        this.rolloutsTotal.inc({
+          result: st.phase === 'Succeeded' ? 'succeeded' : 'failed',
+          reason: st.reason ?? 'Unknown',
+        });
+      },
+    };
+  }
+
   /** The source of nodebounce_protection_unrestored (read at scrape time from the cache). */
   setUnrestoredProtectionSource(fn: () => number): void {
     this.unrestoredProtection = fn;
@@ -140,10 +202,14 @@ export class OperatorMetrics {
     this.notificationStats = fn;
   }
 
-  observeReconcile(result: 'success' | 'error' | 'requeue_after', seconds: number): void {
-    this.reconcileTotal.inc({ controller: CONTROLLER_NAME, result });
-    if (result === 'error') this.reconcileErrors.inc({ controller: CONTROLLER_NAME });
-    this.reconcileTime.observe({ controller: CONTROLLER_NAME }, seconds);
+  observeReconcile(
+    result: 'success' | 'error' | 'requeue_after',
+    seconds: number,
+    controller: string = CONTROLLER_NAME,
+  ): void {
+    this.reconcileTotal.inc({ controller, result });
+    if (result === 'error') this.reconcileErrors.inc({ controller });
+    this.reconcileTime.observe({ controller }, seconds);
   }
 
   workQueueMetrics(name = CONTROLLER_NAME): WorkQueueMetrics {

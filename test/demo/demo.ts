@@ -8,6 +8,8 @@
  *   refused    the node is rebuilding its cache                 -> Failed / NodeRebuilding (nothing touched)
  *   forced     rebuilding too, but spec.force: true             -> Succeeded / PodRestarted
  *   protected  shutdown protection on: disabled, then restored  -> Succeeded / PodRestarted
+ * Then a rolling bounce of four more nodes (RollingBounce): the leader goes last, and one member is rebuilding when
+ * the rollout starts, so the health gate visibly holds the rollout until it runs again.
  * Exits 0 when every bounce ended as expected, 1 otherwise.
  */
 import { Watch } from '@kubernetes/client-node';
@@ -22,6 +24,7 @@ import {
 } from '../harness/index.js';
 import { BounceFixture } from '../integration/support/bounce.js';
 import { OperatorProcess, installOperatorIdentity } from '../integration/support/operator.js';
+import { RolloutFixture } from '../integration/support/rollout.js';
 
 const NS = 'express-demo';
 const DELAYS = { startupDelay: '3s', shutdownDelay: '2s' };
@@ -179,6 +182,7 @@ async function main(): Promise<number> {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const r of [header, ...rows]) console.log(r.map((c, i) => pad(c, widths[i]!)).join('  '));
     console.log('');
+    ok = (await rollingDemo(cp.kubeConfig, fx)) && ok;
     say(
       `${ok ? 'all bounces ended as expected' : 'SOME BOUNCES DID NOT END AS EXPECTED'} (demo took ${((Date.now() - t0) / 1000).toFixed(1)}s)`,
     );
@@ -190,6 +194,69 @@ async function main(): Promise<number> {
     await sim?.stop();
     await cp.stop();
   }
+}
+
+/** A RollingBounce of four nodes: leader last, and a health-gate wait while one member rebuilds. */
+async function rollingDemo(kc: Parameters<typeof createNamespace>[0], fx: BounceFixture): Promise<boolean> {
+  const nodes = ['ring-1', 'ring-2', 'ring-3', 'ring-4'];
+  say(
+    `rolling bounce: ExpressNodes ${nodes.join(', ')} (ring-1 is the leader: it goes last; ring-3 is rebuilding its cache)`,
+  );
+  await Promise.all(
+    nodes.map((n) =>
+      fx.readyExpressNode(NS, n, {
+        startupDelay: '2s',
+        shutdownDelay: '1s',
+        labels: { 'express.dev/cluster': 'ring', ...(n === 'ring-1' ? { 'express.dev/role': 'leader' } : {}) },
+      }),
+    ),
+  );
+  await fx.setRuntimeState(NS, 'ring-3', 'rebuilding');
+  const rf = new RolloutFixture(kc);
+  await rf.create(NS, 'ring-restart', {
+    members: { selector: { matchLabels: { 'express.dev/cluster': 'ring' } } },
+    last: { matchLabels: { 'express.dev/role': 'leader' } },
+    healthGate: { stableSeconds: 2 },
+    bounceTemplate: { reason: 'demo: rolling restart' },
+  });
+  let last = '';
+  let healed = false;
+  const deadline = Date.now() + 120_000;
+  let rb: Awaited<ReturnType<typeof rf.get>>;
+  for (;;) {
+    rb = await rf.get(NS, 'ring-restart');
+    const st = rb?.status;
+    const line = `${pad('ring-restart', 12)} ${pad(`${st?.progress ?? '-'} ${st?.phase ?? '-'}/${st?.reason ?? '-'}`, 44)} ${st?.message ?? ''}`;
+    if (line !== last && st?.phase) say(line);
+    last = line;
+    // The gate waits for ring-3; after a few seconds of that, its rebuild "finishes".
+    if (!healed && st?.reason === 'MembersUnhealthy') {
+      healed = true;
+      setTimeout(() => {
+        say('ring-3 finished rebuilding (status.state: running)');
+        void fx.setRuntimeState(NS, 'ring-3', 'running');
+      }, 4000);
+    }
+    if (
+      (st?.phase === 'Succeeded' || st?.phase === 'Failed') &&
+      !(st.members ?? []).some((m) => m.phase === 'InProgress')
+    )
+      break;
+    if (Date.now() > deadline) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const order = (rb?.status?.members ?? []).map((m) => `${m.pod}:${m.phase}`).join(' -> ');
+  const good =
+    rb?.status?.phase === 'Succeeded' &&
+    rb.status.reason === 'AllMembersBounced' &&
+    (rb.status.members ?? []).at(-1)?.pod === 'ring-1' &&
+    healed;
+  console.log('');
+  console.log(
+    `ROLLINGBOUNCE ring-restart: ${rb?.status?.phase}/${rb?.status?.reason} ${rb?.status?.progress}; order ${order}; health gate waited: ${healed ? 'yes' : 'no'}; as expected: ${good ? 'yes' : 'NO'}`,
+  );
+  console.log('');
+  return good;
 }
 
 main()

@@ -77,14 +77,50 @@ describe('deploy/argocd/health.lua', () => {
   });
 });
 
+const RB_DIR = join(ARGO, 'rollingbounce');
+const RB_LUA = join(RB_DIR, 'health.lua');
+const rbTests = (parse(readFileSync(join(RB_DIR, 'health_test.yaml'), 'utf8')) as { tests: HealthTest[] }).tests;
+const loadRb = (p: string) => parse(readFileSync(join(RB_DIR, p), 'utf8')) as Record<string, any>;
+
+describe('deploy/argocd/rollingbounce/health.lua', () => {
+  it.each(rbTests.map((t) => [t.inputPath, t] as const))('%s', async (_path, t) => {
+    const [res] = await runHealth([loadRb(t.inputPath)], RB_LUA);
+    expect(res).toEqual(t.healthStatus);
+  });
+
+  it('has a fixture for every phase of the CRD (Paused is Suspended), and for a missing status', () => {
+    const crd = parse(readFileSync(join(REPO_ROOT, 'crds', 'bounce.express.dev_rollingbounces.yaml'), 'utf8'));
+    const phases: string[] = crd.spec.versions[0].schema.openAPIV3Schema.properties.status.properties.phase.enum;
+    const covered = new Set(rbTests.map((t) => loadRb(t.inputPath).status?.phase ?? '(none)'));
+    for (const p of [...phases, '(none)']) expect(covered, p).toContain(p);
+    expect(rbTests.find((t) => loadRb(t.inputPath).status?.phase === 'Paused')?.healthStatus.status).toBe('Suspended');
+  });
+
+  it('behaves the same with all standard libraries open', async () => {
+    expect(
+      await runHealth(
+        rbTests.map((t) => loadRb(t.inputPath)),
+        RB_LUA,
+        true,
+      ),
+    ).toEqual(rbTests.map((t) => t.healthStatus));
+  });
+});
+
 describe('deploy/argocd/argocd-cm.yaml', () => {
-  it('carries health.lua verbatim under the key Argo CD looks up for bounce.express.dev/NodeBounce', () => {
+  it('carries each health.lua verbatim under the key Argo CD looks up for its kind', () => {
     const cm = parse(readFileSync(join(ARGO, 'argocd-cm.yaml'), 'utf8'));
     expect(cm.kind).toBe('ConfigMap');
     expect(cm.metadata).toMatchObject({ name: 'argocd-cm', namespace: 'argocd' });
-    expect(Object.keys(cm.data)).toEqual(['resource.customizations.health.bounce.express.dev_NodeBounce']);
+    expect(Object.keys(cm.data)).toEqual([
+      'resource.customizations.health.bounce.express.dev_NodeBounce',
+      'resource.customizations.health.bounce.express.dev_RollingBounce',
+    ]);
     expect(cm.data['resource.customizations.health.bounce.express.dev_NodeBounce']).toBe(
       readFileSync(HEALTH_LUA, 'utf8'),
+    );
+    expect(cm.data['resource.customizations.health.bounce.express.dev_RollingBounce']).toBe(
+      readFileSync(RB_LUA, 'utf8'),
     );
   });
 });

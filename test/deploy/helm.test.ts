@@ -45,13 +45,17 @@ describe('helm chart, default values', () => {
     expect(await helmLint()).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
   });
 
-  it("ships crds/ byte for byte (Helm can only read files inside the chart, so it's a copy)", () => {
-    const file = 'bounce.express.dev_nodebounces.yaml';
-    expect(readFileSync(join(CHART_DIR, 'crds', file), 'utf8')).toBe(
-      readFileSync(join(REPO_ROOT, 'crds', file), 'utf8'),
-    );
-    expect(get(chart, 'CustomResourceDefinition')).toEqual(get(base, 'CustomResourceDefinition'));
-  });
+  it.each(['nodebounces', 'rollingbounces'])(
+    "ships crds/ byte for byte (Helm can only read files inside the chart, so it's a copy): %s",
+    (plural) => {
+      const file = `bounce.express.dev_${plural}.yaml`;
+      expect(readFileSync(join(CHART_DIR, 'crds', file), 'utf8')).toBe(
+        readFileSync(join(REPO_ROOT, 'crds', file), 'utf8'),
+      );
+      const name = `${plural}.bounce.express.dev`;
+      expect(get(chart, 'CustomResourceDefinition', name)).toEqual(get(base, 'CustomResourceDefinition', name));
+    },
+  );
 
   it('grants exactly the RBAC of the kustomize base, and no wildcards', () => {
     expect(wildcards(chart)).toEqual([]);

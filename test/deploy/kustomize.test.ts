@@ -50,6 +50,7 @@ describe('deploy/base', () => {
         'ClusterRoleBinding/nodebounce-operator',
         'ConfigMap/nodebounce-operator-config',
         'CustomResourceDefinition/nodebounces.bounce.express.dev',
+        'CustomResourceDefinition/rollingbounces.bounce.express.dev',
         'Deployment/nodebounce-operator',
         'Namespace/nodebounce-system',
         'Role/nodebounce-operator-leader-election',
@@ -66,11 +67,9 @@ describe('deploy/base', () => {
     expect(get(base, 'Namespace').metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
 
-  it('ships the CRD exactly as crds/ defines it', () => {
-    const crd = parse(
-      readFileSync(join(REPO_ROOT, 'crds', 'bounce.express.dev_nodebounces.yaml'), 'utf8'),
-    ) as K8sObject;
-    expect(get(base, 'CustomResourceDefinition')).toEqual(crd);
+  it.each(['nodebounces', 'rollingbounces'])('ships the %s CRD exactly as crds/ defines it', (plural) => {
+    const crd = parse(readFileSync(join(REPO_ROOT, 'crds', `bounce.express.dev_${plural}.yaml`), 'utf8')) as K8sObject;
+    expect(get(base, 'CustomResourceDefinition', `${plural}.bounce.express.dev`)).toEqual(crd);
   });
 
   it('grants no wildcard verbs, resources or API groups', () => {
@@ -112,21 +111,40 @@ describe('deploy/base', () => {
       'rbac.authorization.k8s.io/aggregate-to-edit': 'true',
       'rbac.authorization.k8s.io/aggregate-to-admin': 'true',
     });
-    expect(rulesOf(editor)).toEqual([
-      {
-        apiGroups: ['bounce.express.dev'],
-        resources: ['nodebounces'],
-        verbs: ['create', 'delete', 'get', 'list', 'watch'],
-      },
-      { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status'], verbs: ['get'] },
-    ]);
+    expect(rulesOf(editor)).toEqual(
+      normalizeRules([
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['nodebounces'],
+          verbs: ['create', 'delete', 'get', 'list', 'watch'],
+        },
+        { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status'], verbs: ['get'] },
+        // Editors pause/resume a RollingBounce (and change maxUnavailable): update/patch; spec is otherwise immutable.
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['rollingbounces'],
+          verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+        },
+        { apiGroups: ['bounce.express.dev'], resources: ['rollingbounces/status'], verbs: ['get'] },
+      ]),
+    );
     const viewer = get(base, 'ClusterRole', 'nodebounce-viewer');
     expect(viewer.metadata.labels).toMatchObject({ 'rbac.authorization.k8s.io/aggregate-to-view': 'true' });
     expect(viewer.metadata.labels?.['rbac.authorization.k8s.io/aggregate-to-edit']).toBeUndefined();
-    expect(rulesOf(viewer)).toEqual([
-      { apiGroups: ['bounce.express.dev'], resources: ['nodebounces'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['bounce.express.dev'], resources: ['nodebounces/status'], verbs: ['get'] },
-    ]);
+    expect(rulesOf(viewer)).toEqual(
+      normalizeRules([
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['nodebounces', 'rollingbounces'],
+          verbs: ['get', 'list', 'watch'],
+        },
+        {
+          apiGroups: ['bounce.express.dev'],
+          resources: ['nodebounces/status', 'rollingbounces/status'],
+          verbs: ['get'],
+        },
+      ]),
+    );
   });
 
   it('runs the operator restricted, probed, with metrics exposed by the Service', () => {

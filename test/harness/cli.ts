@@ -11,7 +11,7 @@
 import { binaryVersions, ensureControlPlaneBinaries, versionDir } from './build.js';
 import { startControlPlane } from './controlplane.js';
 import { startExpressSimulator } from './express-simulator.js';
-import { ensureTools, toolsCacheRoot } from './tools.js';
+import { ensureTool, ensureTools, toolsCacheRoot } from './tools.js';
 import { cleanupRealClusterHost, startRealCluster } from './realcluster.js';
 import { expressAppImageArchive } from './images.js';
 import { buildOperatorImage } from './docker.js';
@@ -46,6 +46,8 @@ async function main(): Promise<void> {
     // kustomize, helm and argocd-lua for the deploy tests (test/harness/tools.ts).
     const tools = await ensureTools((l) => console.log(`[tools] ${l}`));
     for (const [k, v] of Object.entries(tools)) console.log(`  ${k.padEnd(15)} ${v}`);
+    // Prometheus for the RollingBounce alert-gate integration test (the largest build: ~15 min cold on 2 cores).
+    console.log(`  ${'prometheus'.padEnd(15)} ${await ensureTool('prometheus', (l) => console.log(`[tools] ${l}`))}`);
     console.log(`tools cache: ${toolsCacheRoot()} (override with NODEBOUNCE_TOOLS_CACHE)`);
     return;
   }

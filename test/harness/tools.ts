@@ -6,6 +6,8 @@
  *   kustomize   sigs.k8s.io/kustomize/kustomize/v5     renders deploy/base, deploy/namespaced
  *   helm        helm.sh/helm/v3/cmd/helm               renders deploy/helm/nodebounce-operator
  *   argocd-lua  test/tools/argocd-lua (gopher-lua)     runs deploy/argocd/health.lua as Argo CD does
+ *   prometheus  github.com/prometheus/prometheus/cmd/prometheus   the RollingBounce alert gate's test server; built
+ *               only on demand (ensureTool('prometheus'), not by ensureTools()): it is by far the largest build
  *
  *   cache: ${NODEBOUNCE_TOOLS_CACHE:-~/.cache/nodebounce-operator/tools}/<tool>-<version>/<tool>
  *
@@ -26,7 +28,8 @@ const REPO = join(HERE, '..', '..');
 /** Sources of the argocd-lua runner (its cache directory is keyed by their hash). */
 const ARGOCD_LUA_SRC = join(REPO, 'test', 'tools', 'argocd-lua');
 
-export type ToolName = 'kustomize' | 'helm' | 'argocd-lua';
+export type ToolName = 'kustomize' | 'helm' | 'argocd-lua' | 'prometheus';
+/** The tools ensureTools() builds (prometheus only on demand). */
 export const TOOL_NAMES: readonly ToolName[] = ['kustomize', 'helm', 'argocd-lua'];
 
 /** Bump when a build recipe changes (ldflags, ...) so cached tools are rebuilt. */
@@ -36,6 +39,7 @@ const ENV_OVERRIDE: Record<ToolName, string> = {
   kustomize: 'NODEBOUNCE_KUSTOMIZE',
   helm: 'NODEBOUNCE_HELM',
   'argocd-lua': 'NODEBOUNCE_ARGOCD_LUA',
+  prometheus: 'NODEBOUNCE_PROMETHEUS',
 };
 
 interface ToolSpec {
@@ -91,6 +95,19 @@ function spec(name: ToolName): ToolSpec {
       return {
         key: `helm-${TOOL_VERSIONS.helm}-r${TOOLS_RECIPE}`,
         args: ['install', '-trimpath', '-ldflags', helmLdflags(), `helm.sh/helm/v3/cmd/helm@${TOOL_VERSIONS.helm}`],
+        cwd: REPO,
+        env: base,
+      };
+    case 'prometheus':
+      return {
+        key: `prometheus-${TOOL_VERSIONS.prometheus}-r${TOOLS_RECIPE}`,
+        args: [
+          'install',
+          '-trimpath',
+          '-ldflags',
+          '-s -w',
+          `github.com/prometheus/prometheus/cmd/prometheus@${TOOL_VERSIONS.prometheus}`,
+        ],
         cwd: REPO,
         env: base,
       };

@@ -36,6 +36,8 @@ export const TOOL_VERSIONS = {
   helmKubeVersion: '1.34.4',
   /** github.com/yuin/gopher-lua (its latest release, as in current Argo CD); pinned in test/tools/argocd-lua/go.mod. */
   gopherLua: 'v1.1.1',
+  /** github.com/prometheus/prometheus module version (v0.316.0 is Prometheus 3.16); the RollingBounce alert-gate test. */
+  prometheus: 'v0.316.0',
 } as const;
 
 /**

@@ -21,6 +21,7 @@ describe('generated lifecycle docs', () => {
       [...readFileSync(join(REPO_ROOT, file), 'utf8').matchAll(/<!-- lifecycle-(\w+):begin -->/g)].map((m) => m[1]);
     expect(blocks('README.md')).toEqual(['diagram']);
     expect(blocks('docs/api.md')).toEqual(['diagram', 'transitions', 'reasons']);
+    expect(blocks('docs/rollingbounce.md')).toEqual(['rollout_diagram', 'rollout_transitions', 'rollout_reasons']);
   });
 
   it('rejects a file whose block is not closed, rather than leaving it stale', () => {

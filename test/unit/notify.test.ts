@@ -480,3 +480,57 @@ describe('createNotifier and the config', () => {
     ).toBe(false);
   });
 });
+
+describe('RollingBounce notifications', async () => {
+  const { fromRolloutTransition } = await import('../../src/notify/classify.js');
+  const { payload, summary } = await import('../../src/notify/payload.js');
+  const rb = (status: Record<string, unknown>, generation = 1) =>
+    ({
+      metadata: { name: 'weekly', namespace: 'prod', uid: 'rb-1', generation },
+      spec: { members: { podNames: ['a', 'b'] }, bounceTemplate: { reason: 'kernel' } },
+      status,
+    }) as never;
+  const row = (phase: string, startTime?: string) => ({ pod: 'a', phase, ...(startTime ? { startTime } : {}) });
+
+  it('started (first member started), paused, succeeded, failed; nothing for the rest', () => {
+    const pending = { phase: 'Pending', reason: 'Accepted', members: [row('Pending')] };
+    const started = {
+      phase: 'Progressing',
+      reason: 'MembersInProgress',
+      progress: '0/2',
+      members: [row('InProgress', '2026-01-01T00:00:00Z')],
+    };
+    expect(fromRolloutTransition(pending as never, rb(started))?.kind).toBe('RolloutStarted');
+    expect(fromRolloutTransition(started as never, rb({ ...started, reason: 'Settling' }))).toBeUndefined();
+    expect(
+      fromRolloutTransition(started as never, rb({ ...started, phase: 'Paused', reason: 'Paused' }, 2)),
+    ).toMatchObject({ kind: 'RolloutPaused', key: 'rb-1/RolloutPaused/2' });
+    const ok = fromRolloutTransition(
+      started as never,
+      rb({
+        ...started,
+        phase: 'Succeeded',
+        reason: 'AllMembersBounced',
+        progress: '2/2',
+        startTime: '2026-01-01T00:00:00Z',
+        completionTime: '2026-01-01T00:01:00Z',
+      }),
+    );
+    expect(ok).toMatchObject({
+      kind: 'RolloutSucceeded',
+      durationSeconds: 60,
+      rollout: { progress: '2/2' },
+      requestedReason: 'kernel',
+    });
+    expect(summary(ok!)).toContain('RollingBounce prod/weekly (2/2 members)');
+    expect(payload(ok!, 'json')).toMatchObject({
+      type: 'RolloutSucceeded',
+      rollingBounce: { name: 'weekly', progress: '2/2' },
+      phase: 'Succeeded',
+    });
+    expect(JSON.stringify(payload(ok!, 'slack'))).toContain('RollingBounce');
+    expect(
+      fromRolloutTransition(started as never, rb({ ...started, phase: 'Failed', reason: 'MemberFailed' }))?.kind,
+    ).toBe('RolloutFailed');
+  });
+});

@@ -59,7 +59,7 @@ images:
     newTag: e2e
 YAML
 k apply -k "$WORK"
-k wait --for=condition=Established crd/nodebounces.bounce.express.dev crd/expressnodes.express.dev --timeout=60s
+k wait --for=condition=Established crd/nodebounces.bounce.express.dev crd/rollingbounces.bounce.express.dev crd/expressnodes.express.dev --timeout=60s
 k -n nodebounce-system rollout status deploy/nodebounce-operator --timeout=180s
 
 step "create an Express node backed by a StatefulSet"

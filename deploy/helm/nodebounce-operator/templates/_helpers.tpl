@@ -43,7 +43,7 @@ them identical for the default values).
 {{- define "nodebounce-operator.rules" -}}
 - apiGroups: [bounce.express.dev]
   resources: [nodebounces]
-  verbs: [get, list, watch, patch, delete]
+  verbs: [get, list, watch, create, patch, delete]
 - apiGroups: [bounce.express.dev]
   resources: [nodebounces/status]
   verbs: [get, update, patch]
@@ -59,6 +59,12 @@ them identical for the default values).
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
+- apiGroups: [bounce.express.dev]
+  resources: [rollingbounces]
+  verbs: [get, list, watch, patch]
+- apiGroups: [bounce.express.dev]
+  resources: [rollingbounces/status]
+  verbs: [get, update, patch]
 {{- end -}}
 
 {{- define "nodebounce-operator.validate" -}}

@@ -1,0 +1,141 @@
+import type { Logger } from 'pino';
+import type { NodeBounce } from '../api/nodebounce.js';
+import {
+  isRolloutTerminal,
+  ROLLINGBOUNCE_PLURAL,
+  type MemberStatus,
+  type RollingBounce,
+} from '../api/rollingbounce.js';
+import type { PodLike } from '../bounce/pod.js';
+import type { OperatorConfig } from '../config/schema.js';
+import type { UnstructuredObject } from '../express/view.js';
+import type { KubeClient } from '../kube/client.js';
+import type { ChangeType } from '../kube/informer.js';
+import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
+import {
+  ownerRollingBounce,
+  RolloutReconciler,
+  rollingBounceKey,
+  type RolloutHooks,
+  type RolloutReconcilerDeps,
+} from './rollout-reconciler.js';
+import { WorkQueue } from './workqueue.js';
+
+// The RollingBounce controller: its own watch (RollingBounces) and work queue, and the NodeBounce, pod and Express
+// caches of the NodeBounce controller (one watch per kind in the process). NodeBounce changes enqueue their owner;
+// pod and Express changes enqueue the unfinished RollingBounces of that namespace.
+
+export interface RolloutControllerOptions {
+  runtime: OperatorRuntime;
+  client: KubeClient;
+  config: OperatorConfig;
+  log: Logger;
+  caches: {
+    nodeBounces: ObjectCache<NodeBounce>;
+    pods: ObjectCache<PodLike>;
+    express: ObjectCache<UnstructuredObject>;
+  };
+  hooks?: RolloutHooks;
+  prometheus?: RolloutReconcilerDeps['prometheus'];
+  onReconcile?: (result: 'success' | 'error' | 'requeue_after', seconds: number) => void;
+}
+
+const active = (rb: RollingBounce) =>
+  !!rb.metadata.deletionTimestamp ||
+  !isRolloutTerminal(rb.status?.phase) ||
+  (rb.status?.members ?? []).some((m: MemberStatus) => m.phase === 'InProgress');
+
+export class RolloutController {
+  readonly queue: WorkQueue;
+  readonly reconciler: RolloutReconciler;
+  private readonly rollingBounces: ObjectCache<RollingBounce>;
+
+  constructor(private readonly opts: RolloutControllerOptions) {
+    const { runtime, client, config, log } = opts;
+    this.rollingBounces = runtime.watch<RollingBounce>(
+      {
+        group: 'bounce.express.dev',
+        version: 'v1alpha1',
+        plural: ROLLINGBOUNCE_PLURAL,
+        namespaces: config.watchNamespaces,
+        list: (ns) => client.listRollingBounces(ns),
+      },
+      (rb, type) => this.onRollingBounce(rb, type),
+    );
+    this.reconciler = new RolloutReconciler({
+      client,
+      rollingBounces: this.rollingBounces,
+      ...opts.caches,
+      config,
+      log: log.child({ controller: 'rollingbounce' }),
+      hooks: opts.hooks,
+      prometheus: opts.prometheus,
+    });
+    this.queue = new WorkQueue(
+      async (key) => {
+        const started = process.hrtime.bigint();
+        try {
+          const result = await this.reconciler.reconcile(key);
+          opts.onReconcile?.(
+            result.requeueAfterMs !== undefined ? 'requeue_after' : 'success',
+            Number(process.hrtime.bigint() - started) / 1e9,
+          );
+          return result;
+        } catch (err) {
+          opts.onReconcile?.('error', Number(process.hrtime.bigint() - started) / 1e9);
+          throw err;
+        }
+      },
+      {
+        concurrency: Math.max(1, Math.min(4, config.maxConcurrentReconciles)),
+        startPaused: true,
+        onError: (key, err, retryInMs) =>
+          log.warn(
+            { key, err: String((err as Error)?.message ?? err), retryInMs },
+            'rollingbounce reconcile failed; retrying with backoff',
+          ),
+      },
+    );
+  }
+
+  private onRollingBounce(rb: RollingBounce, type: ChangeType): void {
+    const { namespace, name } = rb.metadata;
+    if (type === 'delete') {
+      this.reconciler.forget(namespace, name);
+      this.queue.cancel(rollingBounceKey(namespace, name));
+      return;
+    }
+    this.queue.add(rollingBounceKey(namespace, name));
+  }
+
+  onNodeBounce(nb: NodeBounce): void {
+    const owner = ownerRollingBounce(nb);
+    if (owner) this.queue.add(rollingBounceKey(nb.metadata.namespace, owner.name));
+  }
+
+  /** A pod or Express resource changed in `namespace`: the health gate of its unfinished RollingBounces may change. */
+  onNamespaceChange(namespace: string | undefined): void {
+    if (!namespace) return;
+    for (const rb of this.rollingBounces.list(namespace))
+      if (active(rb)) this.queue.add(rollingBounceKey(namespace, rb.metadata.name));
+  }
+
+  start(): void {
+    this.queue.resume();
+  }
+
+  /** Every cached RollingBounce (for metrics). */
+  list(): RollingBounce[] {
+    return this.rollingBounces.listAll();
+  }
+
+  /** Stops taking work; waits up to `maxWaitMs` for running reconciles (their state is in status either way). */
+  async stop(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
+    const drained = this.queue.shutdown().then(() => true);
+    if (!Number.isFinite(maxWaitMs)) {
+      await drained;
+      return;
+    }
+    await Promise.race([drained, new Promise<false>((r) => setTimeout(() => r(false), maxWaitMs).unref())]);
+  }
+}

@@ -1,0 +1,170 @@
+import { z } from 'zod';
+import type { RollingBounceSpec } from '../api/rollingbounce.js';
+import { nodeBounceSpecSchema } from '../bounce/spec.js';
+
+// Second line of defence behind the CRD schema (an older CRD may be installed, or the schema skipped), plus the
+// rules the schema can't say: a real IANA time zone, a window that is not empty, selector operators with the right
+// values, a bounce template a NodeBounce would accept.
+
+const seconds = z.number().int().min(0).max(86_400);
+
+const requirement = z
+  .object({
+    key: z.string().min(1).max(317),
+    operator: z.enum(['In', 'NotIn', 'Exists', 'DoesNotExist']),
+    values: z.array(z.string().max(63)).max(64).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const needsValues = r.operator === 'In' || r.operator === 'NotIn';
+    if (needsValues && !r.values?.length)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `operator ${r.operator} needs values` });
+    if (!needsValues && r.values?.length)
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `operator ${r.operator} takes no values` });
+  });
+
+export const labelSelectorSchema = z
+  .object({
+    matchLabels: z.record(z.string().max(63)).optional(),
+    matchExpressions: z.array(requirement).max(16).optional(),
+  })
+  .strict();
+
+function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const hhmm = (max: number) =>
+  z.string().refine((s) => {
+    const m = /^(\d\d):(\d\d)$/.exec(s);
+    return !!m && Number(m[1]) * 60 + Number(m[2]) <= max && Number(m[2]) < 60;
+  }, 'must be HH:MM');
+
+const windowSchema = z
+  .object({
+    days: z
+      .array(z.enum(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']))
+      .max(7)
+      .optional(),
+    start: hhmm(23 * 60 + 59),
+    end: hhmm(24 * 60),
+    timeZone: z
+      .string()
+      .default('UTC')
+      .refine(validTimeZone, (tz) => ({
+        message: `unknown time zone ${JSON.stringify(tz)} (use an IANA name such as Europe/Paris)`,
+      })),
+  })
+  .strict()
+  .refine((w) => w.start !== w.end, { message: 'start and end are equal: the window would be empty' });
+
+const templateSchema = z
+  .object({
+    force: z.boolean().optional(),
+    reason: z.string().max(1024).optional(),
+    mode: z.enum(['Evict', 'Delete']).optional(),
+    gracePeriodSeconds: z.number().int().min(1).optional(),
+    terminationTimeoutSeconds: z.number().int().min(1).optional(),
+    readyTimeoutSeconds: z.number().int().min(1).optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    // What a NodeBounce would say about these fields (e.g. gracePeriodSeconds < terminationTimeoutSeconds).
+    const r = nodeBounceSpecSchema.safeParse({ podName: 'x', ...t });
+    if (!r.success)
+      for (const i of r.error.issues) ctx.addIssue({ code: z.ZodIssueCode.custom, path: i.path, message: i.message });
+  });
+
+const maxUnavailableSchema = z.union([
+  z.number().int().min(1),
+  z
+    .string()
+    .regex(/^\d{1,3}%$/, 'must be an integer or a percentage such as "25%"')
+    .refine((s) => Number(s.slice(0, -1)) >= 1 && Number(s.slice(0, -1)) <= 100, 'percentage must be from 1% to 100%'),
+]);
+
+export const rollingBounceSpecSchema = z
+  .object({
+    members: z
+      .object({
+        selector: labelSelectorSchema.optional(),
+        podNames: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(253)
+              .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a valid pod name'),
+          )
+          .min(1)
+          .max(500)
+          .optional(),
+      })
+      .strict()
+      .refine(
+        (m) => (m.selector === undefined) !== (m.podNames === undefined),
+        'needs exactly one of selector or podNames',
+      )
+      .refine((m) => !m.podNames || new Set(m.podNames).size === m.podNames.length, 'podNames has duplicates'),
+    maxUnavailable: maxUnavailableSchema.default(1),
+    order: z.enum(['byName', 'reverse']).default('byName'),
+    last: labelSelectorSchema.optional(),
+    settleSeconds: seconds.default(0),
+    healthGate: z
+      .object({
+        healthyStates: z
+          .array(z.string().min(1).max(63))
+          .min(1, 'healthyStates must name at least one state')
+          .max(32)
+          .default(['running']),
+        stableSeconds: seconds.default(30),
+        prometheus: z
+          .object({
+            url: z
+              .string()
+              .url()
+              .regex(/^https?:\/\//, 'must be an http(s) URL'),
+            query: z.string().min(1).max(4096),
+            timeoutSeconds: z.number().int().min(1).max(60).default(5),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .default({}),
+    maintenanceWindows: z.array(windowSchema).max(16).default([]),
+    paused: z.boolean().default(false),
+    maxFailures: z.number().int().min(0).max(10_000).default(0),
+    bounceTemplate: templateSchema.default({}),
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export type ValidRolloutSpec = z.output<typeof rollingBounceSpecSchema>;
+
+export type RolloutSpecValidation = { ok: true; spec: ValidRolloutSpec } | { ok: false; problems: string[] };
+
+export function validateRolloutSpec(spec: RollingBounceSpec | undefined): RolloutSpecValidation {
+  const result = rollingBounceSpecSchema.safeParse(spec ?? {});
+  if (result.success) return { ok: true, spec: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.map((i) =>
+      i.code === 'unrecognized_keys'
+        ? `unknown field(s) ${i.keys.map((k) => ['spec', ...i.path, k].join('.')).join(', ')}`
+        : `${['spec', ...i.path].join('.')}: ${i.message}`,
+    ),
+  };
+}
+
+/** maxUnavailable as a number of members: a percentage of `total` rounded down, at least 1. */
+export function resolveMaxUnavailable(value: number | string, total: number): number {
+  if (typeof value === 'number') return Math.max(1, value);
+  const pct = Number(value.replace('%', ''));
+  return Math.max(1, Math.floor((total * pct) / 100));
+}

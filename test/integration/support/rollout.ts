@@ -1,0 +1,189 @@
+// Helpers for RollingBounce scenarios on the real control plane: create/patch/wait, and the independent
+// disruption check (evictions from the kube-apiserver audit log, readiness of replacements from our own pod watch).
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  makeInformer,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import type { NodeBounce } from '../../../src/api/nodebounce.js';
+import type { RollingBounce, RollingBounceSpec } from '../../../src/api/rollingbounce.js';
+import { isPodReady, waitUntil } from '../../harness/index.js';
+
+const RB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'rollingbounces' };
+const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+export class RolloutFixture {
+  readonly custom: CustomObjectsApi;
+  constructor(readonly kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async create(namespace: string, name: string, spec: RollingBounceSpec): Promise<RollingBounce> {
+    return (await this.custom.createNamespacedCustomObject({
+      ...RB,
+      namespace,
+      body: { apiVersion: 'bounce.express.dev/v1alpha1', kind: 'RollingBounce', metadata: { name, namespace }, spec },
+    })) as RollingBounce;
+  }
+
+  async get(namespace: string, name: string): Promise<RollingBounce | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject({ ...RB, namespace, name })) as RollingBounce;
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async patchSpec(namespace: string, name: string, spec: Partial<RollingBounceSpec>): Promise<void> {
+    await this.custom.patchNamespacedCustomObject({ ...RB, namespace, name, body: { spec } }, mergePatch);
+  }
+
+  async delete(namespace: string, name: string): Promise<void> {
+    await this.custom.deleteNamespacedCustomObject({ ...RB, namespace, name });
+  }
+
+  async wait(
+    namespace: string,
+    name: string,
+    pred: (rb: RollingBounce) => boolean,
+    timeoutMs = 90_000,
+    what = 'condition',
+  ): Promise<RollingBounce> {
+    let last: RollingBounce | undefined;
+    try {
+      return await waitUntil(
+        async () => {
+          last = await this.get(namespace, name);
+          return last && pred(last) ? last : undefined;
+        },
+        { timeoutMs, intervalMs: 200, description: `RollingBounce ${namespace}/${name}: ${what}` },
+      );
+    } catch (err) {
+      throw new Error(
+        `${(err as Error).message}; last status: ${JSON.stringify(last?.status, null, 1)?.slice(0, 3000)}`,
+        { cause: err },
+      );
+    }
+  }
+
+  waitFinished(namespace: string, name: string, timeoutMs = 120_000): Promise<RollingBounce> {
+    return this.wait(
+      namespace,
+      name,
+      (rb) =>
+        (rb.status?.phase === 'Succeeded' || rb.status?.phase === 'Failed') &&
+        !(rb.status.members ?? []).some((m) => m.phase === 'InProgress'),
+      timeoutMs,
+      'finished',
+    );
+  }
+
+  async nodeBounces(namespace: string): Promise<NodeBounce[]> {
+    return ((await this.custom.listNamespacedCustomObject({ ...NB, namespace })) as { items: NodeBounce[] }).items;
+  }
+}
+
+/** Watches the namespace's pods and records, per pod name, each incarnation's UID and when it was first seen Ready. */
+export async function trackReadiness(
+  kc: KubeConfig,
+  namespace: string,
+): Promise<{ readyAt(pod: string, afterMs: number): number | undefined; stop(): Promise<void> }> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const informer = makeInformer<KubernetesObject>(kc, `/api/v1/namespaces/${namespace}/pods`, () =>
+    core.listNamespacedPod({ namespace }),
+  );
+  const seen = new Map<string, Array<{ uid: string; readyAt: number }>>();
+  const onPod = (obj: KubernetesObject) => {
+    const pod = obj as V1Pod;
+    if (!isPodReady(pod) || pod.metadata?.deletionTimestamp) return;
+    const list = seen.get(pod.metadata!.name!) ?? [];
+    if (!list.some((e) => e.uid === pod.metadata!.uid)) list.push({ uid: pod.metadata!.uid!, readyAt: Date.now() });
+    seen.set(pod.metadata!.name!, list);
+  };
+  informer.on('add', onPod);
+  informer.on('update', onPod);
+  let stopped = false;
+  informer.on('error', () => {
+    if (!stopped)
+      setTimeout(() => {
+        if (!stopped) void informer.start().catch(() => undefined);
+      }, 500);
+  });
+  await informer.start();
+  return {
+    readyAt: (pod, afterMs) => seen.get(pod)?.find((e) => e.readyAt > afterMs)?.readyAt,
+    stop: async () => {
+      stopped = true;
+      await informer.stop();
+    },
+  };
+}
+
+export interface Eviction {
+  pod: string;
+  at: number;
+}
+
+/** The operator's successful evictions (or deletes) of pods in `ns`, in order, from the audit log. */
+export async function auditEvictions(auditLogPath: string, ns: string, fromMs = 0): Promise<Eviction[]> {
+  const { readFile } = await import('node:fs/promises');
+  const out: Eviction[] = [];
+  const seen = new Set<string>();
+  for (const line of (await readFile(auditLogPath, 'utf8')).split('\n')) {
+    if (!line.includes(`"namespace":"${ns}"`) || !line.includes('"pods"')) continue;
+    let e: {
+      auditID: string;
+      stage?: string;
+      verb?: string;
+      objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string };
+      responseStatus?: { code?: number };
+      user?: { username?: string };
+      requestReceivedTimestamp?: string;
+    };
+    try {
+      e = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (
+      e.stage !== 'ResponseComplete' ||
+      seen.has(e.auditID) ||
+      e.objectRef?.resource !== 'pods' ||
+      e.objectRef.namespace !== ns
+    )
+      continue;
+    seen.add(e.auditID);
+    const at = Date.parse(e.requestReceivedTimestamp ?? '');
+    const code = e.responseStatus?.code ?? 0;
+    if (at < fromMs || code < 200 || code >= 300 || !(e.user?.username ?? '').includes('nodebounce-operator')) continue;
+    if (
+      (e.objectRef.subresource === 'eviction' && e.verb === 'create') ||
+      (!e.objectRef.subresource && e.verb === 'delete')
+    )
+      out.push({ pod: e.objectRef.name ?? '', at });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The most members disrupted at once: a member is disrupted from its eviction (audit log) until its replacement was
+ * seen Ready by our own watch (later than the real moment, so this errs towards counting too many).
+ */
+export function maxConcurrentDisruptions(
+  evictions: Eviction[],
+  readyAt: (pod: string, afterMs: number) => number | undefined,
+): number {
+  let max = 0;
+  for (const e of evictions) {
+    const open = evictions.filter((o) => o.at <= e.at && (readyAt(o.pod, o.at) ?? Number.POSITIVE_INFINITY) > e.at);
+    max = Math.max(max, open.length);
+  }
+  return max;
+}
