@@ -1,8 +1,8 @@
 // The Grafana dashboard against a running operator (issue 14): after a few bounces, one failure, one bounce held
 // by a PodDisruptionBudget and one waiting behind it, /metrics exports every metric a panel names, and every
 // selector of every panel (its label matchers, less the namespace/job labels Prometheus adds when scraping)
-// matches at least one exported series. Checking that every panel's query returns data from a real Prometheus
-// needs the Prometheus server the RollingBounce issue brings to the harness; it does not exist yet.
+// matches at least one exported series; then a real Prometheus scrapes the operator and every panel's query must
+// return series (no empty panel).
 import { PolicyV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,9 +11,13 @@ import {
   matches,
   parseExposition,
   readDashboard,
+  SAMPLE_VARIABLES,
   selectorsOf,
 } from '../harness/grafana.js';
+import { waitUntil } from '../harness/kube.js';
+import { startPrometheus } from '../harness/prometheus.js';
 import { useOperatorEnv } from './support/env.js';
+import { RolloutFixture } from './support/rollout.js';
 
 /** Labels Prometheus attaches at scrape time (target labels), not the operator. */
 const TARGET_LABELS = new Set(['namespace', 'job', 'instance', 'pod', 'service', 'endpoint', 'container']);
@@ -120,6 +124,33 @@ describe('Grafana dashboard vs. a running operator', () => {
     expect(await value('nodebounce_bounces_total', { result: 'failed', reason: 'PodNotFound' })).toBe(1);
   });
 
-  // TODO(RollingBounce issue): with the harness' real Prometheus server scraping this operator, assert that every
-  // panel query of deploy/grafana/nodebounce-operator.json returns at least one series ("no empty panel").
+  it('no empty panel: every query of the dashboard returns series from a real Prometheus scraping the operator', async () => {
+    // A small rollout first, so the RollingBounce panels have finished rollouts to show too.
+    const ns = await env.namespace('dash-rb');
+    await env.fx.readyExpressNode(ns, 'r1');
+    const rf = new RolloutFixture(env.kc);
+    await rf.create(ns, 'dash-rollout', { members: { podNames: ['r1'] }, healthGate: { stableSeconds: 0 } });
+    await rf.waitFinished(ns, 'dash-rollout');
+
+    const port = await env.operator.portOf('metrics listening');
+    const prometheus = await startPrometheus({
+      targets: [
+        { job: SAMPLE_VARIABLES.job!, target: `127.0.0.1:${port}`, labels: { namespace: SAMPLE_VARIABLES.namespace! } },
+      ],
+    });
+    try {
+      // rate() over $__rate_interval needs two samples of every series: a few scrapes (1 s apart).
+      await waitUntil(async () => (await prometheus.query('count_over_time(up[1m])'))[0]?.value[1] === '4', {
+        timeoutMs: 30_000,
+        description: 'four scrapes of the operator',
+      });
+      const empty: string[] = [];
+      for (const q of dashboardQueries(dashboard)) {
+        if ((await prometheus.query(q.expr)).length === 0) empty.push(`${q.where}: ${q.expr}`);
+      }
+      expect(empty, 'dashboard queries that return no series').toEqual([]);
+    } finally {
+      await prometheus.stop();
+    }
+  });
 });

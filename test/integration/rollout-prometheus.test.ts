@@ -1,81 +1,40 @@
 // The RollingBounce alert gate against a real Prometheus server (built from the Go module proxy like the control
 // plane, cached in the tools cache): an alerting rule over a metric this test serves; the gate query is
 // ALERTS{alertstate="firing"}. Firing holds the next member; resolved lets it go.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { queryPrometheus } from '../../src/rollout/prometheus.js';
-import { ensureTool, waitUntil } from '../harness/index.js';
+import { waitUntil } from '../harness/index.js';
+import { freePort, startPrometheus, type PrometheusServer } from '../harness/prometheus.js';
 import { useOperatorEnv } from './support/env.js';
 import { sleep } from './support/reliability.js';
 import { auditEvictions, RolloutFixture } from './support/rollout.js';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('RollingBounce: Prometheus alert gate against a real Prometheus', () => {
   const env = useOperatorEnv();
   let firing = false;
   let exporter: Server;
-  let prom: ChildProcess | undefined;
-  let dir: string;
+  let prometheus: PrometheusServer | undefined;
   let url: string;
-  const logs: string[] = [];
 
   beforeAll(async () => {
-    const bin = await ensureTool('prometheus');
     exporter = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(`# TYPE express_alert_firing gauge\nexpress_alert_firing{node="h-c"} ${firing ? 1 : 0}\n`);
     });
     await new Promise<void>((r) => exporter.listen(0, '127.0.0.1', () => r()));
-    const target = `127.0.0.1:${(exporter.address() as AddressInfo).port}`;
-    dir = mkdtempSync(join(tmpdir(), 'nodebounce-prometheus-'));
-    writeFileSync(
-      join(dir, 'rules.yml'),
-      'groups:\n  - name: express\n    rules:\n      - alert: ExpressNodeDegraded\n        expr: express_alert_firing > 0\n        labels: { severity: page }\n',
-    );
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [${join(dir, 'rules.yml')}]\nscrape_configs:\n  - job_name: express\n    static_configs: [{ targets: ['${target}'] }]\n`,
-    );
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    prom = spawn(
-      bin,
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prom.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
-    prom.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    await waitUntil(async () => (await fetch(`${url}/-/ready`).catch(() => undefined))?.ok, {
-      timeoutMs: 60_000,
-      description: `Prometheus ready at ${url}`,
-    }).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${logs.join('').slice(-3000)}`);
+    prometheus = await startPrometheus({
+      targets: [{ job: 'express', target: `127.0.0.1:${(exporter.address() as AddressInfo).port}` }],
+      rules:
+        'groups:\n  - name: express\n    rules:\n      - alert: ExpressNodeDegraded\n        expr: express_alert_firing > 0\n        labels: { severity: page }\n',
     });
+    url = prometheus.url;
   }, 45 * 60_000);
 
   afterAll(async () => {
-    if (prom && prom.exitCode === null) {
-      prom.kill('SIGTERM');
-      await new Promise((r) => prom!.once('exit', r));
-    }
+    await prometheus?.stop();
     exporter?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const alerts = () => queryPrometheus(url, 'ALERTS{alertstate="firing"}', 5);
