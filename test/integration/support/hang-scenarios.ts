@@ -115,7 +115,7 @@ export async function blackHoleScenario(
     await view.stop();
     const unhealthy = await health.stop();
     await sleep(300);
-    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0, true);
     const firstWriteAfterLift = proxy.stats.writes.find((w) => w.at >= lifted)?.at;
     const deadlineAborts = op.lines.filter((l) => /aborted due to timeout|TimeoutError/.test(l)).length;
     return {
@@ -267,7 +267,7 @@ export async function hungLeaseScenario(
     const bFirstWrite = pb.stats.writes[0]?.at;
     const aLastWrite = pa.stats.writes.at(-1)?.at;
     await sleep(300);
-    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0, true);
     return {
       scenario: 'hung-lease',
       bounces: opts.bounces,
@@ -348,7 +348,7 @@ export async function sigtermInBlackHoleScenario(
     );
     await view.stop();
     await sleep(300);
-    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0, true);
     return {
       scenario: 'sigterm-in-black-hole',
       bounces: opts.bounces,

@@ -98,7 +98,7 @@ export async function crashScenario(
   await view.stop();
   assertNoCrash(env.operator);
   await sleep(300); // let the audit log catch up
-  const check = await checkBounces(env.kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+  const check = await checkBounces(env.kc, ns, nbs, originals, auditLogPath, t0, true);
   return {
     scenario: 'crash',
     bounces: opts.bounces,
@@ -176,7 +176,7 @@ export async function apiServerRestartScenario(opts: {
     await view.stop();
     assertNoCrash(op);
     await sleep(300);
-    const check = await checkBounces(kc, ns, nbs, originals, cp.auditLogPath!, t0 - 1000, true);
+    const check = await checkBounces(kc, ns, nbs, originals, cp.auditLogPath!, t0, true);
     return { scenario: 'apiserver-restart', bounces: opts.bounces, restarts, durationMs: Date.now() - t0, check };
   } finally {
     await op?.stop();
@@ -237,7 +237,7 @@ export async function faultScenario(
     await view.stop();
     assertNoCrash(op);
     await sleep(300);
-    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0 - 1000, true);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0, true);
     const retries = op.lines.filter((l) => l.includes('retrying with backoff')).length;
     const watchRestarts = op.lines.filter((l) => l.includes('watch failed; restarting')).length;
     return {

@@ -150,13 +150,23 @@ export interface PodAudit {
   creations: number;
 }
 
-/** Per pod name, from the kube-apiserver audit log (robust to watch gaps, e.g. across an apiserver restart). */
-export async function auditPods(auditLogPath: string, ns: string, fromMs = 0): Promise<Map<string, PodAudit>> {
+/** One successful request on pods (or a pod subresource) of a namespace, from the kube-apiserver audit log. */
+export interface PodAuditEvent {
+  pod: string;
+  verb: string;
+  subresource?: string;
+  /** requestReceivedTimestamp, ms. */
+  at: number;
+  /** The request came from the operator's ServiceAccount. */
+  byOperator: boolean;
+}
+
+/** Successful pod requests in `ns` since `fromMs`, each audit event once (ResponseComplete), in log order. */
+export async function podAuditEvents(auditLogPath: string, ns: string, fromMs = 0): Promise<PodAuditEvent[]> {
   const { readFile } = await import('node:fs/promises');
-  const text = await readFile(auditLogPath, 'utf8');
-  const out = new Map<string, PodAudit>();
+  const out: PodAuditEvent[] = [];
   const seen = new Set<string>();
-  for (const line of text.split('\n')) {
+  for (const line of (await readFile(auditLogPath, 'utf8')).split('\n')) {
     if (!line.includes(`"namespace":"${ns}"`) || !line.includes('"pods"')) continue;
     let e: {
       auditID: string;
@@ -168,32 +178,39 @@ export async function auditPods(auditLogPath: string, ns: string, fromMs = 0): P
       requestReceivedTimestamp?: string;
     };
     try {
-      e = JSON.parse(line);
+      e = JSON.parse(line) as typeof e;
     } catch {
       continue;
     }
-    if (
-      e.stage !== 'ResponseComplete' ||
-      seen.has(e.auditID) ||
-      e.objectRef?.resource !== 'pods' ||
-      e.objectRef.namespace !== ns
-    )
-      continue;
+    if (e.stage !== 'ResponseComplete' || seen.has(e.auditID) || e.objectRef?.resource !== 'pods') continue;
+    if (e.objectRef.namespace !== ns) continue;
     seen.add(e.auditID);
-    if (Date.parse(e.requestReceivedTimestamp ?? '') < fromMs) continue;
+    const at = Date.parse(e.requestReceivedTimestamp ?? '');
     const code = e.responseStatus?.code ?? 0;
-    if (code < 200 || code >= 300) continue;
-    const name = e.objectRef.name ?? '';
-    const a = out.get(name) ?? { operatorDisruptions: 0, creations: 0 };
-    const byOperator = (e.user?.username ?? '').includes('nodebounce-operator');
-    if (
-      byOperator &&
-      ((e.objectRef.subresource === 'eviction' && e.verb === 'create') ||
-        (!e.objectRef.subresource && e.verb === 'delete'))
-    )
-      a.operatorDisruptions++;
-    if (!e.objectRef.subresource && e.verb === 'create') a.creations++;
-    out.set(name, a);
+    if (at < fromMs || code < 200 || code >= 300) continue;
+    out.push({
+      pod: e.objectRef.name ?? '',
+      verb: e.verb ?? '',
+      subresource: e.objectRef.subresource,
+      at,
+      byOperator: (e.user?.username ?? '').includes('nodebounce-operator'),
+    });
+  }
+  return out;
+}
+
+/** An eviction, or a delete of the pod itself (mode Delete). */
+export const isDisruption = (e: PodAuditEvent): boolean =>
+  (e.subresource === 'eviction' && e.verb === 'create') || (!e.subresource && e.verb === 'delete');
+
+/** Per pod name, from the kube-apiserver audit log (robust to watch gaps, e.g. across an apiserver restart). */
+export async function auditPods(auditLogPath: string, ns: string, fromMs = 0): Promise<Map<string, PodAudit>> {
+  const out = new Map<string, PodAudit>();
+  for (const e of await podAuditEvents(auditLogPath, ns, fromMs)) {
+    const a = out.get(e.pod) ?? { operatorDisruptions: 0, creations: 0 };
+    if (e.byOperator && isDisruption(e)) a.operatorDisruptions++;
+    if (!e.subresource && e.verb === 'create') a.creations++;
+    out.set(e.pod, a);
   }
   return out;
 }
@@ -210,7 +227,11 @@ export interface BounceOutcomeCheck {
   disruptionsByOperator: number;
 }
 
-/** The end-state checks shared by the crash, restart and fault scenarios. */
+/**
+ * The end-state checks shared by the crash, restart and fault scenarios. `fromMs` must be after every pod of the
+ * setup was created (the moment createReadyNodes returned): a setup pod created within the window counts as a
+ * second replacement.
+ */
 export async function checkBounces(
   kc: KubeConfig,
   ns: string,

@@ -13,6 +13,7 @@ import {
 import type { NodeBounce } from '../../../src/api/nodebounce.js';
 import type { RollingBounce, RollingBounceSpec } from '../../../src/api/rollingbounce.js';
 import { isPodReady, waitUntil } from '../../harness/index.js';
+import { isDisruption, podAuditEvents } from './reliability.js';
 
 const RB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'rollingbounces' };
 const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
@@ -133,43 +134,10 @@ export interface Eviction {
 
 /** The operator's successful evictions (or deletes) of pods in `ns`, in order, from the audit log. */
 export async function auditEvictions(auditLogPath: string, ns: string, fromMs = 0): Promise<Eviction[]> {
-  const { readFile } = await import('node:fs/promises');
-  const out: Eviction[] = [];
-  const seen = new Set<string>();
-  for (const line of (await readFile(auditLogPath, 'utf8')).split('\n')) {
-    if (!line.includes(`"namespace":"${ns}"`) || !line.includes('"pods"')) continue;
-    let e: {
-      auditID: string;
-      stage?: string;
-      verb?: string;
-      objectRef?: { resource?: string; subresource?: string; name?: string; namespace?: string };
-      responseStatus?: { code?: number };
-      user?: { username?: string };
-      requestReceivedTimestamp?: string;
-    };
-    try {
-      e = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (
-      e.stage !== 'ResponseComplete' ||
-      seen.has(e.auditID) ||
-      e.objectRef?.resource !== 'pods' ||
-      e.objectRef.namespace !== ns
-    )
-      continue;
-    seen.add(e.auditID);
-    const at = Date.parse(e.requestReceivedTimestamp ?? '');
-    const code = e.responseStatus?.code ?? 0;
-    if (at < fromMs || code < 200 || code >= 300 || !(e.user?.username ?? '').includes('nodebounce-operator')) continue;
-    if (
-      (e.objectRef.subresource === 'eviction' && e.verb === 'create') ||
-      (!e.objectRef.subresource && e.verb === 'delete')
-    )
-      out.push({ pod: e.objectRef.name ?? '', at });
-  }
-  return out.sort((a, b) => a.at - b.at);
+  return (await podAuditEvents(auditLogPath, ns, fromMs))
+    .filter((e) => e.byOperator && isDisruption(e))
+    .map((e) => ({ pod: e.pod, at: e.at }))
+    .sort((a, b) => a.at - b.at);
 }
 
 /**
