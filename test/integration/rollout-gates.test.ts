@@ -228,7 +228,7 @@ describe('RollingBounce: gates, pause, failures, deletion', () => {
     expect(done.status?.reason).toBe(reason);
     expect(done.status?.message).toContain(text);
     expect(await rf().nodeBounces(ns)).toEqual([]);
-    expect(done.metadata.finalizers ?? []).toEqual([]);
+    await rf().wait(ns, 'bad', (o) => (o.metadata.finalizers ?? []).length === 0, 30_000, 'no finalizer left');
   });
 
   it('deleted mid-rollout: the in-flight NodeBounce is deleted, shutdown protection restored, nothing else started', async () => {
