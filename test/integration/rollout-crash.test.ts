@@ -110,7 +110,10 @@ describe('RollingBounce: operator SIGKILLed mid-rollout', () => {
           console.log(
             `[rollout-crash] ${n}: ${JSON.stringify(a)}\n${(await podHistory(inject('auditLogPath'), ns, n, from)).join('\n')}`,
           );
-        expect(a, n).toMatchObject({ operatorDisruptions: 1, creations: 1 });
+        expect(a?.operatorDisruptions, `${n}: disruptions by the operator`).toBe(1);
+        // A second replacement is kwok's (it deletes by name, and sometimes twice): only then may there be more.
+        if (a?.creations !== 1)
+          expect(a?.creations, `${n}: replacements not explained by kwok deletes`).toBe(a?.kwokDeletes);
       }
       const nbs = await rf.nodeBounces(ns);
       expect(nbs.map((nb) => nb.spec.podName).sort()).toEqual(names);
