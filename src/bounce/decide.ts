@@ -104,11 +104,10 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   if (getCondition(b.status.conditions, C.PreflightPassed)?.status !== 'True') {
     const message = M.preflightPassed(nb, obs.expressKind, view);
     b.condition(C.PreflightPassed, 'True', R.PreflightPassed, message);
-    b.events.push({
-      type: 'Normal',
-      reason: view.rebuilding ? 'ForcedWhileRebuilding' : view.catchingUp ? 'NodeCatchingUp' : R.PreflightPassed,
-      message,
-    });
+    // An Event only when the checks had something to say (a forced rebuild, a node catching up); a plain pass is
+    // in the condition, and the next step's Event follows in this same pass.
+    if (view.rebuilding || view.catchingUp)
+      b.events.push({ type: 'Normal', reason: view.rebuilding ? 'ForcedWhileRebuilding' : 'NodeCatchingUp', message });
   }
 
   if (spec.dryRun) {
@@ -154,7 +153,8 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   b.status.eviction = { attempts: 0 };
   if (pod.metadata.deletionTimestamp) return alreadyTerminating(b, spec, pod, timeouts.terminationSeconds);
   b.condition(C.PodTerminated, 'Unknown', R.Evicting, M.terminatingCondition(spec, pod.metadata.uid));
-  b.transition(R.Evicting, M.evicting(spec, pod.metadata.uid), 'Normal');
+  // No Event for the intent: the eviction's answer (PodEvicted, BlockedByPDB, ...) is the one a human reads.
+  b.transition(R.Evicting, M.evicting(spec, pod.metadata.uid));
   b.actions.push(evictAction(spec, pod.metadata.uid));
   b.requeueAt(b.now.getTime() + timeouts.terminationSeconds * 1000);
   return b.done();
@@ -210,7 +210,8 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     st.podDeletedTime ??= st.terminatedTime;
     b.condition(C.PodTerminated, 'True', 'PodGone', M.podGone(spec, st.podUID));
     b.condition(C.PodReady, 'Unknown', R.WaitingForReady, M.waitingForReadyCondition(timeouts));
-    b.transition(R.WaitingForReady, M.waitingForReady(spec, st.podUID, timeouts), 'Normal');
+    // No Event: status says it; the PodRestarted Event (or ReadyTimeout) tells how long each part took.
+    b.transition(R.WaitingForReady, M.waitingForReady(spec, st.podUID, timeouts));
     // The replacement may already be Ready: decide again right away.
     return starting(b, spec, obs);
   }
@@ -324,22 +325,24 @@ export function decide(
   }
 
   if (!st.phase) {
+    // Accepted and the first step are one status write: a request that can start at once goes from no status
+    // straight to Terminating (its intent write), one round trip fewer before the eviction (docs/adr/0006).
+    // No Event for Accepted: the step taken in this same pass has its own.
     st.startTime = b.nowIso;
-    b.transition(R.Accepted, M.accepted(nb), 'Normal');
+    b.transition(R.Accepted, M.accepted(nb));
     b.condition(C.Succeeded, 'Unknown', R.Accepted, 'The bounce has not finished yet.');
-    b.requeueAfterMs = 0;
-    return b.done();
+  } else {
+    const statusCheck = validateStatus(st);
+    if (!statusCheck.ok) return invalidStatus(b, statusCheck.problems);
+    if (isTerminal(st.phase)) return terminal(b);
   }
-  const statusCheck = validateStatus(st);
-  if (!statusCheck.ok) return invalidStatus(b, statusCheck.problems);
-  if (isTerminal(st.phase)) return terminal(b);
-
   const validation = validateSpec(nb.spec);
   if (!validation.ok) {
     return b.fail(R.InvalidSpec, M.invalidSpec(validation.problems));
   }
   const spec = validation.spec;
   switch (st.phase) {
+    case undefined: // not reached: a new NodeBounce was just accepted (Pending)
     case 'Pending':
       return pending(b, spec, obs);
     case 'Terminating':

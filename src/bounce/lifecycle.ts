@@ -16,7 +16,12 @@ export interface ReasonInfo {
 }
 
 export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
-  [R.Accepted]: { phase: 'Pending', meaning: 'Seen; checks run next.', action: '' },
+  [R.Accepted]: {
+    phase: 'Pending',
+    meaning:
+      'Seen. The checks run in the same pass, so status shows the step they lead to; only a status written by an earlier operator version still says Accepted.',
+    action: '',
+  },
   [R.WaitingForOtherBounce]: {
     phase: 'Pending',
     meaning:
@@ -139,7 +144,12 @@ export interface TransitionRule {
 }
 
 export const TRANSITIONS: readonly TransitionRule[] = [
-  { from: ['New'], to: 'Pending', reasons: [R.Accepted], trigger: 'A NodeBounce without status is seen.' },
+  {
+    from: ['New'],
+    to: 'Pending',
+    reasons: [R.Accepted],
+    trigger: 'A NodeBounce without status is seen; its next step follows in the same pass and status write.',
+  },
   {
     from: ['Pending'],
     to: 'Pending',

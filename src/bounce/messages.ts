@@ -142,7 +142,11 @@ export const replacementReady = (replacement: { metadata?: { name?: string; uid?
   `Pod ${replacement.metadata?.name} (uid ${replacement.metadata?.uid}) is Ready.`;
 
 export function podRestarted(spec: ValidSpec, st: NodeBounceStatus, tookSeconds: string): string {
-  return `Pod ${spec.podName} restarted: uid ${st.podUID} replaced by ${st.replacementPodName ?? '?'} (uid ${st.replacementPodUID ?? '?'}), Ready ${tookSeconds}s after the request was accepted.${reasonSuffix(spec)}`;
+  const secs = (from?: string, to?: string) =>
+    from && to ? `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)}s` : '?';
+  // The only Event between the eviction and the end on a successful bounce, so it says where the time went.
+  const parts = `old pod gone ${secs(st.podDeletedTime ?? st.terminatingTime, st.terminatedTime)} after the eviction, replacement Ready ${secs(st.terminatedTime, st.readyTime)} later`;
+  return `Pod ${spec.podName} restarted: uid ${st.podUID} replaced by ${st.replacementPodName ?? '?'} (uid ${st.replacementPodUID ?? '?'}), Ready ${tookSeconds}s after the request was accepted (${parts}).${reasonSuffix(spec)}`;
 }
 
 export const readyTimeoutCondition = (timeouts: Timeouts) => `No Ready replacement after ${timeouts.readySeconds}s.`;

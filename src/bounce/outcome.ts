@@ -7,6 +7,7 @@ import {
 import { getCondition, setCondition } from './conditions.js';
 import { evictionBackoffMs } from './decide.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
+import { reasonSuffix } from './messages.js';
 import { restoreBackoffMs } from './restore.js';
 import {
   defaultDecideOptions,
@@ -137,7 +138,7 @@ export function applyOutcome(
       if (outcome.ok || conflictOrGone(outcome.code, outcome.message)) {
         delete ev.lastError;
         status.podDeletedTime = nowIso;
-        const message = `Pod ${action.podName} (uid ${action.uid}) ${action.mode === 'Evict' ? 'evicted' : 'deleted'}; waiting for it to terminate.`;
+        const message = `Pod ${action.podName} (uid ${action.uid}) ${action.mode === 'Evict' ? 'evicted' : 'deleted'}; waiting for it to terminate.${reasonSuffix(nb.spec ?? {})}`;
         reason(R.WaitingForTermination, message);
         events.push({ type: 'Normal', reason: action.mode === 'Evict' ? 'PodEvicted' : 'PodDeleted', message });
         return { status, events, transitions, retry: false, requeueAfterMs: 0 };

@@ -6,6 +6,13 @@ import type { Action, ActionOutcome, OutcomeResult } from './types.js';
 interface ActionRules {
   /** The status applyOutcome() returns is written to the NodeBounce (not when the action deletes it). */
   recordsStatus: boolean;
+  /**
+   * A success whose status need not be written at once: it is kept in memory (NodeBounceStore.recordLocal) and
+   * goes out with the next status write. Only where a crash losing it repeats nothing: a successful eviction leaves
+   * the pod with a deletionTimestamp (or gone), which any fresh read shows, and decide() never evicts such a pod
+   * again (docs/adr/0006).
+   */
+  deferredOnSuccess?: boolean;
   /** The outcome shows the NodeBounce no longer exists (deleted by us, or already). */
   gone(outcome: ActionOutcome): boolean;
 }
@@ -17,7 +24,7 @@ export const ACTION_RULES: { readonly [T in Action['type']]: ActionRules } = {
   // 404: the NodeBounce was deleted meanwhile, and with the finalizer the last thing holding it.
   RemoveFinalizer: { recordsStatus: true, gone: (o) => !o.ok && o.code === 404 },
   SetShutdownProtection: { recordsStatus: true, gone: notGone },
-  EvictPod: { recordsStatus: true, gone: notGone },
+  EvictPod: { recordsStatus: true, deferredOnSuccess: true, gone: notGone },
   DeleteNodeBounce: { recordsStatus: false, gone: (o) => o.ok || o.code === 404 },
 };
 

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
+import { isTerminal, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
+import { hasFinalizer } from '../bounce/builder.js';
 import { decide, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import { needsReplacementScan } from '../bounce/replacement.js';
@@ -69,13 +70,25 @@ export class BounceReconciler {
       // Starting to touch things: decide again on a live view, one pod at a time, so two requests for the same
       // pod can never both start on stale caches, and the UID we record (and evict with) is the pod's current
       // one, not a cached incarnation that has already restarted on its own.
+      //
+      // The queue (every NodeBounce for the pod) is listed live only when the store shows another one that is not
+      // finished: otherwise the store is complete for this decision (docs/adr/0006 says why), and the pod and
+      // Express reads are the only round trip before the intent write.
       return await this.podLocks.run(`${namespace}/${nb.spec.podName}`, async () => {
-        const live = await this.readLive(nb);
-        const self = live.nodeBounces.find((o) => o.metadata.uid === nb.metadata.uid);
-        if (!self) return {};
-        const fresh = self.metadata.resourceVersion === nb.metadata.resourceVersion ? nb : self;
+        // Another pass for this pod may have written while this one waited for the lock: take the store's version.
+        const current = this.deps.store.get(namespace, name);
+        if (!current) return {};
+        const listQueue = this.queueContended(current);
+        const live = await this.readLive(current, listQueue);
+        let fresh = current;
+        if (listQueue) {
+          const self = live.nodeBounces.find((o) => o.metadata.uid === current.metadata.uid);
+          if (!self) return {};
+          if (self.metadata.resourceVersion !== current.metadata.resourceVersion) fresh = self;
+        }
         const observed = this.observe(fresh, live.lookups);
-        observed.others = live.nodeBounces.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
+        if (listQueue)
+          observed.others = live.nodeBounces.filter((o) => o.metadata.uid !== fresh.metadata.uid).map(queueEntryOf);
         return this.apply(fresh, decide(fresh, observed, this.clock(), this.decideOptions), log);
       });
     } catch (err) {
@@ -86,6 +99,13 @@ export class BounceReconciler {
       }
       throw err;
     }
+  }
+
+  /** Whether the store knows another NodeBounce for the same pod that may still run or block (not finished). */
+  private queueContended(nb: NodeBounce): boolean {
+    return this.deps.store
+      .listForPod(nb.metadata.namespace, nb.spec.podName)
+      .some((o) => o.metadata.uid !== nb.metadata.uid && (!isTerminal(o.status?.phase) || hasFinalizer(o)));
   }
 
   /**
@@ -184,8 +204,12 @@ export class BounceReconciler {
       if (updated) current = this.deps.store.recordWrite(current, updated);
       log.debug({ action: action.type, ok: outcome.ok, code: outcome.ok ? undefined : outcome.code }, 'action');
       const result = applyOutcome(current, action, outcome, this.clock(), this.decideOptions);
-      if (ACTION_RULES[action.type].recordsStatus && !isDeepStrictEqual(current.status ?? {}, result.status)) {
-        current = await this.persistStatus(current, result.status, log);
+      const rules = ACTION_RULES[action.type];
+      if (rules.recordsStatus && !isDeepStrictEqual(current.status ?? {}, result.status)) {
+        current =
+          rules.deferredOnSuccess && outcome.ok
+            ? this.deps.store.recordLocal(current, result.status)
+            : await this.persistStatus(current, result.status, log);
       }
       this.emit(current, result.events, log);
       const step = afterAction(action, outcome, result);

@@ -1,4 +1,5 @@
-import type { NodeBounce } from '../api/nodebounce.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
 import type { ChangeType } from '../kube/informer.js';
 import type { ObjectCache } from '../kube/runtime.js';
 
@@ -20,8 +21,17 @@ function removeFrom(index: Map<string, Set<string>>, key: string, name: string):
  * reconcile starts; reading our own write back avoids deciding on a version we already replaced.
  * Any version we did not write (someone else's change) wins over the overlay.
  */
+interface OwnWrites {
+  /** resourceVersions our writes produced or replaced. */
+  ours: Set<string>;
+  /** Our latest persisted version. */
+  latest: NodeBounce;
+  /** Progress not written yet (see recordLocal): goes out with the next status write. */
+  local?: NodeBounceStatus;
+}
+
 export class NodeBounceStore {
-  private readonly writes = new Map<string, { ours: Set<string>; latest: NodeBounce }>();
+  private readonly writes = new Map<string, OwnWrites>();
   // Indexes of the cached NodeBounces, kept from the watch events (see track()), so that a pod or Express event
   // finds the NodeBounces it concerns without scanning the namespace: with 1,000 NodeBounces in one namespace
   // the scans took about a quarter of the operator's CPU (benchmark profile).
@@ -49,11 +59,22 @@ export class NodeBounceStore {
       return cached;
     }
     const rv = cached.metadata.resourceVersion ?? '';
-    if (rv === w.latest.metadata.resourceVersion || !w.ours.has(rv)) {
+    if (rv === w.latest.metadata.resourceVersion) {
+      if (w.local) return { ...cached, status: w.local };
       this.writes.delete(key);
       return cached;
     }
-    return w.latest;
+    if (!w.ours.has(rv)) {
+      // Someone else's version. Unwritten progress survives a change that left status alone (an annotation, a
+      // label); any other change wins, and the next decision starts from it.
+      if (w.local && isDeepStrictEqual(cached.status, w.latest.status)) {
+        w.latest = cached;
+        return { ...cached, status: w.local };
+      }
+      this.writes.delete(key);
+      return cached;
+    }
+    return w.local ? { ...w.latest, status: w.local } : w.latest;
   }
 
   list(namespace: string): NodeBounce[] {
@@ -72,8 +93,26 @@ export class NodeBounceStore {
     if (before.metadata.resourceVersion) w.ours.add(before.metadata.resourceVersion);
     if (after.metadata.resourceVersion) w.ours.add(after.metadata.resourceVersion);
     w.latest = after;
+    // A status write carries whatever was kept locally: it was decided from the local status.
+    delete w.local;
     this.writes.set(key, w);
     return after;
+  }
+
+  /**
+   * Keeps `status` as this NodeBounce's status in memory without writing it (progress that the next status write
+   * carries, see ACTION_RULES.deferredOnSuccess). `current` is the version the status was derived from.
+   */
+  recordLocal(current: NodeBounce, status: NodeBounceStatus): NodeBounce {
+    const key = NodeBounceStore.key(current.metadata.namespace, current.metadata.name);
+    let w = this.writes.get(key);
+    const rv = current.metadata.resourceVersion;
+    if (!w || w.latest.metadata.uid !== current.metadata.uid || w.latest.metadata.resourceVersion !== rv) {
+      w = { ours: new Set(rv ? [rv] : []), latest: current };
+      this.writes.set(key, w);
+    }
+    w.local = status;
+    return { ...w.latest, status };
   }
 
   forget(namespace: string, name: string): void {

@@ -25,6 +25,7 @@ import {
 } from '../api/rollingbounce.js';
 import type { ApiConfig, ExpressConfig } from '../config/schema.js';
 import { isApiCode } from './errors.js';
+import { EventSeries } from './event-series.js';
 import { makeApi } from './http.js';
 
 // Every write the operator makes to the Kubernetes API, in one place.
@@ -45,6 +46,8 @@ export class KubeClient {
   private readonly listCustom: CustomObjectsApi;
   private readonly instance = hostname();
   private eventSeq = 0;
+  private readonly eventSeries = new EventSeries();
+  private readonly eventsInFlight = new Map<string, Promise<void>>();
 
   constructor(
     readonly kubeConfig: KubeConfig,
@@ -295,29 +298,66 @@ export class KubeClient {
     ) as { items: UnstructuredObject[] };
   }
 
-  /** Records a core/v1 Event on the NodeBounce (what `kubectl describe nb` shows). */
-  async recordEvent(
+  /**
+   * Records a core/v1 Event on the NodeBounce or RollingBounce (what `kubectl describe` shows). A repeat of the same
+   * type and reason on the same object within 10 minutes patches the earlier Event (count, lastTimestamp, latest
+   * message) instead of creating another (see event-series.ts). Repeats for one key are sent one after the other so
+   * that the second can find the first.
+   */
+  recordEvent(nb: NodeBounce | RollingBounce, event: BounceEventRecord, kind: string = NODEBOUNCE_KIND): Promise<void> {
+    const key = EventSeries.key(nb.metadata.uid, event.type, event.reason);
+    const previous = this.eventsInFlight.get(key) ?? Promise.resolve();
+    const sending = previous.catch(() => undefined).then(() => this.sendEvent(key, nb, event, kind));
+    this.eventsInFlight.set(key, sending);
+    void sending
+      .finally(() => {
+        if (this.eventsInFlight.get(key) === sending) this.eventsInFlight.delete(key);
+      })
+      .catch(() => undefined);
+    return sending;
+  }
+
+  private async sendEvent(
+    key: string,
     nb: NodeBounce | RollingBounce,
     event: BounceEventRecord,
-    kind: string = NODEBOUNCE_KIND,
+    kind: string,
   ): Promise<void> {
     const now = new Date();
+    const namespace = nb.metadata.namespace;
+    const message = event.message.slice(0, 1024);
+    const repeat = this.eventSeries.current(key, now.getTime());
+    if (repeat) {
+      try {
+        await this.core.patchNamespacedEvent(
+          { name: repeat.name, namespace, body: { count: repeat.count + 1, lastTimestamp: now, message } },
+          mergePatch,
+        );
+        this.eventSeries.record(key, { name: repeat.name, count: repeat.count + 1, lastMs: now.getTime() });
+        return;
+      } catch (err) {
+        // Gone (expired, deleted): start a new one. Anything else: the caller logs it; the series stays.
+        if (!isApiCode(err, 404)) throw err;
+        this.eventSeries.forget(key);
+      }
+    }
     const seq = (this.eventSeq++).toString(36);
+    const name = `${nb.metadata.name}.${now.getTime().toString(16)}${seq}`;
     await this.core.createNamespacedEvent({
-      namespace: nb.metadata.namespace,
+      namespace,
       body: {
-        metadata: { name: `${nb.metadata.name}.${now.getTime().toString(16)}${seq}`, namespace: nb.metadata.namespace },
+        metadata: { name, namespace },
         involvedObject: {
           apiVersion: NODEBOUNCE_API_VERSION,
           kind,
           name: nb.metadata.name,
-          namespace: nb.metadata.namespace,
+          namespace,
           uid: nb.metadata.uid,
           resourceVersion: nb.metadata.resourceVersion,
         },
         type: event.type,
         reason: event.reason,
-        message: event.message.slice(0, 1024),
+        message,
         source: { component: 'nodebounce-operator' },
         reportingComponent: 'nodebounce-operator',
         reportingInstance: this.instance,
@@ -326,5 +366,6 @@ export class KubeClient {
         count: 1,
       },
     });
+    this.eventSeries.record(key, { name, count: 1, lastMs: now.getTime() });
   }
 }

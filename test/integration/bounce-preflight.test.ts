@@ -29,8 +29,10 @@ describe('preflight on the real control plane', () => {
       status: 'False',
       reason: 'PodNotFound',
     });
-    const events = await env.fx.events(ns, nb.metadata.name);
-    expect(events.find((e) => e.reason === 'PodNotFound')?.type).toBe('Warning');
+    // Events are sent after the status write, without waiting: poll.
+    await expect
+      .poll(async () => (await env.fx.events(ns, nb.metadata.name)).find((e) => e.reason === 'PodNotFound')?.type)
+      .toBe('Warning');
   });
 
   it('a pod with the same name in another namespace is never touched', async () => {

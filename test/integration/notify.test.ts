@@ -248,6 +248,13 @@ describe('webhook notifications', () => {
     const healthy = await bounce('ok-1');
     hook.mode = 'hang';
     const hanging = await bounce('hang-1');
+    // The hanging endpoint receives the attempts (each ended by the per-attempt timeout). A fast bounce can finish
+    // before the notifier reaches its messages (it may still be waiting out an earlier message on the hang), so wait
+    // for one to arrive before taking the endpoint down.
+    await waitUntil(
+      () => hook.received.some((r) => r.status === 'hung' && r.body.nodeBounce.uid === hanging.nb.metadata.uid),
+      { timeoutMs: 30_000, description: 'the hanging endpoint received a message about the hanging bounce' },
+    );
     await hook.close();
     const refused = await bounce('refused-1');
     await hook.listen(); // same port again
@@ -262,10 +269,6 @@ describe('webhook notifications', () => {
     // sanity check rather than the proof.)
     expect(hanging.operatorMs).toBeLessThan(healthy.operatorMs + 2500);
     expect(refused.operatorMs).toBeLessThan(healthy.operatorMs + 2500);
-    // The hanging endpoint did receive the attempts (each ended by the per-attempt timeout).
-    expect(hook.received.some((r) => r.status === 'hung' && r.body.nodeBounce.uid === hanging.nb.metadata.uid)).toBe(
-      true,
-    );
     // The messages held up by the dead endpoint are retried and arrive once it is back, or are given up; either
     // way the operator logged why, never the URL.
     await env.operator.waitForLog(

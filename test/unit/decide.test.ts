@@ -65,27 +65,43 @@ const protectionRestored = { wasEnabled: true, disabledByOperator: true, restore
 const replacement = (o: Parameters<typeof makePod>[0] = {}): PodLike =>
   makePod({ uid: NEW_UID, creationTimestamp: iso(41), ...o });
 
-describe('first pass: Accepted', () => {
-  it('sets the status the first time a request is seen, touching nothing', () => {
+describe('first pass: accepted and started in one status write', () => {
+  it('a request that can start goes from no status straight to Terminating: one intent write, then the eviction', () => {
     const nb = makeNodeBounce({ meta: { generation: 4 } });
     const d = decide(nb, makeObserved(), at(0));
-    expect(d.status).toMatchObject({ phase: 'Pending', reason: R.Accepted, startTime: iso(0), observedGeneration: 4 });
-    expect(d.status.message).toBe(`Bounce of pod ${NS}/${POD} accepted; running preflight checks.`);
-    expect(d.status.conditions).toEqual([
-      {
-        type: 'Succeeded',
-        status: 'Unknown',
-        reason: R.Accepted,
-        message: 'The bounce has not finished yet.',
-        lastTransitionTime: iso(0),
-        observedGeneration: 4,
-      },
+    expect(d.status).toMatchObject({
+      phase: 'Terminating',
+      reason: R.Evicting,
+      startTime: iso(0),
+      terminatingTime: iso(0),
+      podUID: OLD_UID,
+      observedGeneration: 4,
+    });
+    expect(d.transitions).toEqual([
+      { from: 'New', to: 'Pending', reason: R.Accepted },
+      { from: 'Pending', to: 'Terminating', reason: R.Evicting },
     ]);
-    expect(d.events).toEqual([{ type: 'Normal', reason: R.Accepted, message: d.status.message }]);
-    expect(d.actions).toEqual([]);
-    expect(d.requeueAfterMs).toBe(0);
-    expect(d.startsBounce).toBe(false);
+    expect(cond(d.status, 'Succeeded')).toEqual({
+      type: 'Succeeded',
+      status: 'Unknown',
+      reason: R.Accepted,
+      message: 'The bounce has not finished yet.',
+      lastTransitionTime: iso(0),
+      observedGeneration: 4,
+    });
+    expect(actionTypes(d.actions)).toEqual(['EvictPod']);
+    expect(d.startsBounce).toBe(true);
+    // No Event for the acceptance or the intent: the eviction's answer has one.
+    expect(d.events).toEqual([]);
     expect(nb.status).toBeUndefined(); // input not mutated
+  });
+
+  it('a request that must wait is written Pending with that reason (Accepted never stands alone)', () => {
+    const nb = makeNodeBounce({ name: 'bounce-2', meta: { creationTimestamp: iso(-30) } });
+    const d = decide(nb, makeObserved({ others: [entry({ name: 'bounce-1', creationTimestamp: iso(-60) })] }), at(0));
+    expect(d.status).toMatchObject({ phase: 'Pending', reason: R.WaitingForOtherBounce, startTime: iso(0) });
+    expect(d.startsBounce).toBe(false);
+    expect(reasonsOf(d.events)).toEqual([R.WaitingForOtherBounce]);
   });
 
   it('quotes spec.reason', () => {
@@ -93,12 +109,12 @@ describe('first pass: Accepted', () => {
     expect(d.status.message).toContain('Reason given: "stuck replication".');
   });
 
-  it('accepts even an invalid spec first (the status is set first), and fails it on the next pass', () => {
+  it('an invalid spec fails in the first pass, nothing touched', () => {
     const nb = makeNodeBounce({ spec: { podName: 'Bad_Name' } });
     const d = decide(nb, makeObserved(), at(0));
-    expect(d.status.reason).toBe(R.Accepted);
-    const d2 = decide({ ...nb, status: d.status }, makeObserved(), at(1));
-    expect(d2.status).toMatchObject({ phase: 'Failed', reason: R.InvalidSpec });
+    expect(d.status).toMatchObject({ phase: 'Failed', reason: R.InvalidSpec, startTime: iso(0) });
+    expect(d.actions).toEqual([]);
+    expect(d.startsBounce).toBe(false);
   });
 });
 
@@ -277,8 +293,8 @@ describe('preflight passes: starting the bounce', () => {
     expect(d.actions).toEqual([
       { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: 30 },
     ]);
-    expect(reasonsOf(d.events)).toEqual([R.PreflightPassed, R.Evicting]);
-    expect(d.events.every((e) => e.type === 'Normal')).toBe(true);
+    expect(reasonsOf(d.events)).toEqual([]);
+    // The intent has no Event: the eviction's answer (PodEvicted, BlockedByPDB, ...) does.
     expect(cond(d.status, 'PreflightPassed')).toMatchObject({ status: 'True', reason: R.PreflightPassed });
     expect(cond(d.status, 'ShutdownProtectionDisabled')).toMatchObject({ status: 'True', reason: 'NotEnabled' });
     expect(cond(d.status, 'PodTerminated')).toMatchObject({ status: 'Unknown', reason: R.Evicting });
@@ -316,7 +332,6 @@ describe('preflight passes: starting the bounce', () => {
       'NodeCatchingUp',
       'state "efficient-catchup"',
     ],
-    ['running', {}, found(), R.PreflightPassed, `Preflight passed for pod ${NS}/${POD} (${EXPRESS_KIND} ${EXPRESS}).`],
   ] as const)('%s proceeds with a Normal %s event', (_, spec, express, eventReason, fragment) => {
     const d = decide(makeNodeBounce({ spec, status: pendingStatus() }), makeObserved({ express }), at(5));
     expect(d.status.phase).toBe('Terminating');
@@ -324,6 +339,15 @@ describe('preflight passes: starting the bounce', () => {
     expect(d.events[0]!.message).toContain(fragment);
     expect(cond(d.status, 'PreflightPassed')?.message).toContain(fragment);
     expect(actionTypes(d.actions)).toEqual(['EvictPod']);
+  });
+
+  it('running proceeds with no preflight Event: the plain pass is in the condition', () => {
+    const d = decide(makeNodeBounce({ status: pendingStatus() }), makeObserved({ express: found() }), at(5));
+    expect(d.status.phase).toBe('Terminating');
+    expect(d.events).toEqual([]);
+    expect(cond(d.status, 'PreflightPassed')?.message).toBe(
+      `Preflight passed for pod ${NS}/${POD} (${EXPRESS_KIND} ${EXPRESS}).`,
+    );
   });
 
   it('shutdown protection enabled: finalizer first, then disable; nothing else yet', () => {
@@ -344,7 +368,7 @@ describe('preflight passes: starting the bounce', () => {
     });
     expect(d.status.podUID).toBeUndefined();
     expect(cond(d.status, 'ShutdownProtectionDisabled')).toMatchObject({ status: 'Unknown', reason: 'Disabling' });
-    expect(reasonsOf(d.events)).toEqual([R.PreflightPassed]);
+    expect(reasonsOf(d.events)).toEqual([]);
   });
 
   it('shutdown protection enabled and the finalizer already held (a retry): only the disable, marked repeated', () => {
@@ -401,7 +425,7 @@ describe('preflight passes: starting the bounce', () => {
     ]);
     expect(cond(d.status, 'ShutdownProtectionDisabled')).toMatchObject({ status, reason, lastTransitionTime: iso(6) });
     expect(d.status.shutdownProtection).toEqual(sp);
-    expect(reasonsOf(d.events)).toEqual([R.Evicting]);
+    expect(reasonsOf(d.events)).toEqual([]);
   });
 
   it.each([[false], [undefined]])('shutdown protection %s: nothing to disable, no finalizer', (sp) => {
@@ -464,7 +488,7 @@ describe('dry run', () => {
       reason: R.DryRunPassed,
       lastTransitionTime: iso(5),
     });
-    expect(reasonsOf(d.events)).toEqual([R.PreflightPassed, R.DryRunPassed]);
+    expect(reasonsOf(d.events)).toEqual([R.DryRunPassed]);
     expect(d.requeueAfterMs).toBeUndefined();
   });
 
@@ -579,7 +603,7 @@ describe('Terminating', () => {
       lastTransitionTime: iso(40),
     });
     expect(cond(d.status, 'PodReady')).toMatchObject({ status: 'Unknown', reason: R.WaitingForReady });
-    expect(d.events).toEqual([{ type: 'Normal', reason: R.WaitingForReady, message: d.status.message }]);
+    expect(d.events).toEqual([]); // status says it; PodRestarted tells how long each part took
     expect(d.actions).toEqual([]);
     expect(d.requeueAfterMs).toBe(300_000);
   });
@@ -604,7 +628,7 @@ describe('Terminating', () => {
       readyTime: iso(40),
       terminatedTime: iso(40),
     });
-    expect(reasonsOf(d.events)).toEqual([R.WaitingForReady, R.PodRestarted]);
+    expect(reasonsOf(d.events)).toEqual([R.PodRestarted]);
     expect(d.actions).toEqual([]);
   });
 
@@ -717,7 +741,7 @@ describe('Starting', () => {
       completionTime: iso(100),
     });
     expect(d.status.message).toBe(
-      `Pod ${POD} restarted: uid ${OLD_UID} replaced by ${POD} (uid ${NEW_UID}), Ready 100.0s after the request was accepted. Reason given: "hung".`,
+      `Pod ${POD} restarted: uid ${OLD_UID} replaced by ${POD} (uid ${NEW_UID}), Ready 100.0s after the request was accepted (old pod gone 29.0s after the eviction, replacement Ready 60.0s later). Reason given: "hung".`,
     );
     expect(cond(d.status, 'PodReady')).toMatchObject({ status: 'True', reason: 'ReplacementReady' });
     expect(cond(d.status, 'Succeeded')).toMatchObject({
@@ -1129,7 +1153,7 @@ describe('WaitingForOtherBounce', () => {
       const d = decide(me({ status: waiting }), makeObserved({ others }), at(30));
       expect(d.status.phase).toBe('Terminating');
       expect(d.startsBounce).toBe(true);
-      expect(reasonsOf(d.events)).toEqual([R.PreflightPassed, R.Evicting]);
+      expect(reasonsOf(d.events)).toEqual([]);
     }
   });
 

@@ -3,6 +3,7 @@ import {
   NODEBOUNCE_API_VERSION,
   NODEBOUNCE_FINALIZER,
   NODEBOUNCE_KIND,
+  Reasons as R,
   type NodeBounce,
   type NodeBounceSpec,
   type NodeBounceStatus,
@@ -149,10 +150,28 @@ export function entry(o: Partial<QueueEntry> & { name: string }): QueueEntry {
   return { dryRun: false, holdsFinalizer: false, phase: 'Pending', creationTimestamp: iso(0), ...o };
 }
 
-/** A status as left by the Accepted first pass at `startS`. */
+/**
+ * A Pending status with reason Accepted: what operators before the fast path wrote on a first pass of its own (and
+ * so what an upgrade finds), and the reason a new request carries within its first pass.
+ */
 export function acceptedStatus(startS = 0): NodeBounceStatus {
-  const d = decide(makeNodeBounce(), makeObserved(), at(startS));
-  return d.status;
+  return {
+    observedGeneration: 1,
+    startTime: iso(startS),
+    phase: 'Pending',
+    reason: R.Accepted,
+    message: `Bounce of pod ${NS}/${POD} accepted; running preflight checks.`,
+    conditions: [
+      {
+        type: 'Succeeded',
+        status: 'Unknown',
+        reason: R.Accepted,
+        message: 'The bounce has not finished yet.',
+        lastTransitionTime: iso(startS),
+        observedGeneration: 1,
+      },
+    ],
+  };
 }
 
 // ---- a tiny, pure driver of the controller loop, for multi-step scenarios ----

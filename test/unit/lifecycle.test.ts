@@ -7,6 +7,7 @@ import { REASONS, TRANSITIONS, declaredTransitions, isDeclared, type Transition 
 import type { ActionOutcome } from '../../src/bounce/types.js';
 import {
   NEW_UID,
+  acceptedStatus,
   at,
   entry,
   found,
@@ -63,10 +64,14 @@ const gone = { pod: null } satisfies ObservedOpts;
 const replacement = (ready: boolean) => ({ pod: makePod({ uid: NEW_UID, ready, creationTimestamp: iso(5) }) });
 const protectedNode = { express: found({ shutdownProtection: true }) };
 
-/** A bounce driven to the given phase (accepted at t=0, evicted at t=1, old pod gone at t=2). */
+/**
+ * A bounce driven to the given phase: Pending is the Accepted status an earlier operator version wrote on its own
+ * (a new request now starts in its first pass); evicted at t=0, old pod gone at t=2.
+ */
 function reach(phase: 'Pending' | 'Terminating' | 'Starting', spec: Partial<NodeBounceSpec> = {}): NodeBounce {
-  const steps: Step[] = [{ t: 0 }, { t: 1 }, { t: 2, obs: gone }];
-  return drive(makeNodeBounce({ spec }), steps.slice(0, { Pending: 1, Terminating: 2, Starting: 3 }[phase])).nb;
+  if (phase === 'Pending') return makeNodeBounce({ spec, status: acceptedStatus(0) });
+  const steps: Step[] = [{ t: 0 }, { t: 2, obs: gone }];
+  return drive(makeNodeBounce({ spec }), steps.slice(0, { Terminating: 1, Starting: 2 }[phase])).nb;
 }
 
 const others = [entry({ name: 'older', creationTimestamp: iso(-3600), phase: 'Terminating' })];
@@ -106,7 +111,7 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
   [
     'waits for an older bounce of the same pod',
     () => ({
-      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, obs: { others } }]).transitions,
+      transitions: drive(makeNodeBounce(), [{ t: 0, obs: { others } }]).transitions,
       expected: ['New -> Pending (Accepted)', 'Pending -> Pending (WaitingForOtherBounce)'],
     }),
   ],
@@ -114,8 +119,7 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     'the pod is already terminating at preflight: waited for, never evicted',
     () => ({
       transitions: drive(makeNodeBounce(), [
-        { t: 0 },
-        { t: 1, obs: { pod: makePod({ deleting: true }) } },
+        { t: 0, obs: { pod: makePod({ deleting: true }) } },
         { t: 2, obs: gone },
       ]).transitions,
       expected: [
@@ -135,7 +139,7 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
   ...preflightFailures.map(([reason, obs], i): (typeof SCENARIOS)[number] => [
     `preflight failure ${reason} (${i})`,
     () => ({
-      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, obs: obs as ObservedOpts }]).transitions,
+      transitions: drive(makeNodeBounce(), [{ t: 0, obs: obs as ObservedOpts }]).transitions,
       expected: ['New -> Pending (Accepted)', `Pending -> Failed (${reason})`],
     }),
   ]),
@@ -143,9 +147,8 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     'a PDB refuses, a retry fails otherwise, then the termination deadline passes',
     () => ({
       transitions: drive(makeNodeBounce({ spec: { terminationTimeoutSeconds: 60 } }), [
-        { t: 0 },
-        { t: 1, run: pdbRefusal },
-        { t: 3, run: refuse(500, 'etcd timeout') },
+        { t: 0, run: pdbRefusal },
+        { t: 2, run: refuse(500, 'etcd timeout') },
         { t: 61 },
       ]).transitions,
       expected: [
@@ -160,7 +163,7 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
   [
     'the API server throttles the eviction (429 without a DisruptionBudget cause)',
     () => ({
-      transitions: drive(makeNodeBounce(), [{ t: 0 }, { t: 1, run: refuse(429, 'too many requests') }]).transitions,
+      transitions: drive(makeNodeBounce(), [{ t: 0, run: refuse(429, 'too many requests') }]).transitions,
       expected: [
         'New -> Pending (Accepted)',
         'Pending -> Terminating (Evicting)',

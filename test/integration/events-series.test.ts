@@ -1,0 +1,92 @@
+// Repeated Events become one Event with a count (client-go style), not one per retry. The repeats are real: a
+// ValidatingAdmissionPolicy (CEL, no webhook) refuses every eviction in the namespace, so the operator retries with
+// backoff until the termination deadline.
+import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { useOperatorEnv } from './support/env.js';
+
+describe('Events: repeats are aggregated', () => {
+  const env = useOperatorEnv();
+  const policyName = `deny-evictions-${process.pid}`;
+  afterAll(async () => {
+    const adm = env.kc.makeApiClient(AdmissionregistrationV1Api);
+    await adm.deleteValidatingAdmissionPolicyBinding({ name: policyName }).catch(() => undefined);
+    await adm.deleteValidatingAdmissionPolicy({ name: policyName }).catch(() => undefined);
+  });
+
+  it('a refused eviction retried until the deadline: one EvictionFailed Event whose count grows', async () => {
+    const ns = await env.namespace('ev-series');
+    const pod = await env.fx.readyExpressNode(ns, 'refused');
+    const adm = env.kc.makeApiClient(AdmissionregistrationV1Api);
+    await adm.createValidatingAdmissionPolicy({
+      body: {
+        metadata: { name: policyName },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            resourceRules: [
+              { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods/eviction'] },
+            ],
+          },
+          validations: [{ expression: 'false', message: 'evictions are refused by a test policy' }],
+        },
+      },
+    });
+    await adm.createValidatingAdmissionPolicyBinding({
+      body: {
+        metadata: { name: policyName },
+        spec: {
+          policyName,
+          validationActions: ['Deny'],
+          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
+        },
+      },
+    });
+    // The policy takes effect once the API server has loaded it: wait until a dry-run eviction is refused.
+    const core = env.kc.makeApiClient(CoreV1Api);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const refused = await core
+        .createNamespacedPodEviction({
+          name: 'refused',
+          namespace: ns,
+          body: {
+            apiVersion: 'policy/v1',
+            kind: 'Eviction',
+            metadata: { name: 'refused', namespace: ns },
+            deleteOptions: { dryRun: ['All'] },
+          },
+        })
+        .then(
+          () => false,
+          () => true,
+        );
+      if (refused) break;
+      if (Date.now() > deadline) throw new Error('the test policy never took effect');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+
+    const nb = await env.fx.createNodeBounce(ns, { podName: 'refused', terminationTimeoutSeconds: 10 });
+    const done = await env.fx.waitFinished(ns, nb.metadata.name, 60_000);
+    expect(done.status).toMatchObject({ phase: 'Failed', reason: 'TerminationTimeout' });
+    const attempts = done.status?.eviction?.attempts ?? 0;
+    expect(attempts).toBeGreaterThanOrEqual(3); // backoff 1, 2, 4 s within 10 s
+    const list = await core.listNamespacedEvent({
+      namespace: ns,
+      fieldSelector: `involvedObject.name=${nb.metadata.name}`,
+    });
+    const failures = list.items.filter((e) => e.reason === 'EvictionFailed');
+    // One Event object for every refusal, its count the number of refusals, its message the latest one.
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.count).toBe(attempts);
+    expect(failures[0]!.message).toContain(`attempt ${attempts}`);
+    expect(failures[0]!.message).toContain('refused by a test policy');
+    expect(new Date(failures[0]!.lastTimestamp!).getTime()).toBeGreaterThan(
+      new Date(failures[0]!.firstTimestamp!).getTime(),
+    );
+    // Nothing was disrupted.
+    const after = await core.readNamespacedPod({ name: 'refused', namespace: ns });
+    expect(after.metadata?.uid).toBe(pod.metadata?.uid);
+    expect(after.metadata?.deletionTimestamp).toBeUndefined();
+  });
+});
