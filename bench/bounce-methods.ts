@@ -21,6 +21,44 @@ export interface BounceRun {
   wallMs: number;
   ok: boolean;
   detail?: string;
+  /** Why it failed: the NodeBounce's status.reason and status.message (operator), or the bench client's error. */
+  reason?: string;
+  message?: string;
+}
+
+/** The reason recorded when the bench's own client failed (timed out, request error), not the operator. */
+export const CLIENT_ERROR = 'BenchClientError';
+
+/**
+ * Runs one bounce; if the caller itself throws (a wait timed out, a request failed), records a failed run with
+ * reason BenchClientError instead of aborting the whole scenario.
+ */
+export async function orFailure(
+  method: Method,
+  pod: string,
+  bounce: () => Promise<BounceRun>,
+  nodeBounce?: string,
+): Promise<BounceRun> {
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  try {
+    return await bounce();
+  } catch (err) {
+    const wallMs = performance.now() - t0;
+    const message = err instanceof Error ? err.message : String(err);
+    return {
+      method,
+      pod,
+      nodeBounce,
+      startedAt,
+      endedAt: startedAt + wallMs,
+      wallMs,
+      ok: false,
+      detail: `${CLIENT_ERROR}: ${message}`,
+      reason: CLIENT_ERROR,
+      message,
+    };
+  }
 }
 
 const NB_PATH = (ns: string) => `/apis/bounce.express.dev/v1alpha1/namespaces/${ns}/nodebounces`;
@@ -129,6 +167,7 @@ export async function bounceWithOperator(
     timeoutMs,
   );
   const wallMs = performance.now() - t0;
+  const ok = nb?.status?.phase === 'Succeeded';
   return {
     method: 'operator',
     pod,
@@ -136,8 +175,9 @@ export async function bounceWithOperator(
     startedAt,
     endedAt: startedAt + wallMs,
     wallMs,
-    ok: nb?.status?.phase === 'Succeeded',
-    detail: nb?.status?.phase === 'Succeeded' ? undefined : `${nb?.status?.reason}: ${nb?.status?.message}`,
+    ok,
+    detail: ok ? undefined : `${nb?.status?.reason}: ${nb?.status?.message}`,
+    ...(ok ? {} : { reason: nb?.status?.reason, message: nb?.status?.message }),
   };
 }
 

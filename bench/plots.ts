@@ -12,7 +12,7 @@ import { View, parse } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { PLOT_DIR, plotFiles, updateBenchDocs } from './report.js';
 import type { BenchResults } from './run.js';
-import { TIMELINE_PHASES, type Delays, type LatencyResult, type ScaleTimeline } from './scenarios.js';
+import { TIMELINE_PHASES, type BurstResult, type Delays, type LatencyResult, type ScaleTimeline } from './scenarios.js';
 
 export interface Plot {
   /** File name inside the plot directory. */
@@ -193,6 +193,75 @@ export function timelineSpec(r: NonNullable<BenchResults['scale']>): TopLevelSpe
   };
 }
 
+/** N at once: wall − floor per bounce, the operator's batch against the kubectl-like one. */
+export function burstOverheadSpec(b: BurstResult): TopLevelSpec {
+  const values = b.runs
+    .filter((r) => typeof r.overheadMs === 'number' && Number.isFinite(r.overheadMs))
+    .map((r) => ({ series: METHOD_LABEL[r.method] ?? r.method, ms: Math.round(r.overheadMs! * 10) / 10 }));
+  return ecdf({
+    title: `${b.count} at once: wall − floor per bounce, ${delaysText(b.delays)}`,
+    subtitle: `${b.count} NodeBounces created at once vs ${b.count} parallel kubectl-like delete && wait pipelines, same pods`,
+    values,
+    xTitle: 'wall − floor (ms, symlog scale)',
+    seriesTitle: 'method',
+    order: METHOD_ORDER.map((m) => METHOD_LABEL[m]!),
+  });
+}
+
+/** Bounces finished (as their callers saw it) over time since each batch's first request, per method. */
+export function burstCompletions(b: BurstResult): { series: string; s: number; done: number }[] {
+  const out: { series: string; s: number; done: number }[] = [];
+  for (const batch of b.batches) {
+    const series = METHOD_LABEL[batch.method] ?? batch.method;
+    const ends = b.runs
+      .filter((r) => r.method === batch.method && r.ok)
+      .map((r) => r.endedAt - batch.firstRequestAt)
+      .sort((x, y) => x - y);
+    out.push({ series, s: 0, done: 0 });
+    ends.forEach((ms, i) => out.push({ series, s: Math.round(ms) / 1000, done: i + 1 }));
+  }
+  return out;
+}
+
+export function burstCompletionsSpec(b: BurstResult): TopLevelSpec {
+  const floors = b.batches
+    .map((x) => ({ series: METHOD_LABEL[x.method] ?? x.method, s: (x.maxFloorMs ?? NaN) / 1000 }))
+    .filter((x) => Number.isFinite(x.s));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: `${b.count} at once: bounces finished over time, ${delaysText(b.delays)}`,
+      subtitle: "as each caller saw it; dashed: the batch's largest per-pod floor (what no tool can beat)",
+    },
+    width: 560,
+    height: 260,
+    layer: [
+      {
+        data: { values: burstCompletions(b) },
+        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
+        encoding: {
+          x: { field: 's', type: 'quantitative', title: "seconds since the batch's first request" },
+          y: { field: 'done', type: 'quantitative', title: 'bounces finished' },
+          color: {
+            field: 'series',
+            type: 'nominal',
+            sort: METHOD_ORDER.map((m) => METHOD_LABEL[m]!),
+            title: 'method',
+          },
+        },
+      },
+      {
+        data: { values: floors },
+        mark: { type: 'rule', strokeDash: [4, 3] },
+        encoding: {
+          x: { field: 's', type: 'quantitative' },
+          color: { field: 'series', type: 'nominal', sort: METHOD_ORDER.map((m) => METHOD_LABEL[m]!) },
+        },
+      },
+    ],
+  };
+}
+
 /** Every plot the results have data for, named as report.ts's plotFiles() says. */
 export async function renderPlots(r: BenchResults): Promise<Plot[]> {
   const files = plotFiles(r);
@@ -202,6 +271,10 @@ export async function renderPlots(r: BenchResults): Promise<Plot[]> {
     if (f.overhead) plots.push({ file: f.overhead, svg: await toSvg(overheadSpec(l)) });
     if (f.decisions) plots.push({ file: f.decisions, svg: await toSvg(decisionsSpec(l)) });
   }
+  if (files.burst?.overhead && r.burst)
+    plots.push({ file: files.burst.overhead, svg: await toSvg(burstOverheadSpec(r.burst)) });
+  if (files.burst?.completions && r.burst)
+    plots.push({ file: files.burst.completions, svg: await toSvg(burstCompletionsSpec(r.burst)) });
   if (files.timeline && r.scale) plots.push({ file: files.timeline, svg: await toSvg(timelineSpec(r.scale)) });
   return plots;
 }

@@ -2,11 +2,13 @@
 // simulator and the compiled operator (dist/, under deploy/'s RBAC), then measures
 //   1. operator start-up time,
 //   2. 50 sequential bounces per method (operator, kubectl-like, 2 s poller) with 2 s / 3 s and 0 / 0 delays,
-//   3. 1,000 ExpressNodes + pods and 1,000 NodeBounces created at once,
+//   3. 100 pods bounced at once, side by side: 100 NodeBounces, then 100 parallel kubectl-like pipelines (2 s / 3 s),
+//   4. 1,000 ExpressNodes + pods and 1,000 NodeBounces created at once,
 // and writes a table to stdout, bench/results/latest.json, the SVG plots in docs/bench/ (bench/plots.ts) and the
 // numbers section of docs/benchmarks.md.
 //
 // Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof
+//          --burst N (100, 0 skips) --burst-delays 2000/3000 --concurrency N (maxConcurrentReconciles at scale)
 //          --out FILE (bench/results/latest.json) --no-docs (neither docs/benchmarks.md nor docs/bench/*.svg)
 //          --plots DIR (with --no-docs: the SVG plots there)
 import { execFileSync } from 'node:child_process';
@@ -19,12 +21,14 @@ import { OperatorProcess, installOperatorIdentity } from '../test/integration/su
 import { summariseCpuProfile } from './profile.js';
 import { reuseConnections } from '../src/kube/http.js';
 import { writePlots } from './plots.js';
-import { PLOT_DIR, renderTable, updateBenchDocs } from './report.js';
+import { PLOT_DIR, allFailures, renderTable, updateBenchDocs } from './report.js';
 import {
   percentiles,
   runLatency,
   runScale,
+  runBurst,
   type BenchEnv,
+  type BurstResult,
   type Delays,
   type LatencyResult,
   type ScaleResult,
@@ -49,6 +53,8 @@ export interface BenchResults {
   /** Time to import the operator's modules alone (no cluster), dist/ vs bundled, 3 runs each. */
   importMs?: { dist?: ReturnType<typeof percentiles>; bundled?: ReturnType<typeof percentiles> };
   latency: LatencyResult[];
+  /** N bounces at once, the operator and the kubectl-like baseline side by side. */
+  burst?: BurstResult;
   scale?: ScaleResult;
   scaleProfile?: ReturnType<typeof summariseCpuProfile>;
   notes: string[];
@@ -69,12 +75,28 @@ rules:
 - level: Metadata
 `;
 
+const HELP = `npm run bench -- [options]
+  --bounces N          sequential bounces per method and delay set (50; 0 skips)
+  --delays S/U,...     shutdown/startup delays (ms) of the sequential runs (2000/3000,0/0)
+  --no-latency         skip the sequential runs
+  --burst N            N pods bounced at once: N NodeBounces, then N parallel kubectl-like pipelines (100; 0 skips)
+  --burst-delays S/U   shutdown/startup delays (ms) of the burst (2000/3000)
+  --scale N            N NodeBounces at once (1000; 0 skips)
+  --concurrency N      the operator's maxConcurrentReconciles in the scale run (its default, 16)
+  --cpu-prof           profile the operator during the scale run
+  --out FILE           results JSON (bench/results/latest.json)
+  --no-docs            write neither docs/benchmarks.md nor docs/bench/*.svg
+  --plots DIR          with --no-docs: write the SVG plots to DIR`;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       bounces: { type: 'string', default: '50' },
       scale: { type: 'string', default: '1000' },
       delays: { type: 'string', default: '2000/3000,0/0' },
+      burst: { type: 'string', default: '100' },
+      'burst-delays': { type: 'string', default: '2000/3000' },
+      help: { type: 'boolean', short: 'h', default: false },
       'no-latency': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string', default: join(REPO_ROOT, 'bench', 'results', 'latest.json') },
@@ -85,12 +107,20 @@ async function main(): Promise<void> {
       concurrency: { type: 'string' },
     },
   });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
   const bounces = Number(values.bounces);
   const scaleCount = Number(values.scale);
-  const delaySets: Delays[] = values.delays.split(',').map((d) => {
+  const burstCount = Number(values.burst);
+  const parseDelays = (d: string): Delays => {
     const [s, u] = d.split('/').map(Number);
+    if (!Number.isFinite(s) || !Number.isFinite(u)) throw new Error(`delays must look like 2000/3000, got ${d}`);
     return { shutdownMs: s!, startupMs: u! };
-  });
+  };
+  const delaySets: Delays[] = values.delays.split(',').map(parseDelays);
+  const burstDelays = parseDelays(values['burst-delays']);
   const log = (l: string) => console.log(l);
 
   if (!existsSync(join(REPO_ROOT, 'dist', 'main.js'))) {
@@ -192,7 +222,19 @@ async function main(): Promise<void> {
       await op.stop();
     }
 
-    // 3. Scale.
+    // 3. N at once, side by side (the operator is started inside, once the pods exist).
+    if (burstCount > 0) {
+      log(
+        `burst: ${burstCount} pods at once, ${burstCount} NodeBounces then ${burstCount} parallel kubectl-like pipelines (shutdown ${burstDelays.shutdownMs} ms / startup ${burstDelays.startupMs} ms)`,
+      );
+      results.burst = await runBurst(env, {
+        namespace: `bench-burst-${burstCount}`,
+        count: burstCount,
+        delays: burstDelays,
+      });
+    }
+
+    // 4. Scale.
     if (scaleCount > 0) {
       const profDir = values['cpu-prof'] ? join(tmpdir(), `nodebounce-bench-prof-${process.pid}`) : undefined;
       if (profDir) mkdirSync(profDir, { recursive: true });
@@ -232,6 +274,12 @@ async function main(): Promise<void> {
     `2 cores shared with other engineers' builds and tests: load average ${results.machine.loadavgAtStart.join('/')} at start, ${results.machine.loadavgAtEnd.join('/')} at the end. Figures are side by side in one run; absolute numbers move with the machine's load.`,
   );
 
+  const failures = allFailures(results);
+  if (failures.length > 0) {
+    log(`\n${failures.length} failed bounces:`);
+    for (const x of failures)
+      log(`  ${x.scenario}, ${x.method} ${x.nodeBounce ?? x.pod}: ${x.reason ?? '?'}: ${x.message ?? ''}`);
+  }
   console.log('\n' + renderTable(results));
   mkdirSync(join(values.out, '..'), { recursive: true });
   writeFileSync(values.out, JSON.stringify(results, null, 2) + '\n');

@@ -2,6 +2,7 @@
 // (shared control plane). They measure and report; only bench/run.ts prints and writes files.
 import { readFileSync } from 'node:fs';
 import {
+  CoreV1Api,
   CustomObjectsApi,
   makeInformer,
   type KubeConfig,
@@ -16,6 +17,8 @@ import {
   bounceLikeKubectl,
   bounceWithOperator,
   bounceWithPoller,
+  isReady,
+  orFailure,
   type BounceRun,
   type Method,
 } from './bounce-methods.js';
@@ -62,6 +65,30 @@ export function percentiles(values: number[]): Percentiles | undefined {
   };
 }
 
+/** The operator's share of a bounce at p99: created -> eviction request p99 + replacement Ready -> Succeeded p99. */
+export function operatorShareP99(
+  createdToEvict: Percentiles | undefined,
+  readyToSucceeded: Percentiles | undefined,
+): number | undefined {
+  if (!createdToEvict || !readyToSucceeded) return undefined;
+  return Math.round((createdToEvict.p99 + readyToSucceeded.p99) * 10) / 10;
+}
+
+/** One bounce that did not succeed, and why: status.reason / status.message of its NodeBounce, or the bench's error. */
+export interface FailedBounce {
+  method: Method;
+  pod: string;
+  nodeBounce?: string;
+  reason?: string;
+  message?: string;
+}
+
+export function failedBounces(runs: BounceRun[]): FailedBounce[] {
+  return runs
+    .filter((r) => !r.ok)
+    .map((r) => ({ method: r.method, pod: r.pod, nodeBounce: r.nodeBounce, reason: r.reason, message: r.message }));
+}
+
 /** Creates ExpressNodes (the simulator makes their pods) and waits until every pod is Ready. */
 export async function createExpressNodes(
   kc: KubeConfig,
@@ -91,6 +118,8 @@ export interface MethodSummary {
   method: Method;
   runs: number;
   failures: number;
+  /** Each failed bounce with its reason and message. */
+  failedBounces?: FailedBounce[];
   wallMs?: Percentiles;
   floorMs?: Percentiles;
   overheadMs?: Percentiles;
@@ -136,6 +165,7 @@ export function summarise(runs: AnalysedRun[], method: Method): MethodSummary {
     method,
     runs: mine.length,
     failures: mine.filter((r) => !r.ok).length,
+    failedBounces: failedBounces(mine),
     wallMs: percentiles(pick('wallMs')),
     floorMs: percentiles(pick('floorMs')),
     overheadMs: percentiles(pick('overheadMs')),
@@ -167,9 +197,10 @@ export async function runLatency(
       const method = opts.methods[(i + m) % opts.methods.length]!;
       const pod = names[seq++ % names.length]!;
       let run: BounceRun;
-      if (method === 'operator') run = await bounceWithOperator(env.kc, ns, pod, `nb-${i}`);
-      else if (method === 'kubectl') run = await bounceLikeKubectl(env.kc, ns, pod);
-      else run = await bounceWithPoller(env.kc, ns, pod);
+      if (method === 'operator')
+        run = await orFailure(method, pod, () => bounceWithOperator(env.kc, ns, pod, `nb-${i}`), `nb-${i}`);
+      else if (method === 'kubectl') run = await orFailure(method, pod, () => bounceLikeKubectl(env.kc, ns, pod));
+      else run = await orFailure(method, pod, () => bounceWithPoller(env.kc, ns, pod));
       runs.push(run);
       env.log?.(
         `  ${method.padEnd(8)} #${i + 1} ${pod}: ${Math.round(run.wallMs)} ms${run.ok ? '' : ` FAILED ${run.detail}`}`,
@@ -220,6 +251,8 @@ export interface ScaleResult {
   totalMs: number;
   succeeded: number;
   failed: number;
+  /** Each Failed NodeBounce with its status.reason and status.message. */
+  failedBounces?: FailedBounce[];
   notFinished: number;
   /** Per-pod floors (shutdown + startup) observed in the audit log. */
   floorMs?: Percentiles;
@@ -229,6 +262,8 @@ export interface ScaleResult {
   /** NodeBounce create -> eviction request and replacement Ready -> Succeeded, over all bounces. */
   createdToEvictMs?: Percentiles;
   readyToSucceededMs?: Percentiles;
+  /** createdToEvictMs.p99 + readyToSucceededMs.p99: the operator's own share, without kwok and the simulator. */
+  operatorShareP99Ms?: number;
   /** Per bounce: its own create -> Succeeded seen by the bench. */
   bounceWallMs?: Percentiles;
   totalMinusMaxFloorMs?: number;
@@ -285,7 +320,7 @@ export async function runScale(
 
   // The bench's view of completion: one informer on the namespace's NodeBounces.
   const custom = env.kc.makeApiClient(CustomObjectsApi);
-  const doneAt = new Map<string, { at: number; phase: string }>();
+  const doneAt = new Map<string, { at: number; phase: string; reason?: string; message?: string }>();
   const createdAt = new Map<string, number>();
   const informer = makeInformer<KubernetesObject>(
     env.kc,
@@ -310,7 +345,7 @@ export async function runScale(
       seen.set(nb.metadata.name, times);
     }
     if ((phase === 'Succeeded' || phase === 'Failed') && !doneAt.has(nb.metadata.name)) {
-      doneAt.set(nb.metadata.name, { at: Date.now(), phase });
+      doneAt.set(nb.metadata.name, { at: Date.now(), phase, reason: nb.status?.reason, message: nb.status?.message });
       if (doneAt.size >= count) resolveAll();
     }
   };
@@ -414,6 +449,12 @@ export async function runScale(
     totalMs: t1 - t0,
     succeeded: phases.filter((p) => p === 'Succeeded').length,
     failed: phases.filter((p) => p === 'Failed').length,
+    failedBounces: names.flatMap((pod, i) => {
+      const d = doneAt.get(`nb-${i}`);
+      return d?.phase === 'Failed'
+        ? [{ method: 'operator' as const, pod, nodeBounce: `nb-${i}`, reason: d.reason, message: d.message }]
+        : [];
+    }),
     notFinished: count - doneAt.size,
     floorMs: floorP,
     shutdownMs: percentiles(shut),
@@ -421,6 +462,7 @@ export async function runScale(
     recreateGapMs: percentiles(gaps),
     createdToEvictMs: percentiles(c2e),
     readyToSucceededMs: percentiles(r2s),
+    operatorShareP99Ms: operatorShareP99(percentiles(c2e), percentiles(r2s)),
     bounceWallMs: percentiles(walls),
     totalMinusMaxFloorMs: floorP ? Math.round(t1 - t0 - floorP.max) : undefined,
     operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
@@ -441,6 +483,144 @@ export async function runScale(
       byVerbPerBounce: Object.fromEntries(Object.entries(requests.byVerb).map(([k, v]) => [k, perBounce(v)])),
     },
   };
+}
+
+/** One method's batch in the burst scenario: `count` bounces started at once, one per pod. */
+export interface BurstBatch {
+  method: Method;
+  /** Epoch ms: the first request of the batch, and the last bounce known finished (Ready / Succeeded) by its caller. */
+  firstRequestAt: number;
+  lastDoneAt: number;
+  /** First request -> last bounce finished. */
+  totalMs: number;
+  /** The largest per-pod floor (shutdown + startup, from the audit log) in the batch. */
+  maxFloorMs?: number;
+  /** totalMs - maxFloorMs: what the method adds to the slowest pod's own time. */
+  totalMinusMaxFloorMs?: number;
+  /** Per bounce: wall, floor, wall - floor, recreate gap; for the operator also its decision latencies. */
+  summary: MethodSummary;
+  /** createdToEvictMs.p99 + readyToSucceededMs.p99 (operator only). */
+  operatorShareP99Ms?: number;
+  /** The operator's requests per bounce over the batch, by "verb resource" (operator only). */
+  operatorRequests?: { total: number; perBounce: number; byKind: Record<string, number> };
+}
+
+export interface BurstResult {
+  count: number;
+  delays: Delays;
+  /** ExpressNodes created -> every pod Ready. */
+  setupMs: number;
+  /** Batches in the order they ran, each on the same `count` pods once all were Ready again. */
+  batches: BurstBatch[];
+  runs: AnalysedRun[];
+}
+
+/** Waits until each named pod exists, is not terminating and is Ready (between the burst's batches). */
+async function waitPodsReady(kc: KubeConfig, ns: string, names: string[], timeoutMs: number): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const pods = await core.listNamespacedPod({ namespace: ns });
+    const ready = new Set(
+      pods.items.filter((p) => !p.metadata?.deletionTimestamp && isReady(p)).map((p) => p.metadata?.name),
+    );
+    const missing = names.filter((n) => !ready.has(n));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`${missing.length} pods in ${ns} not Ready within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * `count` pods bounced at once, once per method, side by side in one run: the operator (`count` NodeBounces
+ * created at once, each awaited like `kubectl wait --for=condition=Succeeded`) and the kubectl-like baseline
+ * (`count` concurrent `delete --wait && wait --for=condition=Ready` pipelines). Each batch starts when every pod is
+ * Ready again; the operator runs (and holds its caches) throughout, as it would in a cluster.
+ */
+export async function runBurst(
+  env: BenchEnv,
+  opts: {
+    namespace: string;
+    count: number;
+    delays: Delays;
+    methods?: Array<'operator' | 'kubectl'>;
+    timeoutMs?: number;
+  },
+): Promise<BurstResult> {
+  const { count, delays } = opts;
+  const methods = opts.methods ?? ['operator', 'kubectl'];
+  const timeoutMs = opts.timeoutMs ?? delays.shutdownMs + delays.startupMs + 120_000;
+  const ns = await createNamespace(env.kc, opts.namespace);
+  const names = Array.from({ length: count }, (_, i) => `b-${i}`);
+  const tSetup = performance.now();
+  await createExpressNodes(env.kc, ns, names, delays, 300_000);
+  const setupMs = performance.now() - tSetup;
+  env.log?.(`  ${count} ExpressNodes with Ready pods in ${Math.round(setupMs)} ms`);
+  const operator = await env.startOperator();
+  const runs: BounceRun[] = [];
+  try {
+    for (const method of methods) {
+      await waitPodsReady(env.kc, ns, names, 300_000);
+      // Let kwok and the simulator go quiet after the previous batch (their last status writes, the audit flush).
+      await new Promise((r) => setTimeout(r, 1000));
+      const batch = await Promise.all(
+        names.map((pod, i) => {
+          const nb = `${method === 'operator' ? 'nb' : 'k'}-${i}`;
+          return method === 'operator'
+            ? orFailure(method, pod, () => bounceWithOperator(env.kc, ns, pod, nb, timeoutMs), nb)
+            : orFailure(method, pod, () => bounceLikeKubectl(env.kc, ns, pod, timeoutMs));
+        }),
+      );
+      runs.push(...batch);
+      const first = Math.min(...batch.map((r) => r.startedAt));
+      const last = Math.max(...batch.map((r) => r.endedAt));
+      const failed = batch.filter((r) => !r.ok);
+      env.log?.(
+        `  ${method.padEnd(8)} ${count} at once: ${Math.round(last - first)} ms first request -> last done` +
+          (failed.length ? `, ${failed.length} FAILED` : ''),
+      );
+      for (const r of failed) env.log?.(`    FAILED ${r.nodeBounce ?? r.pod}: ${r.reason}: ${r.message}`);
+    }
+  } finally {
+    await operator.stop();
+  }
+  // kwok's last status write and the audit backend's flush can trail the caller by a few ms.
+  await new Promise((r) => setTimeout(r, 500));
+  const events = await readAudit(env.auditLogPath, { mustContain: [`"namespace":"${ns}"`] });
+  const analysed = await analyse(env, ns, runs, events);
+  const batchStarts = methods.map((m) => Math.min(...analysed.filter((r) => r.method === m).map((r) => r.startedAt)));
+  const batches = methods.map((method, mi): BurstBatch => {
+    const mine = analysed.filter((r) => r.method === method);
+    const firstRequestAt = Math.min(...mine.map((r) => r.startedAt));
+    const lastDoneAt = Math.max(...mine.map((r) => r.endedAt));
+    const floors = mine.map((r) => r.floorMs).filter((x): x is number => typeof x === 'number');
+    const maxFloorMs = floors.length ? Math.max(...floors) : undefined;
+    const totalMs = lastDoneAt - firstRequestAt;
+    const summary = summarise(analysed, method);
+    const b: BurstBatch = {
+      method,
+      firstRequestAt,
+      lastDoneAt,
+      totalMs: Math.round(totalMs),
+      maxFloorMs: maxFloorMs !== undefined ? Math.round(maxFloorMs) : undefined,
+      totalMinusMaxFloorMs: maxFloorMs !== undefined ? Math.round(totalMs - maxFloorMs) : undefined,
+      summary,
+    };
+    if (method === 'operator') {
+      b.operatorShareP99Ms = operatorShareP99(summary.createdToEvictMs, summary.readyToSucceededMs);
+      // Up to the next batch (or 1 s after the last Succeeded): the writes that follow Succeeded count too.
+      const until = Math.min(batchStarts[mi + 1] ?? Infinity, lastDoneAt + 1000);
+      const req = countOperatorRequests(events, firstRequestAt - 5, until);
+      b.operatorRequests = {
+        total: req.total,
+        perBounce: Math.round((req.total / mine.length) * 100) / 100,
+        byKind: req.byKind,
+      };
+      summary.operatorRequestsPerBounce = b.operatorRequests.perBounce;
+    }
+    return b;
+  });
+  return { count, delays, setupMs: Math.round(setupMs), batches, runs: analysed };
 }
 
 export type { V1Pod };

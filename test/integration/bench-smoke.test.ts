@@ -1,7 +1,9 @@
 import { describe, expect, inject, it } from 'vitest';
-import { renderMarkdown, renderTable } from '../../bench/report.js';
+import { bounceWithOperator } from '../../bench/bounce-methods.js';
+import { renderPlots } from '../../bench/plots.js';
+import { allFailures, renderMarkdown, renderTable, targetRows } from '../../bench/report.js';
 import type { BenchResults } from '../../bench/run.js';
-import { runLatency, runScale, type BenchEnv } from '../../bench/scenarios.js';
+import { failedBounces, runBurst, runLatency, runScale, type BenchEnv } from '../../bench/scenarios.js';
 import { VERSIONS } from '../harness/index.js';
 import { useOperatorEnv } from './support/env.js';
 
@@ -10,7 +12,7 @@ describe('bench smoke', () => {
   const env = useOperatorEnv({ env: { NODEBOUNCE_LOG_LEVEL: 'info' } });
 
   it(
-    'latency (3 methods x 4 bounces) and scale (16 at once) run, complete and report',
+    'latency (3 methods x 4 bounces), burst (4 at once, side by side) and scale (16 at once) run, complete and report',
     { timeout: 300_000 },
     async () => {
       const bench: BenchEnv = {
@@ -21,8 +23,9 @@ describe('bench smoke', () => {
           return env.restartOperator();
         },
       };
+      const latencyNs = `bench-smoke-lat-${Date.now().toString(36)}`;
       const latency = await runLatency(bench, {
-        namespace: `bench-smoke-lat-${Date.now().toString(36)}`,
+        namespace: latencyNs,
         bounces: 4,
         pods: 2,
         delays: { shutdownMs: 0, startupMs: 0 },
@@ -37,6 +40,39 @@ describe('bench smoke', () => {
       expect(op.createdToEvictMs?.n).toBe(4);
       expect(op.readyToSucceededMs?.n).toBe(4);
       expect(latency.operatorRequests?.byKind['create pods/eviction']).toBe(4);
+      expect(op.failedBounces).toEqual([]);
+
+      // A failed bounce keeps its reason and message (a pod that does not exist fails in preflight, at once).
+      const missing = await bounceWithOperator(env.kc, latencyNs, 'no-such-pod', 'nb-x', 30_000);
+      expect(missing.ok).toBe(false);
+      expect(missing.reason).toBe('PodNotFound');
+      expect(missing.message).toBeTruthy();
+
+      // N at once, side by side: N NodeBounces, then N kubectl-like pipelines, on the same pods.
+      const burst = await runBurst(bench, {
+        namespace: `bench-smoke-burst-${Date.now().toString(36)}`,
+        count: 4,
+        delays: { shutdownMs: 200, startupMs: 300 },
+      });
+      expect(burst.batches.map((b) => b.method)).toEqual(['operator', 'kubectl']);
+      expect(burst.runs).toHaveLength(8);
+      for (const run of burst.runs) {
+        expect(run.ok, `${run.method} ${run.pod}: ${run.detail}`).toBe(true);
+        expect(run.floorMs, `${run.method} ${run.pod}: pod timeline in the audit log`).toBeTypeOf('number');
+        expect(run.overheadMs, `${run.method} ${run.pod}`).toBeTypeOf('number');
+      }
+      for (const b of burst.batches) {
+        expect(b.totalMs, b.method).toBeGreaterThan(0);
+        expect(b.maxFloorMs, b.method).toBeGreaterThan(0);
+        expect(b.totalMinusMaxFloorMs, b.method).toBeTypeOf('number');
+        expect(b.summary.overheadMs?.n, b.method).toBe(4);
+        expect(b.summary.failedBounces, b.method).toEqual([]);
+      }
+      const burstOp = burst.batches.find((b) => b.method === 'operator')!;
+      expect(burstOp.summary.createdToEvictMs?.n).toBe(4);
+      expect(burstOp.summary.readyToSucceededMs?.n).toBe(4);
+      expect(burstOp.operatorShareP99Ms).toBeTypeOf('number');
+      expect(burstOp.operatorRequests?.byKind['create pods/eviction']).toBe(4);
 
       const scale = await runScale(bench, {
         namespace: `bench-smoke-scale-${Date.now().toString(36)}`,
@@ -50,6 +86,8 @@ describe('bench smoke', () => {
       });
       expect(scale.requests.byKind['create pods/eviction']).toBe(16);
       expect(scale.floorMs?.n).toBe(16);
+      expect(scale.failedBounces).toEqual([]);
+      expect(scale.operatorShareP99Ms).toBeTypeOf('number');
       expect(scale.operatorPeakRssMb).toBeGreaterThan(0);
       // The timeline (bench/plots.ts): every bounce created, seen finished, its phases in order.
       expect(scale.timeline?.bounces).toHaveLength(16);
@@ -69,11 +107,23 @@ describe('bench smoke', () => {
         machine: { cpus: 2, cpuModel: 'test', memGb: 1, node: process.version, loadavgAtStart: [0, 0, 0] },
         versions: VERSIONS,
         latency: [latency],
+        burst,
         scale,
         notes: [],
       };
       expect(renderTable(results)).toContain('operator');
       expect(renderMarkdown(results)).toContain('| operator |');
+      expect(renderMarkdown(results)).toContain('| kubectl-like |');
+      // Every target of issue 11 has a figure (the start-up one needs bench/run.ts's start-up runs).
+      for (const t of targetRows(results).filter((x) => !x.figure.startsWith('ready after start')))
+        expect(t.met, `${t.figure}: ${t.value}`).not.toBe('-');
+      const plots = (await renderPlots(results)).map((p) => p.file);
+      expect(plots).toContain('burst-4-wall-minus-floor.svg');
+      expect(plots).toContain('burst-4-completions.svg');
+      // Failed bounces are listed with their reasons.
+      latency.summary[0]!.failedBounces = failedBounces([missing]);
+      expect(allFailures(results)).toHaveLength(1);
+      expect(renderTable(results)).toContain('PodNotFound');
     },
   );
 });
