@@ -98,8 +98,10 @@ export interface PodTimeline {
   goneAt?: number;
   /** The Express operator (simulator) created the replacement. */
   createdAt?: number;
-  /** The kubelet (kwok) reported the replacement Ready. */
+  /** The kubelet (kwok) reported the replacement Ready (its status write completed). */
   readyAt?: number;
+  /** When that status write was received: the operator can see Ready before the write's response completes. */
+  readyReceivedAt?: number;
 }
 
 /**
@@ -131,8 +133,10 @@ export function podTimeline(
       if (sub === '' && e.verb === 'create') t.createdAt = e.stageMs;
       continue;
     }
-    if (t.readyAt === undefined && sub === 'status' && (e.verb === 'patch' || e.verb === 'update'))
+    if (t.readyAt === undefined && sub === 'status' && (e.verb === 'patch' || e.verb === 'update')) {
       t.readyAt = e.stageMs;
+      t.readyReceivedAt = e.receivedMs;
+    }
   }
   return t;
 }
@@ -154,6 +158,7 @@ export function decisionLatencies(
   nbName: string,
   podName: string,
   readyAt: number | undefined,
+  readyReceivedAt: number | undefined = readyAt,
 ): { createdToEvictMs?: number; readyToSucceededMs?: number } {
   let createdAt: number | undefined;
   let evictAt: number | undefined;
@@ -177,17 +182,22 @@ export function decisionLatencies(
     if (
       succeededAt === undefined &&
       readyAt !== undefined &&
+      readyReceivedAt !== undefined &&
       isOperator(e) &&
       o.resource === 'nodebounces' &&
       o.subresource === 'status' &&
       o.name === nbName &&
-      e.receivedMs >= readyAt
+      // The watch can deliver kwok's Ready before kwok's own request completes (readyAt): the operator's write
+      // counts from the moment kwok's write was received (matching from readyAt dropped the fastest bounces).
+      e.receivedMs >= readyReceivedAt
     ) {
       succeededAt = e.stageMs;
     }
   }
   return {
     createdToEvictMs: createdAt !== undefined && evictAt !== undefined ? evictAt - createdAt : undefined,
-    readyToSucceededMs: readyAt !== undefined && succeededAt !== undefined ? succeededAt - readyAt : undefined,
+    // Clamped at 0: a Succeeded write that completed before kwok's response did took no time after Ready.
+    readyToSucceededMs:
+      readyAt !== undefined && succeededAt !== undefined ? Math.max(0, succeededAt - readyAt) : undefined,
   };
 }

@@ -153,7 +153,7 @@ export async function analyse(
     const f = floorOf(t);
     const a: AnalysedRun = { ...run, ...f, overheadMs: f ? run.wallMs - f.floorMs : undefined };
     if (run.method === 'operator' && run.nodeBounce)
-      Object.assign(a, decisionLatencies(ev, ns, run.nodeBounce, run.pod, t.readyAt));
+      Object.assign(a, decisionLatencies(ev, ns, run.nodeBounce, run.pod, t.readyAt, t.readyReceivedAt));
     return a;
   });
 }
@@ -428,6 +428,7 @@ export async function runScale(
       nbName,
       pod,
       t.readyAt,
+      t.readyReceivedAt,
     );
     if (d.createdToEvictMs !== undefined) c2e.push(d.createdToEvictMs);
     if (d.readyToSucceededMs !== undefined) r2s.push(d.readyToSucceededMs);
