@@ -247,12 +247,16 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   const st = b.status;
   const timeouts = st.effectiveTimeouts ?? effectiveTimeouts(spec, obs.pod);
   const replacement = findReplacement(spec.podName, st, obs.pod, obs.expressPods);
-  if (replacement?.metadata) {
+  // Which pod replaced it is recorded with the outcome (Ready, or the ready timeout), not as soon as it appears: it
+  // is found again from the pods on every pass, and a status write just for it would cost a request per bounce.
+  const recordReplacement = () => {
+    if (!replacement?.metadata) return;
     st.replacementPodName = replacement.metadata.name;
     st.replacementPodUID = replacement.metadata.uid;
-  }
+  };
 
   if (!st.readyTime && replacement && isPodReady(replacement)) {
+    recordReplacement();
     st.readyTime = b.nowIso;
     b.condition(C.PodReady, 'True', 'ReplacementReady', M.replacementReady(replacement));
   }
@@ -276,6 +280,7 @@ function starting(b: Builder, spec: ValidSpec, obs: Observed): Decision {
 
   const deadline = ms(st.terminatedTime) + timeouts.readySeconds * 1000;
   if (b.now.getTime() >= deadline) {
+    recordReplacement();
     st.lastObservedPodState = describePodState(replacement);
     b.condition(C.PodReady, 'False', R.ReadyTimeout, M.readyTimeoutCondition(timeouts));
     return b.fail(R.ReadyTimeout, M.readyTimeout(spec, st, timeouts, obs.expressKind, replacement !== undefined));

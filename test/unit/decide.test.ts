@@ -711,14 +711,10 @@ describe('Starting', () => {
   const startingNb = (st: NodeBounceStatus = startingStatus(), finalizer = false, spec: Partial<NodeBounceSpec> = {}) =>
     makeNodeBounce({ spec, status: st, finalizer });
 
-  it('replacement not Ready yet: records it and waits until the ready deadline', () => {
-    const d = decide(startingNb(), makeObserved({ pod: replacement({ ready: false }) }), at(100));
-    expect(d.status).toMatchObject({
-      phase: 'Starting',
-      reason: R.WaitingForReady,
-      replacementPodName: POD,
-      replacementPodUID: NEW_UID,
-    });
+  it('replacement not Ready yet: waits until the ready deadline, no status change (it is recorded with the outcome)', () => {
+    const st = startingStatus();
+    const d = decide(startingNb(st), makeObserved({ pod: replacement({ ready: false }) }), at(100));
+    expect(d.status).toEqual(st);
     expect(d.status.readyTime).toBeUndefined();
     expect(d.actions).toEqual([]);
     expect(d.events).toEqual([]);
@@ -840,10 +836,11 @@ describe('Starting', () => {
       ],
     ];
     it.each(table)('%s', (_, expressPods, pod, name, uid, succeeded) => {
-      const d = decide(startingNb(), makeObserved({ pod, expressPods }), at(100));
+      // Not Ready: the replacement is recorded with the outcome, here the ready timeout (deadline t=340).
+      const d = decide(startingNb(), makeObserved({ pod, expressPods }), at(succeeded ? 100 : 400));
       expect(d.status.replacementPodName).toBe(name);
       expect(d.status.replacementPodUID).toBe(uid);
-      expect(d.status.phase).toBe(succeeded ? 'Succeeded' : 'Starting');
+      expect(d.status.phase).toBe(succeeded ? 'Succeeded' : 'Failed');
       if (succeeded) expect(d.status.message).toContain(`replaced by ${name} (uid ${uid})`);
     });
   });
