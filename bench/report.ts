@@ -175,26 +175,35 @@ function rows(r: BenchResults): Table[] {
     head: ['against the targets of issue 11', 'this run', 'target', 'met?'],
     body: targetRows(r).map((t) => [t.figure, t.value, t.target, t.met]),
   });
-  if (r.operatorReadyMs) {
+  if (r.operatorReadyMs || r.operatorReadyBundledMs) {
+    // Results since issue 11 item 4 start the shipped bundle in the latency and scale runs (operatorEntry).
+    const bundleShips = r.operatorEntry?.endsWith('.mjs') ?? false;
+    const bundledRow = r.operatorReadyBundledMs
+      ? [
+          [
+            bundleShips
+              ? 'esbuild bundle (what ships: dist/nodebounce-operator.mjs), 5 starts'
+              : 'dist/ bundled with esbuild, 5 starts',
+            f(r.operatorReadyBundledMs.p50),
+            f(r.operatorReadyBundledMs.max),
+            '< 1000 ms (p50, quiet)',
+          ],
+        ]
+      : [];
+    const distRow = r.operatorReadyMs
+      ? [
+          [
+            'dist/ (tsc output), empty cluster, 5 starts',
+            f(r.operatorReadyMs.p50),
+            f(r.operatorReadyMs.max),
+            bundleShips ? '(comparison)' : '< 1000 ms (p50, quiet)',
+          ],
+        ]
+      : [];
     tables.push({
       head: ['operator start-up (spawn -> caches synced)', 'p50', 'max', 'target'],
       body: [
-        [
-          'dist/ (tsc output), empty cluster, 5 starts',
-          f(r.operatorReadyMs.p50),
-          f(r.operatorReadyMs.max),
-          r.operatorReadyBundledMs ? '' : '< 1000 ms (p50, quiet)',
-        ],
-        ...(r.operatorReadyBundledMs
-          ? [
-              [
-                'dist/ bundled with esbuild, 5 starts',
-                f(r.operatorReadyBundledMs.p50),
-                f(r.operatorReadyBundledMs.max),
-                '< 1000 ms (p50, quiet)',
-              ],
-            ]
-          : []),
+        ...(bundleShips ? [...bundledRow, ...distRow] : [...distRow, ...bundledRow]),
         ...(r.importMs?.dist
           ? [['  of which importing the modules: dist/', f(r.importMs.dist.p50), f(r.importMs.dist.max), '']]
           : []),
@@ -204,7 +213,7 @@ function rows(r: BenchResults): Table[] {
         ...(r.scale?.operatorReadyMs !== undefined
           ? [
               [
-                `${r.scale.count} pods + ExpressNodes to list`,
+                `${r.scale.count} pods + ExpressNodes to list${bundleShips ? ' (bundle)' : ''}`,
                 f(r.scale.operatorReadyMs),
                 f(r.scale.operatorReadyMs),
                 '< 1500 ms',

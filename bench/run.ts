@@ -1,6 +1,7 @@
 // `npm run bench`: starts its own local control plane (kube-apiserver + etcd + kwok, audit log on), the Express
-// simulator and the compiled operator (dist/, under deploy/'s RBAC), then measures
-//   1. operator start-up time,
+// simulator and the operator as it ships (`node --enable-source-maps dist/nodebounce-operator.mjs`, the esbuild
+// bundle of `npm run build`, under deploy/'s RBAC), then measures
+//   1. operator start-up time, the bundle side by side with dist/ (tsc output, what the image ran before),
 //   2. 50 sequential bounces per method (operator, kubectl-like, 2 s poller) with 2 s / 3 s and 0 / 0 delays,
 //   3. 100 pods bounced at once, side by side: 100 NodeBounces, then 100 parallel kubectl-like pipelines (2 s / 3 s),
 //   4. 1,000 ExpressNodes + pods and 1,000 NodeBounces created at once,
@@ -22,6 +23,7 @@ import { summariseCpuProfile } from './profile.js';
 import { reuseConnections } from '../src/kube/http.js';
 import { writePlots } from './plots.js';
 import { PLOT_DIR, allFailures, renderTable, updateBenchDocs } from './report.js';
+import { OPERATOR_BUNDLE, bundle } from '../scripts/bundle.js';
 import {
   percentiles,
   runLatency,
@@ -47,9 +49,12 @@ export interface BenchResults {
     loadavgAtEnd?: number[];
   };
   versions: typeof VERSIONS;
+  /** Spawn -> "caches synced" of `node --enable-source-maps dist/main.js` (tsc output), 5 starts. */
   operatorReadyMs?: ReturnType<typeof percentiles>;
-  /** The same, for dist/ bundled into one file with esbuild (when node_modules/.bin/esbuild is there). */
+  /** The same for the shipped bundle, dist/nodebounce-operator.mjs (scripts/bundle.ts), interleaved with dist/. */
   operatorReadyBundledMs?: ReturnType<typeof percentiles>;
+  /** What the latency and scale runs start (since issue 11 item 4 the bundle; dist/main.js before). */
+  operatorEntry?: string;
   /** Time to import the operator's modules alone (no cluster), dist/ vs bundled, 3 runs each. */
   importMs?: { dist?: ReturnType<typeof percentiles>; bundled?: ReturnType<typeof percentiles> };
   latency: LatencyResult[];
@@ -123,8 +128,8 @@ async function main(): Promise<void> {
   const burstDelays = parseDelays(values['burst-delays']);
   const log = (l: string) => console.log(l);
 
-  if (!existsSync(join(REPO_ROOT, 'dist', 'main.js'))) {
-    log('building dist/ (npm run build) ...');
+  if (!existsSync(join(REPO_ROOT, 'dist', 'main.js')) || !existsSync(join(REPO_ROOT, OPERATOR_BUNDLE))) {
+    log('building dist/ and the bundle (npm run build) ...');
     execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'inherit' });
   }
 
@@ -139,6 +144,7 @@ async function main(): Promise<void> {
       loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
     },
     versions: VERSIONS,
+    operatorEntry: OPERATOR_BUNDLE,
     latency: [],
     notes: [],
   };
@@ -160,8 +166,10 @@ async function main(): Promise<void> {
       auditLogPath: cp.auditLogPath!,
       log,
       async startOperator(opts: { cpuProfDir?: string; script?: string; concurrency?: number } = {}) {
-        const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
-        const entry = opts.script ? { script: opts.script } : 'dist';
+        // As the image runs it: node --enable-source-maps <bundle>.
+        const nodeArgs = ['--enable-source-maps'];
+        if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
+        const entry = { script: opts.script ?? join(REPO_ROOT, OPERATOR_BUNDLE) };
         const env: Record<string, string> = { NODEBOUNCE_LOG_LEVEL: 'info' };
         if (opts.concurrency) env.NODEBOUNCE_MAX_CONCURRENT_RECONCILES = String(opts.concurrency);
         const p = new OperatorProcess({ kubeConfig: operatorKc, entry, nodeArgs, env });
@@ -171,36 +179,24 @@ async function main(): Promise<void> {
       },
     };
 
-    // 1. Start-up: spawn -> "caches synced", 5 times on an (almost) empty cluster.
-    const readies: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const p = await env.startOperator();
-      readies.push(p.readyMs!);
-      await p.stop();
-    }
-    results.operatorReadyMs = percentiles(readies);
-    log(`operator ready after start: p50 ${results.operatorReadyMs?.p50} ms, max ${results.operatorReadyMs?.max} ms`);
-    let bundle: ReturnType<typeof bundleOperator>;
+    // 1. Start-up: spawn -> "caches synced", 5 times each on an (almost) empty cluster, the shipped bundle and
+    //    dist/ interleaved so a change in the machine's load hits both alike.
+    const startups = await measureStartups((o) => env.startOperator(o), 5);
+    results.operatorReadyBundledMs = percentiles(startups.bundle);
+    results.operatorReadyMs = percentiles(startups.dist);
+    log(
+      `operator ready after start (p50 / max): bundle ${results.operatorReadyBundledMs?.p50} / ${results.operatorReadyBundledMs?.max} ms, dist/ ${results.operatorReadyMs?.p50} / ${results.operatorReadyMs?.max} ms`,
+    );
     try {
-      bundle = bundleOperator();
-    } catch (err) {
-      results.notes.push(`bundling with esbuild failed, bundled start-up not measured: ${String(err).slice(0, 200)}`);
-    }
-    if (bundle) {
-      const bundled: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const p = await env.startOperator({ script: bundle.main });
-        bundled.push(p.readyMs!);
-        await p.stop();
-      }
-      results.operatorReadyBundledMs = percentiles(bundled);
+      const operatorBundle = join(tmpdir(), `nodebounce-bench-bundle-${process.pid}`, 'operator.mjs');
+      await bundle({ entry: join(REPO_ROOT, 'src', 'operator.ts'), outfile: operatorBundle });
       results.importMs = {
         dist: percentiles(importTimes(join(REPO_ROOT, 'dist', 'operator.js'))),
-        bundled: percentiles(importTimes(bundle.operator)),
+        bundled: percentiles(importTimes(operatorBundle)),
       };
-      log(
-        `bundled: ready p50 ${results.operatorReadyBundledMs?.p50} ms; module import p50 dist ${results.importMs.dist?.p50} ms vs bundled ${results.importMs.bundled?.p50} ms`,
-      );
+      log(`module import p50: dist/ ${results.importMs.dist?.p50} ms vs bundled ${results.importMs.bundled?.p50} ms`);
+    } catch (err) {
+      results.notes.push(`bundling src/operator.ts failed, import times not measured: ${String(err).slice(0, 200)}`);
     }
 
     // 2. Latency, side by side.
@@ -294,30 +290,26 @@ async function main(): Promise<void> {
   }
 }
 
-/** Bundles dist/main.js and dist/operator.js with esbuild (if present) into a temp dir. */
-function bundleOperator(): { main: string; operator: string } | undefined {
-  const esbuild = join(REPO_ROOT, 'node_modules', '.bin', 'esbuild');
-  if (!existsSync(esbuild)) return undefined;
-  const dir = join(tmpdir(), `nodebounce-bench-bundle-${process.pid}`);
-  const banner = "--banner:js=import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);";
-  const out: Record<string, string> = {};
-  for (const name of ['main', 'operator']) {
-    out[name] = join(dir, `${name}.mjs`);
-    execFileSync(
-      esbuild,
-      [
-        join(REPO_ROOT, 'dist', `${name}.js`),
-        '--bundle',
-        '--platform=node',
-        '--format=esm',
-        `--outfile=${out[name]}`,
-        banner,
-        '--log-level=error',
-      ],
-      { cwd: REPO_ROOT },
-    );
+/**
+ * Spawn -> "caches synced" of the shipped bundle and of dist/main.js, `n` starts each, alternating; both with
+ * --enable-source-maps, as the image runs them (dist/main.js until issue 11 item 4).
+ */
+async function measureStartups(
+  start: BenchEnv['startOperator'],
+  n: number,
+): Promise<{ bundle: number[]; dist: number[] }> {
+  const out = { bundle: [] as number[], dist: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    for (const [key, script] of [
+      ['bundle', join(REPO_ROOT, OPERATOR_BUNDLE)],
+      ['dist', join(REPO_ROOT, 'dist', 'main.js')],
+    ] as const) {
+      const p = await start({ script });
+      out[key].push(Math.round(p.readyMs!));
+      await p.stop();
+    }
   }
-  return { main: out.main!, operator: out.operator! };
+  return out;
 }
 
 /** Wall time of importing a module in a fresh node process, 3 times. */

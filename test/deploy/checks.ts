@@ -4,7 +4,8 @@ import { get, type K8sObject } from '../harness/index.js';
 
 /**
  * Asserts what issue 4 requires of the operator pod (restricted security context, probes on :8081, metrics on
- * :8080 behind the Service, downward-API env) and returns its plain env values by name.
+ * :8080 behind the Service, downward-API env), that it runs the image's command (the bundle), and returns its plain
+ * env values by name.
  */
 export function checkOperatorDeployment(
   objs: K8sObject[],
@@ -14,6 +15,10 @@ export function checkOperatorDeployment(
   const pod = dep.spec.template.spec;
   expect(pod.containers).toHaveLength(1);
   const c = pod.containers[0];
+  // The image's CMD runs the esbuild bundle with source maps (Dockerfile, checked by the unit tier): the pod
+  // keeps it rather than naming a file of its own (dist/main.js is not in the image).
+  expect(c.command).toBeUndefined();
+  expect(c.args).toBeUndefined();
 
   // Pod security (restricted profile).
   expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });

@@ -394,7 +394,7 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
         continue;
       }
       // What the runtime really did: the container's process runs as uid 65532 with a read-only root mount.
-      const proc = findContainerProcess(p.metadata?.uid ?? '', 'dist/main.js');
+      const proc = findContainerProcess(p.metadata?.uid ?? '', 'dist/nodebounce-operator.mjs');
       expect(proc, `no process of pod ${p.metadata?.name} found`).toBeDefined();
       const status = readFileSync(`/proc/${proc}/status`, 'utf8');
       expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65532');

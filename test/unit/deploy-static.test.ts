@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../harness/index.js';
+import { LICENSES_FILE, OPERATOR_BUNDLE } from '../../scripts/bundle.js';
 
 const read = (p: string) => readFileSync(join(REPO_ROOT, p), 'utf8');
 
@@ -89,7 +90,7 @@ describe('Dockerfile', () => {
   const stages = [...df.matchAll(/^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/gim)].map((m) => ({ image: m[1]!, name: m[2] }));
   const lastStage = df.slice(df.lastIndexOf('\nFROM '));
 
-  it('builds in one stage and runs on a small runtime base with production dependencies only, as non-root', () => {
+  it('builds in one stage and runs the bundle alone on a small runtime base, as non-root', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     // The bases are build args (the e2e tier passes local equivalents); their defaults are the public images.
     expect(stages.at(-1)!.image).toBe('${RUNTIME_IMAGE}');
@@ -97,23 +98,34 @@ describe('Dockerfile', () => {
     expect(df).toMatch(/^ARG BUILD_IMAGE=node:\$\{NODE_MAJOR\}-bookworm-slim$/m);
     expect(df).toMatch(/RUN npm ci\b[^\n]*\n/);
     expect(df).toMatch(/RUN npm run build/);
-    expect(df).toMatch(/npm ci --omit=dev/);
     expect(lastStage).toMatch(/^USER 65532:65532$/m);
     expect(lastStage).not.toMatch(/^RUN /m); // distroless has no shell
-    expect(lastStage).toMatch(/^CMD \["--enable-source-maps", "dist\/main\.js"\]$/m);
-    // The runtime stage copies node_modules from the --omit=dev stage, never from the build stage.
-    expect(lastStage).toMatch(/COPY --from=deps \/app\/node_modules/);
-    expect(lastStage).not.toMatch(/COPY --from=build \/app\/node_modules/);
+    // The runtime stage runs the esbuild bundle with its source map (scripts/bundle.ts), which holds every
+    // dependency: no node_modules, and no package.json (.mjs is an ES module by its name).
+    expect(lastStage).toMatch(/^CMD \["--enable-source-maps", "dist\/nodebounce-operator\.mjs"\]$/m);
+    expect(OPERATOR_BUNDLE).toBe('dist/nodebounce-operator.mjs');
+    // COPY --from=build /app/dist/<file> ... ./dist/: the bundle, its map and the bundled packages' licences.
+    const copied = [...lastStage.matchAll(/^COPY --from=build (.+) \.\/dist\/$/gm)].flatMap((m) => m[1]!.split(/\s+/));
+    expect(copied.sort()).toEqual(
+      [OPERATOR_BUNDLE, `${OPERATOR_BUNDLE}.map`, LICENSES_FILE].map((f) => `/app/${f}`).sort(),
+    );
+    expect(lastStage).not.toMatch(/node_modules|package\.json/);
+    expect(lastStage.match(/^COPY /gm)).toHaveLength(1);
   });
 
-  it('builds dist/main.js where the runtime stage expects it (tsconfig.build.json)', () => {
+  it('builds the bundle where the runtime stage expects it (npm run build: tsc, then scripts/bundle.ts)', () => {
     const cfg = JSON.parse(read('tsconfig.build.json'));
     expect(cfg.compilerOptions).toMatchObject({ rootDir: 'src', outDir: 'dist' });
     expect(existsSync(join(REPO_ROOT, 'src/main.ts'))).toBe(true);
     expect(JSON.parse(read('package.json'))).toMatchObject({
       type: 'module',
-      scripts: { build: 'tsc -p tsconfig.build.json' },
+      scripts: {
+        build: 'tsc -p tsconfig.build.json && tsx scripts/bundle.ts',
+        start: `npm run build && node --enable-source-maps ${OPERATOR_BUNDLE}`,
+      },
     });
+    // The build stage has what `npm run build` reads.
+    expect(df).toMatch(/^COPY scripts\/bundle\.ts \.\/scripts\/bundle\.ts$/m);
   });
 
   it('sends every file the COPY lines need through .dockerignore', () => {

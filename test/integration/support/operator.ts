@@ -80,9 +80,10 @@ export interface OperatorProcessOptions {
   /** Print the operator's log lines (NODEBOUNCE_TEST_VERBOSE=1 does it too). */
   verbose?: boolean;
   /**
-   * 'tsx' (default): run src/main.ts through tsx. 'dist': run the compiled dist/main.js (`npm run build`),
-   * which starts much faster, as in production; benchmarks use it. { script }: any other built entry point
-   * (e.g. a bundle).
+   * 'tsx' (default): run src/main.ts through tsx. 'dist': run the compiled dist/main.js (`npm run build`), which
+   * starts much faster. { script }: any other built entry point, e.g. the bundle that ships,
+   * dist/nodebounce-operator.mjs (`npm run build`; the bench runs it, with nodeArgs ['--enable-source-maps'] as the
+   * image does).
    */
   entry?: 'tsx' | 'dist' | { script: string };
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
