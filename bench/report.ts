@@ -281,7 +281,7 @@ function rows(r: BenchResults): Table[] {
     tables.push({
       image: img(`${b.count} at once: wall − floor per bounce, operator vs kubectl-like`, plots.burst?.overhead),
       head: [
-        `${b.count} at once, side by side: ${b.count} NodeBounces vs ${b.count} parallel kubectl-like pipelines (shutdown ${b.delays.shutdownMs} / startup ${b.delays.startupMs} ms; ${order}; ms)`,
+        `${b.count} at once, side by side: ${b.count} NodeBounces vs ${b.count} parallel kubectl-like pipelines (shutdown ${b.delays.shutdownMs} / startup ${b.delays.startupMs} ms; ${order}; maxConcurrentReconciles ${b.concurrency ?? '16 (default)'}; ms)`,
         'total (first request -> last done)',
         'largest floor',
         'total - largest floor',

@@ -87,7 +87,7 @@ const HELP = `npm run bench -- [options]
   --burst N            N pods bounced at once: N NodeBounces, then N parallel kubectl-like pipelines (100; 0 skips)
   --burst-delays S/U   shutdown/startup delays (ms) of the burst (2000/3000)
   --scale N            N NodeBounces at once (1000; 0 skips)
-  --concurrency N      the operator's maxConcurrentReconciles in the scale run (its default, 16)
+  --concurrency N      the operator's maxConcurrentReconciles in the burst and scale runs (its default)
   --cpu-prof           profile the operator during the scale run
   --out FILE           results JSON (bench/results/latest.json)
   --no-docs            write neither docs/benchmarks.md nor docs/bench/*.svg
@@ -227,6 +227,7 @@ async function main(): Promise<void> {
         namespace: `bench-burst-${burstCount}`,
         count: burstCount,
         delays: burstDelays,
+        concurrency: values.concurrency ? Number(values.concurrency) : undefined,
       });
     }
 

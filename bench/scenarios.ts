@@ -509,6 +509,8 @@ export interface BurstBatch {
 export interface BurstResult {
   count: number;
   delays: Delays;
+  /** The operator's maxConcurrentReconciles (undefined: its default). */
+  concurrency?: number;
   /** ExpressNodes created -> every pod Ready. */
   setupMs: number;
   /** Batches in the order they ran, each on the same `count` pods once all were Ready again. */
@@ -546,6 +548,7 @@ export async function runBurst(
     delays: Delays;
     methods?: Array<'operator' | 'kubectl'>;
     timeoutMs?: number;
+    concurrency?: number;
   },
 ): Promise<BurstResult> {
   const { count, delays } = opts;
@@ -557,7 +560,7 @@ export async function runBurst(
   await createExpressNodes(env.kc, ns, names, delays, 300_000);
   const setupMs = performance.now() - tSetup;
   env.log?.(`  ${count} ExpressNodes with Ready pods in ${Math.round(setupMs)} ms`);
-  const operator = await env.startOperator();
+  const operator = await env.startOperator({ concurrency: opts.concurrency });
   const runs: BounceRun[] = [];
   try {
     for (const method of methods) {
@@ -621,7 +624,7 @@ export async function runBurst(
     }
     return b;
   });
-  return { count, delays, setupMs: Math.round(setupMs), batches, runs: analysed };
+  return { count, delays, concurrency: opts.concurrency, setupMs: Math.round(setupMs), batches, runs: analysed };
 }
 
 export type { V1Pod };
