@@ -176,6 +176,11 @@ function rows(r: BenchResults): Table[] {
         ['Ready -> Succeeded (p50 / p95 / p99)', `${p3(s.readyToSucceededMs)} ms`, ''],
         ['operator peak RSS', `${f(s.operatorPeakRssMb, 1)} MB`, '< 200 MB'],
         [
+          'operator V8 heap used (after start / peak)',
+          `${f(s.operatorHeapUsedMb?.afterStart)} / ${f(s.operatorHeapUsedMb?.peak)} MB`,
+          '',
+        ],
+        [
           'operator CPU time during the run',
           `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce)`,
           '',

@@ -233,6 +233,9 @@ export interface ScaleResult {
   bounceWallMs?: Percentiles;
   totalMinusMaxFloorMs?: number;
   operatorPeakRssMb?: number;
+  /** V8 heap used (nodejs_heap_size_used_bytes from /metrics, sampled every 2 s): after start-up with `count` pods and
+   * ExpressNodes cached, and the highest sample during the run. */
+  operatorHeapUsedMb?: { afterStart?: number; peak?: number };
   operatorCpuMs?: number;
   operatorCpuMsPerBounce?: number;
   requests: {
@@ -323,6 +326,21 @@ export async function runScale(
     const s = procStat(pid);
     if (s) peakRssKb = Math.max(peakRssKb, s.rssKb, s.hwmKb);
   }, 100);
+  const heapUsedMb = async (): Promise<number | undefined> => {
+    try {
+      const { body } = await operator.metrics();
+      const m = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(body);
+      return m ? Math.round(Number(m[1]) / 2 ** 20) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const heap: { afterStart?: number; peak?: number } = { afterStart: await heapUsedMb() };
+  const heapSampler = setInterval(() => {
+    void heapUsedMb().then((mb) => {
+      if (mb !== undefined) heap.peak = Math.max(heap.peak ?? 0, mb);
+    });
+  }, 2000);
   const before = procStat(pid);
   t0 = Date.now();
   await pool(names, 64, async (pod, i) => {
@@ -354,6 +372,7 @@ export async function runScale(
   const t1 = doneAt.size > 0 ? Math.max(...[...doneAt.values()].map((d) => d.at)) : Date.now();
   const after = procStat(pid);
   clearInterval(sampler);
+  clearInterval(heapSampler);
   if (after) peakRssKb = Math.max(peakRssKb, after.hwmKb, after.rssKb);
   await informer.stop();
   await operator.stop();
@@ -424,6 +443,7 @@ export async function runScale(
     bounceWallMs: percentiles(walls),
     totalMinusMaxFloorMs: floorP ? Math.round(t1 - t0 - floorP.max) : undefined,
     operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
+    operatorHeapUsedMb: heap,
     operatorCpuMs: cpuMs,
     operatorCpuMsPerBounce: cpuMs !== undefined ? Math.round((cpuMs / count) * 10) / 10 : undefined,
     timeline: {
