@@ -10,7 +10,7 @@ import type { ChangeType } from '../kube/informer.js';
 import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
 import type { ReconcileHooks } from './hooks.js';
 import { BounceReconciler, nodeBounceKey } from './reconciler.js';
-import { NodeBounceStore } from './store.js';
+import { hasWorkLeft, NodeBounceStore } from './store.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
 // Wires the watches (NodeBounces, pods, Express resources) to the work queue: every change enqueues the
@@ -131,10 +131,7 @@ export class BounceController {
     if (!namespace) return;
     for (const name of new Set(names)) {
       const nb = this.store.get(namespace, name);
-      if (!nb) continue;
-      const busy =
-        !isTerminal(nb.status?.phase) || (nb.metadata.finalizers?.length ?? 0) > 0 || nb.metadata.deletionTimestamp;
-      if (busy && pred(nb)) this.queue.add(nodeBounceKey(namespace, nb.metadata.name));
+      if (nb && hasWorkLeft(nb) && pred(nb)) this.queue.add(nodeBounceKey(namespace, nb.metadata.name));
     }
   }
 

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { NODEBOUNCE_FINALIZER, RELEASE_PROTECTION_ANNOTATION, type NodeBounce } from '../../src/api/nodebounce.js';
 import { defaultArgoCdConfig, defaultExpressConfig, type ExpressConfig } from '../../src/config/schema.js';
+import { hasWorkLeft, NodeBounceStore } from '../../src/controller/store.js';
 import { estimateFromProbes } from '../../src/controller/rollout-reconciler.js';
 import { decide } from '../../src/bounce/decide.js';
 import { LAST_APPLIED_ANNOTATION, leanNodeBounce, leanPod, managedFieldsFor } from '../../src/bounce/lean.js';
@@ -413,5 +414,54 @@ describe('leanNodeBounce', () => {
       const lean = leanNodeBounce(nb);
       expect(decide(lean, makeObserved(), at(10))).toEqual(decide(nb, makeObserved(), at(10)));
     }
+  });
+});
+
+describe('NodeBounceStore indexes hold only NodeBounces with work left', () => {
+  it('a finished NodeBounce leaves the indexes; one holding a finalizer or being deleted stays', () => {
+    const items = new Map<string, NodeBounce>();
+    const store = new NodeBounceStore({
+      get: (_ns: string, name: string) => items.get(name),
+      list: () => [...items.values()],
+      listAll: () => [...items.values()],
+    });
+    const put = (nb: NodeBounce, type: 'add' | 'update' = 'update') => {
+      items.set(nb.metadata.name, nb);
+      store.track(nb, type);
+    };
+    const a = makeNodeBounce({ name: 'a' });
+    put(a, 'add');
+    expect(store.namesForPod(NS, POD)).toEqual(['a']);
+    expect(store.namesForExpress(NS, EXPRESS)).toEqual(['a']); // unresolved
+
+    // Failed before resolving its Express resource, finalizer still held: stays (it has something to undo).
+    const failedHolding = makeNodeBounce({ name: 'a', status: { phase: 'Failed' }, finalizer: true });
+    expect(hasWorkLeft(failedHolding)).toBe(true);
+    put(failedHolding);
+    expect(store.namesForPod(NS, POD)).toEqual(['a']);
+    expect(store.listForPod(NS, POD).map((n) => n.metadata.name)).toEqual(['a']);
+
+    // Finalizer released: finished, out of every index (no longer "unresolved" for every Express event).
+    const finished = makeNodeBounce({ name: 'a', status: { phase: 'Failed' } });
+    expect(hasWorkLeft(finished)).toBe(false);
+    put(finished);
+    expect(store.namesForPod(NS, POD)).toEqual([]);
+    expect(store.namesForExpress(NS, EXPRESS)).toEqual([]);
+    expect(store.listForPod(NS, POD)).toEqual([]);
+    // Still in the cache (get, list, counting).
+    expect(store.get(NS, 'a')).toBe(finished);
+    expect(store.listAll()).toHaveLength(1);
+
+    // Someone else's finalizer, or a deletion in progress: work left again, back in the indexes.
+    const deleting = makeNodeBounce({
+      name: 'a',
+      status: { phase: 'Succeeded', expressResourceName: EXPRESS },
+      meta: { deletionTimestamp: iso(5), finalizers: ['example.com/keep'] },
+    });
+    put(deleting);
+    expect(store.namesForPod(NS, POD)).toEqual(['a']);
+    expect(store.namesForExpress(NS, EXPRESS)).toEqual(['a']);
+    store.track(deleting, 'delete');
+    expect(store.namesForPod(NS, POD)).toEqual([]);
   });
 });
