@@ -277,8 +277,13 @@ export class KubeClient {
     }
   }
 
-  async listPods(namespace?: string): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> {
-    return namespace ? this.listCore.listNamespacedPod({ namespace }) : this.listCore.listPodForAllNamespaces();
+  async listPods(
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> {
+    return namespace
+      ? this.listCore.listNamespacedPod({ namespace, labelSelector })
+      : this.listCore.listPodForAllNamespaces({ labelSelector });
   }
 
   async listNodeBounces(namespace?: string): Promise<{ items: NodeBounce[]; metadata?: { resourceVersion?: string } }> {
