@@ -180,6 +180,15 @@ function rows(r: BenchResults): Table[] {
           `${f(s.operatorHeapUsedMb?.afterStart)} / ${f(s.operatorHeapUsedMb?.peak)} MB`,
           '',
         ],
+        ...(s.operatorLiveHeapMb
+          ? [
+              [
+                'operator live heap after full GCs (before creates / max / last)',
+                `${f(s.operatorLiveHeapMb.beforeCreates, 1)} / ${f(s.operatorLiveHeapMb.max, 1)} / ${f(s.operatorLiveHeapMb.last, 1)} MB (${s.operatorLiveHeapMb.markCompacts} full GCs)`,
+                '',
+              ],
+            ]
+          : []),
         [
           'operator CPU time during the run',
           `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce)`,

@@ -6,7 +6,7 @@
 // and writes a table to stdout, bench/results/latest.json, the SVG plots in docs/bench/ (bench/plots.ts) and the
 // numbers section of docs/benchmarks.md.
 //
-// Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof
+// Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof --trace-gc
 //          --out FILE (bench/results/latest.json) --no-docs (neither docs/benchmarks.md nor docs/bench/*.svg)
 //          --plots DIR (with --no-docs: the SVG plots there)
 import { execFileSync } from 'node:child_process';
@@ -83,6 +83,8 @@ async function main(): Promise<void> {
       plots: { type: 'string' },
       /** maxConcurrentReconciles of the operator in the scale run (default: the operator's default, 16). */
       concurrency: { type: 'string' },
+      /** Run the operator of the scale run with node --trace-gc and report its live heap after full GCs. */
+      'trace-gc': { type: 'boolean', default: false },
     },
   });
   const bounces = Number(values.bounces);
@@ -129,8 +131,13 @@ async function main(): Promise<void> {
       kc: cp.kubeConfig,
       auditLogPath: cp.auditLogPath!,
       log,
-      async startOperator(opts: { cpuProfDir?: string; script?: string; concurrency?: number } = {}) {
-        const nodeArgs = opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : [];
+      async startOperator(
+        opts: { cpuProfDir?: string; script?: string; concurrency?: number; nodeArgs?: string[] } = {},
+      ) {
+        const nodeArgs = [
+          ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+          ...(opts.nodeArgs ?? []),
+        ];
         const entry = opts.script ? { script: opts.script } : 'dist';
         const env: Record<string, string> = { NODEBOUNCE_LOG_LEVEL: 'info' };
         if (opts.concurrency) env.NODEBOUNCE_MAX_CONCURRENT_RECONCILES = String(opts.concurrency);
@@ -206,6 +213,7 @@ async function main(): Promise<void> {
         delays: { shutdownMs: 2000, startupMs: 3000 },
         cpuProfDir: profDir,
         concurrency,
+        traceGc: values['trace-gc'],
       });
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));

@@ -26,7 +26,12 @@ export interface BenchEnv {
   kc: KubeConfig;
   auditLogPath: string;
   /** Starts an operator (under deploy/'s RBAC) and waits until it is ready. */
-  startOperator(opts?: { cpuProfDir?: string; script?: string; concurrency?: number }): Promise<OperatorProcess>;
+  startOperator(opts?: {
+    cpuProfDir?: string;
+    script?: string;
+    concurrency?: number;
+    nodeArgs?: string[];
+  }): Promise<OperatorProcess>;
   log?: (line: string) => void;
 }
 
@@ -207,6 +212,24 @@ function procStat(pid: number): { cpuMs: number; rssKb: number; hwmKb: number } 
   }
 }
 
+/** Heap size after each full GC in node --trace-gc output ("Mark-Compact 120.1 (150.2) -> 45.3 (160.0) MB"). */
+function liveHeap(lines: string[], splitAt: number): NonNullable<ScaleResult['operatorLiveHeapMb']> {
+  const after = (from: number, to: number) =>
+    lines
+      .slice(from, to)
+      .map((l) => /Mark-Compact[^>]*?[\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(l)?.[1])
+      .filter((x): x is string => x !== undefined)
+      .map(Number);
+  const pre = after(0, splitAt);
+  const all = after(0, lines.length);
+  return {
+    beforeCreates: pre.at(-1),
+    max: all.length ? Math.max(...all) : undefined,
+    last: all.at(-1),
+    markCompacts: all.length,
+  };
+}
+
 export interface ScaleResult {
   count: number;
   /** The operator's maxConcurrentReconciles (undefined: its default). */
@@ -236,6 +259,12 @@ export interface ScaleResult {
   /** V8 heap used (nodejs_heap_size_used_bytes from /metrics, sampled every 2 s): after start-up with `count` pods and
    * ExpressNodes cached, and the highest sample during the run. */
   operatorHeapUsedMb?: { afterStart?: number; peak?: number };
+  /**
+   * With --trace-gc: the live heap (MB after each full mark-compact, garbage excluded): the last one before the
+   * NodeBounces were created (pods and Express resources cached), the largest, and the last one (everything
+   * cached, every NodeBounce finished).
+   */
+  operatorLiveHeapMb?: { beforeCreates?: number; max?: number; last?: number; markCompacts: number };
   operatorCpuMs?: number;
   operatorCpuMsPerBounce?: number;
   requests: {
@@ -272,6 +301,8 @@ export async function runScale(
     cpuProfDir?: string;
     timeoutMs?: number;
     concurrency?: number;
+    /** Run the operator with --trace-gc and report its live heap (operatorLiveHeapMb). */
+    traceGc?: boolean;
   },
 ): Promise<ScaleResult> {
   const { count, delays } = opts;
@@ -282,7 +313,11 @@ export async function runScale(
   const setupMs = performance.now() - tSetup;
   env.log?.(`  ${count} ExpressNodes with Ready pods in ${Math.round(setupMs)} ms`);
 
-  const operator = await env.startOperator({ cpuProfDir: opts.cpuProfDir, concurrency: opts.concurrency });
+  const operator = await env.startOperator({
+    cpuProfDir: opts.cpuProfDir,
+    concurrency: opts.concurrency,
+    nodeArgs: opts.traceGc ? ['--trace-gc'] : undefined,
+  });
   const pid = operator.pid!;
   env.log?.(`  operator ready in ${Math.round(operator.readyMs ?? NaN)} ms with ${count} pods to list`);
 
@@ -342,6 +377,7 @@ export async function runScale(
     });
   }, 2000);
   const before = procStat(pid);
+  const linesBeforeCreates = operator.lines.length;
   t0 = Date.now();
   await pool(names, 64, async (pod, i) => {
     createdAt.set(`nb-${i}`, Date.now());
@@ -444,6 +480,7 @@ export async function runScale(
     totalMinusMaxFloorMs: floorP ? Math.round(t1 - t0 - floorP.max) : undefined,
     operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
     operatorHeapUsedMb: heap,
+    operatorLiveHeapMb: opts.traceGc ? liveHeap(operator.lines, linesBeforeCreates) : undefined,
     operatorCpuMs: cpuMs,
     operatorCpuMsPerBounce: cpuMs !== undefined ? Math.round((cpuMs / count) * 10) / 10 : undefined,
     timeline: {
