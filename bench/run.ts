@@ -7,6 +7,7 @@
 // numbers section of docs/benchmarks.md.
 //
 // Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof --trace-gc
+//          --node-args "..." (node options for the operator of the scale run)
 //          --out FILE (bench/results/latest.json) --no-docs (neither docs/benchmarks.md nor docs/bench/*.svg)
 //          --plots DIR (with --no-docs: the SVG plots there)
 import { execFileSync } from 'node:child_process';
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
       concurrency: { type: 'string' },
       /** Run the operator of the scale run with node --trace-gc and report its live heap after full GCs. */
       'trace-gc': { type: 'boolean', default: false },
+      /** Extra node options for the operator of the scale run, space-separated (e.g. "--max-semi-space-size=2"). */
+      'node-args': { type: 'string' },
     },
   });
   const bounces = Number(values.bounces);
@@ -214,6 +217,7 @@ async function main(): Promise<void> {
         cpuProfDir: profDir,
         concurrency,
         traceGc: values['trace-gc'],
+        nodeArgs: values['node-args']?.split(' ').filter(Boolean),
       });
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));

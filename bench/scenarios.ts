@@ -234,6 +234,8 @@ export interface ScaleResult {
   count: number;
   /** The operator's maxConcurrentReconciles (undefined: its default). */
   concurrency?: number;
+  /** Extra node options the operator ran with. */
+  nodeArgs?: string[];
   delays: Delays;
   setupMs: number;
   /** Operator start -> caches synced, with `count` pods and ExpressNodes to list. */
@@ -303,6 +305,8 @@ export async function runScale(
     concurrency?: number;
     /** Run the operator with --trace-gc and report its live heap (operatorLiveHeapMb). */
     traceGc?: boolean;
+    /** More node options for the operator. */
+    nodeArgs?: string[];
   },
 ): Promise<ScaleResult> {
   const { count, delays } = opts;
@@ -316,7 +320,7 @@ export async function runScale(
   const operator = await env.startOperator({
     cpuProfDir: opts.cpuProfDir,
     concurrency: opts.concurrency,
-    nodeArgs: opts.traceGc ? ['--trace-gc'] : undefined,
+    nodeArgs: [...(opts.traceGc ? ['--trace-gc'] : []), ...(opts.nodeArgs ?? [])],
   });
   const pid = operator.pid!;
   env.log?.(`  operator ready in ${Math.round(operator.readyMs ?? NaN)} ms with ${count} pods to list`);
@@ -462,6 +466,7 @@ export async function runScale(
   return {
     count,
     concurrency: opts.concurrency,
+    nodeArgs: opts.nodeArgs?.length ? opts.nodeArgs : undefined,
     delays,
     setupMs: Math.round(setupMs),
     operatorReadyMs: operator.readyMs !== undefined ? Math.round(operator.readyMs) : undefined,
