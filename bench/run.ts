@@ -7,7 +7,7 @@
 // numbers section of docs/benchmarks.md.
 //
 // Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof --trace-gc
-//          --node-args "..." (node options for the operator of the scale run)
+//          --node-args="..." (node options for the operator of the scale run; with "=", they start with a dash)
 //          --out FILE (bench/results/latest.json) --no-docs (neither docs/benchmarks.md nor docs/bench/*.svg)
 //          --plots DIR (with --no-docs: the SVG plots there)
 import { execFileSync } from 'node:child_process';
