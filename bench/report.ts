@@ -375,6 +375,20 @@ function rows(r: BenchResults): Table[] {
         ],
         ['operator peak RSS', `${f(s.operatorPeakRssMb, 1)} MB`, '< 150 MB'],
         [
+          'operator V8 heap used (after start / peak)',
+          `${f(s.operatorHeapUsedMb?.afterStart)} / ${f(s.operatorHeapUsedMb?.peak)} MB`,
+          '',
+        ],
+        ...(s.operatorLiveHeapMb
+          ? [
+              [
+                'operator live heap after full GCs (before creates / max / last)',
+                `${f(s.operatorLiveHeapMb.beforeCreates, 1)} / ${f(s.operatorLiveHeapMb.max, 1)} / ${f(s.operatorLiveHeapMb.last, 1)} MB (${s.operatorLiveHeapMb.markCompacts} full GCs)`,
+                '',
+              ],
+            ]
+          : []),
+        [
           'operator CPU time during the run',
           `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce)`,
           '',

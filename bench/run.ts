@@ -8,8 +8,9 @@
 // and writes a table to stdout, bench/results/latest.json, the SVG plots in docs/bench/ (bench/plots.ts) and the
 // numbers section of docs/benchmarks.md.
 //
-// Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof
-//          --burst N (100, 0 skips) --burst-delays 2000/3000 --concurrency N (maxConcurrentReconciles at scale)
+// Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof --trace-gc
+//          --burst N (100, 0 skips) --burst-delays 2000/3000 --concurrency N (maxConcurrentReconciles, burst and scale)
+//          --node-args="..." (node options for the operator of the scale run; with "=", they start with a dash)
 //          --out FILE (bench/results/latest.json) --no-docs (neither docs/benchmarks.md nor docs/bench/*.svg)
 //          --plots DIR (with --no-docs: the SVG plots there)
 import { execFileSync } from 'node:child_process';
@@ -110,6 +111,10 @@ async function main(): Promise<void> {
       plots: { type: 'string' },
       /** maxConcurrentReconciles of the operator in the scale run (default: the operator's default, 16). */
       concurrency: { type: 'string' },
+      /** Run the operator of the scale run with node --trace-gc and report its live heap after full GCs. */
+      'trace-gc': { type: 'boolean', default: false },
+      /** Extra node options for the operator of the scale run, space-separated (e.g. "--max-semi-space-size=2"). */
+      'node-args': { type: 'string' },
     },
   });
   if (values.help) {
@@ -165,10 +170,15 @@ async function main(): Promise<void> {
       kc: cp.kubeConfig,
       auditLogPath: cp.auditLogPath!,
       log,
-      async startOperator(opts: { cpuProfDir?: string; script?: string; concurrency?: number } = {}) {
+      async startOperator(
+        opts: { cpuProfDir?: string; script?: string; concurrency?: number; nodeArgs?: string[] } = {},
+      ) {
         // As the image runs it: node --enable-source-maps <bundle>.
-        const nodeArgs = ['--enable-source-maps'];
-        if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`);
+        const nodeArgs = [
+          '--enable-source-maps',
+          ...(opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] : []),
+          ...(opts.nodeArgs ?? []),
+        ];
         const entry = { script: opts.script ?? join(REPO_ROOT, OPERATOR_BUNDLE) };
         const env: Record<string, string> = { NODEBOUNCE_LOG_LEVEL: 'info' };
         if (opts.concurrency) env.NODEBOUNCE_MAX_CONCURRENT_RECONCILES = String(opts.concurrency);
@@ -245,6 +255,8 @@ async function main(): Promise<void> {
         delays: { shutdownMs: 2000, startupMs: 3000 },
         cpuProfDir: profDir,
         concurrency,
+        traceGc: values['trace-gc'],
+        nodeArgs: values['node-args']?.split(' ').filter(Boolean),
       });
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));

@@ -29,7 +29,12 @@ export interface BenchEnv {
   kc: KubeConfig;
   auditLogPath: string;
   /** Starts an operator (under deploy/'s RBAC) and waits until it is ready. */
-  startOperator(opts?: { cpuProfDir?: string; script?: string; concurrency?: number }): Promise<OperatorProcess>;
+  startOperator(opts?: {
+    cpuProfDir?: string;
+    script?: string;
+    concurrency?: number;
+    nodeArgs?: string[];
+  }): Promise<OperatorProcess>;
   log?: (line: string) => void;
 }
 
@@ -238,10 +243,30 @@ function procStat(pid: number): { cpuMs: number; rssKb: number; hwmKb: number } 
   }
 }
 
+/** Heap size after each full GC in node --trace-gc output ("Mark-Compact 120.1 (150.2) -> 45.3 (160.0) MB"). */
+function liveHeap(lines: string[], splitAt: number): NonNullable<ScaleResult['operatorLiveHeapMb']> {
+  const after = (from: number, to: number) =>
+    lines
+      .slice(from, to)
+      .map((l) => /Mark-Compact[^>]*?[\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(l)?.[1])
+      .filter((x): x is string => x !== undefined)
+      .map(Number);
+  const pre = after(0, splitAt);
+  const all = after(0, lines.length);
+  return {
+    beforeCreates: pre.at(-1),
+    max: all.length ? Math.max(...all) : undefined,
+    last: all.at(-1),
+    markCompacts: all.length,
+  };
+}
+
 export interface ScaleResult {
   count: number;
   /** The operator's maxConcurrentReconciles (undefined: its default). */
   concurrency?: number;
+  /** Extra node options the operator ran with. */
+  nodeArgs?: string[];
   delays: Delays;
   setupMs: number;
   /** Operator start -> caches synced, with `count` pods and ExpressNodes to list. */
@@ -268,6 +293,15 @@ export interface ScaleResult {
   bounceWallMs?: Percentiles;
   totalMinusMaxFloorMs?: number;
   operatorPeakRssMb?: number;
+  /** V8 heap used (nodejs_heap_size_used_bytes from /metrics, sampled every 2 s): after start-up with `count` pods and
+   * ExpressNodes cached, and the highest sample during the run. */
+  operatorHeapUsedMb?: { afterStart?: number; peak?: number };
+  /**
+   * With --trace-gc: the live heap (MB after each full mark-compact, garbage excluded): the last one before the
+   * NodeBounces were created (pods and Express resources cached), the largest, and the last one (everything
+   * cached, every NodeBounce finished).
+   */
+  operatorLiveHeapMb?: { beforeCreates?: number; max?: number; last?: number; markCompacts: number };
   operatorCpuMs?: number;
   operatorCpuMsPerBounce?: number;
   requests: {
@@ -304,6 +338,10 @@ export async function runScale(
     cpuProfDir?: string;
     timeoutMs?: number;
     concurrency?: number;
+    /** Run the operator with --trace-gc and report its live heap (operatorLiveHeapMb). */
+    traceGc?: boolean;
+    /** More node options for the operator. */
+    nodeArgs?: string[];
   },
 ): Promise<ScaleResult> {
   const { count, delays } = opts;
@@ -314,7 +352,11 @@ export async function runScale(
   const setupMs = performance.now() - tSetup;
   env.log?.(`  ${count} ExpressNodes with Ready pods in ${Math.round(setupMs)} ms`);
 
-  const operator = await env.startOperator({ cpuProfDir: opts.cpuProfDir, concurrency: opts.concurrency });
+  const operator = await env.startOperator({
+    cpuProfDir: opts.cpuProfDir,
+    concurrency: opts.concurrency,
+    nodeArgs: [...(opts.traceGc ? ['--trace-gc'] : []), ...(opts.nodeArgs ?? [])],
+  });
   const pid = operator.pid!;
   env.log?.(`  operator ready in ${Math.round(operator.readyMs ?? NaN)} ms with ${count} pods to list`);
 
@@ -358,7 +400,23 @@ export async function runScale(
     const s = procStat(pid);
     if (s) peakRssKb = Math.max(peakRssKb, s.rssKb, s.hwmKb);
   }, 100);
+  const heapUsedMb = async (): Promise<number | undefined> => {
+    try {
+      const { body } = await operator.metrics();
+      const m = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(body);
+      return m ? Math.round(Number(m[1]) / 2 ** 20) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const heap: { afterStart?: number; peak?: number } = { afterStart: await heapUsedMb() };
+  const heapSampler = setInterval(() => {
+    void heapUsedMb().then((mb) => {
+      if (mb !== undefined) heap.peak = Math.max(heap.peak ?? 0, mb);
+    });
+  }, 2000);
   const before = procStat(pid);
+  const linesBeforeCreates = operator.lines.length;
   t0 = Date.now();
   await pool(names, 64, async (pod, i) => {
     createdAt.set(`nb-${i}`, Date.now());
@@ -389,6 +447,7 @@ export async function runScale(
   const t1 = doneAt.size > 0 ? Math.max(...[...doneAt.values()].map((d) => d.at)) : Date.now();
   const after = procStat(pid);
   clearInterval(sampler);
+  clearInterval(heapSampler);
   if (after) peakRssKb = Math.max(peakRssKb, after.hwmKb, after.rssKb);
   await informer.stop();
   await operator.stop();
@@ -443,6 +502,7 @@ export async function runScale(
   return {
     count,
     concurrency: opts.concurrency,
+    nodeArgs: opts.nodeArgs?.length ? opts.nodeArgs : undefined,
     delays,
     setupMs: Math.round(setupMs),
     operatorReadyMs: operator.readyMs !== undefined ? Math.round(operator.readyMs) : undefined,
@@ -467,6 +527,8 @@ export async function runScale(
     bounceWallMs: percentiles(walls),
     totalMinusMaxFloorMs: floorP ? Math.round(t1 - t0 - floorP.max) : undefined,
     operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
+    operatorHeapUsedMb: heap,
+    operatorLiveHeapMb: opts.traceGc ? liveHeap(operator.lines, linesBeforeCreates) : undefined,
     operatorCpuMs: cpuMs,
     operatorCpuMsPerBounce: cpuMs !== undefined ? Math.round((cpuMs / count) * 10) / 10 : undefined,
     timeline: {

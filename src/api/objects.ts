@@ -23,12 +23,16 @@ export interface ProbeLike {
   failureThreshold?: number;
 }
 
-/** What the operator reads of a pod. */
+/**
+ * What the operator reads of a pod. The pod cache keeps exactly these fields (leanPod, src/bounce/lean.ts): a field
+ * added here must be added there too, or the cached pods never have it.
+ */
 export interface PodLike {
   metadata?: {
     name?: string;
     namespace?: string;
     uid?: string;
+    resourceVersion?: string;
     creationTimestamp?: string | Date;
     deletionTimestamp?: string | Date;
     deletionGracePeriodSeconds?: number;

@@ -19,6 +19,7 @@ type Env = Record<string, string | undefined>;
 // Environment variables that override the YAML file, each mapped to one config key.
 const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'list' | 'int' | 'bool' }> = {
   NODEBOUNCE_WATCH_NAMESPACES: { path: ['watchNamespaces'], type: 'list' },
+  NODEBOUNCE_POD_LABEL_SELECTOR: { path: ['podLabelSelector'], type: 'string' },
   NODEBOUNCE_MAX_CONCURRENT_RECONCILES: { path: ['maxConcurrentReconciles'], type: 'int' },
   NODEBOUNCE_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   NODEBOUNCE_METRICS_PORT: { path: ['metricsPort'], type: 'int' },

@@ -157,6 +157,12 @@ export const operatorConfigSchema = z
   .object({
     /** Namespaces to watch; empty means all namespaces (needs the ClusterRole). */
     watchNamespaces: z.array(dnsLabel).default([]),
+    /**
+     * Only pods with these labels are watched and cached (a label selector such as `express.dev/node` or
+     * `app in (express)`); unset: every pod of the watched namespaces. Less memory where other workloads share the
+     * namespaces. Every pod that is bounced, and its replacement, must match: a pod outside it looks absent.
+     */
+    podLabelSelector: z.string().trim().min(1).max(1024).optional(),
     express: expressConfigSchema.default({}),
     /** NodeBounces reconciled in parallel; one reconcile per NodeBounce at a time regardless. */
     maxConcurrentReconciles: z.number().int().min(1).max(1000).default(16),

@@ -1,15 +1,16 @@
 import type { Logger } from 'pino';
 import { isTerminal, type NodeBounce } from '../api/nodebounce.js';
+import { leanNodeBounce, leanPod } from '../bounce/lean.js';
 import type { PodLike } from '../bounce/pod.js';
 import { protectionLeftUnrestored } from '../bounce/restore.js';
 import type { OperatorConfig } from '../config/schema.js';
-import { expressNameForPod, type UnstructuredObject } from '../express/view.js';
+import { expressNameForPod, leanExpress, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ChangeType } from '../kube/informer.js';
 import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
 import type { ReconcileHooks } from './hooks.js';
 import { BounceReconciler, nodeBounceKey } from './reconciler.js';
-import { NodeBounceStore } from './store.js';
+import { hasWorkLeft, NodeBounceStore } from './store.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
 // Wires the watches (NodeBounces, pods, Express resources) to the work queue: every change enqueues the
@@ -56,6 +57,8 @@ export class BounceController {
         plural: 'nodebounces',
         namespaces: config.watchNamespaces,
         list: (ns) => client.listNodeBounces(ns),
+        // The caches keep only what the operator reads (src/bounce/lean.ts, leanExpress): a fraction of the memory.
+        transform: leanNodeBounce,
       },
       (nb, type) => this.onNodeBounce(nb, type),
     );
@@ -65,7 +68,9 @@ export class BounceController {
         version: 'v1',
         plural: 'pods',
         namespaces: config.watchNamespaces,
-        list: (ns) => client.listPods(ns),
+        list: (ns, labelSelector) => client.listPods(ns, labelSelector),
+        labelSelector: config.podLabelSelector,
+        transform: leanPod,
       },
       (pod) => this.onPod(pod),
     );
@@ -77,6 +82,7 @@ export class BounceController {
         plural: ex.plural,
         namespaces: config.watchNamespaces,
         list: (ns) => client.listExpress(ns),
+        transform: (obj) => leanExpress(obj, ex),
       },
       (obj) => this.onExpress(obj),
     );
@@ -126,10 +132,7 @@ export class BounceController {
     if (!namespace) return;
     for (const name of new Set(names)) {
       const nb = this.store.get(namespace, name);
-      if (!nb) continue;
-      const busy =
-        !isTerminal(nb.status?.phase) || (nb.metadata.finalizers?.length ?? 0) > 0 || nb.metadata.deletionTimestamp;
-      if (busy && pred(nb)) this.queue.add(nodeBounceKey(namespace, nb.metadata.name));
+      if (nb && hasWorkLeft(nb) && pred(nb)) this.queue.add(nodeBounceKey(namespace, nb.metadata.name));
     }
   }
 

@@ -1,7 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import { isTerminal, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
-import { hasFinalizer } from '../bounce/builder.js';
+import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
 import { decide, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import { needsReplacementScan } from '../bounce/replacement.js';
@@ -15,7 +14,7 @@ import { isApiCode } from '../kube/errors.js';
 import type { ObjectCache } from '../kube/runtime.js';
 import { executeAction } from './actions.js';
 import type { ReconcileHooks } from './hooks.js';
-import type { NodeBounceStore } from './store.js';
+import { hasWorkLeft, type NodeBounceStore } from './store.js';
 import { KeyedMutex, type HandlerResult } from './workqueue.js';
 
 // The NodeBounce reconciler: observe (caches) -> decide (pure) -> persist status -> act -> record outcome.
@@ -101,11 +100,11 @@ export class BounceReconciler {
     }
   }
 
-  /** Whether the store knows another NodeBounce for the same pod that may still run or block (not finished). */
+  /** Whether the store knows another NodeBounce for the same pod that may still run or block (see hasWorkLeft). */
   private queueContended(nb: NodeBounce): boolean {
     return this.deps.store
       .listForPod(nb.metadata.namespace, nb.spec.podName)
-      .some((o) => o.metadata.uid !== nb.metadata.uid && (!isTerminal(o.status?.phase) || hasFinalizer(o)));
+      .some((o) => o.metadata.uid !== nb.metadata.uid && hasWorkLeft(o));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
+import { isTerminal, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
 import type { ChangeType } from '../kube/informer.js';
 import type { ObjectCache } from '../kube/runtime.js';
 
@@ -17,10 +17,17 @@ function removeFrom(index: Map<string, Set<string>>, key: string, name: string):
 }
 
 /**
- * The watch cache plus our own recent writes. A watch event for our write can arrive after the next
- * reconcile starts; reading our own write back avoids deciding on a version we already replaced.
- * Any version we did not write (someone else's change) wins over the overlay.
+ * Whether a NodeBounce may still have something to do: not finished, or holding a finalizer (ours: protection to
+ * restore; someone else's: we wait), or being deleted. A finished one (Succeeded/Failed, no finalizer, not being
+ * deleted) is never reconciled again because of a pod or Express change, and never blocks another bounce of its pod
+ * (findBlocker, src/bounce/queue.ts: only unfinished ones or those holding our finalizer do).
  */
+export function hasWorkLeft(nb: NodeBounce): boolean {
+  return (
+    !isTerminal(nb.status?.phase) || (nb.metadata.finalizers?.length ?? 0) > 0 || Boolean(nb.metadata.deletionTimestamp)
+  );
+}
+
 interface OwnWrites {
   /** resourceVersions our writes produced or replaced. */
   ours: Set<string>;
@@ -30,11 +37,19 @@ interface OwnWrites {
   local?: NodeBounceStatus;
 }
 
+/**
+ * The watch cache plus our own recent writes. A watch event for our write can arrive after the next
+ * reconcile starts; reading our own write back avoids deciding on a version we already replaced.
+ * Any version we did not write (someone else's change) wins over the overlay.
+ */
 export class NodeBounceStore {
   private readonly writes = new Map<string, OwnWrites>();
   // Indexes of the cached NodeBounces, kept from the watch events (see track()), so that a pod or Express event
   // finds the NodeBounces it concerns without scanning the namespace: with 1,000 NodeBounces in one namespace
-  // the scans took about a quarter of the operator's CPU (benchmark profile).
+  // the scans took about a quarter of the operator's CPU (benchmark profile). Only NodeBounces with work left
+  // (hasWorkLeft) are indexed: finished ones pile up (until their TTL, if any) and concern no pod or Express event;
+  // a finished one failed before resolving its Express resource would otherwise stay "unresolved" for ever, a
+  // candidate for every Express event of its namespace.
   /** "ns/podName" -> names (spec.podName is immutable). */
   private readonly byPod = new Map<string, Set<string>>();
   /** "ns/expressName" -> names, by status.expressResourceName. */
@@ -127,7 +142,7 @@ export class NodeBounceStore {
     if (old?.pod) removeFrom(this.byPod, old.pod, name);
     if (old?.express) removeFrom(this.byExpress, old.express, name);
     if (old?.unresolved) removeFrom(this.unresolved, old.unresolved, name);
-    if (type === 'delete') {
+    if (type === 'delete' || !hasWorkLeft(nb)) {
       this.indexed.delete(key);
       return;
     }
@@ -139,7 +154,7 @@ export class NodeBounceStore {
     this.indexed.set(key, entry);
   }
 
-  /** Names of the NodeBounces for a pod. */
+  /** Names of the NodeBounces for a pod (those with work left, see track()). */
   namesForPod(namespace: string, podName: string): string[] {
     return [...(this.byPod.get(NodeBounceStore.key(namespace, podName)) ?? [])];
   }
@@ -152,7 +167,7 @@ export class NodeBounceStore {
     ];
   }
 
-  /** The NodeBounces for a pod (with our own recent writes). */
+  /** The NodeBounces for a pod that have work left (with our own recent writes; finished ones are not indexed). */
   listForPod(namespace: string, podName: string): NodeBounce[] {
     return this.namesForPod(namespace, podName)
       .map((n) => this.get(namespace, n))

@@ -90,6 +90,58 @@ export function readExpress(
   };
 }
 
+/** Kept in the cache of Express resources besides the configured fields (see leanExpress). */
+const EXPRESS_META_FIELDS = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'labels',
+  'ownerReferences',
+] as const;
+
+/**
+ * An Express resource as the watch cache keeps it (the informer's transform): apiVersion, kind, the metadata that
+ * names and maps it (labels for RollingBounce selectors and Argo CD label tracking, the Argo CD tracking annotation),
+ * and the three configured fields readExpress() reads; nothing else (managedFields, the rest of spec and status).
+ * readExpress() on the lean object reads what it reads on the whole one. Pure: the argument is not modified.
+ */
+export function leanExpress(obj: UnstructuredObject, cfg: ExpressConfig): UnstructuredObject {
+  const out: UnstructuredObject = {};
+  if (obj.apiVersion !== undefined) out.apiVersion = obj.apiVersion;
+  if (obj.kind !== undefined) out.kind = obj.kind;
+  const meta = obj.metadata;
+  if (meta) {
+    const m: Record<string, unknown> = {};
+    for (const k of EXPRESS_META_FIELDS) if (meta[k] !== undefined) m[k] = meta[k];
+    const tracking = meta.annotations?.[ARGOCD_TRACKING_ANNOTATION];
+    if (tracking !== undefined) m.annotations = { [ARGOCD_TRACKING_ANNOTATION]: tracking };
+    out.metadata = m;
+  }
+  for (const path of [cfg.desiredState.path, cfg.runtimeState.path, cfg.shutdownProtection.path]) {
+    const value = getPath(obj, path);
+    if (value !== undefined) setPath(out, path, value);
+  }
+  return out;
+}
+
+/** Sets `path` (dot-separated) in `obj`, copying the objects on the way (one shared with another object is not changed). */
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = obj;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    const copy: Record<string, unknown> =
+      next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
+    node[key] = copy;
+    node = copy;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
 export type PodMapping = { ok: true; name: string; via: 'ownerReference' | 'label' } | { ok: false; message: string };
 
 /** A pod belongs to the Express resource named by its controller ownerReference of that kind, else by a label. */

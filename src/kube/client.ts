@@ -176,14 +176,20 @@ export class KubeClient {
     return list.items;
   }
 
-  /** Replaces status; the resourceVersion in `nb` makes it fail with 409 if someone wrote in between. */
+  /**
+   * Replaces status; the resourceVersion in `nb` makes it fail with 409 if someone wrote in between. `nb` may come
+   * from the cache, which keeps only part of metadata (src/bounce/lean.ts): the status subresource takes status
+   * alone (metadata and spec come from the stored object), and managedFields is not sent, so the API server keeps its
+   * own (it ignores it on a subresource anyway).
+   */
   async replaceNodeBounceStatus(nb: NodeBounce): Promise<NodeBounce> {
+    const { managedFields: _notSent, ...metadata } = nb.metadata;
     return (await this.custom.replaceNamespacedCustomObjectStatus({
       ...this.nb(nb.metadata.namespace, nb.metadata.name),
       body: {
         apiVersion: NODEBOUNCE_API_VERSION,
         kind: NODEBOUNCE_KIND,
-        metadata: nb.metadata,
+        metadata,
         spec: nb.spec,
         status: nb.status,
       },
@@ -274,8 +280,13 @@ export class KubeClient {
     }
   }
 
-  async listPods(namespace?: string): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> {
-    return namespace ? this.listCore.listNamespacedPod({ namespace }) : this.listCore.listPodForAllNamespaces();
+  async listPods(
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<{ items: V1Pod[]; metadata?: { resourceVersion?: string } }> {
+    return namespace
+      ? this.listCore.listNamespacedPod({ namespace, labelSelector })
+      : this.listCore.listPodForAllNamespaces({ labelSelector });
   }
 
   async listNodeBounces(namespace?: string): Promise<{ items: NodeBounce[]; metadata?: { resourceVersion?: string } }> {

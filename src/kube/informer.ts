@@ -6,6 +6,19 @@ import { BoundedWatch, type WatchLimits } from './watch.js';
 export type ChangeType = 'add' | 'update' | 'delete';
 export type ChangeHandler<T> = (obj: T, type: ChangeType) => void;
 
+/**
+ * What the cache keeps of each object, applied before ListWatch stores it (to the list's items and to every watch
+ * event's object): drop what nobody reads, so the cache holds only that. It must keep metadata.name, namespace and
+ * resourceVersion (ListWatch keys and resumes by them) and must not modify its argument.
+ */
+export type CacheTransform<T> = (obj: T) => T;
+
+export interface InformerOptions<T> {
+  transform?: CacheTransform<T>;
+  /** Only objects with these labels (a label selector, e.g. "app=express"), in the list and in the watch. */
+  labelSelector?: string;
+}
+
 /** Restart delay after `failures` consecutive failures: 200 ms doubling to 30 s. */
 export function restartBackoffMs(failures: number): number {
   return Math.min(30_000, 200 * 2 ** Math.min(Math.max(failures, 1) - 1, 8));
@@ -34,9 +47,22 @@ export class ResilientInformer<T extends KubernetesObject> {
     listFn: () => Promise<KubernetesListObject<T>>,
     limits: Omit<WatchLimits, 'onData'>,
     private readonly log: Logger,
+    options: InformerOptions<T> = {},
   ) {
-    const watch = new BoundedWatch(kubeConfig, { ...limits, onData: () => (this.failures = 0) });
-    this.informer = new ListWatch<T>(path, watch, listFn, false);
+    const { transform, labelSelector } = options;
+    const watch = new BoundedWatch(kubeConfig, {
+      ...limits,
+      onData: () => (this.failures = 0),
+      transform: transform as ((obj: unknown) => unknown) | undefined,
+    });
+    // ListWatch stores the list's items and the watch's objects as they come: transform both on the way in.
+    const list = transform
+      ? async () => {
+          const result = await listFn();
+          return { ...result, items: result.items.map(transform) };
+        }
+      : listFn;
+    this.informer = new ListWatch<T>(path, watch, list, false, labelSelector);
     this.informer.on('add', (o) => this.emit(o, 'add'));
     this.informer.on('update', (o) => this.emit(o, 'update'));
     this.informer.on('delete', (o) => this.emit(o, 'delete'));

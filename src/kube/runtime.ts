@@ -1,7 +1,7 @@
 import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ApiConfig } from '../config/schema.js';
-import { ResilientInformer, type ChangeHandler } from './informer.js';
+import { ResilientInformer, type CacheTransform, type ChangeHandler } from './informer.js';
 
 // The operator's runtime: the list+watch caches the controller reads, with one start/ready/stop lifecycle.
 // It is ours, built directly on client-node's informers (docs/adr/0004-no-operator-framework.md says why
@@ -17,7 +17,18 @@ export interface WatchSpec<T extends Watched> {
   plural: string;
   /** Namespaces to watch; empty means all namespaces. */
   namespaces: string[];
-  list: (namespace?: string) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  /** Lists the collection; must apply `labelSelector` when it is given. */
+  list: (
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+  ) => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  /** Only objects matching this label selector are listed, watched and cached. */
+  labelSelector?: string;
+  /**
+   * What the cache keeps of each object (applied before it is stored; see CacheTransform). Everything that reads the
+   * cache, and the change handler, sees only what it keeps.
+   */
+  transform?: CacheTransform<T>;
 }
 
 /** A read-only view over the watched objects of one kind (across its namespaces). */
@@ -65,13 +76,17 @@ export class KubeRuntime implements OperatorRuntime {
     const byNamespace = new Map<string | undefined, ResilientInformer<KubernetesObject>>();
     for (const ns of namespaces) {
       const path = collectionPath(spec.group, spec.version, spec.plural, ns);
-      const list = () => spec.list(ns) as unknown as Promise<KubernetesListObject<KubernetesObject>>;
+      const list = () =>
+        spec.list(ns, spec.labelSelector) as unknown as Promise<KubernetesListObject<KubernetesObject>>;
       const limits = {
         timeoutMinSeconds: this.api.watchTimeoutMinSeconds,
         timeoutMaxSeconds: this.api.watchTimeoutMaxSeconds,
         idleTimeoutMs: this.api.watchIdleTimeoutSeconds * 1000,
       };
-      const informer = new ResilientInformer<KubernetesObject>(this.kubeConfig, path, list, limits, this.log);
+      const informer = new ResilientInformer<KubernetesObject>(this.kubeConfig, path, list, limits, this.log, {
+        transform: spec.transform as CacheTransform<KubernetesObject> | undefined,
+        labelSelector: spec.labelSelector,
+      });
       informer.onChange(onChange as unknown as ChangeHandler<KubernetesObject>);
       byNamespace.set(ns, informer);
       this.informers.push(informer);

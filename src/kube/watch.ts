@@ -16,7 +16,11 @@ export interface WatchLimits {
   idleTimeoutMs: number;
   /** Called for every line received (events and bookmarks): the connection is alive. */
   onData?: () => void;
+  /** Applied to the object of every ADDED, MODIFIED and DELETED event before it is passed on (the cache's transform). */
+  transform?: (obj: unknown) => unknown;
 }
+
+const OBJECT_EVENTS = new Set(['ADDED', 'MODIFIED', 'DELETED']);
 
 export class BoundedWatch extends Watch {
   constructor(
@@ -42,7 +46,9 @@ export class BoundedWatch extends Watch {
       params,
       (phase, obj, raw) => {
         this.limits.onData?.();
-        callback(phase, obj, raw);
+        const { transform } = this.limits;
+        // BOOKMARK and ERROR carry no object of the kind (a resourceVersion, a Status): passed on as they are.
+        callback(phase, transform && OBJECT_EVENTS.has(phase) ? transform(obj) : obj, raw);
       },
       done,
     );

@@ -141,6 +141,16 @@ leaderElection:
     );
   });
 
+  it('podLabelSelector: unset by default, from the file or NODEBOUNCE_POD_LABEL_SELECTOR, never empty', () => {
+    expect(loadConfig({}).podLabelSelector).toBeUndefined();
+    expect(loadConfig({}, file('podLabelSelector: "express.dev/node"\n')).podLabelSelector).toBe('express.dev/node');
+    expect(
+      loadConfig({ NODEBOUNCE_POD_LABEL_SELECTOR: ' app in (express) ' }, file('podLabelSelector: a=b\n'))
+        .podLabelSelector,
+    ).toBe('app in (express)');
+    expect(() => loadConfig({}, file('podLabelSelector: ""\n'))).toThrow(/podLabelSelector/);
+  });
+
   it('environment variables override the file, key by key', () => {
     const c = loadConfig(
       {

@@ -60,3 +60,26 @@ describe('ResilientInformer while the API server is down', () => {
     expect(informer.synced).toBe(false);
   });
 });
+
+describe('ResilientInformer with a transform', () => {
+  it('stores the listed objects as the transform returns them', async () => {
+    vi.useRealTimers();
+    const informer = new ResilientInformer<{ metadata: { name: string; namespace: string }; big?: string }>(
+      kubeConfig(),
+      '/api/v1/pods',
+      async () => ({
+        metadata: { resourceVersion: '10' },
+        items: [{ metadata: { name: 'a', namespace: 'ns' }, big: 'x'.repeat(100) }],
+      }),
+      { timeoutMinSeconds: 300, timeoutMaxSeconds: 600, idleTimeoutMs: 90_000 },
+      pino({ level: 'silent' }),
+      { transform: ({ metadata }) => ({ metadata }) },
+    );
+    const seen: unknown[] = [];
+    informer.onChange((o) => seen.push(o));
+    await informer.start(); // the list succeeds; the watch that follows cannot connect (nothing listens)
+    await informer.stop();
+    expect(informer.list()).toEqual([{ metadata: { name: 'a', namespace: 'ns' } }]);
+    expect(seen).toEqual([{ metadata: { name: 'a', namespace: 'ns' } }]);
+  });
+});

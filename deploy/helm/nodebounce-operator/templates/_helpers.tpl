@@ -81,6 +81,9 @@ them identical for the default values).
 
 {{- define "nodebounce-operator.config" -}}
 watchNamespaces: {{ toJson .Values.watchNamespaces }}
+{{- with .Values.podLabelSelector }}
+podLabelSelector: {{ . | quote }}
+{{- end }}
 express:
   {{- toYaml .Values.express | nindent 2 }}
 argocd:
