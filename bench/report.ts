@@ -374,6 +374,15 @@ function rows(r: BenchResults): Table[] {
           '< 5000 ms',
         ],
         ['operator peak RSS', `${f(s.operatorPeakRssMb, 1)} MB`, '< 150 MB'],
+        ...(s.memoryLimit
+          ? [
+              [
+                `in a memory cgroup limited to ${s.memoryLimit.limitMb} MB (as the chart's limit): cgroup peak, OOM kills`,
+                `${f(s.memoryLimit.cgroupPeakMb, 1)} MB, ${s.memoryLimit.oomKills}`,
+                '0 OOM kills',
+              ],
+            ]
+          : []),
         [
           'operator V8 heap used (after start / peak)',
           `${f(s.operatorHeapUsedMb?.afterStart)} / ${f(s.operatorHeapUsedMb?.peak)} MB`,

@@ -11,6 +11,7 @@
 // Options: --bounces N (50) --scale N (1000, 0 skips) --delays 2000/3000,0/0 --no-latency --cpu-prof --trace-gc
 //          --burst N (100, 0 skips) --burst-delays 2000/3000 --concurrency N (maxConcurrentReconciles, burst and scale)
 //          --node-args="..." (node options for the operator of the scale run; with "=", they start with a dash)
+//          --memory-limit MB (run the scale run's operator in a memory cgroup with that limit, like the chart's 256)
 //          --out FILE (bench/results/latest.json) --no-docs (neither docs/benchmarks.md nor docs/bench/*.svg)
 //          --plots DIR (with --no-docs: the SVG plots there)
 import { execFileSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import { OperatorProcess, installOperatorIdentity } from '../test/integration/su
 import { summariseCpuProfile } from './profile.js';
 import { reuseConnections } from '../src/kube/http.js';
 import { writePlots } from './plots.js';
+import type { MemoryCgroup } from '../test/harness/memlimit.js';
 import { PLOT_DIR, allFailures, renderTable, updateBenchDocs } from './report.js';
 import { OPERATOR_BUNDLE, bundle } from '../scripts/bundle.js';
 import {
@@ -90,6 +92,9 @@ const HELP = `npm run bench -- [options]
   --scale N            N NodeBounces at once (1000; 0 skips)
   --concurrency N      the operator's maxConcurrentReconciles in the burst and scale runs (its default)
   --cpu-prof           profile the operator during the scale run
+  --trace-gc           the scale run's operator with --trace-gc: its live heap after full GCs
+  --node-args="..."    more node options for the scale run's operator
+  --memory-limit MB    run the scale run's operator in a memory cgroup with that limit (the chart's: 256)
   --out FILE           results JSON (bench/results/latest.json)
   --no-docs            write neither docs/benchmarks.md nor docs/bench/*.svg
   --plots DIR          with --no-docs: write the SVG plots to DIR`;
@@ -115,6 +120,8 @@ async function main(): Promise<void> {
       'trace-gc': { type: 'boolean', default: false },
       /** Extra node options for the operator of the scale run, space-separated (e.g. "--max-semi-space-size=2"). */
       'node-args': { type: 'string' },
+      /** Run the operator of the scale run in a memory cgroup with this limit (MB): the chart's is 256. */
+      'memory-limit': { type: 'string' },
     },
   });
   if (values.help) {
@@ -171,7 +178,13 @@ async function main(): Promise<void> {
       auditLogPath: cp.auditLogPath!,
       log,
       async startOperator(
-        opts: { cpuProfDir?: string; script?: string; concurrency?: number; nodeArgs?: string[] } = {},
+        opts: {
+          cpuProfDir?: string;
+          script?: string;
+          concurrency?: number;
+          nodeArgs?: string[];
+          memoryCgroup?: MemoryCgroup;
+        } = {},
       ) {
         // As the image runs it: node --enable-source-maps <bundle>.
         const nodeArgs = [
@@ -182,7 +195,13 @@ async function main(): Promise<void> {
         const entry = { script: opts.script ?? join(REPO_ROOT, OPERATOR_BUNDLE) };
         const env: Record<string, string> = { NODEBOUNCE_LOG_LEVEL: 'info' };
         if (opts.concurrency) env.NODEBOUNCE_MAX_CONCURRENT_RECONCILES = String(opts.concurrency);
-        const p = new OperatorProcess({ kubeConfig: operatorKc, entry, nodeArgs, env });
+        const p = new OperatorProcess({
+          kubeConfig: operatorKc,
+          entry,
+          nodeArgs,
+          env,
+          memoryCgroup: opts.memoryCgroup,
+        });
         operators.push(p);
         await p.start(120_000);
         return p;
@@ -257,6 +276,7 @@ async function main(): Promise<void> {
         concurrency,
         traceGc: values['trace-gc'],
         nodeArgs: values['node-args']?.split(' ').filter(Boolean),
+        memoryLimitMb: values['memory-limit'] ? Number(values['memory-limit']) : undefined,
       });
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));

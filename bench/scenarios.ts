@@ -1,5 +1,6 @@
 // The benchmark scenarios, usable from bench/run.ts (own control plane) and from the smoke test in `npm test`
 // (shared control plane). They measure and report; only bench/run.ts prints and writes files.
+import { createMemoryCgroup, type MemoryCgroup } from '../test/harness/memlimit.js';
 import { readFileSync } from 'node:fs';
 import {
   CoreV1Api,
@@ -34,6 +35,7 @@ export interface BenchEnv {
     script?: string;
     concurrency?: number;
     nodeArgs?: string[];
+    memoryCgroup?: MemoryCgroup;
   }): Promise<OperatorProcess>;
   log?: (line: string) => void;
 }
@@ -293,6 +295,8 @@ export interface ScaleResult {
   bounceWallMs?: Percentiles;
   totalMinusMaxFloorMs?: number;
   operatorPeakRssMb?: number;
+  /** With --memory-limit: the cgroup's limit, the kernel's peak charge for it, and OOM kills (the pod would restart). */
+  memoryLimit?: { limitMb: number; cgroupPeakMb?: number; oomKills: number };
   /** V8 heap used (nodejs_heap_size_used_bytes from /metrics, sampled every 2 s): after start-up with `count` pods and
    * ExpressNodes cached, and the highest sample during the run. */
   operatorHeapUsedMb?: { afterStart?: number; peak?: number };
@@ -342,6 +346,8 @@ export async function runScale(
     traceGc?: boolean;
     /** More node options for the operator. */
     nodeArgs?: string[];
+    /** Run the operator in a memory cgroup with this limit (MB), like a pod with resources.limits.memory. */
+    memoryLimitMb?: number;
   },
 ): Promise<ScaleResult> {
   const { count, delays } = opts;
@@ -352,10 +358,14 @@ export async function runScale(
   const setupMs = performance.now() - tSetup;
   env.log?.(`  ${count} ExpressNodes with Ready pods in ${Math.round(setupMs)} ms`);
 
+  const memoryCgroup = opts.memoryLimitMb
+    ? createMemoryCgroup(`nodebounce-bench-${process.pid}`, opts.memoryLimitMb * 1024 * 1024)
+    : undefined;
   const operator = await env.startOperator({
     cpuProfDir: opts.cpuProfDir,
     concurrency: opts.concurrency,
     nodeArgs: [...(opts.traceGc ? ['--trace-gc'] : []), ...(opts.nodeArgs ?? [])],
+    memoryCgroup,
   });
   const pid = operator.pid!;
   env.log?.(`  operator ready in ${Math.round(operator.readyMs ?? NaN)} ms with ${count} pods to list`);
@@ -451,6 +461,15 @@ export async function runScale(
   if (after) peakRssKb = Math.max(peakRssKb, after.hwmKb, after.rssKb);
   await informer.stop();
   await operator.stop();
+  const cgroupPeak = memoryCgroup?.peakBytes();
+  const memoryLimit = memoryCgroup
+    ? {
+        limitMb: opts.memoryLimitMb!,
+        cgroupPeakMb: cgroupPeak !== undefined ? Math.round(cgroupPeak / 104857.6) / 10 : undefined,
+        oomKills: memoryCgroup.oomKills(),
+      }
+    : undefined;
+  memoryCgroup?.remove();
 
   await new Promise((r) => setTimeout(r, 500));
   const events = await readAudit(env.auditLogPath, { mustContain: [`"namespace":"${ns}"`] });
@@ -527,6 +546,7 @@ export async function runScale(
     bounceWallMs: percentiles(walls),
     totalMinusMaxFloorMs: floorP ? Math.round(t1 - t0 - floorP.max) : undefined,
     operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
+    memoryLimit,
     operatorHeapUsedMb: heap,
     operatorLiveHeapMb: opts.traceGc ? liveHeap(operator.lines, linesBeforeCreates) : undefined,
     operatorCpuMs: cpuMs,

@@ -111,6 +111,7 @@ export class BounceController {
       },
       {
         concurrency: config.maxConcurrentReconciles,
+        priorityOf: (key) => this.laneOf(key),
         // A decision on a half-filled cache would see pods as gone: nothing runs until every watch synced.
         startPaused: true,
         metrics: opts.queueMetrics,
@@ -121,6 +122,29 @@ export class BounceController {
           ),
       },
     );
+  }
+
+  /**
+   * Free reconcile slots go to work that finishes bounces before work that starts new ones: a replacement that
+   * became Ready (one status write) or a restore should not wait behind hundreds of new requests, each holding a
+   * slot for its live reads, intent write and eviction. The benchmark measured Ready -> Succeeded p99 at 18.5 s with
+   * 1,000 NodeBounces created at once, one queue for all; passes with nothing to do are microseconds in any lane.
+   */
+  private laneOf(key: string): number {
+    const slash = key.indexOf('/');
+    const nb = this.store.get(key.slice(0, slash), key.slice(slash + 1));
+    if (!nb) return 0; // deleted: the pass only cleans up
+    if (nb.metadata.deletionTimestamp) return 0;
+    switch (nb.status?.phase) {
+      case 'Starting':
+        return 0;
+      case 'Terminating':
+      case 'Succeeded':
+      case 'Failed':
+        return 1;
+      default:
+        return 2; // new or Pending: preflight, live reads, intent write, eviction
+    }
   }
 
   /** Enqueues each named NodeBounce (candidates from the store's indexes) that matches `pred` and still has work to do. */

@@ -22,6 +22,43 @@ export interface WorkQueueOptions {
   onError?: (key: string, err: unknown, retryInMs: number) => void;
   /** Collect keys but run nothing until resume(), e.g. until every watch cache is synced. */
   startPaused?: boolean;
+  /**
+   * A key's lane when it is queued: lower lanes are picked first, first come first served within a lane. Lets the
+   * controller give free slots to work that finishes bounces before work that starts new ones. Default: one lane.
+   */
+  priorityOf?: (key: string) => number;
+}
+
+/** FIFO lanes by priority (0 first). */
+class Lanes {
+  private readonly lanes: string[][] = [];
+  private size = 0;
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(key: string, lane: number): void {
+    const i = Number.isInteger(lane) && lane > 0 ? Math.min(lane, 15) : 0;
+    while (this.lanes.length <= i) this.lanes.push([]);
+    this.lanes[i]!.push(key);
+    this.size++;
+  }
+
+  shift(): string | undefined {
+    for (const lane of this.lanes) {
+      if (lane.length > 0) {
+        this.size--;
+        return lane.shift();
+      }
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    for (const lane of this.lanes) lane.length = 0;
+    this.size = 0;
+  }
 }
 
 /** What a handler returns: optionally, a delay after which to process the key again. */
@@ -35,7 +72,7 @@ export type Handler = (key: string) => Promise<HandlerResult | void>;
 export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
 export class WorkQueue {
-  private readonly queue: string[] = [];
+  private readonly queue = new Lanes();
   private readonly queued = new Map<string, number>(); // key -> time it was queued
   private readonly processing = new Map<string, number>(); // key -> time its handler started
   private readonly dirtyWhileProcessing = new Set<string>();
@@ -86,7 +123,7 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.set(key, Date.now());
-    this.queue.push(key);
+    this.queue.push(key, this.options.priorityOf?.(key) ?? 0);
     this.options.metrics?.added();
     this.options.metrics?.depth(this.queue.length);
     this.pump();
@@ -145,7 +182,7 @@ export class WorkQueue {
     this.shuttingDown = true;
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.queue.length = 0;
+    this.queue.clear();
     this.queued.clear();
     await this.idle();
   }

@@ -51,6 +51,21 @@ describe('WorkQueue', () => {
     expect(runs).toBe(2);
   });
 
+  it('priorityOf: lower lanes are picked first, first come first served within a lane', async () => {
+    const seen: string[] = [];
+    const lane: Record<string, number> = { new1: 2, new2: 2, ready1: 0, evicting: 1, ready2: 0 };
+    const q = new WorkQueue(async (k) => void seen.push(k), {
+      concurrency: 1,
+      startPaused: true,
+      priorityOf: (k) => lane[k] ?? 0,
+    });
+    for (const k of ['new1', 'new2', 'ready1', 'evicting', 'ready2']) q.add(k);
+    expect(q.depth).toBe(5);
+    q.resume();
+    await q.idle();
+    expect(seen).toEqual(['ready1', 'ready2', 'evicting', 'new1', 'new2']);
+  });
+
   it('runs different keys in parallel up to the concurrency', async () => {
     let running = 0;
     let maxRunning = 0;

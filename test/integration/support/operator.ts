@@ -1,5 +1,6 @@
 // Runs the operator as a real child process, authenticated as the ServiceAccount that deploy/ ships and
 // authorised only by deploy/'s RBAC, so anything the operator needs that the RBAC lacks fails a test.
+import { wrapCommand, type MemoryCgroup } from '../../harness/memlimit.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,8 @@ export interface OperatorProcessOptions {
   entry?: 'tsx' | 'dist' | { script: string };
   /** Extra node flags, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof']. */
   nodeArgs?: string[];
+  /** Run inside this memory cgroup (test/harness/memlimit.ts), as in a pod with a memory limit. */
+  memoryCgroup?: MemoryCgroup;
 }
 
 /** The operator under test, as a child process. */
@@ -118,7 +121,11 @@ export class OperatorProcess {
         : [entry === 'dist' ? join(REPO_ROOT, 'dist', 'main.js') : entry.script];
     const spawnedAt = performance.now();
     this.readyMs = undefined;
-    const child = spawn(process.execPath, [...(this.opts.nodeArgs ?? []), ...entryArgs], {
+    const nodeArgv = [...(this.opts.nodeArgs ?? []), ...entryArgs];
+    const [command, args] = this.opts.memoryCgroup
+      ? wrapCommand(this.opts.memoryCgroup, process.execPath, nodeArgv)
+      : [process.execPath, nodeArgv];
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env.PATH ?? '',
