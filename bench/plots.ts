@@ -170,7 +170,7 @@ export function timelineSpec(r: NonNullable<BenchResults['scale']>): TopLevelSpe
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `${r.count} NodeBounces created at once: bounces per phase over time`,
-      subtitle: `${delaysText(r.delays)}, maxConcurrentReconciles ${r.concurrency ?? '16 (default)'}; phases as the bench's watch saw them`,
+      subtitle: `${delaysText(r.delays)}, maxConcurrentReconciles ${r.concurrency ?? '16 (the default then)'}; phases as the bench's watch saw them`,
     },
     width: 560,
     height: 260,

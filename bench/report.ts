@@ -281,7 +281,7 @@ function rows(r: BenchResults): Table[] {
     tables.push({
       image: img(`${b.count} at once: wall − floor per bounce, operator vs kubectl-like`, plots.burst?.overhead),
       head: [
-        `${b.count} at once, side by side: ${b.count} NodeBounces vs ${b.count} parallel kubectl-like pipelines (shutdown ${b.delays.shutdownMs} / startup ${b.delays.startupMs} ms; ${order}; maxConcurrentReconciles ${b.concurrency ?? '16 (default)'}; ms)`,
+        `${b.count} at once, side by side: ${b.count} NodeBounces vs ${b.count} parallel kubectl-like pipelines (shutdown ${b.delays.shutdownMs} / startup ${b.delays.startupMs} ms; ${order}; maxConcurrentReconciles ${b.concurrency ?? '16 (the default then)'}; ms)`,
         'total (first request -> last done)',
         'largest floor',
         'total - largest floor',
@@ -342,7 +342,7 @@ function rows(r: BenchResults): Table[] {
         'The timeline plot (bounces per phase over time) needs per-bounce phase times, recorded by `npm run bench` since issue 14; these results predate them, so it appears after the next full run.',
       ),
       head: [
-        `scale: ${s.count} NodeBounces at once (shutdown ${s.delays.shutdownMs} / startup ${s.delays.startupMs} ms, maxConcurrentReconciles ${s.concurrency ?? '16 (default)'})`,
+        `scale: ${s.count} NodeBounces at once (shutdown ${s.delays.shutdownMs} / startup ${s.delays.startupMs} ms, maxConcurrentReconciles ${s.concurrency ?? '16 (the default then)'})`,
         'value',
         'target',
       ],

@@ -24,6 +24,7 @@ import { OperatorProcess, installOperatorIdentity } from '../test/integration/su
 import { summariseCpuProfile } from './profile.js';
 import { reuseConnections } from '../src/kube/http.js';
 import { writePlots } from './plots.js';
+import { DEFAULT_MAX_CONCURRENT_RECONCILES } from '../src/config/schema.js';
 import type { MemoryCgroup } from '../test/harness/memlimit.js';
 import { PLOT_DIR, allFailures, renderTable, updateBenchDocs } from './report.js';
 import { OPERATOR_BUNDLE, bundle } from '../scripts/bundle.js';
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
       'no-docs': { type: 'boolean', default: false },
       /** With --no-docs: write the plots to this directory instead of docs/bench (default: none). */
       plots: { type: 'string' },
-      /** maxConcurrentReconciles of the operator in the scale run (default: the operator's default, 16). */
+      /** maxConcurrentReconciles of the operator in the burst and scale runs (default: the operator's default). */
       concurrency: { type: 'string' },
       /** Run the operator of the scale run with node --trace-gc and report its live heap after full GCs. */
       'trace-gc': { type: 'boolean', default: false },
@@ -256,7 +257,7 @@ async function main(): Promise<void> {
         namespace: `bench-burst-${burstCount}`,
         count: burstCount,
         delays: burstDelays,
-        concurrency: values.concurrency ? Number(values.concurrency) : undefined,
+        concurrency: values.concurrency ? Number(values.concurrency) : DEFAULT_MAX_CONCURRENT_RECONCILES,
       });
     }
 
@@ -267,7 +268,7 @@ async function main(): Promise<void> {
       log(
         `scale: ${scaleCount} ExpressNodes + pods, then ${scaleCount} NodeBounces at once (shutdown 2000 ms / startup 3000 ms)`,
       );
-      const concurrency = values.concurrency ? Number(values.concurrency) : undefined;
+      const concurrency = values.concurrency ? Number(values.concurrency) : DEFAULT_MAX_CONCURRENT_RECONCILES;
       results.scale = await runScale(env, {
         namespace: 'bench-scale',
         count: scaleCount,

@@ -10,6 +10,13 @@ const fieldPath = z
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label');
 const labelKey = z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key');
 
+/**
+ * Reconciles at once. Each one waits on the API server most of its time (a new request: live reads, intent write,
+ * eviction), so slots are cheap; 64 takes 100 NodeBounces created at once through preflight in about a quarter of
+ * the time 16 did (docs/benchmarks.md). The API server's own flow control bounds the load.
+ */
+export const DEFAULT_MAX_CONCURRENT_RECONCILES = 64;
+
 export const expressConfigSchema = z
   .object({
     group: z.string().min(1).default('express.dev'),
@@ -165,7 +172,7 @@ export const operatorConfigSchema = z
     podLabelSelector: z.string().trim().min(1).max(1024).optional(),
     express: expressConfigSchema.default({}),
     /** NodeBounces reconciled in parallel; one reconcile per NodeBounce at a time regardless. */
-    maxConcurrentReconciles: z.number().int().min(1).max(1000).default(16),
+    maxConcurrentReconciles: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CONCURRENT_RECONCILES),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     metricsPort: z.number().int().min(0).max(65535).default(8080),
     healthPort: z.number().int().min(0).max(65535).default(8081),

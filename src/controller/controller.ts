@@ -135,16 +135,9 @@ export class BounceController {
     const nb = this.store.get(key.slice(0, slash), key.slice(slash + 1));
     if (!nb) return 0; // deleted: the pass only cleans up
     if (nb.metadata.deletionTimestamp) return 0;
-    switch (nb.status?.phase) {
-      case 'Starting':
-        return 0;
-      case 'Terminating':
-      case 'Succeeded':
-      case 'Failed':
-        return 1;
-      default:
-        return 2; // new or Pending: preflight, live reads, intent write, eviction
-    }
+    // Starting: the replacement's Ready is one status write away from Succeeded. Everything else (new requests,
+    // waits for termination, finished ones) shares one lane, first come first served.
+    return nb.status?.phase === 'Starting' ? 0 : 1;
   }
 
   /** Enqueues each named NodeBounce (candidates from the store's indexes) that matches `pred` and still has work to do. */

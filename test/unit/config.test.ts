@@ -46,7 +46,7 @@ describe('defaults', () => {
     expect(defaultOperatorConfig).toEqual({
       watchNamespaces: [],
       express: defaultExpressConfig,
-      maxConcurrentReconciles: 16,
+      maxConcurrentReconciles: 64,
       logLevel: 'info',
       metricsPort: 8080,
       healthPort: 8081,
