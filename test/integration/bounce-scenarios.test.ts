@@ -1,6 +1,7 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { readPod, waitUntil } from '../harness/index.js';
+import { createDenyPolicy, waitUntilRefused } from './support/admission.js';
 import { useOperatorEnv } from './support/env.js';
 import { trackPodUids } from './support/pods.js';
 
@@ -77,61 +78,42 @@ describe('bounce scenarios on the real control plane', () => {
 
   it('shutdown protection patch forbidden: a Warning event, and the bounce still succeeds', async () => {
     const ns = await env.namespace('sc-forbid');
-    // An admission policy denies the operator's changes to labelled ExpressNodes (403 Forbidden).
-    const admission = env.kc.makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
-    const policyName = `deny-operator-${ns}`;
-    await admission.createValidatingAdmissionPolicy({
-      body: {
-        metadata: { name: policyName },
-        spec: {
-          failurePolicy: 'Fail',
-          matchConstraints: {
-            resourceRules: [
-              { apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] },
-            ],
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-          },
-          matchConditions: [
-            {
-              name: 'operator-only',
-              expression: "request.userInfo.username == 'system:serviceaccount:nodebounce-system:nodebounce-operator'",
-            },
-          ],
-          validations: [
-            {
-              expression: 'false',
-              message: 'changes by the nodebounce operator are denied by policy',
-              reason: 'Forbidden',
-            },
-          ],
+    // An admission policy denies the operator's changes to ExpressNodes in this namespace (403 Forbidden).
+    const policy = await createDenyPolicy(env.kc, {
+      name: `deny-operator-${ns}`,
+      namespace: ns,
+      resourceRules: [
+        { apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] },
+      ],
+      matchConditions: [
+        {
+          name: 'operator-only',
+          expression: "request.userInfo.username == 'system:serviceaccount:nodebounce-system:nodebounce-operator'",
         },
-      },
-    });
-    await admission.createValidatingAdmissionPolicyBinding({
-      body: { metadata: { name: policyName }, spec: { policyName, validationActions: ['Deny'] } },
+      ],
+      message: 'changes by the nodebounce operator are denied by policy',
+      reason: 'Forbidden',
     });
     try {
       await env.fx.readyExpressNode(ns, 'fb', { shutdownProtection: true });
       // Wait until the policy is in force for the operator's identity (a server-side dry run).
-      const asOperator = env.operatorKc.makeApiClient((await import('@kubernetes/client-node')).CustomObjectsApi);
-      await waitUntil(
-        async () =>
-          asOperator
-            .patchNamespacedCustomObject(
-              {
-                group: 'express.dev',
-                version: 'v1alpha1',
-                plural: 'expressnodes',
-                namespace: ns,
-                name: 'fb',
-                body: { spec: { shutdownProtection: false } },
-                dryRun: 'All',
-              },
-              mergePatch,
-            )
-            .then(() => false)
-            .catch((e: { code?: number }) => e.code === 403),
-        { timeoutMs: 20_000, description: 'admission policy in force' },
+      const asOperator = env.operatorKc.makeApiClient(CustomObjectsApi);
+      await waitUntilRefused(
+        () =>
+          asOperator.patchNamespacedCustomObject(
+            {
+              group: 'express.dev',
+              version: 'v1alpha1',
+              plural: 'expressnodes',
+              namespace: ns,
+              name: 'fb',
+              body: { spec: { shutdownProtection: false } },
+              dryRun: 'All',
+            },
+            mergePatch,
+          ),
+        'admission policy in force',
+        (e) => (e as { code?: number }).code === 403,
       );
       const pod = await readPod(env.kc, ns, 'fb');
       const nb = await env.fx.createNodeBounce(ns, { podName: 'fb' });
@@ -148,8 +130,7 @@ describe('bounce scenarios on the real control plane', () => {
       expect((await env.fx.getExpressNode(ns, 'fb')).spec.shutdownProtection).toBe(true);
       expect(done.metadata.finalizers ?? []).toEqual([]);
     } finally {
-      await admission.deleteValidatingAdmissionPolicyBinding({ name: policyName });
-      await admission.deleteValidatingAdmissionPolicy({ name: policyName });
+      await policy.remove();
     }
   });
 

@@ -1,53 +1,32 @@
 // Repeated Events become one Event with a count (client-go style), not one per retry. The repeats are real: a
 // ValidatingAdmissionPolicy (CEL, no webhook) refuses every eviction in the namespace, so the operator retries with
 // backoff until the termination deadline.
-import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDenyPolicy, waitUntilRefused, type PolicyHandle } from './support/admission.js';
 import { useOperatorEnv } from './support/env.js';
 
 describe('Events: repeats are aggregated', () => {
   const env = useOperatorEnv();
-  const policyName = `deny-evictions-${process.pid}`;
+  let policy: PolicyHandle | undefined;
   afterAll(async () => {
-    const adm = env.kc.makeApiClient(AdmissionregistrationV1Api);
-    await adm.deleteValidatingAdmissionPolicyBinding({ name: policyName }).catch(() => undefined);
-    await adm.deleteValidatingAdmissionPolicy({ name: policyName }).catch(() => undefined);
+    await policy?.remove();
   });
 
   it('a refused eviction retried until the deadline: one EvictionFailed Event whose count grows', async () => {
     const ns = await env.namespace('ev-series');
     const pod = await env.fx.readyExpressNode(ns, 'refused');
-    const adm = env.kc.makeApiClient(AdmissionregistrationV1Api);
-    await adm.createValidatingAdmissionPolicy({
-      body: {
-        metadata: { name: policyName },
-        spec: {
-          failurePolicy: 'Fail',
-          matchConstraints: {
-            resourceRules: [
-              { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods/eviction'] },
-            ],
-          },
-          validations: [{ expression: 'false', message: 'evictions are refused by a test policy' }],
-        },
-      },
-    });
-    await adm.createValidatingAdmissionPolicyBinding({
-      body: {
-        metadata: { name: policyName },
-        spec: {
-          policyName,
-          validationActions: ['Deny'],
-          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
-        },
-      },
+    policy = await createDenyPolicy(env.kc, {
+      name: `deny-evictions-${process.pid}`,
+      namespace: ns,
+      resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods/eviction'] }],
+      message: 'evictions are refused by a test policy',
     });
     // The policy takes effect once the API server has loaded it: wait until a dry-run eviction is refused.
     const core = env.kc.makeApiClient(CoreV1Api);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const refused = await core
-        .createNamespacedPodEviction({
+    await waitUntilRefused(
+      () =>
+        core.createNamespacedPodEviction({
           name: 'refused',
           namespace: ns,
           body: {
@@ -56,15 +35,9 @@ describe('Events: repeats are aggregated', () => {
             metadata: { name: 'refused', namespace: ns },
             deleteOptions: { dryRun: ['All'] },
           },
-        })
-        .then(
-          () => false,
-          () => true,
-        );
-      if (refused) break;
-      if (Date.now() > deadline) throw new Error('the test policy never took effect');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+        }),
+      'the test policy took effect',
+    );
 
     const nb = await env.fx.createNodeBounce(ns, { podName: 'refused', terminationTimeoutSeconds: 10 });
     const done = await env.fx.waitFinished(ns, nb.metadata.name, 60_000);

@@ -1,19 +1,18 @@
 // Restoring shutdown protection fails for good: the operator gives up after its configured attempts (condition,
 // Warning event, metric), keeps the finalizer, and lets go when a cluster operator annotates the NodeBounce.
 // The failure is real: a ValidatingAdmissionPolicy (CEL, no webhook) refuses turning protection back on.
-import { AdmissionregistrationV1Api, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { createDenyPolicy, waitUntilRefused, type PolicyHandle } from './support/admission.js';
 import { useOperatorEnv } from './support/env.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 describe('shutdown protection that cannot be restored', () => {
   const env = useOperatorEnv({ env: { NODEBOUNCE_PROTECTION_RESTORE_MAX_ATTEMPTS: '2' } });
-  const policyName = `deny-protection-restore-${process.pid}`;
+  let policy: PolicyHandle | undefined;
   afterAll(async () => {
-    const adm = env.kc.makeApiClient(AdmissionregistrationV1Api);
-    await adm.deleteValidatingAdmissionPolicyBinding({ name: policyName }).catch(() => undefined);
-    await adm.deleteValidatingAdmissionPolicy({ name: policyName }).catch(() => undefined);
+    await policy?.remove();
   });
 
   const unrestored = async () => {
@@ -26,44 +25,22 @@ describe('shutdown protection that cannot be restored', () => {
   it('gives up after the configured attempts, alerts through the metric, and is released by the annotation', async () => {
     const ns = await env.namespace('pr-release');
     await env.fx.readyExpressNode(ns, 'pr', { shutdownProtection: true });
-    const adm = env.kc.makeApiClient(AdmissionregistrationV1Api);
-    await adm.createValidatingAdmissionPolicy({
-      body: {
-        metadata: { name: policyName },
-        spec: {
-          failurePolicy: 'Fail',
-          matchConstraints: {
-            resourceRules: [
-              { apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] },
-            ],
-          },
-          validations: [
-            {
-              expression:
-                '!(has(object.spec.shutdownProtection) && object.spec.shutdownProtection == true && has(oldObject.spec.shutdownProtection) && oldObject.spec.shutdownProtection == false)',
-              message: 'turning shutdown protection back on is refused by a test policy',
-            },
-          ],
-        },
-      },
-    });
-    await adm.createValidatingAdmissionPolicyBinding({
-      body: {
-        metadata: { name: policyName },
-        spec: {
-          policyName,
-          validationActions: ['Deny'],
-          matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } },
-        },
-      },
+    policy = await createDenyPolicy(env.kc, {
+      name: `deny-protection-restore-${process.pid}`,
+      namespace: ns,
+      resourceRules: [
+        { apiGroups: ['express.dev'], apiVersions: ['*'], operations: ['UPDATE'], resources: ['expressnodes'] },
+      ],
+      expression:
+        '!(has(object.spec.shutdownProtection) && object.spec.shutdownProtection == true && has(oldObject.spec.shutdownProtection) && oldObject.spec.shutdownProtection == false)',
+      message: 'turning shutdown protection back on is refused by a test policy',
     });
     // The policy takes effect once the API server has loaded it: wait until it refuses (dry run) turning a probe's
     // protection on.
     await env.fx.createExpressNode(ns, 'probe', { shutdownProtection: false });
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const refused = await env.fx.custom
-        .patchNamespacedCustomObject(
+    await waitUntilRefused(
+      () =>
+        env.fx.custom.patchNamespacedCustomObject(
           {
             group: 'express.dev',
             version: 'v1alpha1',
@@ -74,15 +51,9 @@ describe('shutdown protection that cannot be restored', () => {
             body: { spec: { shutdownProtection: true } },
           },
           mergePatch,
-        )
-        .then(
-          () => false,
-          () => true,
-        );
-      if (refused) break;
-      if (Date.now() > deadline) throw new Error('the admission policy never took effect');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+        ),
+      'the admission policy took effect',
+    );
 
     const nb = await env.fx.createNodeBounce(ns, { podName: 'pr' });
     const failed = await env.fx.waitNodeBounce(
