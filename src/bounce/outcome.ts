@@ -126,7 +126,7 @@ export function applyOutcome(
       const backoff = restoreBackoffMs(sp.restoreAttempts);
       const message = `Could not restore shutdown protection on ${action.expressName} (${detail}); retrying in ${backoff / 1000}s (attempt ${sp.restoreAttempts} of at most ${limits.maxAttempts}, for at most ${limits.maxDurationSeconds}s).`;
       cond(C.ShutdownProtectionRestored, 'Unknown', 'RestoreRetrying', message);
-      events.push({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed', message });
+      events.push({ type: 'Warning', reason: 'ShutdownProtectionRestoreFailed', message, series: true });
       return { status, events, transitions, retry: false, requeueAfterMs: backoff };
     }
 
@@ -165,7 +165,7 @@ export function applyOutcome(
         reason(R.BlockedByPDB, message);
       } else {
         const message = `Eviction of pod ${action.podName} failed (${outcome.code ?? 'error'}: ${outcome.message}); retrying (attempt ${ev.attempts}, next in ${backoff / 1000}s) until the termination deadline.`;
-        events.push({ type: 'Warning', reason: 'EvictionFailed', message });
+        events.push({ type: 'Warning', reason: 'EvictionFailed', message, series: true });
         reason(R.Evicting, message);
       }
       return { status, events, transitions, retry: false, requeueAfterMs: backoff };

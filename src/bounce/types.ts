@@ -52,6 +52,11 @@ export interface BounceEvent {
   type: EventType;
   reason: string;
   message: string;
+  /**
+   * A retry of one situation whose message changes each time (attempt numbers): repeats of this type and reason on
+   * the object count on one Event, which shows the latest message. Without it only identical messages do.
+   */
+  series?: boolean;
 }
 
 export interface Decision {

@@ -36,6 +36,8 @@ export interface BounceEventRecord {
   type: 'Normal' | 'Warning';
   reason: string;
   message: string;
+  /** Repeats of this type and reason count on one Event whatever the message (see event-series.ts). */
+  series?: boolean;
 }
 
 export class KubeClient {
@@ -310,13 +312,13 @@ export class KubeClient {
   }
 
   /**
-   * Records a core/v1 Event on the NodeBounce or RollingBounce (what `kubectl describe` shows). A repeat of the same
-   * type and reason on the same object within 10 minutes patches the earlier Event (count, lastTimestamp, latest
-   * message) instead of creating another (see event-series.ts). Repeats for one key are sent one after the other so
+   * Records a core/v1 Event on the NodeBounce or RollingBounce (what `kubectl describe` shows). A repeat on the same
+   * object within 10 minutes (same type, reason and message; for a `series` event whatever the message) patches the
+   * earlier Event (count, lastTimestamp, latest message) instead of creating another (see event-series.ts). Repeats for one key are sent one after the other so
    * that the second can find the first.
    */
   recordEvent(nb: NodeBounce | RollingBounce, event: BounceEventRecord, kind: string = NODEBOUNCE_KIND): Promise<void> {
-    const key = EventSeries.key(nb.metadata.uid, event.type, event.reason);
+    const key = EventSeries.key(nb.metadata.uid, event.type, event.reason, event.series ? undefined : event.message);
     const previous = this.eventsInFlight.get(key) ?? Promise.resolve();
     const sending = previous.catch(() => undefined).then(() => this.sendEvent(key, nb, event, kind));
     this.eventsInFlight.set(key, sending);

@@ -1,7 +1,9 @@
 // Repeats of an Event become one Event whose count grows, as client-go's recorder does (its EventCorrelator keeps a
 // bounded cache of what it sent and patches count/lastTimestamp instead of creating another): a retry loop (a
-// failing eviction, a refused restore) then costs one Event object, not one per attempt. Keyed by object, type and
-// reason, not message: retry messages carry their attempt number, and the latest one is what a human needs.
+// failing eviction, a refused restore) then costs one Event object, not one per attempt. Keyed by object, type,
+// reason and message (client-go's dedup); a retry's messages differ only in attempt numbers, so the caller marks
+// those as a series and leaves the message out of the key: the Event shows the latest one. Distinct occurrences
+// (a rollout's MemberStarted for each member) stay distinct Events.
 
 export interface SentEvent {
   /** metadata.name of the Event object. */
@@ -20,8 +22,9 @@ export class EventSeries {
     private readonly maxEntries = 4096,
   ) {}
 
-  static key(uid: string | undefined, type: string, reason: string): string {
-    return `${uid ?? ''}/${type}/${reason}`;
+  /** `message` undefined: a series, whatever the message. */
+  static key(uid: string | undefined, type: string, reason: string, message?: string): string {
+    return `${uid ?? ''}/${type}/${reason}${message === undefined ? '' : `/${message}`}`;
   }
 
   /** The Event to patch for a repeat at `nowMs`, if one was sent within the window. */

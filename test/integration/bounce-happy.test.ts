@@ -5,7 +5,7 @@ import { useOperatorEnv } from './support/env.js';
 describe('bounce: happy path on the real control plane', () => {
   const env = useOperatorEnv();
 
-  it('Pending -> Terminating -> Starting -> Succeeded with PodRestarted and a new UID', async () => {
+  it('Terminating -> Starting -> Succeeded with PodRestarted and a new UID', async () => {
     const { fx, operator } = env;
     const ns = await env.namespace('happy');
     const oldPod = await fx.readyExpressNode(ns, 'node-a', { startupDelay: '1s', shutdownDelay: '1s' });

@@ -76,8 +76,8 @@ describe('kubectl-nodebounce', () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^${RESOURCE}/w0-[a-z0-9]{5} created$`));
     const steps = lines.slice(1).map((l) => l.split(' ').slice(1, 3).join(' '));
-    expect(steps[0]).toBe('Pending Accepted:');
-    expect(steps).toContain('Terminating Evicting:');
+    // Accepted and started in one status write (ADR 0006): the first transition seen is the eviction's intent.
+    expect(steps[0]).toBe('Terminating Evicting:');
     expect(steps.some((s) => s.startsWith('Starting'))).toBe(true);
     expect(steps[steps.length - 1]).toBe('Succeeded PodRestarted:');
     for (const l of lines.slice(1)) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ [A-Z]/);

@@ -16,7 +16,19 @@ describe('EventSeries: repeats of an Event join one series (client-go style)', (
     expect(s.size).toBe(0);
   });
 
-  it('keys by object, type and reason, not message', () => {
+  it('keys by message too, unless the event is a series (a retry whose message carries its attempt number)', () => {
+    expect(EventSeries.key('uid-1', 'Normal', 'MemberStarted', 'member a')).not.toBe(
+      EventSeries.key('uid-1', 'Normal', 'MemberStarted', 'member b'),
+    );
+    expect(EventSeries.key('uid-1', 'Normal', 'MemberStarted', 'member a')).toBe(
+      EventSeries.key('uid-1', 'Normal', 'MemberStarted', 'member a'),
+    );
+    expect(EventSeries.key('uid-1', 'Warning', 'EvictionFailed')).not.toBe(
+      EventSeries.key('uid-1', 'Warning', 'EvictionFailed', 'attempt 1'),
+    );
+  });
+
+  it('keys a series by object, type and reason', () => {
     expect(EventSeries.key('uid-1', 'Warning', 'EvictionFailed')).not.toBe(
       EventSeries.key('uid-2', 'Warning', 'EvictionFailed'),
     );
