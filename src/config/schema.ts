@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Secret } from './secret.js';
+import { labelSelectorProblems } from './label-selector.js';
 
 // Operator configuration: parsed and validated once at start, then passed in. Defaults match the
 // sample ExpressNode CRD (express.dev/v1alpha1) used by the tests and the demo.
@@ -169,7 +170,15 @@ export const operatorConfigSchema = z
      * `app in (express)`); unset: every pod of the watched namespaces. Less memory where other workloads share the
      * namespaces. Every pod that is bounced, and its replacement, must match: a pod outside it looks absent.
      */
-    podLabelSelector: z.string().trim().min(1).max(1024).optional(),
+    podLabelSelector: z
+      .string()
+      .trim()
+      .min(1)
+      .max(1024)
+      .superRefine((selector, ctx) => {
+        for (const message of labelSelectorProblems(selector)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+      })
+      .optional(),
     express: expressConfigSchema.default({}),
     /** NodeBounces reconciled in parallel; one reconcile per NodeBounce at a time regardless. */
     maxConcurrentReconciles: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CONCURRENT_RECONCILES),

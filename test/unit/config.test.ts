@@ -151,6 +151,13 @@ leaderElection:
     expect(() => loadConfig({}, file('podLabelSelector: ""\n'))).toThrow(/podLabelSelector/);
   });
 
+  it('podLabelSelector the API server would refuse stops start-up naming the key and the requirement', () => {
+    expect(() => loadConfig({ NODEBOUNCE_POD_LABEL_SELECTOR: 'app in ()' })).toThrow(
+      /podLabelSelector \(from NODEBOUNCE_POD_LABEL_SELECTOR\).*"app in \(\)": the set after in must not be empty/s,
+    );
+    expect(() => loadConfig({}, file('podLabelSelector: "app=express,,tier=x"\n'))).toThrow(/podLabelSelector.*empty/s);
+  });
+
   it('environment variables override the file, key by key', () => {
     const c = loadConfig(
       {
