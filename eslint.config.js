@@ -41,7 +41,7 @@ const LAYERS = {
   config: [],
   express: ['api/', 'config/schema.js'],
   // The pure decision: wire types, config types and the pure Express field reader only (not config/load.js: I/O).
-  bounce: ['api/', 'config/schema.js', 'express/view.js'],
+  bounce: ['api/', 'config/schema.js', 'config/label-selector.js', 'express/view.js'],
   // The Kubernetes adapter: wire types and config, never the domain it serves.
   kube: ['api/', 'config/'],
   // The RollingBounce decision: pure, like bounce/ (its Prometheus gate query is the one module with I/O).

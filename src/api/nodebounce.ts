@@ -49,6 +49,8 @@ export const Reasons = {
   InvalidSpec: 'InvalidSpec',
   InvalidStatus: 'InvalidStatus',
   PodNotFound: 'PodNotFound',
+  /** The pod does not match the operator's podLabelSelector: its replacement could never be seen. */
+  PodNotWatched: 'PodNotWatched',
   ExpressResourceNotFound: 'ExpressResourceNotFound',
   ExpressResourceInvalid: 'ExpressResourceInvalid',
   IntentionallyDown: 'IntentionallyDown',

@@ -6,6 +6,7 @@ import {
   type NodeBounce,
   type NodeBounceStatus,
 } from '../api/nodebounce.js';
+import { selectorMatches } from '../config/label-selector.js';
 import { isArgoTracked } from '../express/view.js';
 import { Builder, hasFinalizer, ms } from './builder.js';
 import { getCondition } from './conditions.js';
@@ -76,6 +77,11 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   const pod = obs.pod;
   if (!pod || !pod.metadata?.uid) {
     return b.fail(R.PodNotFound, M.podNotFound(nb));
+  }
+  // Outside the pod watch the replacement is never seen: the bounce would disrupt the pod and then time out.
+  const selector = b.options.podSelector;
+  if (selector && !selectorMatches(selector.requirements, pod.metadata.labels)) {
+    return b.fail(R.PodNotWatched, M.podNotWatched(nb, selector.text));
   }
   const ex = obs.express;
   if (!ex || ex.kind === 'Unmapped') {

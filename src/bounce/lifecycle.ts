@@ -96,6 +96,13 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
     meaning: 'No such pod in this namespace.',
     action: 'Check `spec.podName` and the namespace.',
   },
+  [R.PodNotWatched]: {
+    phase: 'Failed',
+    meaning:
+      "The pod does not match the operator's `podLabelSelector`: the operator does not watch it and could not see its replacement.",
+    action:
+      "Label the pod's template to match, or widen `podLabelSelector` in the operator config; then create a new NodeBounce.",
+  },
   [R.ExpressResourceNotFound]: {
     phase: 'Failed',
     meaning:
@@ -161,6 +168,7 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     to: 'Failed',
     reasons: [
       R.PodNotFound,
+      R.PodNotWatched,
       R.ExpressResourceNotFound,
       R.ExpressResourceInvalid,
       R.IntentionallyDown,

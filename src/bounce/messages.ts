@@ -35,6 +35,9 @@ export const waitingForOtherBounce = (blocker: { name: string; phase?: string })
 export const podNotFound = (nb: NodeBounce) =>
   `${target(nb)} does not exist. Check spec.podName: a NodeBounce only bounces pods in its own namespace (${nb.metadata.namespace}). Create a new NodeBounce with the right name.`;
 
+export const podNotWatched = (nb: NodeBounce, selector: string) =>
+  `${target(nb)} does not match the operator's podLabelSelector "${selector}", so the operator does not watch it and would never see its replacement; nothing was touched. Label the pod's template so its pods match, or widen podLabelSelector in the operator config, then create a new NodeBounce.`;
+
 export const expressUnmapped = (nb: NodeBounce, expressKind: string, why: string) =>
   `${target(nb)} does not belong to an Express resource (${expressKind}): ${why}. Only Express node pods can be bounced; check the pod name or the operator's express.podLabel setting.`;
 

@@ -5,6 +5,7 @@ import {
   type ArgoCdConfig,
   type ProtectionRestoreConfig,
 } from '../config/schema.js';
+import type { SelectorRequirement } from '../config/label-selector.js';
 import type { ExpressView } from '../express/view.js';
 import type { Transition } from './lifecycle.js';
 import type { PodLike } from './pod.js';
@@ -110,6 +111,8 @@ export interface DecideOptions {
   argocd: ArgoCdConfig;
   /** How long restoring shutdown protection is retried before giving up. */
   protectionRestore: ProtectionRestoreConfig;
+  /** The operator's podLabelSelector, parsed: only pods matching it are watched, so only they can be bounced. */
+  podSelector?: { text: string; requirements: SelectorRequirement[] };
 }
 
 export const defaultDecideOptions: DecideOptions = {

@@ -8,6 +8,7 @@ import { ACTION_RULES, afterAction, initialRequeueAfterMs } from '../bounce/sequ
 import type { PodLike } from '../bounce/pod.js';
 import type { BounceEvent, Decision, DecideOptions, ExpressObservation, Observed } from '../bounce/types.js';
 import type { OperatorConfig } from '../config/schema.js';
+import { parseLabelSelector } from '../config/label-selector.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
 import { isApiCode } from '../kube/errors.js';
@@ -53,7 +54,12 @@ export class BounceReconciler {
     this.clock = deps.clock ?? (() => new Date());
     const ex = deps.config.express;
     this.expressKind = `${ex.kind}.${ex.group}`;
-    this.decideOptions = { argocd: deps.config.argocd, protectionRestore: deps.config.protectionRestore };
+    const selector = deps.config.podLabelSelector;
+    this.decideOptions = {
+      argocd: deps.config.argocd,
+      protectionRestore: deps.config.protectionRestore,
+      ...(selector ? { podSelector: { text: selector, requirements: parseLabelSelector(selector).requirements } } : {}),
+    };
   }
 
   async reconcile(key: string): Promise<HandlerResult> {

@@ -8,6 +8,7 @@ import {
 import { decide, effectiveTimeouts, queueEntryOf } from '../../src/bounce/decide.js';
 import type { PodLike } from '../../src/bounce/pod.js';
 import { defaultDecideOptions, type DecideOptions } from '../../src/bounce/types.js';
+import { parseLabelSelector } from '../../src/config/label-selector.js';
 import { argoCdConfigSchema } from '../../src/config/schema.js';
 import {
   EXPRESS,
@@ -272,6 +273,40 @@ describe('preflight failures: Failed, nothing touched', () => {
     expect(d2.actions).toEqual([]);
     expect(d2.events).toEqual([]);
     expect(d2.requeueAfterMs).toBeUndefined();
+  });
+});
+
+describe('podLabelSelector: only pods the operator watches can be bounced', () => {
+  const watching = (text: string): DecideOptions => ({
+    ...defaultDecideOptions,
+    podSelector: { text, requirements: parseLabelSelector(text).requirements },
+  });
+
+  it('a pod outside the selector: Failed PodNotWatched naming the selector, nothing touched', () => {
+    const nb = makeNodeBounce({ status: pendingStatus() });
+    const obs = makeObserved({ pod: makePod({ labels: { app: 'other' } }), express: found() });
+    const d = decide(nb, obs, at(5), watching('app in (express),tier!=cache'));
+    expect(d.status).toMatchObject({ phase: 'Failed', reason: R.PodNotWatched });
+    expect(d.status.message).toContain(
+      'does not match the operator\'s podLabelSelector "app in (express),tier!=cache"',
+    );
+    expect(d.status.message).toContain('nothing was touched');
+    expect(d.actions).toEqual([]);
+    expect(d.startsBounce).toBe(false);
+  });
+
+  it('a pod that matches goes on to the next checks and starts', () => {
+    const nb = makeNodeBounce({ status: pendingStatus() });
+    const obs = makeObserved({ pod: makePod({ labels: { app: 'express', tier: 'db' } }), express: found() });
+    const d = decide(nb, obs, at(5), watching('app in (express),tier!=cache'));
+    expect(d.status.phase).not.toBe('Failed');
+    expect(d.startsBounce).toBe(true);
+  });
+
+  it('a missing pod is still PodNotFound (the selector says nothing about a pod that is not there)', () => {
+    const nb = makeNodeBounce({ status: pendingStatus() });
+    const d = decide(nb, makeObserved({ pod: null }), at(5), watching('app=express'));
+    expect(d.status.reason).toBe(R.PodNotFound);
   });
 });
 

@@ -14,13 +14,15 @@ import { applyOutcome } from '../../src/bounce/outcome.js';
 import type { Transition } from '../../src/bounce/lifecycle.js';
 import type { PodLike, ProbeLike } from '../../src/bounce/pod.js';
 import type { QueueEntry } from '../../src/bounce/queue.js';
-import type {
-  Action,
-  ActionOutcome,
-  BounceEvent,
-  Decision,
-  ExpressObservation,
-  Observed,
+import {
+  defaultDecideOptions,
+  type Action,
+  type ActionOutcome,
+  type BounceEvent,
+  type Decision,
+  type DecideOptions,
+  type ExpressObservation,
+  type Observed,
 } from '../../src/bounce/types.js';
 import type { ExpressView } from '../../src/express/view.js';
 
@@ -195,9 +197,15 @@ export interface StepResult {
  * One reconcile as the controller does it: decide, persist status, run the actions in order (stopping at the
  * first failure of a finalizer/delete action), fold each outcome into status.
  */
-export function step(nbIn: NodeBounce, obs: Observed, now: Date, run: Runner = allOk): StepResult {
+export function step(
+  nbIn: NodeBounce,
+  obs: Observed,
+  now: Date,
+  run: Runner = allOk,
+  options: DecideOptions = defaultDecideOptions,
+): StepResult {
   const nb = structuredClone(nbIn);
-  const decision = decide(nb, obs, now);
+  const decision = decide(nb, obs, now, options);
   nb.status = decision.status;
   const events = [...decision.events];
   const transitions = [...decision.transitions];
@@ -211,7 +219,7 @@ export function step(nbIn: NodeBounce, obs: Observed, now: Date, run: Runner = a
     if (outcome.ok && action.type === 'RemoveFinalizer') {
       nb.metadata.finalizers = (nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER);
     }
-    const r = applyOutcome(nb, action, outcome, now);
+    const r = applyOutcome(nb, action, outcome, now, options);
     nb.status = r.status;
     events.push(...r.events);
     transitions.push(...r.transitions);

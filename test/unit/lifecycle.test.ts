@@ -4,7 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { Reasons as R, type NodeBounce, type NodeBounceSpec } from '../../src/api/nodebounce.js';
 import { REASONS, TRANSITIONS, declaredTransitions, isDeclared, type Transition } from '../../src/bounce/lifecycle.js';
-import type { ActionOutcome } from '../../src/bounce/types.js';
+import { defaultDecideOptions, type ActionOutcome, type DecideOptions } from '../../src/bounce/types.js';
+import { parseLabelSelector } from '../../src/config/label-selector.js';
 import {
   NEW_UID,
   acceptedStatus,
@@ -25,6 +26,7 @@ interface Step {
   /** Seconds after T0. */
   t: number;
   run?: Runner;
+  options?: DecideOptions;
 }
 
 const key = (t: Transition) => `${t.from} -> ${t.to} (${t.reason})`;
@@ -33,7 +35,7 @@ const key = (t: Transition) => `${t.from} -> ${t.to} (${t.reason})`;
 function drive(nb: NodeBounce, steps: Step[]): { nb: NodeBounce; transitions: Transition[] } {
   const transitions: Transition[] = [];
   for (const s of steps) {
-    const r = step(nb, makeObserved(s.obs), at(s.t), s.run);
+    const r = step(nb, makeObserved(s.obs), at(s.t), s.run, s.options);
     nb = r.nb;
     transitions.push(...r.transitions);
   }
@@ -73,6 +75,11 @@ function reach(phase: 'Pending' | 'Terminating' | 'Starting', spec: Partial<Node
   const steps: Step[] = [{ t: 0 }, { t: 2, obs: gone }];
   return drive(makeNodeBounce({ spec }), steps.slice(0, { Terminating: 1, Starting: 2 }[phase])).nb;
 }
+
+const watchedOnly = (text: string): DecideOptions => ({
+  ...defaultDecideOptions,
+  podSelector: { text, requirements: parseLabelSelector(text).requirements },
+});
 
 const others = [entry({ name: 'older', creationTimestamp: iso(-3600), phase: 'Terminating' })];
 const preflightFailures = [
@@ -134,6 +141,13 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     () => ({
       transitions: drive(makeNodeBounce({ spec: { dryRun: true } }), [{ t: 0 }, { t: 1 }]).transitions,
       expected: ['New -> Pending (Accepted)', 'Pending -> Succeeded (DryRunPassed)'],
+    }),
+  ],
+  [
+    "preflight failure PodNotWatched: the pod does not match the operator's podLabelSelector",
+    () => ({
+      transitions: drive(makeNodeBounce(), [{ t: 0, options: watchedOnly('tier=express') }]).transitions,
+      expected: ['New -> Pending (Accepted)', 'Pending -> Failed (PodNotWatched)'],
     }),
   ],
   ...preflightFailures.map(([reason, obs], i): (typeof SCENARIOS)[number] => [
