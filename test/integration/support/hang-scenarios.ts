@@ -66,6 +66,48 @@ const TEST_API = {
 };
 
 /**
+ * What every hang scenario stands on: `proxyCount` fault proxies (faults off), an operator config file, the Express
+ * simulator and the operator's identity. `operator(proxy)` makes an operator process that talks through that proxy
+ * (or straight to the API server without one); `cleanup()` stops everything made here, operators first.
+ */
+async function hangSetup(kc: KubeConfig, config: Record<string, unknown>, proxyCount = 1) {
+  const proxies: FaultProxy[] = [];
+  const cfg = configFile(config);
+  const ops: OperatorProcess[] = [];
+  let sim: Awaited<ReturnType<typeof startExpressSimulator>> | undefined;
+  const cleanup = async () => {
+    for (const op of ops) {
+      await op.stop();
+      op.cleanup();
+    }
+    await sim?.stop();
+    for (const p of proxies) await p.stop();
+    cfg.remove();
+  };
+  try {
+    for (let i = 0; i < proxyCount; i++) {
+      const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
+      proxy.setFaults(false);
+      proxies.push(proxy);
+    }
+    sim = await startExpressSimulator(kc);
+    const operatorKc = await installOperatorIdentity(kc);
+    const operator = (proxy?: FaultProxy): OperatorProcess => {
+      const op = new OperatorProcess({
+        kubeConfig: proxy ? proxy.kubeConfigFor(operatorKc) : operatorKc,
+        env: { NODEBOUNCE_CONFIG: cfg.path },
+      });
+      ops.push(op);
+      return op;
+    };
+    return { proxies, operator, cleanup };
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+}
+
+/**
  * Black hole: `bounces` bounces (shutdown protection on) start; after a moment every request from the operator is
  * accepted and never answered, and its open watches go silent, for `holeMs`; then the hole lifts (the silenced
  * watches stay silent: only the idle watchdog gets them back). Every bounce must succeed, each pod disrupted once,
@@ -76,14 +118,10 @@ export async function blackHoleScenario(
   auditLogPath: string,
   opts: { bounces: number; holeMs: number },
 ): Promise<ScenarioReport & Record<string, unknown>> {
-  const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
-  proxy.setFaults(false);
-  const cfg = configFile({ api: TEST_API });
-  const sim = await startExpressSimulator(kc);
-  let op: OperatorProcess | undefined;
+  const setup = await hangSetup(kc, { api: TEST_API });
+  const proxy = setup.proxies[0]!;
+  const op = setup.operator(proxy);
   try {
-    const operatorKc = await installOperatorIdentity(kc);
-    op = new OperatorProcess({ kubeConfig: proxy.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } });
     await op.start(120_000);
     const ns = await createNamespace(kc, uniqueName('rel-blackhole'));
     const names = Array.from({ length: opts.bounces }, (_, i) => `b-${i}`);
@@ -137,11 +175,7 @@ export async function blackHoleScenario(
       check,
     };
   } finally {
-    await op?.stop();
-    op?.cleanup();
-    await sim.stop();
-    await proxy.stop();
-    cfg.remove();
+    await setup.cleanup();
   }
 }
 
@@ -158,15 +192,10 @@ export async function silentWatchScenario(kc: KubeConfig): Promise<{
   phase?: string;
   reason?: string;
 }> {
-  const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
-  proxy.setFaults(false);
-  const cfg = configFile({ api: TEST_API });
-  const sim = await startExpressSimulator(kc);
-  let op: OperatorProcess | undefined;
+  const setup = await hangSetup(kc, { api: TEST_API });
+  const proxy = setup.proxies[0]!;
   try {
-    const operatorKc = await installOperatorIdentity(kc);
-    op = new OperatorProcess({ kubeConfig: proxy.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } });
-    await op.start(120_000);
+    await setup.operator(proxy).start(120_000);
     const ns = await createNamespace(kc, uniqueName('rel-silent'));
     await createReadyNodes(kc, ns, ['s-0'], { delays: () => ({ startup: 300, shutdown: 300 }) });
     await sleep(500);
@@ -194,11 +223,7 @@ export async function silentWatchScenario(kc: KubeConfig): Promise<{
       await sleep(100);
     }
   } finally {
-    await op?.stop();
-    op?.cleanup();
-    await sim.stop();
-    await proxy.stop();
-    cfg.remove();
+    await setup.cleanup();
   }
 }
 
@@ -218,11 +243,6 @@ export async function hungLeaseScenario(
   auditLogPath: string,
   opts: { bounces: number },
 ): Promise<ScenarioReport & Record<string, unknown>> {
-  const proxies: FaultProxy[] = [
-    await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 }),
-    await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 }),
-  ];
-  for (const p of proxies) p.setFaults(false);
   const lease = {
     enabled: true,
     namespace: OPERATOR_NAMESPACE,
@@ -231,15 +251,10 @@ export async function hungLeaseScenario(
     renewDeadlineSeconds: 10,
     retryPeriodSeconds: 2,
   };
-  const cfg = configFile({ api: TEST_API, leaderElection: lease });
-  const sim = await startExpressSimulator(kc);
-  const ops: OperatorProcess[] = [];
+  const setup = await hangSetup(kc, { api: TEST_API, leaderElection: lease }, 2);
   try {
-    const operatorKc = await installOperatorIdentity(kc);
-    for (const p of proxies)
-      ops.push(new OperatorProcess({ kubeConfig: p.kubeConfigFor(operatorKc), env: { NODEBOUNCE_CONFIG: cfg.path } }));
-    const [a, b] = ops as [OperatorProcess, OperatorProcess];
-    const [pa, pb] = proxies as [FaultProxy, FaultProxy];
+    const [pa, pb] = setup.proxies as [FaultProxy, FaultProxy];
+    const [a, b] = [setup.operator(pa), setup.operator(pb)];
     await a.start(120_000);
     await b.start(120_000, 'leader election: standing by');
     const ns = await createNamespace(kc, uniqueName('rel-lease'));
@@ -289,19 +304,13 @@ export async function hungLeaseScenario(
       check,
     };
   } finally {
-    for (const op of ops) {
-      await op.stop();
-      op.cleanup();
-    }
-    await sim.stop();
-    for (const p of proxies) await p.stop();
-    cfg.remove();
+    await setup.cleanup();
   }
 }
 
 /**
- * SIGTERM while the API server does not answer: bounces are in flight and every request hangs. The operator must
- * still exit 0 within its documented 10 s (running reconciles are left after a few seconds: their state is in
+ * SIGTERM while the API server does not answer: every bounce is in a reconcile whose request hangs. The operator
+ * must still exit 0 within its documented 10 s (running reconciles are left after a few seconds: their state is in
  * status), and a new operator must finish the bounces once the API answers again.
  */
 export async function sigtermInBlackHoleScenario(
@@ -309,19 +318,14 @@ export async function sigtermInBlackHoleScenario(
   auditLogPath: string,
   opts: { bounces: number },
 ): Promise<ScenarioReport & Record<string, unknown>> {
-  const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
-  proxy.setFaults(false);
-  const cfg = configFile({
-    api: TEST_API,
+  // The default deadlines (10 s per request), not TEST_API's: with 3 s requests a shutdown that simply waited for
+  // its hung requests would also exit within 10 s, so only the defaults show that the drain itself is bounded.
+  const setup = await hangSetup(kc, {
     leaderElection: { enabled: true, namespace: OPERATOR_NAMESPACE, leaseName: uniqueName('sigterm-lease') },
   });
-  const sim = await startExpressSimulator(kc);
-  const operatorKc = await installOperatorIdentity(kc);
-  const first = new OperatorProcess({
-    kubeConfig: proxy.kubeConfigFor(operatorKc),
-    env: { NODEBOUNCE_CONFIG: cfg.path },
-  });
-  const second = new OperatorProcess({ kubeConfig: operatorKc, env: { NODEBOUNCE_CONFIG: cfg.path } });
+  const proxy = setup.proxies[0]!;
+  const first = setup.operator(proxy);
+  const second = setup.operator();
   try {
     await first.start(120_000);
     const ns = await createNamespace(kc, uniqueName('rel-sigterm'));
@@ -333,15 +337,23 @@ export async function sigtermInBlackHoleScenario(
     });
     const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
     const view = await watchNodeBounces(kc, ns);
+    // Every new request disappears; the operator's open watches keep delivering, so it sees the NodeBounces and
+    // each reconcile hangs on its first request (the live reads). That is the state SIGTERM must get out of.
+    proxy.setBlackHole(true, () => true);
     const t0 = Date.now();
     await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod));
-    await sleep(800);
-    proxy.setBlackHole(true);
-    await sleep(2000); // requests are hanging now
+    const hungBefore = proxy.stats.blackHoled;
+    for (const until = Date.now() + 5000; proxy.stats.blackHoled - hungBefore < opts.bounces && Date.now() < until;)
+      await sleep(50);
+    await sleep(500);
+    const hungAtTerm = proxy.stats.blackHoled - hungBefore;
     const termAt = Date.now();
     const exitCode = await first.stop();
     const exitMs = Date.now() - termAt;
     proxy.setBlackHole(false);
+    const left = first
+      .records()
+      .find((r) => r.msg === 'reconciles still running at shutdown; leaving them (their state is in status)');
     // The lease was not released (the API did not answer): the successor waits for it to expire, then finishes.
     await second.start(120_000);
     const nbs = await waitAllFinished(
@@ -358,15 +370,11 @@ export async function sigtermInBlackHoleScenario(
       durationMs: Date.now() - t0,
       exitCode,
       exitMs,
+      hungAtTerm,
+      reconcilesLeftAtShutdown: typeof left?.running === 'number' ? left.running : 0,
       check,
     };
   } finally {
-    await first.stop();
-    await second.stop();
-    first.cleanup();
-    second.cleanup();
-    await sim.stop();
-    await proxy.stop();
-    cfg.remove();
+    await setup.cleanup();
   }
 }
