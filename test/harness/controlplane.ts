@@ -260,6 +260,57 @@ function portClash(proc: ManagedProcess): boolean {
  */
 const APISERVER_STOP_GRACE_MS = 1_500;
 
+/** etcd as both harnesses run it: one member, no fsync, short raft timings (it elects itself in ~50 ms, not ~600). */
+export function etcdArgs(dataDir: string, clientUrl: string, peerUrl: string): string[] {
+  return [
+    '--name=default',
+    `--data-dir=${dataDir}`,
+    `--listen-client-urls=${clientUrl}`,
+    `--advertise-client-urls=${clientUrl}`,
+    `--listen-peer-urls=${peerUrl}`,
+    `--initial-advertise-peer-urls=${peerUrl}`,
+    `--initial-cluster=default=${peerUrl}`,
+    '--unsafe-no-fsync=true',
+    '--heartbeat-interval=10',
+    '--election-timeout=100',
+    '--log-level=warn',
+  ];
+}
+
+/** The kube-apiserver flags both harnesses share: storage, serving, client and service-account keys. */
+export function apiserverArgs(o: {
+  etcdUrl: string;
+  address: string;
+  port: number;
+  certDir: string;
+  caCert: string;
+  servingCert: string;
+  servingKey: string;
+  saKey: string;
+  saPub: string;
+  serviceCIDR: string;
+  authorizationMode: string;
+}): string[] {
+  return [
+    `--etcd-servers=${o.etcdUrl}`,
+    `--bind-address=${o.address}`,
+    `--advertise-address=${o.address}`,
+    `--secure-port=${o.port}`,
+    `--cert-dir=${o.certDir}`,
+    `--tls-cert-file=${o.servingCert}`,
+    `--tls-private-key-file=${o.servingKey}`,
+    `--client-ca-file=${o.caCert}`,
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
+    `--service-account-key-file=${o.saPub}`,
+    `--service-account-signing-key-file=${o.saKey}`,
+    `--service-cluster-ip-range=${o.serviceCIDR}`,
+    `--authorization-mode=${o.authorizationMode}`,
+    '--allow-privileged=true',
+    '--profiling=false',
+    '--v=0',
+  ];
+}
+
 export async function startControlPlane(opts: StartControlPlaneOptions = {}): Promise<ControlPlane> {
   const t0 = Date.now();
   const log = opts.log ?? (() => undefined);
@@ -318,21 +369,7 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
       procs.etcd = ManagedProcess.spawn(
         'etcd',
         binaries.etcd,
-        [
-          '--name=default',
-          `--data-dir=${join(dataDir, 'etcd')}`,
-          `--listen-client-urls=${etcdUrl}`,
-          `--advertise-client-urls=${etcdUrl}`,
-          `--listen-peer-urls=${peerUrl}`,
-          `--initial-advertise-peer-urls=${peerUrl}`,
-          `--initial-cluster=default=${peerUrl}`,
-          '--unsafe-no-fsync=true',
-          // Single member: short raft timings make it elect itself in ~50ms instead of ~600ms.
-          '--heartbeat-interval=10',
-          '--election-timeout=100',
-          '--log-level=warn',
-          '--quota-backend-bytes=4294967296',
-        ],
+        [...etcdArgs(join(dataDir, 'etcd'), etcdUrl, peerUrl), '--quota-backend-bytes=4294967296'],
         { logFile: join(dataDir, 'etcd.log'), log },
       );
       try {
@@ -360,23 +397,20 @@ export async function startControlPlane(opts: StartControlPlaneOptions = {}): Pr
     let server = `https://127.0.0.1:${apiPort}`;
     let auditLogPath: string | undefined;
     const apiArgs = () => [
-      `--etcd-servers=${etcdUrl}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dataDir, 'apiserver-certs')}`,
-      `--tls-cert-file=${files.servingCert}`,
-      `--tls-private-key-file=${files.servingKey}`,
-      `--client-ca-file=${files.caCert}`,
-      `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-      `--service-account-key-file=${files.saPub}`,
-      `--service-account-signing-key-file=${files.saKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
-      '--authorization-mode=RBAC',
-      '--allow-privileged=true',
-      '--profiling=false',
+      ...apiserverArgs({
+        etcdUrl,
+        address: '127.0.0.1',
+        port: apiPort,
+        certDir: join(dataDir, 'apiserver-certs'),
+        caCert: files.caCert,
+        servingCert: files.servingCert,
+        servingKey: files.servingKey,
+        saKey: files.saKey,
+        saPub: files.saPub,
+        serviceCIDR: '10.0.0.0/24',
+        authorizationMode: 'RBAC',
+      }),
       '--endpoint-reconciler-type=none',
-      '--v=0',
       ...auditArgs,
     ];
     const auditArgs: string[] = [];

@@ -16,6 +16,7 @@ import { ensureHostPackages } from './hostdeps.js';
 import { imagesCacheRoot, mustRun, nodeBaseImages, runCmd } from './images.js';
 import { dirname, join as pjoin } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acquireMachineLock } from './machine-lock.js';
 import { ManagedProcess, trackCleanupCommand, untrackCleanupCommand } from './procs.js';
 
 const CLEANUP_SCRIPT = pjoin(dirname(fileURLToPath(import.meta.url)), 'realcluster-cleanup.mjs');
@@ -68,6 +69,24 @@ export async function startPrivateDocker(log: (l: string) => void): Promise<Priv
   await ensureHostPackages(['docker.io'], log);
   await fs.mkdir(RUN_DIR, { recursive: true });
   await fs.mkdir(dataRoot(), { recursive: true });
+  // One daemon per machine (one socket, one data root): a second run waits for the first's build instead of
+  // cleaning its daemon away below. The lock lives next to the data root, which outlives /run.
+  const release = await acquireMachineLock({
+    path: `${dataRoot()}.lock`,
+    what: 'private docker daemon',
+    howToStop: 'let the other image build finish, or stop its test run, and retry',
+    timeoutMs: 15 * 60_000,
+    log,
+  });
+  try {
+    return await startLockedDocker(log, release);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+async function startLockedDocker(log: (l: string) => void, release: () => Promise<void>): Promise<PrivateDocker> {
   // A daemon of ours left by a killed run would hold the pid file and socket.
   await cleanupDocker();
   await fs.mkdir(RUN_DIR, { recursive: true });
@@ -110,10 +129,14 @@ export async function startPrivateDocker(log: (l: string) => void): Promise<Priv
     host: SOCKET,
     docker,
     stop: async () => {
-      await proc.stop(15_000);
-      const left = await cleanupDocker();
-      untrackCleanupCommand(cleanupId);
-      if (left.length) throw new Error(`the private docker daemon left things behind:\n${left.join('\n')}`);
+      try {
+        await proc.stop(15_000);
+        const left = await cleanupDocker();
+        untrackCleanupCommand(cleanupId);
+        if (left.length) throw new Error(`the private docker daemon left things behind:\n${left.join('\n')}`);
+      } finally {
+        await release();
+      }
     },
   };
 }

@@ -28,7 +28,6 @@ import { promises as fs, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, type V1Node } from '@kubernetes/client-node';
-import lockfile from 'proper-lockfile';
 import {
   ensureControlPlaneBinaries,
   ensureNodeBinaries,
@@ -36,10 +35,11 @@ import {
   type NodeBinaries,
 } from './build.js';
 import { generatePki, type ControlPlanePki, type Pem } from './certs.js';
-import { DEFAULT_CRD_DIRS, SERVICE_ACCOUNT_ISSUER, freePort, installCrds, readCrds } from './controlplane.js';
+import { DEFAULT_CRD_DIRS, apiserverArgs, etcdArgs, freePort, installCrds, readCrds } from './controlplane.js';
 import { CLUSTER_PACKAGES, ensureHostPackages, realNodeUnsupportedReason } from './hostdeps.js';
 import { pauseImageArchive, PAUSE_IMAGE, runCmd, mustRun } from './images.js';
 import { ManagedProcess, trackCleanupCommand, untrackCleanupCommand } from './procs.js';
+import { acquireMachineLock } from './machine-lock.js';
 import { kubeRequest } from './raw.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -121,40 +121,6 @@ export async function cleanupRealClusterHost(log: (l: string) => void = () => un
   const lines = (res.stdout + res.stderr).split('\n').filter(Boolean);
   for (const l of lines) if (!l.startsWith('leftovers: ')) log(l);
   return lines.filter((l) => l.startsWith('leftovers: ')).map((l) => l.slice('leftovers: '.length));
-}
-
-async function acquireMachineLock(log: (l: string) => void, timeoutMs: number): Promise<() => Promise<void>> {
-  await fs.mkdir(REAL_CLUSTER.root, { recursive: true });
-  const deadline = Date.now() + timeoutMs;
-  let lastMsg = 0;
-  for (;;) {
-    try {
-      // stale: a SIGKILLed holder stops refreshing the lock; after 20 s the next run takes over (and cleans up).
-      return await lockfile.lock(REAL_CLUSTER.root, {
-        lockfilePath: join(REAL_CLUSTER.root, 'cluster.lock'),
-        stale: 20_000,
-        update: 5_000,
-        realpath: false,
-        onCompromised: (err: Error) => log(`real-node cluster lock compromised: ${err.message}`),
-      });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-      if (Date.now() > deadline) {
-        throw new Error(
-          `another real-node cluster has been running on this machine for over ${Math.round(timeoutMs / 1000)}s ` +
-            `(lock ${join(REAL_CLUSTER.root, 'cluster.lock')}); stop it (npm run cluster -- up --real is Ctrl-C) and retry`,
-          { cause: err },
-        );
-      }
-      if (Date.now() - lastMsg > 15_000) {
-        log(
-          `waiting for another real-node cluster on this machine to stop (lock ${join(REAL_CLUSTER.root, 'cluster.lock')})`,
-        );
-        lastMsg = Date.now();
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
 }
 
 function kubeconfigFor(server: string, caFile: string, pem: Pem, user: string): string {
@@ -242,7 +208,13 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
   await ensureHostPackages(CLUSTER_PACKAGES, log);
   const pauseArchive = await pauseImageArchive(log);
 
-  const release = await acquireMachineLock(log, opts.lockTimeoutMs ?? 15 * 60_000);
+  const release = await acquireMachineLock({
+    path: join(REAL_CLUSTER.root, 'cluster.lock'),
+    what: 'real-node cluster',
+    howToStop: 'stop it (npm run cluster -- up --real is Ctrl-C) and retry',
+    timeoutMs: opts.lockTimeoutMs ?? 15 * 60_000,
+    log,
+  });
   const t0 = Date.now();
   const S = REAL_CLUSTER.stateDir;
   const RUN = REAL_CLUSTER.runDir;
@@ -406,44 +378,29 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     const containerd = spawn('containerd', 'containerd', ['--config', join(S, 'containerd', 'config.toml')]);
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${etcdPeerPort}`;
-    const etcd = spawn('etcd', cpBins.etcd, [
-      '--name=default',
-      `--data-dir=${join(S, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`,
-      `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=default=${peerUrl}`,
-      '--unsafe-no-fsync=true',
-      '--heartbeat-interval=10',
-      '--election-timeout=100',
-      '--log-level=warn',
-    ]);
+    const etcd = spawn('etcd', cpBins.etcd, etcdArgs(join(S, 'etcd'), etcdUrl, peerUrl));
     const apiserver = spawn(
       'kube-apiserver',
       cpBins.kubeApiserver,
       [
-        `--etcd-servers=${etcdUrl}`,
-        // The bridge address: reachable from the host and, through the `kubernetes` Service, from pods.
-        `--bind-address=${ip}`,
-        `--advertise-address=${ip}`,
-        `--secure-port=${apiPort}`,
-        `--cert-dir=${join(S, 'apiserver-certs')}`,
-        `--tls-cert-file=${files.apiCert}`,
-        `--tls-private-key-file=${files.apiKey}`,
-        `--client-ca-file=${files.ca}`,
-        `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
-        `--service-account-key-file=${files.saPub}`,
-        `--service-account-signing-key-file=${files.saKey}`,
-        `--service-cluster-ip-range=${REAL_CLUSTER.serviceCIDR}`,
-        '--authorization-mode=Node,RBAC',
+        ...apiserverArgs({
+          etcdUrl,
+          // The bridge address: reachable from the host and, through the `kubernetes` Service, from pods.
+          address: ip,
+          port: apiPort,
+          certDir: join(S, 'apiserver-certs'),
+          caCert: files.ca,
+          servingCert: files.apiCert,
+          servingKey: files.apiKey,
+          saKey: files.saKey,
+          saPub: files.saPub,
+          serviceCIDR: REAL_CLUSTER.serviceCIDR,
+          authorizationMode: 'Node,RBAC',
+        }),
         '--enable-admission-plugins=NodeRestriction',
         `--kubelet-client-certificate=${files.akcCert}`,
         `--kubelet-client-key=${files.akcKey}`,
         '--kubelet-preferred-address-types=InternalIP',
-        '--allow-privileged=true',
-        '--profiling=false',
-        '--v=0',
       ],
       { ...process.env, GOGC: process.env.GOGC ?? '400' },
     );
