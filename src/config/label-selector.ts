@@ -101,10 +101,10 @@ function parseRequirement(text: string): { requirement?: SelectorRequirement; pr
   const set = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(text);
   if (set) {
     const [, key = '', op = 'in', list = ''] = set;
+    // `()` is the set of the empty value, as the API server reads it (not an error).
     const values = list.split(',').map((v) => v.trim());
     const problems = keyProblems(key, text);
-    if (list.trim() === '') problems.push(`"${text}": the set after ${op} must not be empty`);
-    else for (const value of values) problems.push(...valueProblems(value, text));
+    for (const value of values) problems.push(...valueProblems(value, text));
     return { requirement: { key, operator: op === 'in' ? 'in' : 'notin', values }, problems };
   }
   const compare = /^([^=!<>\s]+)\s*(==|=|!=|>|<)\s*(.*)$/.exec(text);

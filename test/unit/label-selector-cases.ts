@@ -14,10 +14,11 @@ export const ACCEPTED_SELECTORS = [
   'replicas < 10',
   'app=express,tier notin (cache),!legacy',
   'example.com/a_b.c-d=Va_l.u-e1',
+  // The API server reads `()` as the set of the empty value.
+  'app in ()',
 ];
 
 export const REFUSED_SELECTORS: [string, RegExp][] = [
-  ['app in ()', /must not be empty/],
   ['app in (a', /unbalanced parentheses/],
   ['app in (a))', /unbalanced parentheses/],
   ['app=express,,tier=x', /empty requirement/],
@@ -56,4 +57,6 @@ export const MATCHING_CASES: Array<[string, string[]]> = [
   ['replicas<10', ['express-a']],
   ['app=express,tier notin (cache),!legacy', ['express-a']],
   ['app=', []],
+  ['app in ()', []],
+  ['tier notin ()', ['bare', 'canary', 'express-a', 'express-b', 'legacy', 'other']],
 ];

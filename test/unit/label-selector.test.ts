@@ -15,7 +15,7 @@ describe('labelSelectorProblems', () => {
   });
 
   it('names every bad requirement, not only the first', () => {
-    expect(labelSelectorProblems('app=-x,ok=1,tier in ()')).toHaveLength(2);
+    expect(labelSelectorProblems('app=-x,ok=1,tier in (a b)')).toHaveLength(2);
   });
 });
 
