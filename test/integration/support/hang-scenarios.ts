@@ -268,7 +268,9 @@ export async function hungLeaseScenario(
     const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
     const view = await watchNodeBounces(kc, ns);
     const t0 = Date.now();
-    await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod));
+    // Those start-ups outlast the simulated startup probe (the ready deadline derived from it is ~14 s), so each
+    // request sets its own: the test is about who acts when, not about a replacement that is late.
+    await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod, { readyTimeoutSeconds: 120 }));
     await sleep(1500);
     const isLease = (_m: string, path: string) => path.includes('/leases/') || path.endsWith('/leases');
     const lastLeaseWriteBefore = [...pa.stats.writes].reverse().find((w) => isLease(w.method, w.path))?.at;

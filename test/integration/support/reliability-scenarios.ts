@@ -38,6 +38,8 @@ export function assertAndReport(report: ScenarioReport): void {
   console.log(
     `[reliability] ${JSON.stringify({ ...report, check: { ...report.check, failed: report.check.failed.length } })}`,
   );
+  // The count above keeps the report short; what failed, and why, is what a reader of a red run needs.
+  if (report.check.failed.length) console.log(`[reliability] failed:\n  ${report.check.failed.join('\n  ')}`);
   expect(report.check.failed, 'every NodeBounce Succeeded with PodRestarted').toEqual([]);
   expect(report.check.succeeded).toBe(report.bounces);
   expect(report.check.notReplacedOnce, 'each pod replaced exactly once').toEqual([]);
