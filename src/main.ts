@@ -16,6 +16,8 @@ import { startOperator, type RunningOperator } from './operator.js';
 const SHUTDOWN_GRACE_MS = 10_000;
 /** Of that: running reconciles, then the lease release and notification drain (each bounded) run after. */
 const RECONCILE_DRAIN_MS = 4_000;
+/** Kept back from the notification drain for closing the servers and exiting before the watchdog fires. */
+const EXIT_MARGIN_MS = 1_000;
 
 function leaseNamespace(config: OperatorConfig): string {
   if (config.leaderElection.namespace) return config.leaderElection.namespace;
@@ -48,18 +50,20 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ reason: why }, 'shutting down');
+    const forceAt = Date.now() + SHUTDOWN_GRACE_MS - 500;
     const force = setTimeout(() => {
       log.error('shutdown took too long; exiting');
       process.exit(code || 1);
-    }, SHUTDOWN_GRACE_MS - 500);
+    }, forceAt - Date.now());
     force.unref();
     try {
       // Stop taking work; running reconciles get a few seconds to finish (state is in status either way), so the
       // whole shutdown fits SHUTDOWN_GRACE_MS even when the API server does not answer.
       await operator?.stop(RECONCILE_DRAIN_MS);
-      // Release the lease so a standby takes over at once; meanwhile send queued notifications
-      // (bounded by notifications.drainTimeoutMs).
-      await Promise.all([elector?.stop(), notifier.stop()]);
+      // Release the lease so a standby takes over at once; meanwhile send queued notifications, bounded by
+      // notifications.drainTimeoutMs and by what is left of the grace (up to 8 s of drain after up to 4 s of
+      // reconciles would otherwise outlast the watchdog and exit 1).
+      await Promise.all([elector?.stop(), notifier.stop(forceAt - EXIT_MARGIN_MS - Date.now())]);
       await Promise.all(servers.map((s) => s.close()));
     } catch (err) {
       log.error({ err }, 'error while stopping');

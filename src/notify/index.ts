@@ -12,8 +12,8 @@ export type { SenderStats } from './sender.js';
 export interface Notifier extends ReconcileHooks {
   /** The same notifier for RollingBounce transitions (started, paused, succeeded, failed). */
   readonly rollouts: RolloutHooks;
-  /** Sends what is queued (bounded by drainTimeoutMs), then stops. */
-  stop(): Promise<void>;
+  /** Sends what is queued (bounded by drainTimeoutMs and by `maxWaitMs` when given), then stops. */
+  stop(maxWaitMs?: number): Promise<void>;
   readonly stats: SenderStats;
   /** Resolves when nothing is queued or in flight. */
   idle(): Promise<void>;
@@ -54,6 +54,6 @@ export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier 
     rollouts: { onTransition: (before, after) => send(fromRolloutTransition(before, after)) },
     stats: sender.stats,
     idle: () => sender.idle(),
-    stop: () => sender.stop(),
+    stop: (maxWaitMs) => sender.stop(maxWaitMs),
   };
 }

@@ -142,14 +142,18 @@ export class WebhookSender {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops taking messages; sends what is queued for up to drainTimeoutMs, then aborts and drops the rest. */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking messages; sends what is queued for up to drainTimeoutMs (or `maxWaitMs`, what is left of the
+   * process's shutdown grace, when that is shorter), then aborts and drops the rest.
+   */
+  async stop(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
     this.stopping = true;
     if (this.running) {
       let timer: NodeJS.Timeout | undefined;
+      const waitMs = Math.max(0, Math.min(this.opts.drainTimeoutMs, maxWaitMs));
       const drained = await Promise.race([
         this.idle().then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.opts.drainTimeoutMs))),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), waitMs))),
       ]);
       clearTimeout(timer);
       if (!drained) {

@@ -386,6 +386,19 @@ describe('dedupe and the bounded queue', () => {
     expect(s.stats.dropped).toBe(999);
   });
 
+  it('stop(maxWaitMs): a shorter wait than drainTimeoutMs wins (what is left of the shutdown grace)', async () => {
+    const hook = await webhook(() => undefined); // never answers
+    const s = sender(hook.url, capturingLog().log, { timeoutMs: 60_000, drainTimeoutMs: 8000 });
+    s.enqueue(note({ key: 'in-flight' }));
+    s.enqueue(note({ key: 'queued' }));
+    const t0 = Date.now();
+    await s.stop(300);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(2000);
+    expect(s.stats.dropped).toBe(1);
+  });
+
   it('stop() sends what is queued when the endpoint is healthy, then takes nothing more', async () => {
     const hook = await webhook((_n, res) => res.writeHead(200).end());
     const s = sender(hook.url, capturingLog().log, { drainTimeoutMs: 2000 });
