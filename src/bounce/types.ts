@@ -5,7 +5,7 @@ import {
   type ArgoCdConfig,
   type ProtectionRestoreConfig,
 } from '../config/schema.js';
-import type { SelectorRequirement } from '../config/label-selector.js';
+import type { ParsedSelector } from '../config/label-selector.js';
 import type { ExpressView } from '../express/view.js';
 import type { Transition } from './lifecycle.js';
 import type { PodLike } from './pod.js';
@@ -112,7 +112,7 @@ export interface DecideOptions {
   /** How long restoring shutdown protection is retried before giving up. */
   protectionRestore: ProtectionRestoreConfig;
   /** The operator's podLabelSelector, parsed: only pods matching it are watched, so only they can be bounced. */
-  podSelector?: { text: string; requirements: SelectorRequirement[] };
+  podSelector?: ParsedSelector;
 }
 
 export const defaultDecideOptions: DecideOptions = {

@@ -21,6 +21,8 @@ export interface SelectorRequirement {
 }
 
 export interface ParsedSelector {
+  /** The selector as written (for messages). */
+  text: string;
   requirements: SelectorRequirement[];
   /** One message per bad requirement; empty when the API server would accept the selector. */
   problems: string[];
@@ -28,7 +30,7 @@ export interface ParsedSelector {
 
 export function parseLabelSelector(selector: string): ParsedSelector {
   const parts = splitRequirements(selector);
-  if (parts === undefined) return { requirements: [], problems: ['unbalanced parentheses'] };
+  if (parts === undefined) return { text: selector, requirements: [], problems: ['unbalanced parentheses'] };
   const requirements: SelectorRequirement[] = [];
   const problems: string[] = [];
   for (const raw of parts) {
@@ -41,7 +43,7 @@ export function parseLabelSelector(selector: string): ParsedSelector {
     if (parsed.problems.length) problems.push(...parsed.problems);
     else if (parsed.requirement) requirements.push(parsed.requirement);
   }
-  return { requirements, problems };
+  return { text: selector, requirements, problems };
 }
 
 /** Problems with `selector`, one message each; empty when the API server would accept it. */

@@ -58,7 +58,7 @@ export class BounceReconciler {
     this.decideOptions = {
       argocd: deps.config.argocd,
       protectionRestore: deps.config.protectionRestore,
-      ...(selector ? { podSelector: { text: selector, requirements: parseLabelSelector(selector).requirements } } : {}),
+      ...(selector ? { podSelector: parseLabelSelector(selector) } : {}),
     };
   }
 

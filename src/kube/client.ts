@@ -314,8 +314,8 @@ export class KubeClient {
   /**
    * Records a core/v1 Event on the NodeBounce or RollingBounce (what `kubectl describe` shows). A repeat on the same
    * object within 10 minutes (same type, reason and message; for a `series` event whatever the message) patches the
-   * earlier Event (count, lastTimestamp, latest message) instead of creating another (see event-series.ts). Repeats for one key are sent one after the other so
-   * that the second can find the first.
+   * earlier Event (count, lastTimestamp, latest message) instead of creating another (see event-series.ts). Repeats
+   * for one key are sent one after the other so that the second can find the first.
    */
   recordEvent(nb: NodeBounce | RollingBounce, event: BounceEventRecord, kind: string = NODEBOUNCE_KIND): Promise<void> {
     const key = EventSeries.key(nb.metadata.uid, event.type, event.reason, event.series ? undefined : event.message);

@@ -279,7 +279,7 @@ describe('preflight failures: Failed, nothing touched', () => {
 describe('podLabelSelector: only pods the operator watches can be bounced', () => {
   const watching = (text: string): DecideOptions => ({
     ...defaultDecideOptions,
-    podSelector: { text, requirements: parseLabelSelector(text).requirements },
+    podSelector: parseLabelSelector(text),
   });
 
   it('a pod outside the selector: Failed PodNotWatched naming the selector, nothing touched', () => {

@@ -78,7 +78,7 @@ function reach(phase: 'Pending' | 'Terminating' | 'Starting', spec: Partial<Node
 
 const watchedOnly = (text: string): DecideOptions => ({
   ...defaultDecideOptions,
-  podSelector: { text, requirements: parseLabelSelector(text).requirements },
+  podSelector: parseLabelSelector(text),
 });
 
 const others = [entry({ name: 'older', creationTimestamp: iso(-3600), phase: 'Terminating' })];
