@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
-import { decide, queueEntryOf } from '../bounce/decide.js';
+import { NODEBOUNCE_FINALIZER, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
+import { decide, holdBeforeStart, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import { needsReplacementScan } from '../bounce/replacement.js';
 import { ACTION_RULES, afterAction, initialRequeueAfterMs } from '../bounce/sequence.js';
@@ -84,9 +84,15 @@ export class BounceReconciler {
         const current = this.deps.store.get(namespace, name);
         if (!current) return {};
         const listQueue = this.queueContended(current);
-        const live = await this.readLive(current, listQueue);
-        let fresh = current;
-        if (listQueue) {
+        // Our finalizer goes on with the live reads (same round trip): the intent write that follows carries its
+        // resourceVersion, so a deletion in between fails that write (409) instead of racing the side effect.
+        const [live, held] = await Promise.all([
+          this.readLive(current, listQueue),
+          holdBeforeStart(current) ? this.hold(current) : Promise.resolve(undefined),
+        ]);
+        if (held === 'gone') return {};
+        let fresh = held ?? current;
+        if (listQueue && !held) {
           const self = live.nodeBounces.find((o) => o.metadata.uid === current.metadata.uid);
           if (!self) return {};
           if (self.metadata.resourceVersion !== current.metadata.resourceVersion) fresh = self;
@@ -102,6 +108,18 @@ export class BounceReconciler {
         log.debug('status conflict; will retry on the newer version');
         return { requeueAfterMs: 200 };
       }
+      throw err;
+    }
+  }
+
+  /** Adds our finalizer (guarded by resourceVersion); 'gone' when the NodeBounce no longer exists. */
+  private async hold(nb: NodeBounce): Promise<NodeBounce | 'gone'> {
+    const finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
+    try {
+      return this.deps.store.recordWrite(nb, await this.deps.client.setNodeBounceFinalizers(nb, finalizers));
+    } catch (err) {
+      if (isApiCode(err, 404)) return 'gone';
+      if (isApiCode(err, 409)) throw new Conflict(); // changed meanwhile (deleted, edited): decide again on it
       throw err;
     }
   }
