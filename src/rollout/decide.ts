@@ -1,21 +1,27 @@
-import { createHash } from 'node:crypto';
-import type { Condition, ConditionType, NodeBounce } from '../api/nodebounce.js';
+import type { Condition, ConditionType } from '../api/nodebounce.js';
 import {
   isRolloutTerminal,
   ROLLINGBOUNCE_FINALIZER,
-  type BounceTemplate,
-  type LabelSelector,
   type MemberStatus,
-  type PlanMember,
   type RollingBounce,
   type RollingBounceStatus,
   type RolloutCounts,
   type RolloutPhase,
-  type RolloutPlan,
 } from '../api/rollingbounce.js';
 import { setCondition } from '../bounce/conditions.js';
-import type { ExpressReadResult } from '../express/view.js';
+import { healthGate } from './gate.js';
 import { MemberReasons as MR, RolloutReasons as R, rolloutPhaseOf, type RolloutReason } from './lifecycle.js';
+import {
+  ACTIVE_MEMBER,
+  countMembers,
+  currentPod,
+  DONE_MEMBER,
+  followNodeBounces,
+  memberNodeBounceName,
+  resolveMembers,
+} from './membership.js';
+import type { RolloutAction, RolloutDecision, RolloutObserved } from './observed.js';
+import { planRollout } from './plan.js';
 import { resolveMaxUnavailable, validateRolloutSpec, type ValidRolloutSpec } from './spec.js';
 import { windowState } from './window.js';
 
@@ -23,372 +29,14 @@ import { windowState } from './window.js';
 // src/bounce/decide.ts. Everything needed to continue is in status (the member rows, each with the name of its
 // NodeBounce, recorded BEFORE the NodeBounce is created, and its UID once seen), so the operator can be killed at
 // any moment: a member's NodeBounce has a deterministic name and is created at most once.
+//
+// By concern: observed.ts (what the decision sees and returns), membership.ts (who the members are, their rows and
+// pods), gate.ts (the health gate), budget.ts (the disruption budget: how many members may be down), plan.ts (the
+// dry-run plan); this file puts them together.
 
-/** One Express resource of the namespace, as the decision sees it. */
-export interface ExpressMember {
-  name: string;
-  labels: Record<string, string>;
-  read: ExpressReadResult;
-}
-
-/** One pod of the namespace that maps to an Express resource. */
-export interface MemberPod {
-  name: string;
-  expressName?: string;
-  ready: boolean;
-  terminating: boolean;
-  /** Estimated bounce duration from its probes (seconds), for the dry-run plan. */
-  estimatedSeconds?: number;
-}
-
-export type PrometheusResult = { ok: true; series: number; sample?: string } | { ok: false; error: string };
-
-export interface RolloutObserved {
-  express: ExpressMember[];
-  pods: MemberPod[];
-  /** The NodeBounces this RollingBounce owns (controller ownerReference with its UID). */
-  nodeBounces: NodeBounce[];
-  /** The Prometheus gate's answer, when the gate is configured and was queried for this decision. */
-  prometheus?: PrometheusResult;
-}
-
-export type RolloutAction =
-  | { type: 'AddFinalizer' }
-  | { type: 'RemoveFinalizer' }
-  | { type: 'CreateNodeBounce'; name: string; pod: string; template: BounceTemplate }
-  | { type: 'DeleteNodeBounce'; name: string; uid?: string };
-
-export interface RolloutDecision {
-  status: RollingBounceStatus;
-  actions: RolloutAction[];
-  requeueAfterMs?: number;
-  /** True when the decision needs the Prometheus gate's answer (the reconciler queries it and decides again). */
-  needsPrometheus?: boolean;
-}
-
-/** Re-query Prometheus this often while the gate matters. */
-export const PROMETHEUS_POLL_MS = 15_000;
-/** A NodeBounce we recorded but never saw: re-create (idempotent by name) after this long in the cache's absence. */
-export const DEFAULT_ESTIMATE_SECONDS = 60;
-
-/** `<rollingbounce>-<pod>` cut to 54 characters plus a hash of the RollingBounce's UID and the pod: ≤ 63, stable. */
-export function memberNodeBounceName(rbName: string, rbUid: string | undefined, pod: string): string {
-  const hash = createHash('sha256')
-    .update(`${rbUid ?? ''}/${rbName}/${pod}`)
-    .digest('hex')
-    .slice(0, 8);
-  const base = `${rbName}-${pod}`.slice(0, 54).replace(/[-.]+$/, '');
-  return `${base}-${hash}`;
-}
-
-export function matchesSelector(labels: Record<string, string> | undefined, sel: LabelSelector | undefined): boolean {
-  if (!sel) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, e.key);
-    const inValues = has && (e.values ?? []).includes(l[e.key]!);
-    if (e.operator === 'In' && !inValues) return false;
-    if (e.operator === 'NotIn' && inValues) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
-
-const ACTIVE_MEMBER = (m: MemberStatus) => m.phase === 'InProgress';
-const DONE_MEMBER = (m: MemberStatus) => m.phase === 'Succeeded' || m.phase === 'Failed' || m.phase === 'Skipped';
-
-export function countMembers(members: readonly MemberStatus[]): RolloutCounts {
-  const c: RolloutCounts = { total: members.length, pending: 0, inProgress: 0, succeeded: 0, failed: 0, skipped: 0 };
-  for (const m of members) {
-    if (m.phase === 'Pending') c.pending++;
-    else if (m.phase === 'InProgress') c.inProgress++;
-    else if (m.phase === 'Succeeded') c.succeeded++;
-    else if (m.phase === 'Failed') c.failed++;
-    else c.skipped++;
-  }
-  return c;
-}
-
-type Resolution = { ok: true; members: MemberStatus[] } | { ok: false; reason: RolloutReason; message: string };
-
-/** Resolves the members (selector or pod names) into rows, in rollout order. */
-export function resolveMembers(spec: ValidRolloutSpec, obs: RolloutObserved): Resolution {
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
-  const podsOf = (express: string) =>
-    obs.pods
-      .filter((p) => p.expressName === express)
-      .sort((a, b) => Number(a.terminating) - Number(b.terminating) || cmp(a.name, b.name));
-  const rows: MemberStatus[] = [];
-  if (spec.members.selector) {
-    const matched = obs.express.filter((e) => matchesSelector(e.labels, spec.members.selector));
-    if (matched.length === 0)
-      return {
-        ok: false,
-        reason: R.NoMembers,
-        message: `no Express resource in this namespace matches ${JSON.stringify(spec.members.selector)}`,
-      };
-    for (const e of matched) {
-      const pod = podsOf(e.name)[0];
-      const last = matchesSelector(e.labels, spec.last);
-      if (pod) rows.push({ pod: pod.name, expressResource: e.name, last, phase: 'Pending' });
-      else {
-        const down = e.read.ok && e.read.view.intentionallyDown;
-        rows.push({
-          pod: '',
-          expressResource: e.name,
-          last,
-          phase: 'Skipped',
-          reason: down ? MR.IntentionallyDown : MR.NoPod,
-          message: down
-            ? `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`
-            : 'the Express resource has no pod: nothing to bounce',
-        });
-      }
-    }
-  } else {
-    const missing: string[] = [];
-    for (const name of spec.members.podNames ?? []) {
-      const pod = obs.pods.find((p) => p.name === name);
-      if (pod?.expressName) {
-        const e = expressByName.get(pod.expressName);
-        rows.push({
-          pod: name,
-          expressResource: pod.expressName,
-          last: matchesSelector(e?.labels, spec.last),
-          phase: 'Pending',
-        });
-        continue;
-      }
-      // No pod: an Express resource of that name that is intentionally down is reported and skipped.
-      const e = expressByName.get(name);
-      if (!pod && e?.read.ok && e.read.view.intentionallyDown) {
-        rows.push({
-          pod: name,
-          expressResource: name,
-          last: matchesSelector(e.labels, spec.last),
-          phase: 'Skipped',
-          reason: MR.IntentionallyDown,
-          message: `desired state ${e.read.view.desiredState}: intentionally down, not bounced`,
-        });
-        continue;
-      }
-      missing.push(pod ? `${name} (no Express resource)` : `${name} (no such pod)`);
-    }
-    if (missing.length > 0)
-      return { ok: false, reason: R.MembersNotFound, message: `members not found: ${missing.join(', ')}` };
-  }
-  const key = (m: MemberStatus) => m.pod || m.expressResource || '';
-  rows.sort((a, b) => cmp(key(a), key(b)));
-  if (spec.order === 'reverse') rows.reverse();
-  return { ok: true, members: [...rows.filter((m) => !m.last), ...rows.filter((m) => m.last)] };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Follows each started member's NodeBounce into its row. Returns the rows and the NodeBounces to (re)create. */
-function followNodeBounces(
-  members: MemberStatus[],
-  owned: Map<string, NodeBounce>,
-  now: Date,
-): { rows: MemberStatus[]; toCreate: MemberStatus[] } {
-  const toCreate: MemberStatus[] = [];
-  const rows = members.map((m) => {
-    if (m.phase !== 'InProgress' || !m.nodeBounce) return m;
-    const nb = owned.get(m.nodeBounce);
-    if (!nb) {
-      if (m.nodeBounceUID) {
-        return {
-          ...m,
-          phase: 'Failed' as const,
-          reason: MR.NodeBounceDeleted,
-          message: `NodeBounce ${m.nodeBounce} was deleted before it finished`,
-          endTime: now.toISOString(),
-        };
-      }
-      // Recorded, never seen: not created yet (or the operator died right after recording it). Creating is
-      // idempotent by name (AlreadyExists counts as done), and the UID check above means never twice.
-      toCreate.push(m);
-      return m;
-    }
-    const row: MemberStatus = { ...m, nodeBounceUID: nb.metadata.uid ?? m.nodeBounceUID };
-    const st = nb.status;
-    if (st?.phase === 'Failed' && st.reason === 'IntentionallyDown') {
-      // Went down between our check and its preflight: nothing was touched; reported and skipped, not a failure.
-      return {
-        ...row,
-        phase: 'Skipped' as const,
-        reason: MR.IntentionallyDown,
-        message: st.message,
-        endTime: st.completionTime ?? now.toISOString(),
-      };
-    }
-    if (st?.phase === 'Succeeded' || st?.phase === 'Failed') {
-      return {
-        ...row,
-        phase: st.phase,
-        reason: st.reason,
-        message: st.message,
-        endTime: st.completionTime ?? m.endTime ?? now.toISOString(),
-      };
-    }
-    return {
-      ...row,
-      reason: st?.phase ? `${st.phase}${st.reason ? `/${st.reason}` : ''}` : 'Created',
-      message: st?.message ?? m.message,
-    };
-  });
-  return { rows, toCreate };
-}
-
-interface Gate {
-  ok: boolean;
-  reason?: RolloutReason;
-  message?: string;
-  pollMs?: number;
-}
-
-/** The member's current pod: the one of that name if it exists and belongs to its Express resource, else another of its Express resource (Ready first). */
-export function currentPod(m: MemberStatus, pods: readonly MemberPod[]): MemberPod | undefined {
-  const byName = pods.find((p) => p.name === m.pod && !p.terminating);
-  if (byName && (!m.expressResource || !byName.expressName || byName.expressName === m.expressResource)) return byName;
-  if (!m.expressResource) return byName;
-  const mine = pods.filter((p) => p.expressName === m.expressResource && !p.terminating);
-  return mine.find((p) => p.ready) ?? mine[0] ?? byName;
-}
-
-/** The health gate for starting `candidates` (or, with none, the final check): every other member healthy, plus Prometheus. */
-function healthGate(
-  spec: ValidRolloutSpec,
-  rows: MemberStatus[],
-  candidates: MemberStatus[],
-  obs: RolloutObserved,
-): Gate {
-  const healthy = new Set(spec.healthGate.healthyStates);
-  const podByName = new Map(obs.pods.map((p) => [p.name, p]));
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
-  const candidatePods = new Set(candidates.map((c) => c.pod));
-  const problems: string[] = [];
-  for (const m of rows) {
-    // In-flight members are disrupted on purpose; skipped and failed ones are reported in their rows.
-    if (m.phase === 'InProgress' || m.phase === 'Skipped' || m.phase === 'Failed') continue;
-    // The candidate itself must not be mid-rebuild either, unless the template forces.
-    if (candidatePods.has(m.pod) && spec.bounceTemplate.force) continue;
-    const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
-    // The member's pod now: by name, or (pods with generated names are replaced under a new name) any pod of
-    // its Express resource, preferring a Ready one.
-    const pod = currentPod(m, obs.pods) ?? podByName.get(m.pod);
-    if (!e) problems.push(`${m.pod}: Express resource ${m.expressResource ?? '?'} not found`);
-    else if (!e.read.ok) problems.push(`${m.pod}: Express resource invalid (${e.read.problems.join('; ')})`);
-    else if (!healthy.has(e.read.view.runtimeState ?? ''))
-      problems.push(`${m.pod}: runtime state ${JSON.stringify(e.read.view.runtimeState ?? null)}`);
-    else if (!pod || pod.terminating || !pod.ready)
-      problems.push(`${m.pod}: pod ${!pod ? 'missing' : pod.terminating ? 'terminating' : 'not Ready'}`);
-  }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
-    return {
-      ok: false,
-      reason: R.MembersUnhealthy,
-      message: `waiting for members to be healthy (${[...healthy].join(', ')}): ${shown}`,
-    };
-  }
-  const prom = spec.healthGate.prometheus;
-  if (prom) {
-    const r = obs.prometheus;
-    if (!r)
-      return {
-        ok: false,
-        reason: R.PrometheusUnavailable,
-        message: 'the Prometheus gate was not queried yet',
-        pollMs: PROMETHEUS_POLL_MS,
-      };
-    if (!r.ok)
-      return {
-        ok: false,
-        reason: R.PrometheusUnavailable,
-        message: `Prometheus query failed: ${r.error}`,
-        pollMs: PROMETHEUS_POLL_MS,
-      };
-    if (r.series > 0) {
-      return {
-        ok: false,
-        reason: R.AlertsFiring,
-        message: `the Prometheus gate query returned ${r.series} series${r.sample ? ` (e.g. ${r.sample})` : ''}`,
-        pollMs: PROMETHEUS_POLL_MS,
-      };
-    }
-    return { ok: true, pollMs: PROMETHEUS_POLL_MS };
-  }
-  return { ok: true };
-}
-
-/** The dry-run plan: order, batches, each member's preflight verdict as its NodeBounce would give it, an estimate. */
-export function planRollout(spec: ValidRolloutSpec, rows: MemberStatus[], obs: RolloutObserved): RolloutPlan {
-  const podByName = new Map(obs.pods.map((p) => [p.name, p]));
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
-  const force = spec.bounceTemplate.force === true;
-  const members: PlanMember[] = rows.map((m) => {
-    const base = { pod: m.pod, ...(m.expressResource ? { expressResource: m.expressResource } : {}) };
-    if (m.phase === 'Skipped') return { ...base, verdict: 'WouldSkip', reason: m.reason, message: m.message };
-    const pod = podByName.get(m.pod);
-    const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
-    const est = (pod?.estimatedSeconds ?? DEFAULT_ESTIMATE_SECONDS) + spec.settleSeconds;
-    if (!pod) return { ...base, verdict: 'WouldFail', reason: 'PodNotFound', message: 'no such pod' };
-    if (!e)
-      return {
-        ...base,
-        verdict: 'WouldFail',
-        reason: 'ExpressResourceNotFound',
-        message: `no Express resource ${m.expressResource ?? ''}`,
-      };
-    if (!e.read.ok)
-      return { ...base, verdict: 'WouldFail', reason: 'ExpressResourceInvalid', message: e.read.problems.join('; ') };
-    if (e.read.view.intentionallyDown)
-      return {
-        ...base,
-        verdict: 'WouldSkip',
-        reason: MR.IntentionallyDown,
-        message: `desired state ${e.read.view.desiredState}`,
-      };
-    if (e.read.view.rebuilding && !force) {
-      return {
-        ...base,
-        verdict: 'WouldWait',
-        reason: 'NodeRebuilding',
-        message: 'rebuilding its cache: the health gate holds it until it runs',
-        estimatedSeconds: est,
-      };
-    }
-    return {
-      ...base,
-      verdict: 'WouldBounce',
-      reason: 'PreflightPassed',
-      message: 'every NodeBounce preflight check passes',
-      estimatedSeconds: est,
-    };
-  });
-  const bounceable = rows.filter((_, i) => members[i]!.verdict !== 'WouldSkip');
-  const total = rows.filter((m) => m.phase !== 'Skipped').length;
-  const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, total);
-  const batches: string[][] = [];
-  for (const group of [bounceable.filter((m) => !m.last), bounceable.filter((m) => m.last)]) {
-    for (let i = 0; i < group.length; i += maxUnavailable)
-      batches.push(group.slice(i, i + maxUnavailable).map((m) => m.pod));
-  }
-  const byPod = new Map(members.map((p) => [p.pod, p]));
-  let estimatedSeconds = 0;
-  batches.forEach((b, i) => {
-    for (const pod of b) byPod.get(pod)!.batch = i + 1;
-    estimatedSeconds +=
-      Math.max(...b.map((pod) => byPod.get(pod)!.estimatedSeconds ?? DEFAULT_ESTIMATE_SECONDS)) +
-      spec.healthGate.stableSeconds;
-  });
-  return { maxUnavailable, estimatedSeconds, batches, members };
-}
+export * from './observed.js';
+export { countMembers, currentPod, matchesSelector, memberNodeBounceName, resolveMembers } from './membership.js';
+export { planRollout } from './plan.js';
 
 interface Outcome {
   reason: RolloutReason;
