@@ -1,8 +1,13 @@
-import { isRolloutTerminal, type RollingBounce } from '../api/rollingbounce.js';
+import type { NodeBounce } from '../api/nodebounce.js';
+import { isRolloutTerminal, ROLLINGBOUNCE_KIND, type MemberStatus, type RollingBounce } from '../api/rollingbounce.js';
+import type { RolloutObserved } from './observed.js';
 import { resolveMaxUnavailable, validateRolloutSpec } from './spec.js';
 import {
   describeUnavailable,
+  groupBouncesOf,
   otherUnavailable,
+  sameMember,
+  targets,
   type GroupMember,
   type GroupView,
   type UnavailableMember,
@@ -87,4 +92,71 @@ export function checkBudget(
     }
   }
   return { ok: true };
+}
+
+/** The group view a rollout decides on: its observed pods and Express resources, and the namespace's NodeBounces. */
+export function groupViewOf(obs: RolloutObserved, healthyStates: readonly string[]): GroupView {
+  return {
+    pods: obs.pods,
+    express: obs.express,
+    bounces: groupBouncesOf(obs.namespaceBounces ?? obs.nodeBounces),
+    healthyStates,
+  };
+}
+
+export const memberOfRow = (m: MemberStatus): GroupMember => ({
+  pod: m.pod,
+  ...(m.expressResource ? { expressResource: m.expressResource } : {}),
+});
+
+/** The rollout's own budget: who is down, who of them it does not have in flight, and how many more may start. */
+export interface RolloutBudget {
+  /** Every member unavailable now (src/rollout/unavailable.ts), whoever took it down. */
+  down: UnavailableMember[];
+  /** Of those, the members this rollout does not have in flight: failed, skipped, or taken down by someone else. */
+  others: UnavailableMember[];
+  /** How many more members may start now (maxUnavailable less the members in flight and the others down). */
+  slots: number;
+}
+
+/**
+ * `rows` are the rollout's members; `unrecorded` counts its NodeBounces still running that no row names (a status
+ * write lost after a create).
+ */
+export function rolloutBudget(
+  rows: readonly MemberStatus[],
+  view: GroupView,
+  maxUnavailable: number,
+  unrecorded: number,
+): RolloutBudget {
+  const inFlight = rows.filter((m) => m.phase === 'InProgress').map(memberOfRow);
+  const down = otherUnavailable(rows.map(memberOfRow), view);
+  const others = down.filter((d) => !inFlight.some((m) => sameMember(m, d.member)));
+  return { down, others, slots: maxUnavailable - inFlight.length - others.length - unrecorded };
+}
+
+/**
+ * The unfinished NodeBounce of another RollingBounce for this member, if any: the member waits for it
+ * (MemberInOtherRollout) instead of being started twice.
+ */
+export function otherRolloutBounce(
+  m: MemberStatus,
+  obs: RolloutObserved,
+  self: { name: string; uid?: string },
+): { nodeBounce: string; rollout: string } | undefined {
+  for (const nb of obs.namespaceBounces ?? []) {
+    if (nb.spec?.dryRun === true || nb.status?.phase === 'Succeeded' || nb.status?.phase === 'Failed') continue;
+    const owner = ownerOf(nb);
+    if (!owner || (owner.name === self.name && (!owner.uid || !self.uid || owner.uid === self.uid))) continue;
+    if (targets(memberOfRow(m), nb.spec?.podName ?? '', obs.pods))
+      return { nodeBounce: nb.metadata.name, rollout: owner.name };
+  }
+  return undefined;
+}
+
+function ownerOf(nb: Pick<NodeBounce, 'metadata'>): { name: string; uid?: string } | undefined {
+  const ref = (nb.metadata.ownerReferences ?? []).find(
+    (r) => r.kind === ROLLINGBOUNCE_KIND && r.controller === true && r.name,
+  );
+  return ref ? { name: ref.name!, ...(ref.uid ? { uid: ref.uid } : {}) } : undefined;
 }

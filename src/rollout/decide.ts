@@ -9,6 +9,7 @@ import {
   type RolloutPhase,
 } from '../api/rollingbounce.js';
 import { setCondition } from '../bounce/conditions.js';
+import { groupViewOf, memberOfRow, otherRolloutBounce, rolloutBudget } from './budget.js';
 import { healthGate } from './gate.js';
 import { MemberReasons as MR, RolloutReasons as R, rolloutPhaseOf, type RolloutReason } from './lifecycle.js';
 import {
@@ -21,8 +22,9 @@ import {
   resolveMembers,
 } from './membership.js';
 import type { RolloutAction, RolloutDecision, RolloutObserved } from './observed.js';
-import { planRollout } from './plan.js';
+import { memberVerdict, planRollout } from './plan.js';
 import { resolveMaxUnavailable, validateRolloutSpec, type ValidRolloutSpec } from './spec.js';
+import { describeUnavailable, memberAvailability, sameMember, type UnavailableMember } from './unavailable.js';
 import { windowState } from './window.js';
 
 // The RollingBounce decision: (rollingBounce, observed, now) -> (status, actions, requeueAfter). Pure, like
@@ -47,6 +49,8 @@ interface Outcome {
   waitingUntil?: string;
   healthPassingSince?: string;
   healthGate?: { ok: boolean; reason: string; message: string };
+  /** New members start in this decision. */
+  startsMembers?: boolean;
 }
 
 function progressMessage(rows: MemberStatus[], counts: RolloutCounts): string {
@@ -88,23 +92,40 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
 
   const total = rows.filter((m) => m.phase !== 'Skipped').length;
   const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, total);
+  const force = spec.bounceTemplate.force === true;
+  const view = groupViewOf(obs, spec.healthGate.healthyStates);
+  // A member whose Express resource is gone left the group: Skipped/Gone, not waited for (src/rollout/plan.ts).
+  rows = rows.map((m) => {
+    if (m.phase !== 'Pending') return m;
+    const v = memberVerdict(m, obs, force);
+    return v.reason === MR.Gone
+      ? { ...m, phase: 'Skipped' as const, reason: v.reason, message: v.message, endTime: nowIso }
+      : m;
+  });
   const inFlight = rows.filter(ACTIVE_MEMBER);
   const pending = rows.filter((m) => m.phase === 'Pending');
-  const gated = (
-    candidates: MemberStatus[],
-    untilMsg: string,
-  ): Outcome | { passed: true; since: string; pollMs?: number } => {
-    const gate = healthGate(spec, rows, candidates, obs);
-    if (!gate.ok) {
-      return {
-        ...base,
-        members: rows,
-        reason: gate.reason!,
-        message: gate.message!,
-        requeueAfterMs: gate.pollMs,
-        healthGate: { ok: false, reason: gate.reason!, message: gate.message! },
-      };
-    }
+  // Owned NodeBounces still running that no row names (a status write lost after a create) count too.
+  const recorded = new Set(rows.map((m) => m.nodeBounce));
+  const unrecorded = obs.nodeBounces.filter(
+    (nb) => !recorded.has(nb.metadata.name) && nb.status?.phase !== 'Succeeded' && nb.status?.phase !== 'Failed',
+  ).length;
+  // The budget (src/rollout/budget.ts): every member unavailable by src/rollout/unavailable.ts counts, failed and
+  // skipped ones too, whoever took it down.
+  const budget = rolloutBudget(rows, view, maxUnavailable, unrecorded);
+  const gateClosed = (blockers: UnavailableMember[]): Outcome => {
+    const gate = healthGate(spec, blockers, obs);
+    return {
+      ...base,
+      members: rows,
+      reason: gate.reason!,
+      message: gate.message!,
+      requeueAfterMs: gate.pollMs,
+      healthGate: { ok: false, reason: gate.reason!, message: gate.message! },
+    };
+  };
+  const gated = (untilMsg: string): Outcome | { passed: true; since: string; pollMs?: number } => {
+    const gate = healthGate(spec, [], obs);
+    if (!gate.ok) return gateClosed([]);
     const since = st.healthPassingSince ?? nowIso;
     const stableUntil = Date.parse(since) + spec.healthGate.stableSeconds * 1000;
     if (now.getTime() < stableUntil) {
@@ -123,11 +144,25 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     return { passed: true, since, pollMs: gate.pollMs };
   };
 
-  // Everything done: the final health check, then Succeeded.
+  // Everything done: the final health check, then Succeeded. Members still down are named, never reported healthy.
   if (pending.length === 0 && inFlight.length === 0) {
-    const g = gated([], 'the rollout completes');
-    if (!('passed' in g)) return g;
     const c = counts();
+    if (budget.down.length > 0) {
+      const rowOf = (d: UnavailableMember) => rows.find((m) => sameMember(memberOfRow(m), d.member));
+      // A failed or skipped member that stays down will not come back by waiting: the rollout ends and says so.
+      if (!budget.down.every((d) => ['Failed', 'Skipped'].includes(rowOf(d)?.phase ?? '')))
+        return gateClosed(budget.down);
+      const still = `still down: ${describeUnavailable(budget.down)}`;
+      return {
+        ...base,
+        members: rows,
+        reason: R.CompletedWithFailures,
+        message: `${c.succeeded} bounced, ${c.skipped} skipped, ${c.failed} failed of ${c.total}; ${still}`,
+        healthGate: { ok: false, reason: R.MembersUnhealthy, message: still },
+      };
+    }
+    const g = gated('the rollout completes');
+    if (!('passed' in g)) return g;
     const reason = c.failed > 0 ? R.CompletedWithFailures : R.AllMembersBounced;
     return {
       ...base,
@@ -154,13 +189,12 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
       message: `paused by spec.paused; ${progressMessage(rows, counts())}${n ? ` (${n} in flight finish)` : ''}`,
     };
   }
-  // Owned NodeBounces still running that no row names (a status write lost after a create) count too.
-  const recorded = new Set(rows.map((m) => m.nodeBounce));
-  const unrecorded = obs.nodeBounces.filter(
-    (nb) => !recorded.has(nb.metadata.name) && nb.status?.phase !== 'Succeeded' && nb.status?.phase !== 'Failed',
-  ).length;
-  const slots = maxUnavailable - inFlight.length - unrecorded;
-  if (slots <= 0) return progressing();
+  if (budget.slots <= 0 && !force) {
+    // Its own members in flight fill the budget: progressing. Otherwise members down for other reasons hold it.
+    return inFlight.length > 0 || unrecorded > 0 || budget.others.length === 0
+      ? progressing()
+      : gateClosed(budget.others);
+  }
   // Members that go last start only once every other member is finished.
   const othersOpen = rows.some((m) => !m.last && (m.phase === 'Pending' || m.phase === 'InProgress'));
   let eligible = pending.filter((m) => !m.last);
@@ -195,43 +229,79 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     }
   }
 
-  // Intentionally down members are reported and skipped, never bounced.
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
+  // The candidates, in order, as the plan's rule says (src/rollout/plan.ts): skipped and failed members are recorded
+  // and passed over; a member of another unfinished rollout waits and is passed over; a member that is itself down
+  // holds the rollout (unless forced); the others start while the budget has room.
   const picked: MemberStatus[] = [];
+  const waitingOther: string[] = [];
+  let holding: UnavailableMember | undefined;
+  let taken = 0;
+  let failures = rows.filter((m) => m.phase === 'Failed').length;
+  const update = (m: MemberStatus, next: MemberStatus) => {
+    rows = rows.map((r) => (r === m ? next : r));
+    return next;
+  };
   for (const m of eligible) {
-    if (picked.length >= slots) break;
-    const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
-    if (e?.read.ok && e.read.view.intentionallyDown) {
-      rows = rows.map((r) =>
-        r === m
-          ? {
-              ...r,
-              phase: 'Skipped' as const,
-              reason: MR.IntentionallyDown,
-              message: `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`,
-              endTime: nowIso,
-            }
-          : r,
-      );
+    if (taken >= budget.slots && !force) break;
+    const v = memberVerdict(m, obs, force);
+    if (v.verdict === 'WouldSkip' || v.verdict === 'WouldFail') {
+      update(m, {
+        ...m,
+        phase: v.verdict === 'WouldSkip' ? 'Skipped' : 'Failed',
+        reason: v.reason,
+        message: v.message,
+        endTime: nowIso,
+      });
+      if (v.verdict === 'WouldFail' && ++failures > spec.maxFailures) break;
       continue;
     }
+    const other = otherRolloutBounce(m, obs, rb.metadata);
+    if (other) {
+      const message = `waiting for RollingBounce ${other.rollout} (its NodeBounce ${other.nodeBounce} for this member is not finished)`;
+      update(m, { ...m, reason: MR.MemberInOtherRollout, message });
+      waitingOther.push(`${m.pod}: ${message}`);
+      continue;
+    }
+    const a = memberAvailability(memberOfRow(m), view);
+    if (a.kind === 'unavailable' && !force) {
+      holding = { member: memberOfRow(m), name: m.pod, why: a.why };
+      break;
+    }
+    if (a.kind !== 'unavailable') {
+      if (taken >= budget.slots) break;
+      taken++;
+    }
+    // A row that waited for another rollout before: its wait is over.
+    const ready = m.reason === MR.MemberInOtherRollout ? { ...m, reason: undefined, message: undefined } : m;
     // A pod replaced under a new name since the snapshot (generated names): bounce the member's current pod.
     const current = currentPod(m, obs.pods);
     if (current && current.name !== m.pod) {
-      const renamed = {
-        ...m,
-        pod: current.name,
-        message: `pod ${m.pod} was replaced by ${current.name} since the snapshot`,
-      };
-      rows = rows.map((r) => (r === m ? renamed : r));
-      picked.push(renamed);
+      picked.push(
+        update(m, {
+          ...ready,
+          pod: current.name,
+          message: `pod ${m.pod} was replaced by ${current.name} since the snapshot`,
+        }),
+      );
       continue;
     }
-    picked.push(m);
+    picked.push(ready === m ? m : update(m, ready));
   }
-  if (picked.length === 0) return { ...progressing(), requeueAfterMs: 0 };
+  if (picked.length === 0) {
+    if (holding) return gateClosed([...budget.others.filter((d) => !sameMember(d.member, holding.member)), holding]);
+    if (waitingOther.length > 0)
+      return {
+        ...base,
+        members: rows,
+        reason: R.MemberInOtherRollout,
+        message: `${waitingOther.join('; ')}; ${progressMessage(rows, counts())}`,
+        requeueAfterMs: 5_000,
+        healthGate: { ok: false, reason: R.MemberInOtherRollout, message: waitingOther.join('; ') },
+      };
+    return { ...progressing(), requeueAfterMs: 0 };
+  }
 
-  const g = gated(picked, `${picked.map((m) => m.pod).join(', ')} start${picked.length === 1 ? 's' : ''}`);
+  const g = gated(`${picked.map((m) => m.pod).join(', ')} start${picked.length === 1 ? 's' : ''}`);
   if (!('passed' in g)) return g;
   const names = new Set(picked.map((m) => m.pod));
   rows = rows.map((m) =>
@@ -255,7 +325,8 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     members: rows,
     reason: R.MembersInProgress,
     message: progressMessage(rows, counts()),
-    healthGate: { ok: true, reason: 'Passed', message: `healthy when ${[...names].join(', ')} started` },
+    healthGate: { ok: true, reason: 'Passed', message: `within the budget when ${[...names].join(', ')} started` },
+    startsMembers: true,
   };
 }
 
@@ -401,13 +472,15 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
     return { ...d, actions: hasFinalizer ? d.actions : [{ type: 'AddFinalizer' }, ...d.actions], requeueAfterMs: 0 };
   }
 
-  const d = finish(rb, spec, advance(rb, spec, obs, now), now);
+  const outcome = advance(rb, spec, obs, now);
+  const d = finish(rb, spec, outcome, now);
   const needsPrometheus =
     spec.healthGate.prometheus !== undefined && obs.prometheus === undefined && gatesNext(d.status);
   // A started rollout without its finalizer (added by an older version, or removed by hand): put it back.
   const actions: RolloutAction[] =
     !hasFinalizer && !isRolloutTerminal(d.status.phase) ? [{ type: 'AddFinalizer' }, ...d.actions] : d.actions;
-  return { ...d, actions, needsPrometheus };
+  const needsLiveView = outcome.startsMembers === true && obs.live !== true;
+  return { ...d, actions, needsPrometheus, ...(needsLiveView ? { needsLiveView } : {}) };
 }
 
 /** True when the decision waits on the health gate (so a Prometheus answer could change it). */

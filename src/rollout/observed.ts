@@ -28,6 +28,13 @@ export interface RolloutObserved {
   pods: MemberPod[];
   /** The NodeBounces this RollingBounce owns (controller ownerReference with its UID). */
   nodeBounces: NodeBounce[];
+  /**
+   * Every NodeBounce of the namespace (a user's, another RollingBounce's, ours): what makes a member unavailable
+   * (src/rollout/unavailable.ts). Without it, only the owned ones are seen.
+   */
+  namespaceBounces?: NodeBounce[];
+  /** True when pods, Express resources and NodeBounces were read live (not from the watch caches). */
+  live?: boolean;
   /** The Prometheus gate's answer, when the gate is configured and was queried for this decision. */
   prometheus?: PrometheusResult;
 }
@@ -42,6 +49,11 @@ export interface RolloutDecision {
   status: RollingBounceStatus;
   actions: RolloutAction[];
   requeueAfterMs?: number;
+  /**
+   * True when this decision starts new members on a view from the caches: the reconciler reads live and decides
+   * again before it creates anything (a silent watch cannot pass the gate).
+   */
+  needsLiveView?: boolean;
   /** True when the decision needs the Prometheus gate's answer (the reconciler queries it and decides again). */
   needsPrometheus?: boolean;
 }

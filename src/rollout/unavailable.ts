@@ -95,7 +95,7 @@ function podsOfMember(m: GroupMember, pods: readonly GroupPod[]): GroupPod[] {
 }
 
 /** Whether a pod name belongs to the member (a NodeBounce for it targets the member). */
-function targets(m: GroupMember, podName: string, pods: readonly GroupPod[]): boolean {
+export function targets(m: GroupMember, podName: string, pods: readonly GroupPod[]): boolean {
   if (podName === m.pod) return true;
   return podsOfMember(m, pods).some((p) => p.name === podName);
 }
@@ -128,7 +128,7 @@ export function memberName(m: GroupMember): string {
   return m.pod || m.expressResource || '?';
 }
 
-function sameMember(a: GroupMember, b: GroupMember): boolean {
+export function sameMember(a: GroupMember, b: GroupMember): boolean {
   if (a.expressResource && b.expressResource) return a.expressResource === b.expressResource;
   return a.pod === b.pod;
 }
