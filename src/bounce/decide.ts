@@ -18,7 +18,14 @@ import { findReplacement } from './replacement.js';
 import { releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
-import { defaultDecideOptions, type Action, type Decision, type DecideOptions, type Observed } from './types.js';
+import {
+  BUDGET_RECHECK_MS,
+  defaultDecideOptions,
+  type Action,
+  type Decision,
+  type DecideOptions,
+  type Observed,
+} from './types.js';
 
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
 // Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
@@ -124,11 +131,19 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     return terminal(b);
   }
 
-  // From here on we touch things: the caller re-checks the queue on a fresh view first, and takes our finalizer
-  // with that view (see holdBeforeStart). Nothing is touched before the finalizer is held: a NodeBounce deleted from
-  // then on stays, with a deletionTimestamp, until the pass that sees it has undone what was done.
+  // From here on we touch things: the caller re-checks the queue (and, for a member of a RollingBounce, the
+  // disruption budget) on a fresh view first, and takes our finalizer with that view (see holdBeforeStart). Nothing
+  // is touched before the finalizer is held: a NodeBounce deleted from then on stays, with a deletionTimestamp, until
+  // the pass that sees it has undone what was done. The budget is checked before the first side effect only: once
+  // passed, this NodeBounce counts as a disruption for everyone else's check.
   b.startsBounce = true;
   const held = hasFinalizer(nb);
+  const budget = obs.disruptionBudget;
+  if (budget && !budget.ok && !b.status.shutdownProtection) {
+    b.transition(R.WaitingForDisruptionBudget, budget.message, 'Normal');
+    b.requeueAt(b.now.getTime() + BUDGET_RECHECK_MS);
+    return b.done();
+  }
   if (view.shutdownProtection === true && !b.status.shutdownProtection) {
     b.status.shutdownProtection = { wasEnabled: true, disabledByOperator: false, restored: false };
     b.condition(

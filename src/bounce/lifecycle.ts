@@ -28,6 +28,12 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
       'Another NodeBounce for the same pod is older or already running. Bounces of one pod run one at a time, oldest first (creationTimestamp, then name).',
     action: 'Nothing: it starts on its own when the other finishes or is deleted.',
   },
+  [R.WaitingForDisruptionBudget]: {
+    phase: 'Pending',
+    meaning:
+      'The pod is a member of an unfinished RollingBounce whose maxUnavailable other members are already unavailable (pod missing, not Ready or terminating; a NodeBounce in flight; runtime state not healthy): the message names them. Nothing was touched; checked again on live reads every few seconds, right before the first side effect (docs/adr/0007).',
+    action: 'Nothing, usually: it starts once few enough members are down. Delete this NodeBounce to give up.',
+  },
   [R.DisablingShutdownProtection]: {
     phase: 'Pending',
     meaning: "Turning the Express resource's shutdown protection off before the eviction.",
@@ -162,6 +168,13 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     to: 'Pending',
     reasons: [R.WaitingForOtherBounce],
     trigger: 'An older or running NodeBounce targets the same pod.',
+  },
+  {
+    from: ['Pending'],
+    to: 'Pending',
+    reasons: [R.WaitingForDisruptionBudget],
+    trigger:
+      "A RollingBounce the pod belongs to has maxUnavailable other members down (live reads, under the namespace's budget lock).",
   },
   {
     from: ['Pending'],

@@ -541,6 +541,48 @@ describe('preflight passes: starting the bounce', () => {
   });
 });
 
+describe("a RollingBounce's disruption budget", () => {
+  const over = {
+    ok: false as const,
+    message: 'Waiting for the disruption budget of RollingBounce rb: node-b: pod missing',
+  };
+
+  it('over the budget: Pending/WaitingForDisruptionBudget with the message, nothing touched, checked again in 3 s', () => {
+    const d = decide(makeNodeBounce(), makeObserved({ disruptionBudget: over }), at(0));
+    expect(d.status).toMatchObject({ phase: 'Pending', reason: R.WaitingForDisruptionBudget, message: over.message });
+    expect(d.actions).toEqual([]);
+    expect(d.status.podUID).toBeUndefined();
+    expect(d.requeueAfterMs).toBe(3_000);
+    expect(reasonsOf(d.events)).toEqual([R.WaitingForDisruptionBudget]);
+  });
+
+  it('also before disabling shutdown protection (the first side effect)', () => {
+    const d = decide(
+      makeNodeBounce({ status: pendingStatus() }),
+      makeObserved({ express: found({ shutdownProtection: true }), disruptionBudget: over }),
+      at(5),
+    );
+    expect(d.actions).toEqual([]);
+    expect(d.status).toMatchObject({ reason: R.WaitingForDisruptionBudget });
+    expect(d.status.shutdownProtection).toBeUndefined();
+  });
+
+  it('within the budget: starts as usual', () => {
+    const d = decide(makeNodeBounce({ finalizer: true }), makeObserved({ disruptionBudget: { ok: true } }), at(0));
+    expect(actionTypes(d.actions)).toEqual(['EvictPod']);
+  });
+
+  it('once protection was disabled (the budget passed), it never waits again: the eviction follows', () => {
+    const st = { ...pendingStatus(), shutdownProtection: protectionDisabled };
+    const d = decide(
+      makeNodeBounce({ status: st, meta: { finalizers: [NODEBOUNCE_FINALIZER] } }),
+      makeObserved({ express: found({ shutdownProtection: false }), disruptionBudget: over }),
+      at(6),
+    );
+    expect(actionTypes(d.actions)).toEqual(['EvictPod']);
+  });
+});
+
 describe('dry run', () => {
   it('DryRunPassed with no actions', () => {
     const d = decide(
