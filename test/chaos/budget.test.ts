@@ -3,7 +3,7 @@ import { budgetChaosScenario, describeRun, type BudgetChaosResult } from '../int
 import { useOperatorEnv } from '../integration/support/env.js';
 
 // The group-promise chaos scenario over many seeds (issue 17; the short version runs in `npm test`):
-// CHAOS_SEEDS (default 20) seeds from CHAOS_SEED (default 1), each a ~40 s random schedule on its own namespace.
+// CHAOS_SEEDS (default 20) seeds from CHAOS_SEED (default 1), each a 25 s random schedule on its own namespace.
 describe('chaos: RollingBounce budget over random schedules', () => {
   const env = useOperatorEnv();
 
@@ -12,7 +12,7 @@ describe('chaos: RollingBounce budget over random schedules', () => {
     const count = Number(process.env.CHAOS_SEEDS ?? 20);
     const runs: BudgetChaosResult[] = [];
     for (let seed = first; seed < first + count; seed++) {
-      const r = await budgetChaosScenario(env, inject('auditLogPath'), { seed, durationMs: 40_000 });
+      const r = await budgetChaosScenario(env, inject('auditLogPath'), { seed, durationMs: 25_000 });
       console.log(
         `[budget-chaos] ${describeRun(r)}${r.problems.length ? `\n  ${r.problems.join('\n  ')}\n  schedule: ${r.schedule.join(' | ')}` : ''}`,
       );

@@ -15,7 +15,10 @@ describe('RollingBounce budget under chaos (short)', () => {
     async () => {
       const seed = Number(process.env.NODEBOUNCE_TEST_SEED ?? 3);
       const r = await budgetChaosScenario(env, inject('auditLogPath'), { seed, durationMs: 45_000 });
-      console.log(`[budget-chaos] ${describeRun(r)}\n  ${r.schedule.join('\n  ')}\n  ${r.problems.join('\n  ')}`);
+      const verdicts = r.report.verdicts.map(
+        (v) => `${v.verdict} ${v.group} ${v.eviction.pod} down [${v.down.join(',')}]`,
+      );
+      console.log(`[budget-chaos] ${describeRun(r)}\n  ${[...r.schedule, ...verdicts, ...r.problems].join('\n  ')}`);
       expect(r.report.checked).toBeGreaterThan(0);
       expect(r.problems).toEqual([]);
     },

@@ -147,11 +147,13 @@ export function evictionsAfterRemoval(
       return l !== undefined && l.from <= e.at && e.at <= l.to;
     });
     if (!alive) {
-      const last = Math.max(...mine.map((nb) => lifetime.get(nb.name)?.to ?? Number.NEGATIVE_INFINITY));
+      // The NodeBounce of that pod removed last before the eviction.
+      const before = mine
+        .map((nb) => ({ name: nb.name, to: lifetime.get(nb.name)?.to ?? Number.NEGATIVE_INFINITY }))
+        .filter((l) => l.to < e.at)
+        .sort((a, b) => b.to - a.to)[0];
       out.push(
-        `pod ${e.name} evicted at ${new Date(e.at).toISOString()}, ${e.at - last} ms after its last NodeBounce (${mine
-          .map((nb) => nb.name)
-          .join(', ')}) was removed`,
+        `pod ${e.name} evicted at ${new Date(e.at).toISOString()}, ${before ? `${e.at - before.to} ms after NodeBounce ${before.name} was removed` : 'with no NodeBounce for it'}`,
       );
     }
   }
