@@ -217,7 +217,7 @@ export async function budgetChaosScenario(
         log(`SIGKILL operator (restart after ${down} ms)`);
         await env.operator.kill();
         await sleep(down);
-        restarting = env.restartOperator().then(() => {
+        restarting = env.restartOperator(180_000).then(() => {
           log('operator restarted');
         });
       },
