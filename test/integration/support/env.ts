@@ -39,7 +39,8 @@ export function useOperatorEnv(opts: { env?: Record<string, string> } = {}): Ope
     env.fx = new BounceFixture(kc);
     sim = await startExpressSimulator(kc);
     env.operatorKc = await installOperatorIdentity(kc);
-    await env.restartOperator();
+    // A tsx start-up on a saturated machine (2 cores shared) has taken over 30 s.
+    await env.restartOperator(120_000);
   });
 
   afterAll(async () => {
