@@ -5,7 +5,8 @@
  * cache directory (cacheKey() includes the versions), so the default tier's cache is never touched.
  *
  * Prints one line per run for the README's "Supported Kubernetes versions" table: version, result, build and test
- * times. `--kubernetes` accepts an exact version or a supported minor ("1.35" = its pinned patch).
+ * times. `--kubernetes` accepts an exact version, a supported minor ("1.35" = its pinned patch) or `oldest` (the
+ * oldest supported release: what CI runs next to the default).
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -84,12 +85,15 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   if (!args.kubernetes) {
     console.error(
-      'usage: npm run test:compat -- --kubernetes <version> [--all] [--json FILE] [vitest args]\n' +
+      'usage: npm run test:compat -- --kubernetes <version|oldest> [--all] [--json FILE] [vitest args]\n' +
         `supported: ${SUPPORTED_KUBERNETES.map((r) => r.kubernetes).join(', ')} (the first is the default of every tier)`,
     );
     return 2;
   }
-  const release = resolveKubernetesRelease(args.kubernetes);
+  const release =
+    args.kubernetes === 'oldest'
+      ? (SUPPORTED_KUBERNETES[SUPPORTED_KUBERNETES.length - 1] as (typeof SUPPORTED_KUBERNETES)[number])
+      : resolveKubernetesRelease(args.kubernetes);
   // Set before build.js (and through it versions.js's VERSIONS) is loaded, and inherited by vitest.
   process.env[KUBERNETES_VERSION_ENV] = release.kubernetes;
   const { ensureControlPlaneBinaries, binaryVersions, versionDir } = await import('./build.js');
