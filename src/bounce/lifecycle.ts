@@ -54,7 +54,7 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
   [R.BlockedByPDB]: {
     phase: 'Terminating',
     meaning:
-      'The Eviction API refused (429): a PodDisruptionBudget allows no disruption. Retried with backoff (1 s doubling to 30 s) until the termination deadline.',
+      'The Eviction API refused (429, or 403 with a `DisruptionBudget` cause): a PodDisruptionBudget allows no disruption. Retried with backoff (1 s doubling to 30 s) until the termination deadline.',
     action: 'Check `kubectl get pdb`; wait, or delete this NodeBounce.',
   },
   [R.EvictionThrottled]: {
@@ -220,7 +220,8 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     from: ['Terminating'],
     to: 'Terminating',
     reasons: [R.BlockedByPDB],
-    trigger: 'The Eviction API answers 429 with a `DisruptionBudget` cause (a PodDisruptionBudget).',
+    trigger:
+      'The Eviction API answers 429 (or, since Kubernetes 1.37, 403) with a `DisruptionBudget` cause (a PodDisruptionBudget).',
   },
   {
     from: ['Terminating'],
