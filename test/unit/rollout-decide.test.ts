@@ -402,7 +402,7 @@ describe('properties', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 30_000);
 });
 
 describe('spec, selectors and windows', () => {
