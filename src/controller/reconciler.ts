@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
-import { decide, queueEntryOf } from '../bounce/decide.js';
+import { NODEBOUNCE_FINALIZER, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
+import { decide, holdBeforeStart, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import { needsReplacementScan } from '../bounce/replacement.js';
 import { ACTION_RULES, afterAction, initialRequeueAfterMs } from '../bounce/sequence.js';
@@ -99,9 +99,15 @@ export class BounceReconciler {
         if (this.subjectToBudget(current))
           return await this.budgetLocks.run(namespace, () => this.decideWithBudget(current, log));
         const listQueue = this.queueContended(current);
-        const live = await this.readLive(current, listQueue);
-        let fresh = current;
-        if (listQueue) {
+        // Our finalizer goes on with the live reads (same round trip): the intent write that follows carries its
+        // resourceVersion, so a deletion in between fails that write (409) instead of racing the side effect.
+        const [live, held] = await Promise.all([
+          this.readLive(current, listQueue),
+          holdBeforeStart(current) ? this.hold(current) : Promise.resolve(undefined),
+        ]);
+        if (held === 'gone') return {};
+        let fresh = held ?? current;
+        if (listQueue && !held) {
           const self = live.nodeBounces.find((o) => o.metadata.uid === current.metadata.uid);
           if (!self) return {};
           if (self.metadata.resourceVersion !== current.metadata.resourceVersion) fresh = self;
@@ -117,6 +123,18 @@ export class BounceReconciler {
         log.debug('status conflict; will retry on the newer version');
         return { requeueAfterMs: 200 };
       }
+      throw err;
+    }
+  }
+
+  /** Adds our finalizer (guarded by resourceVersion); 'gone' when the NodeBounce no longer exists. */
+  private async hold(nb: NodeBounce): Promise<NodeBounce | 'gone'> {
+    const finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
+    try {
+      return this.deps.store.recordWrite(nb, await this.deps.client.setNodeBounceFinalizers(nb, finalizers));
+    } catch (err) {
+      if (isApiCode(err, 404)) return 'gone';
+      if (isApiCode(err, 409)) throw new Conflict(); // changed meanwhile (deleted, edited): decide again on it
       throw err;
     }
   }
@@ -148,16 +166,19 @@ export class BounceReconciler {
     const ns = current.metadata.namespace;
     const cfg = this.deps.config.express;
     const client = this.deps.client;
-    const [live, nbList, podList, expressList, rbList] = await Promise.all([
+    const [live, nbList, podList, expressList, rbList, held] = await Promise.all([
       this.readLive(current, false),
       client.listNodeBounces(ns),
       client.listPods(ns, this.deps.config.podLabelSelector),
       client.listExpress(ns),
       client.listRollingBounces(ns),
+      // Our finalizer, in the same round trip (see reconcile()).
+      holdBeforeStart(current) ? this.hold(current) : Promise.resolve(undefined),
     ]);
+    if (held === 'gone') return {};
     const self = nbList.items.find((o) => o.metadata.uid === current.metadata.uid);
-    if (!self) return {};
-    const fresh = self.metadata.resourceVersion !== current.metadata.resourceVersion ? self : current;
+    if (!self && !held) return {};
+    const fresh = held ?? (self && self.metadata.resourceVersion !== current.metadata.resourceVersion ? self : current);
     const observed = this.observe(fresh, live.lookups);
     observed.others = nbList.items
       .filter((o) => o.spec?.podName === fresh.spec.podName && o.metadata.uid !== fresh.metadata.uid)

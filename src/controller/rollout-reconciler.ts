@@ -182,7 +182,18 @@ export class RolloutReconciler {
         return rb;
       }
       case 'DeleteNodeBounce': {
-        const deleted = await client.deleteNodeBounceNamed(ns, action.name, action.uid);
+        let uid = action.uid;
+        if (!uid) {
+          // Named by a status row but not in the cache yet: read it, and delete it only if this RollingBounce owns it.
+          const live = await client.getNodeBounce(ns, action.name);
+          const owner = live ? ownerRollingBounce(live) : undefined;
+          if (!live || owner?.name !== rb.metadata.name || owner.uid !== rb.metadata.uid) {
+            log.info({ nodeBounce: action.name, found: !!live }, 'RollingBounce deleted: member not there or not ours');
+            return rb;
+          }
+          uid = live.metadata.uid;
+        }
+        const deleted = await client.deleteNodeBounceNamed(ns, action.name, uid);
         log.info({ nodeBounce: action.name, deleted }, 'RollingBounce deleted: deleting its NodeBounce');
         return rb;
       }

@@ -26,6 +26,7 @@ import { memberVerdict, planRollout } from './plan.js';
 import { resolveMaxUnavailable, validateRolloutSpec, type ValidRolloutSpec } from './spec.js';
 import { describeUnavailable, memberAvailability, sameMember, type UnavailableMember } from './unavailable.js';
 import { windowState } from './window.js';
+import { membersToDelete } from './cancel.js';
 
 // The RollingBounce decision: (rollingBounce, observed, now) -> (status, actions, requeueAfter). Pure, like
 // src/bounce/decide.ts. Everything needed to continue is in status (the member rows, each with the name of its
@@ -414,12 +415,10 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
   const st = rb.status ?? {};
   const hasFinalizer = rb.metadata.finalizers?.includes(ROLLINGBOUNCE_FINALIZER) ?? false;
 
-  // Deleted: delete the NodeBounces it owns (the garbage collector's job in a real cluster, done here so that
+  // Deleted: delete the NodeBounces it owns, by name from its rows (cancel.ts; the garbage collector's job in a real cluster, done here so that
   // a control plane without one behaves the same), then let go. Their own finalizers restore shutdown protection.
   if (rb.metadata.deletionTimestamp) {
-    const actions: RolloutAction[] = obs.nodeBounces
-      .filter((nb) => !nb.metadata.deletionTimestamp)
-      .map((nb) => ({ type: 'DeleteNodeBounce' as const, name: nb.metadata.name, uid: nb.metadata.uid }));
+    const actions: RolloutAction[] = membersToDelete(st, obs.nodeBounces);
     if (hasFinalizer) actions.push({ type: 'RemoveFinalizer' });
     return { status: st, actions };
   }
