@@ -111,6 +111,9 @@ export class RolloutController {
   onNodeBounce(nb: NodeBounce): void {
     const owner = ownerRollingBounce(nb);
     if (owner) this.queue.add(rollingBounceKey(nb.metadata.namespace, owner.name));
+    // Any NodeBounce (a user's, another rollout's) can make a member unavailable or available again: the gates of
+    // the namespace's unfinished RollingBounces may change (src/rollout/unavailable.ts).
+    this.onNamespaceChange(nb.metadata.namespace);
   }
 
   /** A pod or Express resource changed in `namespace`: the health gate of its unfinished RollingBounces may change. */

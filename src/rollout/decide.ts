@@ -38,6 +38,9 @@ import { membersToDelete } from './cancel.js';
 // dry-run plan); this file puts them together.
 
 export * from './observed.js';
+
+/** While members hold the gate, decide again this often even without a watch event. */
+export const GATE_RECHECK_MS = 10_000;
 export { countMembers, currentPod, matchesSelector, memberNodeBounceName, resolveMembers } from './membership.js';
 export { planRollout } from './plan.js';
 
@@ -120,7 +123,8 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
       members: rows,
       reason: gate.reason!,
       message: gate.message!,
-      requeueAfterMs: gate.pollMs,
+      // Watch events wake it (pods, Express resources, NodeBounces of the namespace); the poll is a backstop.
+      requeueAfterMs: gate.pollMs ?? (blockers.length > 0 ? GATE_RECHECK_MS : undefined),
       healthGate: { ok: false, reason: gate.reason!, message: gate.message! },
     };
   };

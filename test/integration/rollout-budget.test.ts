@@ -29,8 +29,8 @@ describe('RollingBounce: the disruption budget holds whoever disrupts', () => {
         rf().create(ns, 'backward', { members, order: 'reverse', healthGate: { stableSeconds: 0 } }),
       ]);
       const [fwd, bwd] = await Promise.all([
-        rf().waitFinished(ns, 'forward', 180_000),
-        rf().waitFinished(ns, 'backward', 180_000),
+        rf().waitFinished(ns, 'forward', 360_000),
+        rf().waitFinished(ns, 'backward', 360_000),
       ]);
       expect(fwd.status).toMatchObject({ phase: 'Succeeded', progress: '3/3' });
       expect(bwd.status).toMatchObject({ phase: 'Succeeded', progress: '3/3' });
@@ -40,7 +40,7 @@ describe('RollingBounce: the disruption budget holds whoever disrupts', () => {
     } finally {
       await watch.stop();
     }
-  });
+  }, 420_000);
 
   it("a user's NodeBounce of a member waits for the rollout's budget (WaitingForDisruptionBudget), then runs", async () => {
     const ns = await env.namespace('rb-user');
@@ -78,5 +78,5 @@ describe('RollingBounce: the disruption budget holds whoever disrupts', () => {
     } finally {
       await watch.stop();
     }
-  });
+  }, 300_000);
 });

@@ -27,13 +27,23 @@ describe('RollingBounce: gates, pause, failures, deletion', () => {
   const members = { selector: { matchLabels: { cluster: 'g' } } };
   const row = (rb: { status?: { members?: Array<{ pod: string; phase: string }> } }, pod: string) =>
     rb.status?.members?.find((m) => m.pod === pod);
+  const rowReason = (rb: { status?: { members?: Array<{ pod: string; reason?: string }> } }, pod: string) =>
+    rb.status?.members?.find((m) => m.pod === pod)?.reason ?? '';
 
   it('the health gate holds the next member while another member is rebuilding', async () => {
     const ns = await env.namespace('rb-health');
     await nodes(ns, ['h-a', 'h-b', 'h-c'], { startupDelay: '2s' });
     const from = Date.now() - 1000;
     await rf().create(ns, 'gated', { members, healthGate: { stableSeconds: 1 } });
-    await rf().wait(ns, 'gated', (rb) => row(rb, 'h-a')?.phase === 'InProgress', 30_000, 'h-a in progress');
+    // h-a's NodeBounce past its disruption-budget check (evicting or after): from then on h-c's rebuild cannot
+    // stop it (before, h-a's NodeBounce would wait for h-c: WaitingForDisruptionBudget, docs/adr/0007).
+    await rf().wait(
+      ns,
+      'gated',
+      (rb) => row(rb, 'h-a')?.phase === 'Succeeded' || /^(Terminating|Starting)/.test(rowReason(rb, 'h-a')),
+      30_000,
+      'h-a evicting',
+    );
     await env.fx.setRuntimeState(ns, 'h-c', 'rebuilding');
     const held = await rf().wait(
       ns,

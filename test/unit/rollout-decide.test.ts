@@ -434,7 +434,7 @@ describe('properties', () => {
       ),
       { numRuns: 300 },
     );
-  });
+  }, 30_000);
 });
 
 describe('spec, selectors and windows', () => {

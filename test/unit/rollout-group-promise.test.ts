@@ -114,6 +114,9 @@ describe("case 3: other people's disruptions count (a user's NodeBounce, another
     expect(world.inFlightNbs()).toEqual([]);
     expect(r.rb.status).toMatchObject({ reason: 'MembersUnhealthy' });
     expect(r.rb.status?.message).toContain('node-c: NodeBounce user-bounce (Terminating/Evicting)');
+    // Woken by watch events of any NodeBounce of the namespace, and polled as a backstop (a missed wake-up once
+    // left a rollout waiting for ever in the integration test).
+    expect(r.d.requeueAfterMs).toBe(10_000);
   });
 
   it("another RollingBounce's member NodeBounce (not yet started) counts too", () => {
