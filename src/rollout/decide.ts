@@ -16,7 +16,13 @@ import {
 import { setCondition } from '../bounce/conditions.js';
 import type { ExpressReadResult } from '../express/view.js';
 import { MemberReasons as MR, RolloutReasons as R, rolloutPhaseOf, type RolloutReason } from './lifecycle.js';
-import { resolveMaxUnavailable, validateRolloutSpec, type ValidRolloutSpec } from './spec.js';
+import {
+  clipMemberMessage,
+  MAX_ROLLOUT_MEMBERS,
+  resolveMaxUnavailable,
+  validateRolloutSpec,
+  type ValidRolloutSpec,
+} from './spec.js';
 import { windowState } from './window.js';
 
 // The RollingBounce decision: (rollingBounce, observed, now) -> (status, actions, requeueAfter). Pure, like
@@ -50,6 +56,8 @@ export interface RolloutObserved {
   nodeBounces: NodeBounce[];
   /** The Prometheus gate's answer, when the gate is configured and was queried for this decision. */
   prometheus?: PrometheusResult;
+  /** The endpoint names the operator's config allows for the Prometheus gate (none when unset). */
+  prometheusEndpoints?: readonly string[];
 }
 
 export type RolloutAction =
@@ -128,6 +136,12 @@ export function resolveMembers(spec: ValidRolloutSpec, obs: RolloutObserved): Re
         ok: false,
         reason: R.NoMembers,
         message: `no Express resource in this namespace matches ${JSON.stringify(spec.members.selector)}`,
+      };
+    if (matched.length > MAX_ROLLOUT_MEMBERS)
+      return {
+        ok: false,
+        reason: R.TooManyMembers,
+        message: `the selector matches ${matched.length} Express resources; a RollingBounce takes at most ${MAX_ROLLOUT_MEMBERS} (one status row each): split it into several RollingBounces with narrower selectors`,
       };
     for (const e of matched) {
       const pod = podsOf(e.name)[0];
@@ -222,7 +236,7 @@ function followNodeBounces(
         ...row,
         phase: 'Skipped' as const,
         reason: MR.IntentionallyDown,
-        message: st.message,
+        message: clipMemberMessage(st.message),
         endTime: st.completionTime ?? now.toISOString(),
       };
     }
@@ -231,14 +245,14 @@ function followNodeBounces(
         ...row,
         phase: st.phase,
         reason: st.reason,
-        message: st.message,
+        message: clipMemberMessage(st.message),
         endTime: st.completionTime ?? m.endTime ?? now.toISOString(),
       };
     }
     return {
       ...row,
       reason: st?.phase ? `${st.phase}${st.reason ? `/${st.reason}` : ''}` : 'Created',
-      message: st?.message ?? m.message,
+      message: clipMemberMessage(st?.message) ?? m.message,
     };
   });
   return { rows, toCreate };
@@ -709,7 +723,7 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
     return { status, actions: hasFinalizer ? [{ type: 'RemoveFinalizer' }] : [] };
   }
 
-  const v = validateRolloutSpec(rb.spec);
+  const v = validateRolloutSpec(rb.spec, { prometheusEndpoints: obs.prometheusEndpoints });
   if (!v.ok) {
     return finish(
       rb,

@@ -42,6 +42,8 @@ export class World {
   pods = new Map<string, MemberPod>();
   nbs = new Map<string, NodeBounce>();
   prometheus?: PrometheusResult;
+  /** The operator config's Prometheus endpoint names. */
+  prometheusEndpoints: readonly string[] = ['default'];
   /** NodeBounce names ever created (a second create of the same name would be a 409 and is counted). */
   creates: string[] = [];
   uidSeq = 0;
@@ -91,6 +93,7 @@ export class World {
       pods: [...this.pods.values()],
       nodeBounces: [...this.nbs.values()],
       prometheus: this.prometheus,
+      prometheusEndpoints: this.prometheusEndpoints,
     };
   }
 
