@@ -48,6 +48,8 @@ export const Reasons = {
   // failure
   InvalidSpec: 'InvalidSpec',
   InvalidStatus: 'InvalidStatus',
+  /** It carries the operator's finalizer but no status (restored from a backup without status): never started again. */
+  StatusLost: 'StatusLost',
   PodNotFound: 'PodNotFound',
   /** The pod does not match the operator's podLabelSelector: its replacement could never be seen. */
   PodNotWatched: 'PodNotWatched',

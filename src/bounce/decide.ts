@@ -335,6 +335,12 @@ export function decide(
     return b.done();
   }
 
+  if (!st.phase && hasFinalizer(nb)) {
+    // Status is written before any action, the finalizer only as an action: our finalizer without status means the
+    // status was lost (a restore without status). Not a new request: that would bounce the current pod again.
+    const ex = obs.express;
+    return b.fail(R.StatusLost, M.statusLost(nb, ex && ex.kind === 'Found' ? ex.view.name : undefined));
+  }
   if (!st.phase) {
     // Accepted and the first step are one status write: a request that can start at once goes from no status
     // straight to Terminating (its intent write), one round trip fewer before the eviction (docs/adr/0006).

@@ -84,6 +84,13 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
       'The status was not written by the operator (edited by hand or by another tool): a phase is unknown, or a field that phase needs is missing or garbled. Where the bounce stood is unknown, so nothing more is done to the pod; the message lists every problem. Shutdown protection is restored if it may have been disabled (the finalizer was held).',
     action: "Check the pod; create a new NodeBounce if it still needs a bounce. Don't edit `status` by hand.",
   },
+  [R.StatusLost]: {
+    phase: 'Failed',
+    meaning:
+      "The NodeBounce carries the operator's finalizer but has no status: it was handled before and its status was lost, typically restored from a backup that leaves status out (Velero restores objects without status unless told otherwise, and keeps finalizers). Taking it for a new request would bounce the current pod again, so nothing is touched. Shutdown protection may have been left disabled by the earlier run.",
+    action:
+      "Check the Express resource's shutdown protection by hand; create a new NodeBounce if the pod still needs a bounce.",
+  },
   [R.ShutdownProtectionNotRestored]: {
     phase: 'Failed',
     meaning:
@@ -251,6 +258,12 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     to: 'Failed',
     reasons: [R.ShutdownProtectionNotRestored],
     trigger: 'The replacement is Ready but restoring shutdown protection failed past `protectionRestore` limits.',
+  },
+  {
+    from: ['New'],
+    to: 'Failed',
+    reasons: [R.StatusLost],
+    trigger: "No status, but the operator's finalizer: an earlier run handled it and its status was lost (a restore).",
   },
   {
     from: ['New', 'Pending', 'Terminating', 'Starting'],

@@ -221,6 +221,13 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     },
   ],
   [
+    "the operator's finalizer but no status (restored from a backup without status) ends StatusLost",
+    () => ({
+      transitions: drive(makeNodeBounce({ finalizer: true }), [{ t: 0 }]).transitions,
+      expected: ['New -> Failed (StatusLost)'],
+    }),
+  ],
+  [
     'restoring shutdown protection keeps failing past its time limit',
     () => ({
       transitions: drive(makeNodeBounce(), [
