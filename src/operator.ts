@@ -80,8 +80,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   });
   controller.listen({
     onNodeBounce: (nb) => rollouts.onNodeBounce(nb),
-    onPod: (pod) => rollouts.onNamespaceChange(pod.metadata?.namespace),
-    onExpress: (obj) => rollouts.onNamespaceChange(obj.metadata?.namespace),
+    onPod: (pod) => rollouts.onPod(pod),
+    onExpress: (obj) => rollouts.onExpress(obj),
   });
   metrics?.setRolloutMembersSource(() => rollouts.list());
   metrics?.setActiveBouncesSource(() => controller.activeCount());
