@@ -146,6 +146,7 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
       expressName: view.name,
       enabled: false,
       ...(repeated ? { repeated: true } : {}),
+      ...(view.resourceVersion ? { resourceVersion: view.resourceVersion } : {}),
     });
     b.transition(R.DisablingShutdownProtection, M.disablingProtection(obs.expressKind, view.name));
     return b.done();
