@@ -80,6 +80,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         }),
     },
   });
+  controller.reconciler.setRollouts((ns) => rollouts.listIn(ns));
   controller.listen({
     onNodeBounce: (nb) => rollouts.onNodeBounce(nb),
     onPod: (pod) => rollouts.onPod(pod),

@@ -48,8 +48,6 @@ export const Reasons = {
   // failure
   InvalidSpec: 'InvalidSpec',
   InvalidStatus: 'InvalidStatus',
-  /** It carries the operator's finalizer but no status (restored from a backup without status): never started again. */
-  StatusLost: 'StatusLost',
   PodNotFound: 'PodNotFound',
   /** The pod does not match the operator's podLabelSelector: its replacement could never be seen. */
   PodNotWatched: 'PodNotWatched',
@@ -62,6 +60,7 @@ export const Reasons = {
   ShutdownProtectionNotRestored: 'ShutdownProtectionNotRestored',
   // waiting
   WaitingForOtherBounce: 'WaitingForOtherBounce',
+  WaitingForDisruptionBudget: 'WaitingForDisruptionBudget',
   BlockedByPDB: 'BlockedByPDB',
   EvictionThrottled: 'EvictionThrottled',
 } as const;

@@ -28,6 +28,12 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
       'Another NodeBounce for the same pod is older or already running. Bounces of one pod run one at a time, oldest first (creationTimestamp, then name).',
     action: 'Nothing: it starts on its own when the other finishes or is deleted.',
   },
+  [R.WaitingForDisruptionBudget]: {
+    phase: 'Pending',
+    meaning:
+      'The pod is a member of an unfinished RollingBounce whose maxUnavailable other members are already unavailable (pod missing, not Ready or terminating; a NodeBounce in flight; runtime state not healthy): the message names them. Nothing was touched; checked again on live reads every few seconds, right before the first side effect (docs/adr/0007).',
+    action: 'Nothing, usually: it starts once few enough members are down. Delete this NodeBounce to give up.',
+  },
   [R.DisablingShutdownProtection]: {
     phase: 'Pending',
     meaning: "Turning the Express resource's shutdown protection off before the eviction.",
@@ -83,13 +89,6 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
     meaning:
       'The status was not written by the operator (edited by hand or by another tool): a phase is unknown, or a field that phase needs is missing or garbled. Where the bounce stood is unknown, so nothing more is done to the pod; the message lists every problem. Shutdown protection is restored if it may have been disabled (the finalizer was held).',
     action: "Check the pod; create a new NodeBounce if it still needs a bounce. Don't edit `status` by hand.",
-  },
-  [R.StatusLost]: {
-    phase: 'Failed',
-    meaning:
-      "The NodeBounce carries the operator's finalizer but has no status: it was handled before and its status was lost, typically restored from a backup that leaves status out (Velero restores objects without status unless told otherwise, and keeps finalizers). Taking it for a new request would bounce the current pod again, so nothing is touched. Shutdown protection may have been left disabled by the earlier run.",
-    action:
-      "Check the Express resource's shutdown protection by hand; create a new NodeBounce if the pod still needs a bounce.",
   },
   [R.ShutdownProtectionNotRestored]: {
     phase: 'Failed',
@@ -169,6 +168,13 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     to: 'Pending',
     reasons: [R.WaitingForOtherBounce],
     trigger: 'An older or running NodeBounce targets the same pod.',
+  },
+  {
+    from: ['Pending'],
+    to: 'Pending',
+    reasons: [R.WaitingForDisruptionBudget],
+    trigger:
+      "A RollingBounce the pod belongs to has maxUnavailable other members down (live reads, under the namespace's budget lock).",
   },
   {
     from: ['Pending'],
@@ -258,12 +264,6 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     to: 'Failed',
     reasons: [R.ShutdownProtectionNotRestored],
     trigger: 'The replacement is Ready but restoring shutdown protection failed past `protectionRestore` limits.',
-  },
-  {
-    from: ['New'],
-    to: 'Failed',
-    reasons: [R.StatusLost],
-    trigger: "No status, but the operator's finalizer: an earlier run handled it and its status was lost (a restore).",
   },
   {
     from: ['New', 'Pending', 'Terminating', 'Starting'],

@@ -190,8 +190,3 @@ export function invalidStatus(
         : '';
   return `The NodeBounce status is invalid: ${problems.join('; ')}. The operator did not write it (was it edited by hand?), so where the bounce stood is unknown and it stops here: nothing more is done to the pod.${note} Check ${target(nb)}, and create a new NodeBounce if it still needs a bounce.`;
 }
-
-export function statusLost(nb: NodeBounce, expressName: string | undefined): string {
-  const express = expressName ? `its Express resource ${expressName}` : 'its Express resource';
-  return `This NodeBounce carries the operator's finalizer but has no status: an earlier run handled it and the status was lost (restored from a backup without status?). It is not started again, so the current pod is not bounced a second time; nothing was touched. The earlier run may have left shutdown protection of ${express} disabled: check it by hand. Create a new NodeBounce if ${target(nb)} still needs a bounce.`;
-}

@@ -197,7 +197,11 @@ export function validateRolloutSpec(
 ): RolloutSpecValidation {
   const result = rollingBounceSpecSchema.safeParse(spec ?? {});
   if (result.success) {
-    const problems = prometheusProblems(result.data.healthGate.prometheus, context.prometheusEndpoints ?? []);
+    // Without the config's endpoint names (callers that only read the spec's shape), the endpoint is not checked.
+    const problems =
+      context.prometheusEndpoints === undefined
+        ? []
+        : prometheusProblems(result.data.healthGate.prometheus, context.prometheusEndpoints);
     return problems.length ? { ok: false, problems } : { ok: true, spec: result.data };
   }
   return {

@@ -13,7 +13,7 @@ function crashedAfterEviction(): NodeBounce {
   const nb = makeNodeBounce();
   const d = decide(nb, makeObserved({ pod: makePod() }), at(0));
   expect(d.status).toMatchObject({ phase: 'Terminating', reason: 'Evicting' });
-  expect(d.actions.map((a) => a.type)).toEqual(['EvictPod']);
+  expect(d.actions.map((a) => a.type)).toContain('EvictPod');
   return { ...nb, status: d.status };
 }
 

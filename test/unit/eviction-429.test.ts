@@ -168,7 +168,7 @@ describe('eviction 429: PodDisruptionBudget refusal vs throttling', () => {
 
   it('decide() waits for nextAttemptTime (a reconcile triggered by the status write does not evict early)', async () => {
     const { result } = await evictWith(apiException({ ...APF_THROTTLED, details: { retryAfterSeconds: 5 } }));
-    const nb = makeNodeBounce({ status: result.status });
+    const nb = makeNodeBounce({ status: result.status, finalizer: true });
     const early = decide(nb, makeObserved(), at(11));
     expect(actionTypes(early.actions)).toEqual([]);
     expect(early.requeueAfterMs).toBe(4_000);
@@ -177,7 +177,7 @@ describe('eviction 429: PodDisruptionBudget refusal vs throttling', () => {
 
   it('a later success or PDB refusal clears the throttling marker', async () => {
     const { result } = await evictWith(apiException(APF_THROTTLED));
-    const nb = makeNodeBounce({ status: result.status });
+    const nb = makeNodeBounce({ status: result.status, finalizer: true });
     const after = applyOutcome(
       nb,
       evict,

@@ -123,6 +123,21 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     }),
   ],
   [
+    "waits for a RollingBounce's disruption budget, then starts once it allows",
+    () => ({
+      transitions: drive(makeNodeBounce(), [
+        { t: 0, obs: { disruptionBudget: { ok: false, message: 'b is down' } } },
+        { t: 3, obs: { disruptionBudget: { ok: true } } },
+      ]).transitions,
+      expected: [
+        'New -> Pending (Accepted)',
+        'Pending -> Pending (WaitingForDisruptionBudget)',
+        'Pending -> Terminating (Evicting)',
+        'Terminating -> Terminating (WaitingForTermination)',
+      ],
+    }),
+  ],
+  [
     'the pod is already terminating at preflight: waited for, never evicted',
     () => ({
       transitions: drive(makeNodeBounce(), [
@@ -219,13 +234,6 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
       (nb.status as { phase: string }).phase = 'Frobnicating';
       return { transitions: drive(nb, [{ t: 5 }]).transitions, expected: ['New -> Failed (InvalidStatus)'] };
     },
-  ],
-  [
-    "the operator's finalizer but no status (restored from a backup without status) ends StatusLost",
-    () => ({
-      transitions: drive(makeNodeBounce({ finalizer: true }), [{ t: 0 }]).transitions,
-      expected: ['New -> Failed (StatusLost)'],
-    }),
   ],
   [
     'restoring shutdown protection keeps failing past its time limit',
