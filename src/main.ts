@@ -45,6 +45,10 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
   let elector: LeaderElector | undefined;
   const servers: ListeningServer[] = [];
   let stopping = false;
+  // Aborted when this instance must stop acting: every API request of the operator still in flight is aborted
+  // before the Lease is released (or right away when leadership was lost), so no late write of ours races a
+  // successor's. The lease's own requests are not on it.
+  const acting = new AbortController();
 
   const stop = async (code: number, why: string) => {
     if (stopping) return;
@@ -60,6 +64,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
       // Stop taking work; running reconciles get a few seconds to finish (state is in status either way), so the
       // whole shutdown fits SHUTDOWN_GRACE_MS even when the API server does not answer.
       await operator?.stop(RECONCILE_DRAIN_MS);
+      acting.abort(new Error(`stopped acting: ${why}`));
       // Release the lease so a standby takes over at once; meanwhile send queued notifications, bounded by
       // notifications.drainTimeoutMs and by what is left of the grace (up to 8 s of drain after up to 4 s of
       // reconciles would otherwise outlast the watchdog and exit 1).
@@ -78,6 +83,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
     try {
       operator = await startOperator({
         kubeConfig,
+        acting: acting.signal,
         config,
         log,
         metrics,
@@ -130,6 +136,8 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
       void becomeActive();
     },
     onStoppedLeading: () => {
+      // No longer the leader: nothing of ours may still be in flight (a successor may already act).
+      acting.abort(new Error('lost leadership'));
       metrics.leaderStatus.set({ name: le.leaseName }, 0);
       // Like controller-runtime: a process that lost the lease exits and is restarted as a standby.
       void stop(1, 'lost leadership');

@@ -21,6 +21,8 @@ export interface RunningOperator {
 
 export interface OperatorOptions {
   kubeConfig: KubeConfig;
+  /** Aborted when this instance must stop acting (leadership ended): every API request in flight is aborted. */
+  acting?: AbortSignal;
   config: OperatorConfig;
   log: Logger;
   /** Observers of transitions and events (metrics, notifications); they must not throw or block. */
@@ -47,7 +49,7 @@ function combineHooks(hooks: ReconcileHooks[], log: Logger): ReconcileHooks {
 export async function startOperator(opts: OperatorOptions): Promise<RunningOperator> {
   const { kubeConfig, config, log } = opts;
   const runtime = new KubeRuntime(kubeConfig, config.api, log);
-  const client = new KubeClient(kubeConfig, config.express, config.api);
+  const client = new KubeClient(kubeConfig, config.express, config.api, opts.acting);
   const metrics = opts.metrics;
   const hooks = [...(metrics ? [metrics.bounceHooks()] : []), ...(opts.hooks ?? [])];
   const controller = new BounceController({
@@ -81,8 +83,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   controller.reconciler.setRollouts((ns) => rollouts.listIn(ns));
   controller.listen({
     onNodeBounce: (nb) => rollouts.onNodeBounce(nb),
-    onPod: (pod) => rollouts.onNamespaceChange(pod.metadata?.namespace),
-    onExpress: (obj) => rollouts.onNamespaceChange(obj.metadata?.namespace),
+    onPod: (pod) => rollouts.onPod(pod),
+    onExpress: (obj) => rollouts.onExpress(obj),
   });
   metrics?.setRolloutMembersSource(() => rollouts.list());
   metrics?.setActiveBouncesSource(() => controller.activeCount());

@@ -132,6 +132,12 @@ export interface NodeBounceStatus {
   terminatingTime?: string;
   podDeletedTime?: string;
   terminatedTime?: string;
+  /**
+   * True when the old pod was found gone without its eviction's answer on record (the operator restarted between
+   * the eviction and the next status write): podDeletedTime is unknown (left unset) and terminatedTime is when the
+   * pod was found gone, an upper bound of when it went.
+   */
+  terminatedTimeEstimated?: boolean;
   readyTime?: string;
   completionTime?: string;
   conditions?: Condition[];

@@ -11,6 +11,8 @@ export const ROLLINGBOUNCE_KIND = 'RollingBounce';
 export const ROLLINGBOUNCE_FINALIZER = 'bounce.express.dev/rollingbounce-members';
 /** Label on each NodeBounce a RollingBounce created: the RollingBounce's name. */
 export const ROLLINGBOUNCE_LABEL = 'bounce.express.dev/rollingbounce';
+/** A RollingBounce's name is the value of ROLLINGBOUNCE_LABEL on its NodeBounces: a label value (CRD rule too). */
+export const MAX_ROLLINGBOUNCE_NAME = 63;
 
 export interface LabelSelectorRequirement {
   key: string;
@@ -44,7 +46,8 @@ export interface BounceTemplate {
 export interface HealthGateSpec {
   healthyStates?: string[];
   stableSeconds?: number;
-  prometheus?: { url: string; query: string; timeoutSeconds?: number };
+  /** `endpoint` names one of the operator config's prometheus.endpoints; `url` (v1alpha1) is refused. */
+  prometheus?: { endpoint?: string; url?: string; query: string; timeoutSeconds?: number };
 }
 
 export interface RollingBounceSpec {

@@ -164,6 +164,7 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
       expressName: view.name,
       enabled: false,
       ...(repeated ? { repeated: true } : {}),
+      ...(view.resourceVersion ? { resourceVersion: view.resourceVersion } : {}),
     });
     b.transition(R.DisablingShutdownProtection, M.disablingProtection(obs.expressKind, view.name));
     return b.done();
@@ -232,7 +233,9 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
 
   if (!oldStillThere) {
     st.terminatedTime = b.nowIso;
-    st.podDeletedTime ??= st.terminatedTime;
+    // Without the eviction's answer on record (a crash between the eviction and the next status write), when the
+    // pod was deleted and when it went are unknown: podDeletedTime stays unset, terminatedTime is an upper bound.
+    if (!st.podDeletedTime) st.terminatedTimeEstimated = true;
     b.condition(C.PodTerminated, 'True', 'PodGone', M.podGone(spec, st.podUID));
     b.condition(C.PodReady, 'Unknown', R.WaitingForReady, M.waitingForReadyCondition(timeouts));
     // No Event: status says it; the PodRestarted Event (or ReadyTimeout) tells how long each part took.

@@ -148,7 +148,9 @@ export function podRestarted(spec: ValidSpec, st: NodeBounceStatus, tookSeconds:
   const secs = (from?: string, to?: string) =>
     from && to ? `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)}s` : '?';
   // The only Event between the eviction and the end on a successful bounce, so it says where the time went.
-  const parts = `old pod gone ${secs(st.podDeletedTime ?? st.terminatingTime, st.terminatedTime)} after the eviction, replacement Ready ${secs(st.terminatedTime, st.readyTime)} later`;
+  const parts = st.terminatedTimeEstimated
+    ? `old pod gone and replacement Ready ${secs(st.terminatingTime, st.readyTime)} after the eviction request; when the old pod went is unknown (the eviction's answer was not recorded, e.g. the operator restarted; it was found gone at ${st.terminatedTime})`
+    : `old pod gone ${secs(st.podDeletedTime ?? st.terminatingTime, st.terminatedTime)} after the eviction, replacement Ready ${secs(st.terminatedTime, st.readyTime)} later`;
   return `Pod ${spec.podName} restarted: uid ${st.podUID} replaced by ${st.replacementPodName ?? '?'} (uid ${st.replacementPodUID ?? '?'}), Ready ${tookSeconds}s after the request was accepted (${parts}).${reasonSuffix(spec)}`;
 }
 

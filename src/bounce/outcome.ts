@@ -89,6 +89,11 @@ export function applyOutcome(
             reason: 'ShutdownProtectionDisabled',
             message: `Disabled shutdown protection on ${action.expressName}.`,
           });
+        } else if (outcome.code === 409 && action.repeated !== true) {
+          // The Express resource changed since it was read (its controller writes status often): nothing was applied.
+          // Decided again on the newer version, once (that attempt is `repeated`, so a second 409 falls below).
+          sp.lastError = outcome.message;
+          return { status, events, transitions, retry: false, requeueAfterMs: 1000 };
         } else {
           // Best effort: warn and go on with the bounce. A definite rejection (4xx) of the first attempt changed
           // nothing; after a timeout or server error the patch may still have been applied, and so may an earlier

@@ -61,6 +61,7 @@ const common = z.object({
   terminatingTime: timestamp.optional(),
   podDeletedTime: timestamp.optional(),
   terminatedTime: timestamp.optional(),
+  terminatedTimeEstimated: z.boolean().optional(),
   readyTime: timestamp.optional(),
   completionTime: timestamp.optional(),
   conditions: z.array(condition).optional(),

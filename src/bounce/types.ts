@@ -55,6 +55,12 @@ export type Action =
        * or the operator died), so a refusal now does not prove protection is still on.
        */
       repeated?: boolean;
+      /**
+       * Disable only: the Express resource's resourceVersion the decision read. The patch carries it, so it lands only
+       * on that version (409 otherwise): a late disable of an instance that lost the lease cannot undo a successor's
+       * restore.
+       */
+      resourceVersion?: string;
     }
   | { type: 'EvictPod'; podName: string; uid: string; mode: BounceMode; gracePeriodSeconds?: number }
   | { type: 'DeleteNodeBounce' };

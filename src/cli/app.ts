@@ -10,7 +10,12 @@ import {
   type NodeBounceSpec,
 } from '../api/nodebounce.js';
 import { CliError, ExitCode } from './errors.js';
-import type { LabelSelector, RollingBounce, RollingBounceSpec } from '../api/rollingbounce.js';
+import {
+  MAX_ROLLINGBOUNCE_NAME,
+  type LabelSelector,
+  type RollingBounce,
+  type RollingBounceSpec,
+} from '../api/rollingbounce.js';
 import {
   asList,
   durationSeconds,
@@ -72,7 +77,7 @@ interface RolloutOptions extends CommonOptions {
   settle?: number;
   stable?: number;
   healthyStates?: string;
-  prometheusUrl?: string;
+  prometheusEndpoint?: string;
   prometheusQuery?: string;
   maxFailures?: number;
   force?: boolean;
@@ -316,7 +321,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         new Option('--stable <duration>', 'the health gate must hold this long (default 30s)').argParser(parseTtl),
       )
       .option('--healthy-states <states>', 'comma-separated healthy runtime states (default running)')
-      .option('--prometheus-url <url>', 'Prometheus base URL for the alert gate')
+      .option('--prometheus-endpoint <name>', 'Prometheus endpoint of the operator config (prometheus.endpoints)')
       .option('--prometheus-query <promql>', 'a query that must return no series')
       .addOption(
         new Option('--max-failures <n>', 'failed members tolerated (default 0)').argParser((v) =>
@@ -364,6 +369,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   async function rollout(pods: string[], o: RolloutOptions): Promise<number> {
     if (pods.length > 0 === !!o.selector)
       throw new CliError('give either pod names or --selector (exactly one)', ExitCode.Usage);
+    if (o.name !== undefined && o.name.length > MAX_ROLLINGBOUNCE_NAME)
+      throw new CliError(
+        `--name ${o.name} has ${o.name.length} characters; at most ${MAX_ROLLINGBOUNCE_NAME}: each member NodeBounce carries it as a label value`,
+        ExitCode.Usage,
+      );
     const { client, namespace } = connect(o);
     const spec: RollingBounceSpec = {
       members: o.selector ? { selector: parseSelector(o.selector) } : { podNames: pods },
@@ -373,9 +383,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (o.last) spec.last = parseSelector(o.last);
     if (o.reverse) spec.order = 'reverse';
     if (o.settle !== undefined) spec.settleSeconds = o.settle;
-    if (o.stable !== undefined || o.healthyStates || o.prometheusUrl || o.prometheusQuery) {
-      if (!!o.prometheusUrl !== !!o.prometheusQuery)
-        throw new CliError('--prometheus-url and --prometheus-query go together', ExitCode.Usage);
+    if (o.stable !== undefined || o.healthyStates || o.prometheusEndpoint || o.prometheusQuery) {
+      if (!!o.prometheusEndpoint !== !!o.prometheusQuery)
+        throw new CliError('--prometheus-endpoint and --prometheus-query go together', ExitCode.Usage);
       spec.healthGate = {
         ...(o.stable !== undefined ? { stableSeconds: o.stable } : {}),
         ...(o.healthyStates
@@ -386,7 +396,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
                 .filter(Boolean),
             }
           : {}),
-        ...(o.prometheusUrl ? { prometheus: { url: o.prometheusUrl, query: o.prometheusQuery! } } : {}),
+        ...(o.prometheusEndpoint ? { prometheus: { endpoint: o.prometheusEndpoint, query: o.prometheusQuery! } } : {}),
       };
     }
     if (o.maxFailures !== undefined) spec.maxFailures = o.maxFailures;

@@ -161,6 +161,43 @@ export const apiConfigSchema = z
     }
   });
 
+/**
+ * Prometheus endpoints a RollingBounce's alert gate may query, by name (`healthGate.prometheus.endpoint`). Chosen by
+ * whoever installs the operator, never by a RollingBounce: the operator must not fetch URLs a namespace editor
+ * names from its own network position (docs/rollingbounce.md). A base URL: http(s), no credentials, query or
+ * fragment (a path prefix such as /prometheus is kept).
+ */
+export const prometheusConfigSchema = z
+  .object({
+    endpoints: z
+      .record(
+        z
+          .string()
+          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label')
+          .max(63),
+        z
+          .string()
+          .url('must be an http(s) URL')
+          .refine((u) => {
+            try {
+              const url = new URL(u);
+              return (
+                (url.protocol === 'http:' || url.protocol === 'https:') &&
+                !url.username &&
+                !url.password &&
+                !url.search &&
+                !url.hash &&
+                !/[?#]/.test(u)
+              );
+            } catch {
+              return false;
+            }
+          }, 'must be an http(s) base URL without credentials, query or fragment'),
+      )
+      .default({}),
+  })
+  .strict();
+
 export const operatorConfigSchema = z
   .object({
     /** Namespaces to watch; empty means all namespaces (needs the ClusterRole). */
@@ -191,16 +228,39 @@ export const operatorConfigSchema = z
         leaseName: dnsLabel.default('nodebounce-operator'),
         /** Defaults to the pod's namespace (POD_NAMESPACE) when running in-cluster. */
         namespace: dnsLabel.optional(),
-        leaseDurationSeconds: z.number().int().min(1).default(15),
-        renewDeadlineSeconds: z.number().int().min(1).default(10),
-        retryPeriodSeconds: z.number().int().min(1).default(2),
+        leaseDurationSeconds: z.number().int().min(1).max(3600).default(15),
+        renewDeadlineSeconds: z.number().int().min(1).max(3600).default(10),
+        retryPeriodSeconds: z.number().int().min(1).max(3600).default(2),
       })
       .strict()
+      .superRefine((v, ctx) => {
+        // client-go's rules: a leader must give up (renew deadline) before a standby may take the lease (lease
+        // duration, on the standby's clock), with room for clock rate skew; and it must get to retry in between.
+        if (v.renewDeadlineSeconds >= v.leaseDurationSeconds)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['renewDeadlineSeconds'],
+            message: `must be less than leaderElection.leaseDurationSeconds (${v.leaseDurationSeconds}): otherwise a standby may take the lease while the old leader still acts`,
+          });
+        if (v.renewDeadlineSeconds * 1.2 > v.leaseDurationSeconds && v.renewDeadlineSeconds < v.leaseDurationSeconds)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['renewDeadlineSeconds'],
+            message: `must leave leaderElection.leaseDurationSeconds (${v.leaseDurationSeconds}) at least 20% more, for clock rate skew between the instances`,
+          });
+        if (v.retryPeriodSeconds >= v.renewDeadlineSeconds)
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: ['retryPeriodSeconds'],
+            message: `must be less than leaderElection.renewDeadlineSeconds (${v.renewDeadlineSeconds}): the leader must get to retry a failed renewal before giving up`,
+          });
+      })
       .default({}),
     notifications: notificationsConfigSchema.default({}),
     api: apiConfigSchema.default({}),
     argocd: argoCdConfigSchema.default({}),
     protectionRestore: protectionRestoreConfigSchema.default({}),
+    prometheus: prometheusConfigSchema.default({}),
   })
   .strict();
 

@@ -35,7 +35,11 @@ export async function executeAction(
         return { outcome: { ok: true }, updated: await client.setNodeBounceFinalizers(nb, finalizers) };
       }
       case 'SetShutdownProtection':
-        await client.patchExpress(ns, action.expressName, shutdownProtectionPatch(express, action.enabled));
+        await client.patchExpress(
+          ns,
+          action.expressName,
+          shutdownProtectionPatch(express, action.enabled, action.resourceVersion),
+        );
         return { outcome: { ok: true } };
       case 'EvictPod':
         await client.evictPod(ns, action.podName, action.uid, action.mode, action.gracePeriodSeconds);

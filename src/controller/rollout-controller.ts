@@ -8,7 +8,7 @@ import {
 } from '../api/rollingbounce.js';
 import type { PodLike } from '../bounce/pod.js';
 import type { OperatorConfig } from '../config/schema.js';
-import type { UnstructuredObject } from '../express/view.js';
+import { expressNameForPod, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
 import type { ChangeType } from '../kube/informer.js';
 import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
@@ -23,7 +23,8 @@ import { WorkQueue } from './workqueue.js';
 
 // The RollingBounce controller: its own watch (RollingBounces) and work queue, and the NodeBounce, pod and Express
 // caches of the NodeBounce controller (one watch per kind in the process). NodeBounce changes enqueue their owner;
-// pod and Express changes enqueue the unfinished RollingBounces of that namespace.
+// a pod or Express change enqueues only the unfinished RollingBounces it concerns (a member's pod or Express resource,
+// or a RollingBounce whose members are not resolved yet): other pods of the namespace cannot change their decision.
 
 export interface RolloutControllerOptions {
   runtime: OperatorRuntime;
@@ -44,6 +45,21 @@ const active = (rb: RollingBounce) =>
   !!rb.metadata.deletionTimestamp ||
   !isRolloutTerminal(rb.status?.phase) ||
   (rb.status?.members ?? []).some((m: MemberStatus) => m.phase === 'InProgress');
+
+/**
+ * Whether a change of the pod `pod` or of the Express resource `express` may change `rb`'s decision: it is unfinished
+ * and one of its members is that pod or that Express resource, or its members are not snapshotted yet.
+ */
+export function concernsRollout(rb: RollingBounce, change: { pod?: string; express?: string }): boolean {
+  if (!active(rb)) return false;
+  const members = rb.status?.members;
+  if (!members) return true;
+  return members.some(
+    (m) =>
+      (change.pod !== undefined && m.pod === change.pod) ||
+      (change.express !== undefined && m.expressResource === change.express),
+  );
+}
 
 export class RolloutController {
   readonly queue: WorkQueue;
@@ -116,11 +132,27 @@ export class RolloutController {
     this.onNamespaceChange(nb.metadata.namespace);
   }
 
-  /** A pod or Express resource changed in `namespace`: the health gate of its unfinished RollingBounces may change. */
-  onNamespaceChange(namespace: string | undefined): void {
+  /** A pod changed: the RollingBounces it concerns (as a member's pod, or the pod of a member's Express resource). */
+  onPod(pod: PodLike): void {
+    const mapped = expressNameForPod(pod, this.opts.config.express);
+    this.onMemberChange(pod.metadata?.namespace, {
+      pod: pod.metadata?.name,
+      ...(mapped.ok ? { express: mapped.name } : {}),
+    });
+  }
+
+  /** An Express resource changed: the RollingBounces that have it as a member. */
+  onExpress(obj: UnstructuredObject): void {
+    this.onMemberChange(obj.metadata?.namespace, { express: obj.metadata?.name });
+  }
+
+  private onMemberChange(namespace: string | undefined, change: { pod?: string; express?: string }): void {
     if (!namespace) return;
-    for (const rb of this.rollingBounces.list(namespace))
-      if (active(rb)) this.queue.add(rollingBounceKey(namespace, rb.metadata.name));
+    for (const cached of this.rollingBounces.list(namespace)) {
+      // Our latest write when the watch has not caught up (it may hold the freshly snapshotted members).
+      const rb = this.reconciler.get(namespace, cached.metadata.name) ?? cached;
+      if (concernsRollout(rb, change)) this.queue.add(rollingBounceKey(namespace, rb.metadata.name));
+    }
   }
 
   start(): void {

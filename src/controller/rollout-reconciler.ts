@@ -125,11 +125,12 @@ export class RolloutReconciler {
         d = decideRollout(rb, observed, this.clock());
       }
       if (d.needsPrometheus) {
-        const v = validateRolloutSpec(rb.spec);
+        const v = validateRolloutSpec(rb.spec, { prometheusEndpoints: observed.prometheusEndpoints });
         const prom = v.ok ? v.spec.healthGate.prometheus : undefined;
-        if (prom) {
+        const url = prom?.endpoint !== undefined ? this.deps.config.prometheus.endpoints[prom.endpoint] : undefined;
+        if (prom && url !== undefined) {
           const query = this.deps.prometheus ?? queryPrometheus;
-          observed.prometheus = await query(prom.url, prom.query, prom.timeoutSeconds);
+          observed.prometheus = await query(url, prom.query, prom.timeoutSeconds);
           log.debug({ prometheus: observed.prometheus }, 'prometheus gate');
           d = decideRollout(rb, observed, this.clock());
         }
@@ -305,6 +306,7 @@ export class RolloutReconciler {
       const owner = ownerRollingBounce(nb);
       return owner?.name === rb.metadata.name && (!owner.uid || owner.uid === rb.metadata.uid);
     });
-    return { express, pods, nodeBounces, namespaceBounces: [...namespaceBounces] };
+    const prometheusEndpoints = Object.keys(this.deps.config.prometheus.endpoints);
+    return { express, pods, nodeBounces, namespaceBounces: [...namespaceBounces], prometheusEndpoints };
   }
 }

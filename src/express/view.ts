@@ -16,6 +16,8 @@ export interface ExpressView {
   /** undefined when the field is absent (treated as disabled). */
   shutdownProtection?: boolean;
   gitOpsManaged: boolean;
+  /** Of the object read: the shutdown-protection patch is conditional on it (no late write over a newer one). */
+  resourceVersion?: string;
 }
 
 export type ExpressReadResult = { ok: true; view: ExpressView } | { ok: false; problems: string[] };
@@ -86,6 +88,7 @@ export function readExpress(
       catchingUp: runtimeState !== undefined && cfg.runtimeState.catchupValues.includes(runtimeState),
       shutdownProtection,
       gitOpsManaged: isArgoTracked(obj.metadata, argocd),
+      ...(typeof obj.metadata?.resourceVersion === 'string' ? { resourceVersion: obj.metadata.resourceVersion } : {}),
     },
   };
 }
@@ -165,10 +168,20 @@ export function expressNameForPod(pod: MappablePod, cfg: ExpressConfig): PodMapp
   };
 }
 
-/** A JSON merge patch that sets the shutdown-protection field to `enabled`. */
-export function shutdownProtectionPatch(cfg: ExpressConfig, enabled: boolean): Record<string, unknown> {
+/**
+ * A JSON merge patch that sets the shutdown-protection field to `enabled`; with `resourceVersion`, conditional on it
+ * (the API server answers 409 when the object changed since).
+ */
+export function shutdownProtectionPatch(
+  cfg: ExpressConfig,
+  enabled: boolean,
+  resourceVersion?: string,
+): Record<string, unknown> {
   const keys = cfg.shutdownProtection.path.split('.');
   let patch: unknown = enabled;
   for (const key of keys.reverse()) patch = { [key]: patch };
-  return patch as Record<string, unknown>;
+  const body = patch as Record<string, unknown>;
+  if (resourceVersion === undefined) return body;
+  const meta = (body.metadata ?? {}) as Record<string, unknown>;
+  return { ...body, metadata: { ...meta, resourceVersion } };
 }

@@ -55,13 +55,15 @@ export class KubeClient {
     readonly kubeConfig: KubeConfig,
     private readonly express: ExpressConfig,
     api: ApiConfig,
+    /** Leadership: when it aborts, every request of this client in flight is aborted and later ones fail at once. */
+    acting?: AbortSignal,
   ) {
     const requestMs = api.requestTimeoutSeconds * 1000;
     const listMs = api.listTimeoutSeconds * 1000;
-    this.core = makeApi(kubeConfig, CoreV1Api, requestMs);
-    this.custom = makeApi(kubeConfig, CustomObjectsApi, requestMs);
-    this.listCore = makeApi(kubeConfig, CoreV1Api, listMs);
-    this.listCustom = makeApi(kubeConfig, CustomObjectsApi, listMs);
+    this.core = makeApi(kubeConfig, CoreV1Api, requestMs, acting);
+    this.custom = makeApi(kubeConfig, CustomObjectsApi, requestMs, acting);
+    this.listCore = makeApi(kubeConfig, CoreV1Api, listMs, acting);
+    this.listCustom = makeApi(kubeConfig, CustomObjectsApi, listMs, acting);
   }
 
   private nb(namespace: string, name: string) {

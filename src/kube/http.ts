@@ -71,12 +71,15 @@ export function dispatcherCount(kc: KubeConfig): number {
   return (kc as unknown as Patchable)[PATCHED]?.size ?? 0;
 }
 
-/** A middleware that aborts a request (connect, headers and body) that has not completed within `ms`. */
-export function deadline(ms: number): PromiseMiddleware {
+/**
+ * A middleware that aborts a request (connect, headers and body) that has not completed within `ms`, or at once
+ * when `until` aborts (leadership ended: no request of this instance may still be in flight when the Lease goes).
+ */
+export function deadline(ms: number, until?: AbortSignal): PromiseMiddleware {
   if (!Number.isFinite(ms) || ms <= 0) throw new Error(`request deadline must be a positive number of ms, got ${ms}`);
   return {
     pre: (ctx: RequestContext) => {
-      ctx.setSignal(AbortSignal.timeout(ms));
+      ctx.setSignal(until ? AbortSignal.any([AbortSignal.timeout(ms), until]) : AbortSignal.timeout(ms));
       return Promise.resolve(ctx);
     },
     post: (res: ResponseContext) => Promise.resolve(res),
@@ -111,7 +114,13 @@ export function isDeadlineExceeded(err: unknown): boolean {
  * Like KubeConfig.makeApiClient (credentials are applied per request, so rotated tokens are picked up), plus
  * shared connections and the deadline.
  */
-export function makeApi<Api>(kc: KubeConfig, apiType: new (config: Configuration) => Api, timeoutMs: number): Api {
+export function makeApi<Api>(
+  kc: KubeConfig,
+  apiType: new (config: Configuration) => Api,
+  timeoutMs: number,
+  /** Aborts every request of this client, in flight or later (see deadline()). */
+  until?: AbortSignal,
+): Api {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');
   reuseConnections(kc);
@@ -126,7 +135,7 @@ export function makeApi<Api>(kc: KubeConfig, apiType: new (config: Configuration
     createConfiguration({
       baseServer: new ServerConfiguration(cluster.server, {}),
       authMethods: { default: kc },
-      promiseMiddleware: [userAgent, deadline(timeoutMs)],
+      promiseMiddleware: [userAgent, deadline(timeoutMs, until)],
     }),
   );
 }

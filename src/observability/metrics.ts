@@ -291,14 +291,18 @@ const span = (from: string | undefined, to: string | undefined): number | undefi
   return Number.isNaN(d) ? undefined : d;
 };
 
-/** Seconds spent in each phase, from the timestamps in status. */
+/**
+ * Seconds spent in each phase, from the timestamps in status. When the old pod was found gone only after a restart
+ * (terminatedTimeEstimated), the split between terminating and starting is unknown: neither is observed.
+ */
 export function phaseDurations(
   st: NodeBounceStatus,
 ): Record<'total' | 'pending' | 'terminating' | 'starting', number | undefined> {
+  const split = !st.terminatedTimeEstimated;
   return {
     total: span(st.startTime, st.completionTime),
     pending: span(st.startTime, st.terminatingTime),
-    terminating: span(st.terminatingTime, st.terminatedTime),
-    starting: span(st.terminatedTime, st.readyTime),
+    terminating: split ? span(st.terminatingTime, st.terminatedTime) : undefined,
+    starting: split ? span(st.terminatedTime, st.readyTime) : undefined,
   };
 }

@@ -431,7 +431,7 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
     return { status, actions: hasFinalizer ? [{ type: 'RemoveFinalizer' }] : [] };
   }
 
-  const v = validateRolloutSpec(rb.spec);
+  const v = validateRolloutSpec(rb.spec, { prometheusEndpoints: obs.prometheusEndpoints });
   if (!v.ok) {
     return finish(
       rb,

@@ -20,6 +20,7 @@ export const RolloutReasons = {
   InvalidSpec: 'InvalidSpec',
   NoMembers: 'NoMembers',
   MembersNotFound: 'MembersNotFound',
+  TooManyMembers: 'TooManyMembers',
   MemberFailed: 'MemberFailed',
   MemberInOtherRollout: 'MemberInOtherRollout',
 } as const;
@@ -94,7 +95,8 @@ export const ROLLOUT_REASONS: Readonly<Record<RolloutReason, RolloutReasonInfo>>
     phase: 'WaitingForHealth',
     meaning:
       'The healthGate.prometheus query failed (unreachable, timeout, bad query): the gate stays closed. Retried every 15 s.',
-    action: 'Check the URL, the query and that the operator can reach Prometheus.',
+    action:
+      'Check the query (run it in Prometheus), the endpoint in the operator config (prometheus.endpoints) and that the operator can reach it.',
   },
   [R.HealthStabilizing]: {
     phase: 'WaitingForHealth',
@@ -134,6 +136,12 @@ export const ROLLOUT_REASONS: Readonly<Record<RolloutReason, RolloutReasonInfo>>
     meaning: 'A pod named in spec.members.podNames does not exist, or has no Express resource: nothing was started.',
     action: 'Check the pod names and the namespace.',
   },
+  [R.TooManyMembers]: {
+    phase: 'Failed',
+    meaning:
+      'The selector matches more Express resources than a RollingBounce may have (500: status holds one row per member and must stay well below etcd’s object size limit). Nothing was started.',
+    action: 'Split the rollout: several RollingBounces with narrower selectors (e.g. by a zone or shard label).',
+  },
   [R.MemberFailed]: {
     phase: 'Failed',
     meaning:
@@ -163,7 +171,7 @@ export const ROLLOUT_TRANSITIONS: readonly RolloutTransition[] = [
   {
     from: ['New'],
     to: 'Failed',
-    reasons: [R.InvalidSpec, R.NoMembers, R.MembersNotFound],
+    reasons: [R.InvalidSpec, R.NoMembers, R.MembersNotFound, R.TooManyMembers],
     trigger: "The spec is invalid or its members can't be resolved.",
   },
   {

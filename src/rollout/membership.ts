@@ -3,7 +3,7 @@ import type { NodeBounce } from '../api/nodebounce.js';
 import type { LabelSelector, MemberStatus, RolloutCounts } from '../api/rollingbounce.js';
 import { MemberReasons as MR, RolloutReasons as R, type RolloutReason } from './lifecycle.js';
 import type { MemberPod, RolloutObserved } from './observed.js';
-import type { ValidRolloutSpec } from './spec.js';
+import { clipMemberMessage, MAX_ROLLOUT_MEMBERS, type ValidRolloutSpec } from './spec.js';
 
 // Who the members are: resolved once into rows (in rollout order), each followed through its NodeBounce, and each
 // member's current pod.
@@ -66,6 +66,12 @@ export function resolveMembers(spec: ValidRolloutSpec, obs: RolloutObserved): Re
         ok: false,
         reason: R.NoMembers,
         message: `no Express resource in this namespace matches ${JSON.stringify(spec.members.selector)}`,
+      };
+    if (matched.length > MAX_ROLLOUT_MEMBERS)
+      return {
+        ok: false,
+        reason: R.TooManyMembers,
+        message: `the selector matches ${matched.length} Express resources; a RollingBounce takes at most ${MAX_ROLLOUT_MEMBERS} (one status row each): split it into several RollingBounces with narrower selectors`,
       };
     for (const e of matched) {
       const pod = podsOf(e.name)[0];
@@ -160,7 +166,7 @@ export function followNodeBounces(
         ...row,
         phase: 'Skipped' as const,
         reason: MR.IntentionallyDown,
-        message: st.message,
+        message: clipMemberMessage(st.message),
         endTime: st.completionTime ?? now.toISOString(),
       };
     }
@@ -169,14 +175,14 @@ export function followNodeBounces(
         ...row,
         phase: st.phase,
         reason: st.reason,
-        message: st.message,
+        message: clipMemberMessage(st.message),
         endTime: st.completionTime ?? m.endTime ?? now.toISOString(),
       };
     }
     return {
       ...row,
       reason: st?.phase ? `${st.phase}${st.reason ? `/${st.reason}` : ''}` : 'Created',
-      message: st?.message ?? m.message,
+      message: clipMemberMessage(st?.message) ?? m.message,
     };
   });
   return { rows, toCreate };

@@ -37,6 +37,8 @@ export interface RolloutObserved {
   live?: boolean;
   /** The Prometheus gate's answer, when the gate is configured and was queried for this decision. */
   prometheus?: PrometheusResult;
+  /** The endpoint names the operator's config allows for the Prometheus gate (none when unset). */
+  prometheusEndpoints?: readonly string[];
 }
 
 export type RolloutAction =

@@ -6,6 +6,21 @@ import { nodeBounceSpecSchema } from '../bounce/spec.js';
 // rules the schema can't say: a real IANA time zone, a window that is not empty, selector operators with the right
 // values, a bounce template a NodeBounce would accept.
 
+/**
+ * The most members a RollingBounce may have (pod names, or Express resources its selector matches): status holds one
+ * row per member, and the object must stay well below etcd's 1.5 MiB limit (docs/rollingbounce.md).
+ */
+export const MAX_ROLLOUT_MEMBERS = 500;
+
+/** A member row repeats at most this much of its NodeBounce's message (the NodeBounce holds all of it). */
+export const MAX_MEMBER_MESSAGE = 256;
+
+export function clipMemberMessage(message: string | undefined): string | undefined {
+  return message !== undefined && message.length > MAX_MEMBER_MESSAGE
+    ? `${message.slice(0, MAX_MEMBER_MESSAGE - 1)}…`
+    : message;
+}
+
 const seconds = z.number().int().min(0).max(86_400);
 
 const requirement = z
@@ -30,13 +45,18 @@ export const labelSelectorSchema = z
   })
   .strict();
 
+/** Zones found valid: building an Intl.DateTimeFormat costs about half a millisecond, and every decide validates. */
+const knownTimeZones = new Set<string>();
+
 function validTimeZone(tz: string): boolean {
+  if (knownTimeZones.has(tz)) return true;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
   } catch {
     return false;
   }
+  if (knownTimeZones.size < 1000) knownTimeZones.add(tz);
+  return true;
 }
 
 const hhmm = (max: number) =>
@@ -102,7 +122,7 @@ export const rollingBounceSpecSchema = z
               .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a valid pod name'),
           )
           .min(1)
-          .max(500)
+          .max(MAX_ROLLOUT_MEMBERS)
           .optional(),
       })
       .strict()
@@ -125,10 +145,11 @@ export const rollingBounceSpecSchema = z
         stableSeconds: seconds.default(30),
         prometheus: z
           .object({
-            url: z
-              .string()
-              .url()
-              .regex(/^https?:\/\//, 'must be an http(s) URL'),
+            // A name from the operator's config (prometheus.endpoints): who may edit a namespace must not choose
+            // where the operator sends requests from its network position (docs/rollingbounce.md).
+            endpoint: z.string().min(1).max(63).optional(),
+            // v1alpha1's free URL: refused (validateRolloutSpec names the allowed endpoints).
+            url: z.string().optional(),
             query: z.string().min(1).max(4096),
             timeoutSeconds: z.number().int().min(1).max(60).default(5),
           })
@@ -149,9 +170,40 @@ export type ValidRolloutSpec = z.output<typeof rollingBounceSpecSchema>;
 
 export type RolloutSpecValidation = { ok: true; spec: ValidRolloutSpec } | { ok: false; problems: string[] };
 
-export function validateRolloutSpec(spec: RollingBounceSpec | undefined): RolloutSpecValidation {
+export interface RolloutSpecContext {
+  /** The Prometheus endpoint names the operator's config allows (prometheus.endpoints); none when unset. */
+  prometheusEndpoints?: readonly string[];
+}
+
+function prometheusProblems(prom: ValidRolloutSpec['healthGate']['prometheus'], allowed: readonly string[]): string[] {
+  if (!prom) return [];
+  const names = allowed.length
+    ? `one of: ${[...allowed].sort().join(', ')}`
+    : 'none is configured (the operator config has no prometheus.endpoints: ask whoever installed the operator)';
+  const field = 'spec.healthGate.prometheus';
+  if (prom.url !== undefined)
+    return [
+      `${field}.url: a free URL is no longer accepted (the operator would fetch whatever a namespace editor names); set ${field}.endpoint to a Prometheus endpoint from the operator config, ${names}`,
+    ];
+  if (prom.endpoint === undefined) return [`${field}.endpoint: required, ${names}`];
+  if (!allowed.includes(prom.endpoint))
+    return [`${field}.endpoint: unknown endpoint ${JSON.stringify(prom.endpoint)}; the allowed endpoints are ${names}`];
+  return [];
+}
+
+export function validateRolloutSpec(
+  spec: RollingBounceSpec | undefined,
+  context: RolloutSpecContext = {},
+): RolloutSpecValidation {
   const result = rollingBounceSpecSchema.safeParse(spec ?? {});
-  if (result.success) return { ok: true, spec: result.data };
+  if (result.success) {
+    // Without the config's endpoint names (callers that only read the spec's shape), the endpoint is not checked.
+    const problems =
+      context.prometheusEndpoints === undefined
+        ? []
+        : prometheusProblems(result.data.healthGate.prometheus, context.prometheusEndpoints);
+    return problems.length ? { ok: false, problems } : { ok: true, spec: result.data };
+  }
   return {
     ok: false,
     problems: result.error.issues.map((i) =>

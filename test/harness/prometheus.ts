@@ -34,7 +34,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startPrometheus(opts: { targets: ScrapeTarget[]; rules?: string }): Promise<PrometheusServer> {
+export async function startPrometheus(opts: {
+  targets: ScrapeTarget[];
+  rules?: string;
+  /** Listen on this port (e.g. one already written into the operator's config); default: a free one. */
+  port?: number;
+}): Promise<PrometheusServer> {
   const bin = await ensureTool('prometheus');
   const dir = mkdtempSync(join(tmpdir(), 'nodebounce-prometheus-'));
   const config: Record<string, unknown> = {
@@ -49,7 +54,7 @@ export async function startPrometheus(opts: { targets: ScrapeTarget[]; rules?: s
     config.rule_files = [join(dir, 'rules.yml')];
   }
   writeFileSync(join(dir, 'prometheus.yml'), stringify(config));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const logs: string[] = [];
   const proc: ChildProcess = spawn(

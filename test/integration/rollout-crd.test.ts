@@ -64,12 +64,34 @@ describe('RollingBounce CRD on the real control plane', () => {
     ],
     ['a bad pod name', { members: { podNames: ['Node_A'] } }],
     [
-      'a non-http prometheus url',
-      { members: { podNames: ['a'] }, healthGate: { prometheus: { url: 'ftp://x', query: 'up' } } },
+      'a prometheus endpoint that is not a name',
+      { members: { podNames: ['a'] }, healthGate: { prometheus: { endpoint: 'http://x', query: 'up' } } },
     ],
     ['a bad bounce mode', { members: { podNames: ['a'] }, bounceTemplate: { mode: 'Kill' } }],
   ])('rejects %s with 422', async (_, spec) => {
     expect(await status(create(spec))).toBe(422);
+  });
+
+  it('refuses a name longer than 63 characters (its NodeBounces carry it as a label value), saying why', async () => {
+    const named = (name: string) =>
+      custom.createNamespacedCustomObject({
+        ...RB,
+        namespace: ns,
+        body: {
+          apiVersion: 'bounce.express.dev/v1alpha1',
+          kind: 'RollingBounce',
+          metadata: { name },
+          spec: { members: { podNames: ['a'] } },
+        },
+      });
+    let refusal = '';
+    try {
+      await named('n'.repeat(64));
+    } catch (err) {
+      refusal = `${(err as { code?: number }).code} ${String((err as { body?: unknown }).body)}`;
+    }
+    expect(refusal).toMatch(/^422 .*at most 63 characters/);
+    expect(await status(named('n'.repeat(63)))).toBe(201);
   });
 
   it('accepts a full spec; only paused and maxUnavailable may change', async () => {
@@ -87,7 +109,7 @@ describe('RollingBounce CRD on the real control plane', () => {
       healthGate: {
         healthyStates: ['running'],
         stableSeconds: 3,
-        prometheus: { url: 'http://prom:9090', query: 'ALERTS{alertstate="firing"}' },
+        prometheus: { endpoint: 'default', query: 'ALERTS{alertstate="firing"}' },
       },
       maintenanceWindows: [{ days: ['Sat', 'Sun'], start: '22:00', end: '04:00', timeZone: 'Europe/Paris' }],
       maxFailures: 1,

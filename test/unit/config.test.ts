@@ -77,6 +77,7 @@ describe('defaults', () => {
       },
       argocd: { trackingMethod: 'annotation', instanceLabelKey: 'app.kubernetes.io/instance' },
       protectionRestore: { maxAttempts: 10, maxDurationSeconds: 900 },
+      prometheus: { endpoints: {} },
     });
   });
 
@@ -196,6 +197,7 @@ leaderElection:
       api: defaultOperatorConfig.api,
       argocd: { trackingMethod: 'label', instanceLabelKey: 'app.kubernetes.io/instance' },
       protectionRestore: { maxAttempts: 3, maxDurationSeconds: 900 },
+      prometheus: { endpoints: {} },
       express: {
         ...defaultExpressConfig,
         group: 'cache.example.com',

@@ -726,9 +726,11 @@ describe('Terminating', () => {
     expect(d.requeueAfterMs).toBe(300_000);
   });
 
-  it('gone without a recorded eviction (crash after the delete): podDeletedTime falls back to the termination time', () => {
+  it('gone without a recorded eviction (crash after the delete): podDeletedTime stays unknown, terminatedTime estimated', () => {
     const d = decide(terminatingNb(), makeObserved({ pod: null }), at(40));
-    expect(d.status.podDeletedTime).toBe(iso(40));
+    expect(d.status.podDeletedTime).toBeUndefined();
+    expect(d.status.terminatedTime).toBe(iso(40));
+    expect(d.status.terminatedTimeEstimated).toBe(true);
     expect(d.actions).toEqual([]);
   });
 

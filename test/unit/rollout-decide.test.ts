@@ -145,8 +145,8 @@ describe('decideRollout: gates', () => {
 
   it('Prometheus gate: series hold it (AlertsFiring), errors hold it (PrometheusUnavailable), none let it go', () => {
     const world = new World(nodes(2));
-    const rb = makeRb({ healthGate: { stableSeconds: 0, prometheus: { url: 'http://prom:9090', query: 'ALERTS' } } });
-    world.prometheus = { ok: true, series: 2, sample: 'ALERTS{alertname="X"}' };
+    const rb = makeRb({ healthGate: { stableSeconds: 0, prometheus: { endpoint: 'default', query: 'ALERTS' } } });
+    world.prometheus = { ok: true, series: 2 };
     let r = settle(world, rb, 0);
     expect(r.rb.status).toMatchObject({ phase: 'WaitingForHealth', reason: 'AlertsFiring' });
     expect(r.d.requeueAfterMs).toBe(15_000);
@@ -159,6 +159,27 @@ describe('decideRollout: gates', () => {
     world.prometheus = { ok: true, series: 0 };
     settle(world, r.rb, 2);
     expect(world.inFlightNbs()).toHaveLength(1);
+  });
+
+  it('Prometheus gate: a free URL (v1alpha1) or an endpoint the config does not name ends InvalidSpec, touching nothing', () => {
+    const world = new World(nodes(2));
+    world.prometheusEndpoints = ['default', 'infra'];
+    const byUrl = makeRb({
+      healthGate: { prometheus: { url: 'http://10.0.0.1:8080/internal#', query: 'ALERTS' } },
+    });
+    let r = settle(world, byUrl, 0);
+    expect(r.rb.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
+    expect(r.rb.status?.message).toContain('spec.healthGate.prometheus.url');
+    expect(r.rb.status?.message).toContain('one of: default, infra');
+    expect(r.d.needsPrometheus).toBeFalsy();
+    const unknown = makeRb({ healthGate: { prometheus: { endpoint: 'other', query: 'ALERTS' } } });
+    r = settle(world, unknown, 0);
+    expect(r.rb.status).toMatchObject({ phase: 'Failed', reason: 'InvalidSpec' });
+    expect(r.rb.status?.message).toMatch(/unknown endpoint "other".*one of: default, infra/);
+    world.prometheusEndpoints = [];
+    r = settle(world, makeRb({ healthGate: { prometheus: { endpoint: 'default', query: 'ALERTS' } } }), 0);
+    expect(r.rb.status?.message).toContain('operator config has no prometheus.endpoints');
+    expect(world.creates).toEqual([]);
   });
 
   it('waits for a maintenance window and says when it opens', () => {

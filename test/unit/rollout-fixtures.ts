@@ -46,6 +46,8 @@ export class World {
   /** Whether observed() says it read live (see RolloutObserved.live); by default yes, as the reconciler's second pass. */
   live = true;
   prometheus?: PrometheusResult;
+  /** The operator config's Prometheus endpoint names. */
+  prometheusEndpoints: readonly string[] = ['default'];
   /** NodeBounce names ever created (a second create of the same name would be a 409 and is counted). */
   creates: string[] = [];
   uidSeq = 0;
@@ -96,6 +98,7 @@ export class World {
       nodeBounces: [...this.nbs.values()],
       namespaceBounces: [...this.nbs.values(), ...this.foreign.values()],
       prometheus: this.prometheus,
+      prometheusEndpoints: this.prometheusEndpoints,
       ...(this.live ? { live: true } : {}),
     };
   }

@@ -90,6 +90,8 @@ argocd:
   {{- toYaml .Values.argocd | nindent 2 }}
 protectionRestore:
   {{- toYaml .Values.protectionRestore | nindent 2 }}
+prometheus:
+  endpoints: {{ toJson (.Values.prometheus.endpoints | default dict) }}
 maxConcurrentReconciles: {{ .Values.maxConcurrentReconciles }}
 logLevel: {{ .Values.logLevel | quote }}
 metricsPort: {{ .Values.metrics.port }}
