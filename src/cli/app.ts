@@ -112,7 +112,11 @@ export function parseSelector(text: string): LabelSelector {
   return sel;
 }
 
+/** Set by the standalone build (scripts/build-cli.ts), whose bundle has no package.json next to it. */
+declare const __NODEBOUNCE_VERSION__: string | undefined;
+
 function version(): string {
+  if (typeof __NODEBOUNCE_VERSION__ === 'string') return __NODEBOUNCE_VERSION__;
   try {
     // src/cli/app.ts and dist/cli/app.js are both two levels below the package root.
     return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
