@@ -368,11 +368,11 @@ export function asList(items: unknown[], resourceVersion?: string): unknown {
   return { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: resourceVersion ?? '' } };
 }
 
-const ISO_TIME = /\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\b/g;
+const ISO_TIME = /(\bat )?\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\b/g;
 
-/** Timestamps in a status message as a person reads them on a live view: "in 23s", "12s ago". */
+/** Timestamps in a status message as a person reads them on a live view: "in 23s", "12s ago" ("at T" too). */
 export function relativeTimes(message: string, now: Date): string {
-  return message.replace(ISO_TIME, (t) => {
+  return message.replace(ISO_TIME, (_m, _at: string | undefined, t: string) => {
     const d = Date.parse(t) - now.getTime();
     if (Math.abs(d) < 1000) return 'now';
     return d > 0 ? `in ${humanDuration(Math.ceil(d / 1000) * 1000)}` : `${humanDuration(-d)} ago`;

@@ -138,9 +138,9 @@ describe('the live rollout screen', () => {
     };
     const [header] = rolloutFrame(rb, now);
     expect(header).toBe(
-      'WaitingForHealth/HealthStabilizing 1/3 · next step in 24s · healthy since 7s ago; stable at in 24s',
+      'WaitingForHealth/HealthStabilizing 1/3 · next step in 24s · healthy since 7s ago; stable in 24s',
     );
-    expect(relativeTimes('at 2026-01-01T00:00:00.000Z', now)).toBe('at now');
+    expect(relativeTimes('at 2026-01-01T00:00:00.000Z', now)).toBe('now');
   });
 });
 

@@ -34,7 +34,9 @@ export class TmuxPane {
       String(size.width),
       '-y',
       String(size.height),
-      `env -i ${exports} TERM=${opts.term ?? 'xterm-256color'} sh -c ${shellQuote(`${command}; echo "EXIT=$?"; exec sleep 3600`)}`,
+      // The shell traps SIGINT (Ctrl-C goes to the whole foreground group) so it lives to print the exit code; the
+      // trap is reset in the command it runs, which gets Ctrl-C as usual.
+      `env -i ${exports} TERM=${opts.term ?? 'xterm-256color'} sh -c ${shellQuote(`trap true INT; ${command}; echo "EXIT=$?"; exec sleep 3600`)}`,
     );
     this.tmux('set-option', '-t', session, 'remain-on-exit', 'on');
     this.tmux('set-option', '-t', session, 'window-size', 'manual');
@@ -49,6 +51,14 @@ export class TmuxPane {
   /** The visible screen, one string per row, trailing spaces removed. */
   screen(): string[] {
     return this.tmux('capture-pane', '-p', '-t', this.session)
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => l.trimEnd());
+  }
+
+  /** The screen as logical lines: rows the terminal wrapped are joined (a line cut by the CLI stays one row). */
+  lines(): string[] {
+    return this.tmux('capture-pane', '-p', '-J', '-t', this.session)
       .replace(/\n$/, '')
       .split('\n')
       .map((l) => l.trimEnd());
