@@ -489,10 +489,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const { client } = connect({ ...lastCommon });
     const progress = format ? io.stderr : io.stdout;
     const live = canDrawLive(progress, io.env);
-    progress.write(
-      `${intro === 'Watching' ? `Watching RollingBounce ${namespace}/${name}.` : intro} Following it; Ctrl-C stops following, the rollout goes on.\n`,
-    );
+    const introLine = `${intro === 'Watching' ? `Watching RollingBounce ${namespace}/${name}.` : intro} Following it; Ctrl-C stops following, the rollout goes on.`;
+    // On a terminal the intro is the frame's first line, so all that stays on the screen afterwards is printed when
+    // the live view ends (a terminal may drop or rewrap what was there before, e.g. on a resize).
     const screen = live ? new LiveScreen(progress) : undefined;
+    if (!screen) progress.write(`${introLine}\n`);
     let interrupted = false;
     let wake: (() => void) | undefined;
     const onSigint = () => {
@@ -511,7 +512,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           throw e;
         });
         const st = rb.status;
-        if (screen) screen.draw(rolloutFrame(rb));
+        if (screen) screen.draw([introLine, ...rolloutFrame(rb)]);
         else {
           const line = rolloutFrame(rb)[0]!;
           // Without a terminal: one line per change of phase, reason, progress or message (no countdown).

@@ -56,9 +56,12 @@ export class TmuxPane {
       .map((l) => l.trimEnd());
   }
 
-  /** The screen as logical lines: rows the terminal wrapped are joined (a line cut by the CLI stays one row). */
+  /**
+   * The normal screen's scrollback and screen as logical lines: rows the terminal wrapped are joined (a line cut by
+   * the CLI stays one row).
+   */
   lines(): string[] {
-    return this.tmux('capture-pane', '-p', '-J', '-t', this.session)
+    return this.tmux('capture-pane', '-p', '-J', '-S', '-', '-t', this.session)
       .replace(/\n$/, '')
       .split('\n')
       .map((l) => l.trimEnd());
