@@ -112,7 +112,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('live views in tmux', () => {
     // From the last intro line on (tmux may keep a reflowed remnant of its saved screen above it after resizes made
     // while the alternate screen was up; the CLI itself printed the intro once).
     const all = p.lines().filter((r) => r !== '');
-    const rows = all.slice(all.findLastIndex((r) => INTRO.test(r)));
+    const rows = all.slice(all.map((r) => INTRO.test(r)).lastIndexOf(true));
     expect(rows[0]).toMatch(new RegExp(`^RollingBounce ${ns}/${name} created\\. Following it`));
     expect(rows.at(-2)).toMatch(new RegExp(`^Stopped following RollingBounce ${ns}/${name}; .*watch rb/${name}`));
     expect(rows.at(-1)).toBe('EXIT=130');
