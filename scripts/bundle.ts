@@ -14,7 +14,7 @@
 //
 //   tsx scripts/bundle.ts [--entry src/operator.ts --outfile /tmp/x.mjs]   (bench/run.ts bundles other entries)
 import { build, type Metafile } from 'esbuild';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -24,6 +24,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The operator bundle, relative to the repository (the Dockerfile and package.json name it too). */
 export const OPERATOR_BUNDLE = 'dist/nodebounce-operator.mjs';
 export const LICENSES_FILE = 'dist/THIRD-PARTY-LICENSES.txt';
+/** The CLI as tsc builds it (package.json's bin). */
+export const CLI_MAIN = 'dist/cli/main.js';
 
 const BANNER = [
   "import { createRequire as __nbCreateRequire } from 'node:module';",
@@ -91,6 +93,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const t0 = performance.now();
   const meta = await bundle({ entry: values.entry, outfile: values.outfile });
   if (!values.outfile) writeFileSync(join(root, LICENSES_FILE), thirdPartyLicenses(meta));
+  // tsc writes dist/cli/main.js (package.json's bin) without the executable bit; a user running it directly, or a
+  // symlink on PATH made without npm, needs it.
+  if (!values.outfile && existsSync(join(root, CLI_MAIN))) chmodSync(join(root, CLI_MAIN), 0o755);
   for (const [file, out] of Object.entries(meta.outputs)) {
     console.log(`${relative(root, join(root, file))}: ${(out.bytes / 1024).toFixed(0)} KiB`);
   }

@@ -74,6 +74,8 @@ export const ConditionTypes = {
   PodReady: 'PodReady',
   /** Present once a restore attempt failed: Unknown while retrying, False when given up or released, True once restored. */
   ShutdownProtectionRestored: 'ShutdownProtectionRestored',
+  /** True once the bounce succeeded or failed; its reason is the outcome (Succeeded or Failed). */
+  Finished: 'Finished',
 } as const;
 export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
 

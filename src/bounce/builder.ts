@@ -6,6 +6,7 @@ import {
 } from '../api/nodebounce.js';
 import { failsOnAbsence } from './absence.js';
 import { setCondition } from './conditions.js';
+import { markFinished } from './finished.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
 import { defaultDecideOptions, type Action, type BounceEvent, type Decision, type DecideOptions } from './types.js';
 
@@ -81,6 +82,7 @@ export class Builder {
   }
 
   done(): Decision {
+    markFinished(this.status, this.now, this.nb.metadata.generation);
     return {
       status: this.status,
       actions: this.actions,

@@ -24,15 +24,20 @@ import {
   membersTable,
   parseDuration,
   render,
+  rolloutFrame,
   rolloutListTable,
   rolloutStory,
+  planTable,
   statusStory,
   type OutputFormat,
 } from './format.js';
 import { follow, PlainDisplay, SilentDisplay, TtyDisplay, type Display } from './follow.js';
+import { normalizeArgv } from './argv.js';
+import { complete } from './complete.js';
+import { canDrawLive, LiveScreen, type ScreenOut } from './screen.js';
 import { defaultNamespace, loadKubeConfig, NodeBounceClient } from './kube.js';
 
-export interface Stream {
+export interface Stream extends ScreenOut {
   write(s: string): unknown;
   isTTY?: boolean;
   columns?: number;
@@ -67,6 +72,13 @@ interface BounceOptions extends CommonOptions {
 }
 
 const RESOURCE = `${NODEBOUNCE_PLURAL}.${NODEBOUNCE_GROUP}`;
+
+/** The operator's messages tell a manifest's author to set spec.force; on the command line that is --force. */
+export function forCli(message: string): string {
+  return message
+    .replace(/create a new NodeBounce with spec\.force: true/g, 'bounce it again with --force')
+    .replace(/`?spec\.force(?::\s*true)?`?/g, '--force');
+}
 
 interface RolloutOptions extends CommonOptions {
   selector?: string;
@@ -117,7 +129,11 @@ export function parseSelector(text: string): LabelSelector {
   return sel;
 }
 
+/** Set by the standalone build (scripts/build-cli.ts), whose bundle has no package.json next to it. */
+declare const __NODEBOUNCE_VERSION__: string | undefined;
+
 function version(): string {
+  if (typeof __NODEBOUNCE_VERSION__ === 'string') return __NODEBOUNCE_VERSION__;
   try {
     // src/cli/app.ts and dist/cli/app.js are both two levels below the package root.
     return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
@@ -160,7 +176,7 @@ function parsePositiveInt(value: string): number {
   return Number(value);
 }
 
-function withCommon(cmd: Command, formats: string[] = ['json', 'yaml']): Command {
+function withCommon(cmd: Command, formats: string[] = ['json', 'yaml', 'name']): Command {
   return cmd
     .option('-n, --namespace <namespace>', 'namespace (default: the kubeconfig context\'s, else "default")')
     .addOption(new Option('-o, --output <format>', 'output format').choices(formats))
@@ -173,7 +189,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const out = (s: string) => io.stdout.write(s);
   const err = (s: string) => io.stderr.write(s);
 
+  // The connection options of the command being run (followers reconnect with them).
+  let lastCommon: CommonOptions = {};
   const connect = (o: CommonOptions) => {
+    lastCommon = { kubeconfig: o.kubeconfig, context: o.context, namespace: o.namespace };
     const kc = loadKubeConfig({ kubeconfig: o.kubeconfig, context: o.context, env: io.env });
     return { client: new NodeBounceClient(kc), namespace: o.namespace ?? defaultNamespace(kc) };
   };
@@ -234,7 +253,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       .description('list NodeBounces and RollingBounces, with their duration')
       .option('-A, --all-namespaces', 'list across all namespaces')
       .option('--kind <kind>', 'nodebounce (nb), rollingbounce (rb) or all (default: all)'),
-    ['json', 'yaml', 'wide'],
+    ['json', 'yaml', 'name', 'wide'],
   ).action(async (o: CommonOptions & { allNamespaces?: boolean; kind?: string }) => {
     const { client, namespace } = connect(o);
     const ns = o.allNamespaces ? undefined : namespace;
@@ -256,7 +275,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (kind !== 'all') throw e;
       }
     }
-    if (o.output === 'json' || o.output === 'yaml')
+    if (o.output === 'json' || o.output === 'yaml' || o.output === 'name')
       return void out(render(asList([...items, ...rbs], resourceVersion), o.output));
     const opts = { allNamespaces: !ns, wide: o.output === 'wide' };
     if (wantNb) {
@@ -264,7 +283,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       else out(`${listTable(items, opts)}\n`);
     }
     if (rbs.length > 0) out(`${wantNb && items.length > 0 ? '\n' : ''}${rolloutListTable(rbs, opts)}\n`);
-    else if (kind !== 'all') err(ns ? `No RollingBounces found in namespace ${ns}.\n` : 'No RollingBounces found.\n');
+    else if (wantRb && kind !== 'all')
+      err(ns ? `No RollingBounces found in namespace ${ns}.\n` : 'No RollingBounces found.\n');
   });
 
   withCommon(
@@ -275,25 +295,57 @@ export async function run(argv: string[], io: Io): Promise<number> {
       ),
   ).action(async (name: string, o: CommonOptions) => {
     const { client, namespace } = connect(o);
+    const found = await resolve(client, namespace, name);
+    if (found.kind === 'RollingBounce') return void (await showRollout(found.rb, o));
+    const nb = found.nb;
+    if (o.output) return void out(render(nb, o.output as OutputFormat));
+    const events = await client.events(namespace, nb.metadata.name, nb.metadata.uid);
+    out(`${statusStory(nb, events)}\n`);
+  });
+
+  withCommon(
+    program
+      .command('watch <name>')
+      .description(
+        'follow a NodeBounce or RollingBounce (rb/<name>) live until it finishes: re-attaches after Ctrl-C, --timeout or --no-wait',
+      )
+      .addOption(
+        new Option('--timeout <duration>', 'stop watching after this long; the bounce goes on').argParser(
+          parseDurationMs,
+        ),
+      ),
+  ).action(async (name: string, o: CommonOptions & { timeout?: number }) => {
+    const { client, namespace } = connect(o);
+    const found = await resolve(client, namespace, name);
+    const format = o.output as OutputFormat | undefined;
+    if (found.kind === 'RollingBounce') {
+      code = await followRollout(namespace, found.rb.metadata.name, format, o.timeout, 'Watching');
+      return;
+    }
+    code = await followBounce(found.nb, found.nb.spec.podName, format, o.timeout, 'Watching');
+  });
+
+  /** A name as `status` and `watch` take it: rb/<name>, nb/<name>, or a bare name (a NodeBounce, else a RollingBounce). */
+  async function resolve(
+    client: NodeBounceClient,
+    namespace: string,
+    name: string,
+  ): Promise<{ kind: 'NodeBounce'; nb: NodeBounce } | { kind: 'RollingBounce'; rb: RollingBounce }> {
     const kindMatch =
       /^(rb|rollingbounces?(?:\.bounce\.express\.dev)?|nb|nodebounces?(?:\.bounce\.express\.dev)?)\/(.+)$/i.exec(name);
     const asRollout = kindMatch ? kindMatch[1]!.toLowerCase().startsWith('r') : undefined;
     const bare = kindMatch ? kindMatch[2]! : name;
-    if (asRollout === true) return void (await showRollout(await client.getRollingBounce(namespace, bare), o));
-    let nb: NodeBounce;
+    if (asRollout === true) return { kind: 'RollingBounce', rb: await client.getRollingBounce(namespace, bare) };
     try {
-      nb = await client.get(namespace, bare);
+      return { kind: 'NodeBounce', nb: await client.get(namespace, bare) };
     } catch (e) {
       // A bare name that is no NodeBounce may be a RollingBounce.
       if (asRollout === false || !(e instanceof CliError) || !/not found/.test(e.message)) throw e;
       const rb = await client.getRollingBounce(namespace, bare).catch(() => undefined);
       if (!rb) throw e;
-      return void (await showRollout(rb, o));
+      return { kind: 'RollingBounce', rb };
     }
-    if (o.output) return void out(render(nb, o.output as OutputFormat));
-    const events = await client.events(namespace, name, nb.metadata.uid);
-    out(`${statusStory(nb, events)}\n`);
-  });
+  }
 
   async function showRollout(rb: RollingBounce, o: CommonOptions): Promise<void> {
     if (o.output) return void out(render(rb, o.output as OutputFormat));
@@ -408,6 +460,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       };
     if (o.dryRun) spec.dryRun = true;
     if (o.paused) spec.paused = true;
+    // Like a single bounce: pods that are not there are reported before anything is created.
+    const missing: string[] = [];
+    for (const pod of pods) if ((await client.checkPod(namespace, pod)) === 'NotFound') missing.push(pod);
+    if (missing.length > 0)
+      throw new CliError(
+        `${missing.length === 1 ? 'pod' : 'pods'} ${missing.map((p) => `"${p}"`).join(', ')} not found in namespace ${namespace}; nothing was created`,
+      );
     const created = await client.createRollingBounce(
       namespace,
       spec,
@@ -420,17 +479,40 @@ export async function run(argv: string[], io: Io): Promise<number> {
       out(format ? render(created, format) : `rollingbounce.bounce.express.dev/${name} created\n`);
       return ExitCode.Ok;
     }
-    const progress = format ? io.stderr : io.stdout;
-    const tty = !!progress.isTTY;
-    progress.write(
-      `RollingBounce ${namespace}/${name} created${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the rollout goes on.\n`,
+    return followRollout(
+      namespace,
+      name,
+      format,
+      o.timeout,
+      `RollingBounce ${namespace}/${name} created${spec.dryRun ? ' (dry run)' : ''}.`,
     );
+  }
+
+  /** Follows a RollingBounce until it finishes: a live full-screen table on a terminal, one line per change otherwise. */
+  async function followRollout(
+    namespace: string,
+    name: string,
+    format: OutputFormat | undefined,
+    timeoutMs: number | undefined,
+    intro: string,
+  ): Promise<number> {
+    const { client } = connect({ ...lastCommon });
+    const progress = format ? io.stderr : io.stdout;
+    const live = canDrawLive(progress, io.env);
+    const introLine = `${intro === 'Watching' ? `Watching RollingBounce ${namespace}/${name}.` : intro} Following it; Ctrl-C stops following, the rollout goes on.`;
+    // On a terminal the intro is the frame's first line, so all that stays on the screen afterwards is printed when
+    // the live view ends (a terminal may drop or rewrap what was there before, e.g. on a resize).
+    const screen = live ? new LiveScreen(progress) : undefined;
+    if (!screen) progress.write(`${introLine}\n`);
     let interrupted = false;
-    const onSigint = () => (interrupted = true);
+    let wake: (() => void) | undefined;
+    const onSigint = () => {
+      interrupted = true;
+      wake?.();
+    };
     io.signals.on('SIGINT', onSigint);
-    const deadline = o.timeout !== undefined ? Date.now() + o.timeout : undefined;
+    const deadline = timeoutMs !== undefined ? Date.now() + timeoutMs : undefined;
     let lastShown = '';
-    let drawnLines = 0;
     let rb: RollingBounce;
     try {
       for (;;) {
@@ -440,39 +522,52 @@ export async function run(argv: string[], io: Io): Promise<number> {
           throw e;
         });
         const st = rb.status;
-        const view = `${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''} ${st?.progress ?? ''}${st?.message ? `: ${st.message}` : ''}\n${membersTable(rb)}`;
-        if (view !== lastShown) {
-          if (tty && drawnLines > 0) progress.write(`\x1b[${drawnLines}A\x1b[J`);
-          const text = tty ? view : `${new Date().toISOString()} ${view.split('\n')[0]}`;
-          progress.write(`${text}\n`);
-          drawnLines = tty ? text.split('\n').length : 0;
-          lastShown = view;
+        if (screen) screen.draw([introLine, ...rolloutFrame(rb)]);
+        else {
+          const line = rolloutFrame(rb)[0]!;
+          // Without a terminal: one line per change of phase, reason, progress or message (no countdown).
+          const key = `${st?.phase}/${st?.reason}/${st?.progress}/${st?.message}`;
+          if (key !== lastShown) progress.write(`${new Date().toISOString().replace(/\.\d{3}Z$/, 'Z')} ${line}\n`);
+          lastShown = key;
         }
         const finished =
           (st?.phase === 'Succeeded' || st?.phase === 'Failed') &&
           !(st.members ?? []).some((m) => m.phase === 'InProgress');
         if (finished) break;
         if (interrupted) {
+          screen?.close();
           err(
-            `\nStopped following RollingBounce ${namespace}/${name}; the rollout goes on: kubectl nodebounce status rb/${name} -n ${namespace}\n`,
+            `Stopped following RollingBounce ${namespace}/${name}; the rollout goes on: kubectl nodebounce watch rb/${name} -n ${namespace}\n`,
           );
           return ExitCode.Interrupted;
         }
         if (deadline !== undefined && Date.now() > deadline) {
+          screen?.close();
           err(
-            `error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for RollingBounce ${namespace}/${name} (${st?.phase ?? 'Pending'} ${st?.progress ?? ''}); the rollout goes on\n`,
+            `error: timed out after ${humanDuration(timeoutMs ?? 0)} waiting for RollingBounce ${namespace}/${name} (${st?.phase ?? 'Pending'} ${st?.progress ?? ''}); the rollout goes on: kubectl nodebounce watch rb/${name} -n ${namespace}\n`,
           );
           return ExitCode.Timeout;
         }
-        await new Promise((r) => setTimeout(r, 1000));
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 1000);
+          wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        wake = undefined;
       }
     } finally {
       io.signals.off('SIGINT', onSigint);
+      screen?.close();
     }
     if (format) out(render(rb, format));
-    if (!tty && !format) out(`${membersTable(rb)}\n`);
+    if (!screen && !format)
+      out(`${rb.spec.dryRun && rb.status?.plan ? planTable(rb.status.plan) : membersTable(rb)}\n`);
     if (rb.status?.phase === 'Succeeded') return ExitCode.Ok;
-    err(`error: rollout ${namespace}/${name} failed: ${rb.status?.reason ?? ''}: ${rb.status?.message ?? ''}\n`);
+    err(
+      `error: rollout ${namespace}/${name} failed: ${rb.status?.reason ?? ''}: ${forCli(rb.status?.message ?? '')}\n`,
+    );
     return ExitCode.BounceFailed;
   }
 
@@ -495,7 +590,6 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const nb = await client.create(namespace, spec, `${pod.slice(0, 57)}-`);
     const { name } = nb.metadata;
     const ref = `${RESOURCE}/${name}`;
-    const statusHint = `kubectl nodebounce status ${name} -n ${namespace}`;
 
     const wait = o.wait ?? !!io.stdout.isTTY;
     if (!wait) {
@@ -503,10 +597,24 @@ export async function run(argv: string[], io: Io): Promise<number> {
       else out(`${ref} created\n`);
       return ExitCode.Ok;
     }
+    return followBounce(nb, pod, format, o.timeout, spec.dryRun ? 'created (dry run)' : 'created');
+  }
 
+  /** Follows a NodeBounce until it finishes (or --timeout, Ctrl-C): `bounce --wait` and `watch`. */
+  async function followBounce(
+    nb: NodeBounce,
+    pod: string,
+    format: OutputFormat | undefined,
+    timeoutMs: number | undefined,
+    how: 'created' | 'created (dry run)' | 'Watching',
+  ): Promise<number> {
+    const { client } = connect({ ...lastCommon });
+    const { name, namespace } = nb.metadata;
+    const ref = `${RESOURCE}/${name}`;
+    const statusHint = `kubectl nodebounce status ${name} -n ${namespace}`;
     // Progress goes to stdout, or to stderr when stdout carries -o json|yaml.
     const progress = format ? io.stderr : io.stdout;
-    const tty = !!progress.isTTY;
+    const tty = canDrawLive(progress, io.env);
     const useColor = tty && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
     const display: Display = tty
       ? new TtyDisplay(progress, { color: useColor })
@@ -515,11 +623,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
         : new PlainDisplay(progress);
     if (tty)
       progress.write(
-        `NodeBounce ${namespace}/${name} created for pod ${pod}${spec.dryRun ? ' (dry run)' : ''}. Following it; Ctrl-C stops following, the bounce goes on.\n`,
+        `${how === 'Watching' ? `Watching NodeBounce ${namespace}/${name} of pod ${pod}` : `NodeBounce ${namespace}/${name} ${how.replace('created', 'created for pod ' + pod)}`}. Following it; Ctrl-C stops following, the bounce goes on.\n`,
       );
-    else if (!format) progress.write(`${ref} created\n`);
+    else if (!format) progress.write(how === 'Watching' ? `Watching ${ref}\n` : `${ref} created\n`);
 
-    const result = await follow({ client, initial: nb, display, timeoutMs: o.timeout, signals: io.signals });
+    const result = await follow({ client, initial: nb, display, timeoutMs, signals: io.signals });
     const last = result.nb;
     const st = last.status;
     const took =
@@ -543,7 +651,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
           return ExitCode.Ok;
         }
         err(
-          `error: bounce of pod ${pod} failed${took ? ` after ${took}` : ''}: ${st?.reason ?? 'Unknown'}: ${st?.message ?? ''} (NodeBounce ${namespace}/${name})\n`,
+          `error: bounce of pod ${pod} failed${took ? ` after ${took}` : ''}: ${st?.reason ?? 'Unknown'}: ${forCli(st?.message ?? '')} (NodeBounce ${namespace}/${name})\n`,
         );
         return ExitCode.BounceFailed;
       case 'Interrupted':
@@ -553,7 +661,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return ExitCode.Interrupted;
       case 'TimedOut':
         err(
-          `error: timed out after ${humanDuration(o.timeout ?? 0)} waiting for NodeBounce ${namespace}/${name} (still ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`,
+          `error: timed out after ${humanDuration(timeoutMs ?? 0)} waiting for NodeBounce ${namespace}/${name} (still ${st?.phase ?? 'Pending'}${st?.reason ? `/${st.reason}` : ''}). The bounce goes on; check it with: ${statusHint}\n`,
         );
         return ExitCode.Timeout;
       case 'Deleted':
@@ -565,7 +673,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    if (argv[0] === '__complete')
+      return await complete(program, argv.slice(1), { out, connect: () => connect(lastCommon) });
+    const commands = program.commands.flatMap((c) => [c.name(), ...c.aliases()]);
+    const valueFlags = program.commands
+      .flatMap((c) => c.options)
+      .filter((opt) => opt.required || opt.optional)
+      .flatMap((opt) => [opt.short, opt.long])
+      .filter((f): f is string => !!f);
+    await program.parseAsync(normalizeArgv(argv, commands, new Set(valueFlags)), { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {

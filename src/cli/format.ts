@@ -1,11 +1,11 @@
 // Pure formatting for the CLI: durations, tables, the status story, -o json|yaml.
-import type { RollingBounce } from '../api/rollingbounce.js';
+import type { RollingBounce, RolloutPlan } from '../api/rollingbounce.js';
 import { stringify as toYaml } from 'yaml';
 import type { NodeBounce } from '../api/nodebounce.js';
 import { isTerminal } from '../api/nodebounce.js';
 import type { CoreV1Event } from './kube.js';
 
-export type OutputFormat = 'json' | 'yaml';
+export type OutputFormat = 'json' | 'yaml' | 'name';
 
 /** Go-style durations ("90s", "5m", "1h30m", "500ms") or plain seconds ("90"); returns milliseconds. */
 export function parseDuration(text: string): number {
@@ -96,10 +96,6 @@ export function listTable(items: NodeBounce[], opts: { allNamespaces: boolean; w
     ];
   });
   return table([header, ...rows]);
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }
 
 function at(t: string | undefined): string {
@@ -256,6 +252,23 @@ export function membersTable(rb: RollingBounce, now: Date = new Date()): string 
   return table([['  #', 'POD', 'EXPRESS', 'PHASE', 'REASON', 'TOOK', 'NODEBOUNCE'], ...rows]);
 }
 
+/** The dry-run plan: batches, and what each member would do. */
+export function planTable(plan: RolloutPlan): string {
+  return [
+    `Plan (dry run): ${plan.batches.length} batch(es), about ${humanDuration(plan.estimatedSeconds * 1000)}`,
+    table([
+      ['  POD', 'BATCH', 'VERDICT', 'REASON', 'ESTIMATE'],
+      ...plan.members.map((m) => [
+        '  ' + (m.pod || '-'),
+        String(m.batch ?? ''),
+        m.verdict,
+        m.reason ?? '',
+        m.estimatedSeconds !== undefined ? `${m.estimatedSeconds}s` : '',
+      ]),
+    ]),
+  ].join('\n');
+}
+
 /** `status rb/NAME`: one RollingBounce for a human. */
 export function rolloutStory(rb: RollingBounce, now: Date = new Date(), events: CoreV1Event[] = []): string {
   const st = rb.status ?? {};
@@ -288,24 +301,7 @@ export function rolloutStory(rb: RollingBounce, now: Date = new Date(), events: 
       `${st.counts.succeeded} succeeded, ${st.counts.inProgress} in progress, ${st.counts.pending} pending, ${st.counts.failed} failed, ${st.counts.skipped} skipped`,
     );
   lines.push('', 'Members:', membersTable(rb, now));
-  if (st.plan) {
-    lines.push(
-      '',
-      `Plan (dry run): ${st.plan.batches.length} batch(es), about ${humanDuration(st.plan.estimatedSeconds * 1000)}`,
-    );
-    lines.push(
-      table([
-        ['  POD', 'BATCH', 'VERDICT', 'REASON', 'ESTIMATE'],
-        ...st.plan.members.map((m) => [
-          '  ' + (m.pod || '-'),
-          String(m.batch ?? ''),
-          m.verdict,
-          m.reason ?? '',
-          m.estimatedSeconds !== undefined ? `${m.estimatedSeconds}s` : '',
-        ]),
-      ]),
-    );
-  }
+  if (st.plan) lines.push('', planTable(st.plan));
   if (st.conditions?.length) {
     lines.push('', 'Conditions:');
     const rows = st.conditions.map((c) => [
@@ -334,10 +330,66 @@ export function rolloutStory(rb: RollingBounce, now: Date = new Date(), events: 
 }
 
 /** -o json|yaml of one object or a list, the way kubectl prints them. */
+interface Named {
+  kind?: string;
+  apiVersion?: string;
+  metadata?: { name?: string; managedFields?: unknown };
+  items?: Named[];
+}
+
+/** Without metadata.managedFields (of the object and of a list's items), as kubectl prints by default. */
+function withoutManagedFields(obj: unknown): unknown {
+  if (!obj || typeof obj !== 'object') return obj;
+  const o = obj as Named;
+  const copy: Named = { ...o };
+  if (o.metadata?.managedFields !== undefined) {
+    const { managedFields: _dropped, ...rest } = o.metadata;
+    copy.metadata = rest;
+  }
+  if (Array.isArray(o.items)) copy.items = o.items.map((i) => withoutManagedFields(i) as Named);
+  return copy;
+}
+
+/** kubectl's -o name: `<kind>.<group>/<name>`, one line per object. */
+function names(obj: unknown): string {
+  const o = obj as Named;
+  if (Array.isArray(o.items)) return o.items.map(names).join('');
+  const group = (o.apiVersion ?? '').split('/').slice(0, -1).join('/');
+  return `${(o.kind ?? '').toLowerCase()}${group ? `.${group}` : ''}/${o.metadata?.name ?? ''}\n`;
+}
+
 export function render(obj: unknown, format: OutputFormat): string {
-  return format === 'json' ? `${JSON.stringify(obj, null, 2)}\n` : toYaml(obj);
+  if (format === 'name') return names(obj);
+  const shown = withoutManagedFields(obj);
+  return format === 'json' ? `${JSON.stringify(shown, null, 2)}\n` : toYaml(shown);
 }
 
 export function asList(items: unknown[], resourceVersion?: string): unknown {
   return { apiVersion: 'v1', kind: 'List', items, metadata: { resourceVersion: resourceVersion ?? '' } };
+}
+
+const ISO_TIME = /(\bat )?\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)\b/g;
+
+/** Timestamps in a status message as a person reads them on a live view: "in 23s", "12s ago" ("at T" too). */
+export function relativeTimes(message: string, now: Date): string {
+  return message.replace(ISO_TIME, (_m, _at: string | undefined, t: string) => {
+    const d = Date.parse(t) - now.getTime();
+    if (Math.abs(d) < 1000) return 'now';
+    return d > 0 ? `in ${humanDuration(Math.ceil(d / 1000) * 1000)}` : `${humanDuration(-d)} ago`;
+  });
+}
+
+/** The live view of a RollingBounce: a header line (with a countdown while it waits) and the members (or plan). */
+export function rolloutFrame(rb: RollingBounce, now: Date = new Date()): string[] {
+  const st = rb.status ?? {};
+  const until = st.waitingUntil ? Date.parse(st.waitingUntil) - now.getTime() : Number.NaN;
+  const countdown =
+    Number.isFinite(until) && until > 0 ? ` · next step in ${humanDuration(Math.ceil(until / 1000) * 1000)}` : '';
+  const header = `${st.phase ?? 'Pending'}${st.reason ? `/${st.reason}` : ''} ${st.progress ?? ''}${countdown}${st.message ? ` · ${relativeTimes(oneLine(st.message), now)}` : ''}`;
+  const body = st.plan && rb.spec.dryRun ? planTable(st.plan) : membersTable(rb, now);
+  return [header, ...body.split('\n')];
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s+/g, ' ').trim();
 }

@@ -259,6 +259,16 @@ export class NodeBounceClient {
     }
   }
 
+  /** Names of the pods in a namespace (for shell completion). */
+  async podNames(namespace: string): Promise<string[]> {
+    try {
+      const list = await this.core.listNamespacedPod({ namespace });
+      return list.items.map((p) => p.metadata?.name ?? '').filter(Boolean);
+    } catch (err) {
+      throw await this.translate(err, `list pods in namespace ${namespace}`);
+    }
+  }
+
   /** Whether the pod exists. Unknown when we may not read pods (the operator will tell, with PodNotFound). */
   async checkPod(namespace: string, name: string): Promise<PodCheck> {
     try {

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // kubectl-nodebounce: `kubectl nodebounce <pod>` when this is on PATH (a kubectl plugin).
-import { run } from './app.js';
+// The Node.js version is checked before the CLI (and the API client in it) is loaded: an older Node gets one line
+// naming the version needed instead of a stack trace from a dependency.
+import { unsupportedNode } from './node-version.js';
 
-const code = await run(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  signals: process,
-});
-// Flush, then exit: open keep-alive sockets or an aborted watch must not keep the process alive.
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+const problem = unsupportedNode(process.versions.node);
+if (problem) {
+  process.stderr.write(`${problem}\n`);
+  process.exit(3);
+}
+const { start } = await import('./start.js');
+await start(process.argv.slice(2));

@@ -384,6 +384,9 @@ function finish(rb: RollingBounce, spec: ValidRolloutSpec | undefined, o: Outcom
       now,
       gen,
     );
+  // Finished: True once it is over either way (outcome in the reason), for `kubectl wait --for=condition=Finished`.
+  if (terminal && !inFlight)
+    conditions = setCondition(conditions, C('Finished'), 'True', phase, `${o.reason}: ${o.message}`, now, gen);
   const status: RollingBounceStatus = {
     phase,
     reason: o.reason,

@@ -1,7 +1,9 @@
 /**
  * npm run cluster -- build            build (or verify) the control-plane binaries and the deploy tools
- * npm run cluster -- up [--nodes N] [--no-audit] [--no-simulator] [--verbose]
- *                                     run a local control plane + Express simulator in the foreground
+ * npm run cluster -- up [--nodes N] [--express N] [--no-audit] [--no-simulator] [--verbose]
+ *                                     run a local control plane + Express simulator in the foreground; with
+ *                                     --express N also the operator (under deploy/'s RBAC) and a `playground`
+ *                                     namespace with N ready Express nodes, and prints the commands to try
  * npm run cluster -- up --real [--operator-image] [--no-simulator] [--verbose]
  *                                     run the real-node cluster (real kubelet, containerd, controllers; needs
  *                                     root) with the Express test-app image loaded, and the Express simulator in
@@ -15,10 +17,12 @@ import { ensureTool, ensureTools, toolsCacheRoot } from './tools.js';
 import { cleanupRealClusterHost, startRealCluster } from './realcluster.js';
 import { expressAppImageArchive } from './images.js';
 import { buildOperatorImage } from './docker.js';
+import { keepDefaultServiceAccounts, playgroundCommands, setUpPlayground } from './playground.js';
+import { installOperatorIdentity, OperatorProcess } from '../integration/support/operator.js';
 
 function usage(): never {
   console.error(
-    'usage: npm run cluster -- <build|up> [--nodes N] [--no-audit] [--no-simulator] [--verbose]\n' +
+    'usage: npm run cluster -- <build|up> [--nodes N] [--express N] [--no-audit] [--no-simulator] [--verbose]\n' +
       '       npm run cluster -- up --real [--operator-image] [--no-simulator] [--verbose]\n' +
       '       npm run cluster -- cleanup --real',
   );
@@ -105,14 +109,29 @@ async function main(): Promise<void> {
       auditPolicy: !flag('--no-audit'),
       log: verbose ? (l) => console.log(l) : (l) => (l.startsWith('[') ? undefined : console.log(l)),
     });
-    const sim = flag('--no-simulator')
-      ? undefined
-      : await startExpressSimulator(cp.kubeConfig, { log: (l) => console.log(l) });
+    // Namespaces made by hand get their `default` ServiceAccount (no kube-controller-manager here), so pods start.
+    const serviceAccounts = keepDefaultServiceAccounts(cp.kubeConfig, (l) => console.log(l));
+    const express = value('--express');
+    if (express !== undefined && !/^\d+$/.test(express)) usage();
+    const sim =
+      flag('--no-simulator') && express === undefined
+        ? undefined
+        : await startExpressSimulator(cp.kubeConfig, { log: (l) => console.log(l) });
+    let operator: OperatorProcess | undefined;
+    let playground: { namespace: string; nodes: string[] } | undefined;
+    if (express !== undefined) {
+      operator = new OperatorProcess({ kubeConfig: await installOperatorIdentity(cp.kubeConfig) });
+      await operator.start(120_000);
+      playground = await setUpPlayground(cp.kubeConfig, { express: Number(express) });
+    }
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       console.log(`\n${signal}: stopping the control plane...`);
+      serviceAccounts.stop();
+      await operator?.stop();
+      operator?.cleanup();
       await sim?.stop();
       await cp.stop();
       console.log('stopped.');
@@ -128,8 +147,16 @@ async function main(): Promise<void> {
     if (cp.auditLogPath) console.log(`audit log:  ${cp.auditLogPath}`);
     console.log(`kwok nodes: ${cp.nodeNames.join(', ') || '(none)'}`);
     console.log(sim ? 'Express simulator: running (all namespaces)' : 'Express simulator: off');
+    if (operator) console.log(`operator: running (pid ${operator.pid}, under deploy/'s RBAC)`);
     console.log('');
     console.log(`export KUBECONFIG=${cp.kubeconfigPath}`);
+    if (playground) {
+      console.log('');
+      console.log(
+        `Playground: namespace ${playground.namespace}, Express nodes ${playground.nodes.join(', ')} (all Ready). Try:`,
+      );
+      for (const c of playgroundCommands(playground.namespace, playground.nodes)) console.log(`  ${c}`);
+    }
     console.log('');
     console.log('Press Ctrl-C to stop.');
     await new Promise(() => undefined);

@@ -246,6 +246,26 @@ export function expressStatefulSetFor(
   };
 }
 
+/**
+ * An API error in one readable line: `HTTP 403: <the Status message>`. client-node's ApiException message spans
+ * lines (HTTP-Code, Message, Body, Headers); the simulator logs a failure per retry, so a dump each time floods.
+ */
+export function oneLineError(err: unknown): string {
+  const e = err as { code?: unknown; body?: unknown; message?: unknown } | undefined;
+  let status: string | undefined;
+  const body = e?.body;
+  if (typeof body === 'string') {
+    try {
+      status = (JSON.parse(body) as { message?: string }).message;
+    } catch {
+      status = body.split('\n')[0];
+    }
+  } else if (body && typeof body === 'object') status = (body as { message?: string }).message;
+  if (typeof e?.code === 'number' && status) return `HTTP ${e.code}: ${status}`;
+  const text = typeof e?.message === 'string' ? e.message : String(err);
+  return text.split('\n')[0]!.trim();
+}
+
 function code(err: unknown): number | undefined {
   return (err as { code?: number } | undefined)?.code;
 }
@@ -306,9 +326,7 @@ export async function startExpressSimulator(
           .catch((err: unknown) => {
             const n = (failures.get(key) ?? 0) + 1;
             failures.set(key, n);
-            log(
-              `express-simulator: reconcile ${key} failed (${n}): ${err instanceof Error ? err.message : String(err)}`,
-            );
+            log(`express-simulator: reconcile ${key} failed (${n}): ${oneLineError(err)}`);
             dirty.add(key);
           })
           .finally(() => {

@@ -97,6 +97,37 @@ describe('kubectl-nodebounce rollout', () => {
     expect(rbStatus.stdout).toMatch(/Plan \(dry run\): 3 batch\(es\)/);
   });
 
+  it('members checked before anything is created; --dry-run --wait shows the plan; watch re-attaches; list --kind nb', async () => {
+    const ns = await env.namespace('cli-rollout-checks');
+    await env.fx.readyExpressNode(ns, 'k-a', { labels: { app: 'k' } });
+    const ghost = await runCli(cli, ['rollout', 'ghost', 'k-a', '-n', ns, '--wait'], { kubeconfig: admin });
+    expect(ghost.code).toBe(3);
+    expect(ghost.stderr).toBe(`error: pod "ghost" not found in namespace ${ns}; nothing was created\n`);
+    const none = await runCli(cli, ['list', '-n', ns, '--kind', 'rb', '-o', 'name'], { kubeconfig: admin });
+    expect(none.stdout).toBe('');
+
+    const dry = await runCli(cli, ['rollout', 'k-a', '-n', ns, '--dry-run', '--wait', '--name', 'plan'], {
+      kubeconfig: admin,
+    });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/Plan \(dry run\): 1 batch\(es\)/);
+    expect(dry.stdout).toMatch(/^\s+k-a\s+1\s+WouldBounce/m);
+
+    // Re-attach to a finished one: it is shown and the exit code is its outcome.
+    const watch = await runCli(cli, ['-n', ns, 'watch', 'rb/plan'], { kubeconfig: admin });
+    expect(watch.code, watch.stderr).toBe(0);
+    expect(watch.stdout).toMatch(/Succeeded\/DryRunPassed|Succeeded\/\w+ 1\/1/);
+
+    // Only NodeBounces asked for, none there: says so about NodeBounces (not RollingBounces, which exist).
+    const nbOnly = await runCli(cli, ['-n', ns, 'list', '--kind', 'nb'], { kubeconfig: admin });
+    expect(nbOnly.code).toBe(0);
+    expect(nbOnly.stderr).toBe(`No NodeBounces found in namespace ${ns}.\n`);
+    const named = await runCli(cli, ['list', '-n', ns, '-o=name'], { kubeconfig: admin });
+    expect(named.stdout).toBe('rollingbounce.bounce.express.dev/plan\n');
+    const json = await runCli(cli, ['status', 'rb/plan', '-n', ns, '-o', 'json'], { kubeconfig: admin });
+    expect(json.stdout).not.toContain('managedFields');
+  });
+
   it('pause and resume; bad usage exits 2', async () => {
     const ns = await env.namespace('cli-pause');
     await env.fx.readyExpressNode(ns, 'q-a', { labels: { app: 'q' } });

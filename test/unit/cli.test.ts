@@ -208,7 +208,7 @@ describe('usage', () => {
     [['p', '--mode', 'Nuke'], "argument 'Nuke' is invalid. must be Evict or Delete."],
     [['p', '--timeout', 'soon'], '"soon" is not a duration'],
     [['p', '--grace-period', '0'], 'must be a whole number of seconds, at least 1.'],
-    [['list', '-o', 'xml'], "argument 'xml' is invalid. Allowed choices are json, yaml, wide."],
+    [['list', '-o', 'xml'], "argument 'xml' is invalid. Allowed choices are json, yaml, name, wide."],
     [['p', '--frobnicate'], "unknown option '--frobnicate'"],
   ])('%o exits 2', async (args, message) => {
     const r = await cli(args);

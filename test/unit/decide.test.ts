@@ -1470,3 +1470,45 @@ describe('a pod that is already terminating is never disrupted a second time', (
     expect(d.status.podDeletedTime).toBe(iso(12));
   });
 });
+
+describe('the Finished condition (kubectl wait --for=condition=Finished returns either way)', () => {
+  it('absent while the bounce runs', () => {
+    const d = decide(makeNodeBounce({ status: pendingStatus() }), makeObserved(), at(5));
+    expect(d.status.phase).toBe('Terminating');
+    expect(cond(d.status, 'Finished')).toBeUndefined();
+  });
+
+  it('True with reason Failed when the bounce fails (PodNotFound), in the same status as the phase', () => {
+    const d = decide(makeNodeBounce({ status: pendingStatus() }), makeObserved({ pod: null }), at(5));
+    expect(d.status.phase).toBe('Failed');
+    expect(cond(d.status, 'Finished')).toMatchObject({
+      status: 'True',
+      reason: 'Failed',
+      lastTransitionTime: iso(5),
+    });
+    expect(cond(d.status, 'Finished')!.message).toMatch(/^PodNotFound: /);
+  });
+
+  it('True with reason Succeeded when the replacement is Ready', () => {
+    const nb = makeNodeBounce({ status: startingStatus() });
+    const d = decide(nb, makeObserved({ pod: replacement() }), at(100));
+    expect(d.status.phase).toBe('Succeeded');
+    expect(cond(d.status, 'Finished')).toMatchObject({ status: 'True', reason: 'Succeeded' });
+    expect(cond(d.status, 'Finished')!.message).toMatch(/^PodRestarted: Pod /);
+  });
+
+  it('added to a finished bounce written before the condition existed, keeping the outcome', () => {
+    const d = decide(
+      makeNodeBounce({
+        status: { ...pendingStatus(), phase: 'Failed', reason: R.PodNotFound, message: 'gone', completionTime: iso(3) },
+      }),
+      makeObserved(),
+      at(9),
+    );
+    expect(cond(d.status, 'Finished')).toMatchObject({
+      status: 'True',
+      reason: 'Failed',
+      message: 'PodNotFound: gone',
+    });
+  });
+});

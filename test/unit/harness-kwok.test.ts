@@ -127,3 +127,20 @@ describe('Express simulator pod template', () => {
     expect(isDesiredDown('sideways')).toBe(false);
   });
 });
+
+describe('express simulator errors', () => {
+  it('an API error is one readable line, not the multi-line HTTP dump', async () => {
+    const { oneLineError } = await import('../harness/express-simulator.js');
+    const apiError = Object.assign(
+      new Error(
+        'HTTP-Code: 403\nMessage: Unknown API Status Code!\nBody: {"kind":"Status"}\nHeaders: {"audit-id":"x"}',
+      ),
+      {
+        code: 403,
+        body: '{"kind":"Status","message":"pods \\"a\\" is forbidden: error looking up service account ns/default"}',
+      },
+    );
+    expect(oneLineError(apiError)).toBe('HTTP 403: pods "a" is forbidden: error looking up service account ns/default');
+    expect(oneLineError(new Error('socket hang up\nmore'))).toBe('socket hang up');
+  });
+});

@@ -505,3 +505,23 @@ describe('spec, selectors and windows', () => {
     expect(closed).toEqual({ open: false, opensAt: new Date('2026-03-14T22:00:00Z') });
   });
 });
+
+describe('decideRollout: the Finished condition', () => {
+  const finished = (rb: ReturnType<typeof makeRb>) => rb.status?.conditions?.find((c) => c.type === 'Finished');
+
+  it('True/Failed once a failed rollout has nothing in flight; absent while it runs', () => {
+    const world = new World(nodes(3));
+    const first = settle(world, makeRb(), 0);
+    expect(first.rb.status?.phase).toBe('Progressing');
+    expect(finished(first.rb)).toBeUndefined();
+    const { rb } = runToEnd(world, makeRb(), { fail: new Set(['node-b']) });
+    expect(finished(rb)).toMatchObject({ status: 'True', reason: 'Failed' });
+    expect(finished(rb)?.message).toMatch(/^MemberFailed: /);
+  });
+
+  it('True/Succeeded when every member succeeded', () => {
+    const { rb } = runToEnd(new World(nodes(2)));
+    expect(rb.status?.phase).toBe('Succeeded');
+    expect(finished(rb)).toMatchObject({ status: 'True', reason: 'Succeeded' });
+  });
+});
