@@ -5,7 +5,6 @@
  *
  *   kustomize   sigs.k8s.io/kustomize/kustomize/v5     renders deploy/base, deploy/namespaced
  *   helm        helm.sh/helm/v3/cmd/helm               renders deploy/helm/nodebounce-operator
- *   argocd-lua  test/tools/argocd-lua (gopher-lua)     runs deploy/argocd/health.lua as Argo CD does
  *   prometheus  github.com/prometheus/prometheus/cmd/prometheus   the RollingBounce alert gate's test server; built
  *               only on demand (ensureTool('prometheus'), not by ensureTools()): it is by far the largest build
  *   argocd      github.com/argoproj/argo-cd/v3/cmd (Argo CD itself): one binary that is the CLI, the
@@ -17,12 +16,11 @@
  *
  *   cache: ${NODEBOUNCE_TOOLS_CACHE:-~/.cache/nodebounce-operator/tools}/<tool>-<version>/<tool>
  *
- * NODEBOUNCE_KUSTOMIZE, NODEBOUNCE_HELM, NODEBOUNCE_ARGOCD_LUA, NODEBOUNCE_PROMETHEUS, NODEBOUNCE_ARGOCD: paths of
+ * NODEBOUNCE_KUSTOMIZE, NODEBOUNCE_HELM, NODEBOUNCE_PROMETHEUS, NODEBOUNCE_ARGOCD: paths of
  * prebuilt binaries to use instead.
  * Usage: `ensureTool('helm')`, or `npm run cluster -- build` (builds the control plane and these tools).
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,12 +31,10 @@ import { TOOL_VERSIONS } from './versions.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
-/** Sources of the argocd-lua runner (its cache directory is keyed by their hash). */
-const ARGOCD_LUA_SRC = join(REPO, 'test', 'tools', 'argocd-lua');
 
-export type ToolName = 'kustomize' | 'helm' | 'argocd-lua' | 'prometheus' | 'argocd';
-/** The tools ensureTools() builds (prometheus only on demand). */
-export const TOOL_NAMES: readonly ToolName[] = ['kustomize', 'helm', 'argocd-lua'];
+export type ToolName = 'kustomize' | 'helm' | 'prometheus' | 'argocd';
+/** The tools ensureTools() builds (prometheus and argocd only on demand). */
+export const TOOL_NAMES: readonly ToolName[] = ['kustomize', 'helm'];
 
 /** Bump when a build recipe changes (ldflags, ...) so cached tools are rebuilt. */
 const TOOLS_RECIPE = 1;
@@ -46,7 +42,6 @@ const TOOLS_RECIPE = 1;
 const ENV_OVERRIDE: Record<ToolName, string> = {
   kustomize: 'NODEBOUNCE_KUSTOMIZE',
   helm: 'NODEBOUNCE_HELM',
-  'argocd-lua': 'NODEBOUNCE_ARGOCD_LUA',
   prometheus: 'NODEBOUNCE_PROMETHEUS',
   argocd: 'NODEBOUNCE_ARGOCD',
 };
@@ -77,12 +72,6 @@ function helmLdflags(): string {
     '-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1',
     `-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor}`,
   ].join(' ');
-}
-
-function argocdLuaHash(): string {
-  const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go']) h.update(readFileSync(join(ARGOCD_LUA_SRC, f)));
-  return h.digest('hex').slice(0, 12);
 }
 
 function spec(name: ToolName): ToolSpec {
@@ -185,14 +174,6 @@ function spec(name: ToolName): ToolSpec {
         },
       };
     }
-    case 'argocd-lua':
-      return {
-        key: `argocd-lua-${TOOL_VERSIONS.gopherLua}-${argocdLuaHash()}-r${TOOLS_RECIPE}`,
-        // -mod=readonly: go.mod/go.sum in test/tools/argocd-lua are the pins; never rewritten.
-        args: ['build', '-trimpath', '-mod=readonly', '-o', '{out}', '.'],
-        cwd: ARGOCD_LUA_SRC,
-        env: base,
-      };
   }
 }
 
@@ -245,7 +226,7 @@ function runGoCapture(
       reject(
         err.code === 'ENOENT'
           ? new ToolBuildError(
-              'Cannot build the deploy tools (kustomize, helm, argocd-lua): the Go toolchain (`go`, >= 1.24) is not on PATH. ' +
+              'Cannot build the test tools (kustomize, helm, prometheus, argocd): the Go toolchain (`go`, >= 1.24) is not on PATH. ' +
                 `Install Go, or point ${Object.values(ENV_OVERRIDE).join(', ')} at prebuilt binaries.`,
             )
           : err,

@@ -34,8 +34,6 @@ export const TOOL_VERSIONS = {
   helm: 'v3.19.5',
   /** The Kubernetes version `helm template` assumes (matches the control plane's kube-apiserver). */
   helmKubeVersion: '1.34.4',
-  /** github.com/yuin/gopher-lua (its latest release, as in current Argo CD); pinned in test/tools/argocd-lua/go.mod. */
-  gopherLua: 'v1.1.1',
   /** github.com/prometheus/prometheus module version (v0.316.0 is Prometheus 3.16); the RollingBounce alert-gate test. */
   prometheus: 'v0.316.0',
   /**

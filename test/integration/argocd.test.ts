@@ -323,8 +323,15 @@ describe('Argo CD syncs bounces from Git (real argocd on the local control plane
       expect(created[0]!.metadata.name).toMatch(/^node-b-/);
       await waitUntil(() => pods.uidsOf('node-b').length === 3, { timeoutMs: MIN, description: 'node-b replaced' });
       expect(pods.uidsOf('node-a')).toHaveLength(2);
-      // Not tracked by the Application, so the express app's auto-prune leaves it alone.
-      await waitSynced('express', (await readApp('express')).status?.sync?.revision ?? '');
+      // Not tracked by the Application: after a hard refresh the auto-pruning express app is still Synced, and the
+      // NodeBounce is still there.
+      await refresh('express', 'hard');
+      await waitUntil(
+        async () =>
+          (await readApp('express')).metadata.annotations?.['argocd.argoproj.io/refresh'] ? undefined : true,
+        { timeoutMs: 3 * MIN, intervalMs: 500, description: 'hard refresh of express done' },
+      );
+      expect((await readApp('express')).status?.sync?.status).toBe('Synced');
       expect(await getNb(created[0]!.metadata.name)).toBeDefined();
     },
     10 * MIN,
