@@ -131,8 +131,10 @@ describe('resource actions in argocd (argocd-cm.yaml)', () => {
           const added = after.filter((l) => !before.includes(l)).map((l) => l.trim());
           const removed = before.filter((l) => !after.includes(l)).map((l) => l.trim());
           const diff = out.split('\n');
-          const plus = diff.filter((l) => /^\+\s/.test(l)).map((l) => l.slice(1).trim());
-          const minus = diff.filter((l) => /^-\s/.test(l)).map((l) => l.slice(1).trim());
+          // argocd prints `diff` output: `> ` added lines, `< ` removed ones.
+          const plus = diff.filter((l) => l.startsWith('> ')).map((l) => l.slice(2).trim());
+          const minus = diff.filter((l) => l.startsWith('< ')).map((l) => l.slice(2).trim());
+          expect(plus.length + minus.length).toBeGreaterThan(0);
           expect(plus).toEqual(added);
           expect(minus).toEqual(removed);
         }
