@@ -160,10 +160,9 @@ async function createOrIgnore(fn: () => Promise<unknown>): Promise<void> {
 }
 
 /** Installs Argo CD's CRDs, its settings (argocd-cm from deploy/argocd) and the default AppProject. */
-async function installArgoCd(opts: StartArgoCdOptions): Promise<void> {
+async function installArgoCd(opts: StartArgoCdOptions, mod: string): Promise<void> {
   const kc = opts.kubeConfig;
-  const mod = await argocdModuleDir();
-  const crds = ['application-crd.yaml', 'appproject-crd.yaml'].map(
+  const crds = ['application-crd.yaml', 'appproject-crd.yaml', 'applicationset-crd.yaml'].map(
     (f) => parse(readFileSync(join(mod, 'manifests', 'crds', f), 'utf8')) as V1CustomResourceDefinition,
   );
   await installCrds(kc, crds, 60_000);
@@ -223,7 +222,17 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await installArgoCd(opts);
+    const mod = await argocdModuleDir();
+    await installArgoCd(opts, mod);
+    // The repo-server runs `git-verify-wrapper.sh` (from argo-cd's hack/, on PATH in Argo CD's image) for every
+    // revision; the module cache keeps it without its executable bit, so a one-line launcher runs it with sh.
+    const bin = join(dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, 'git-verify-wrapper.sh'),
+      `#!/bin/sh\nexec sh ${join(mod, 'hack', 'git-verify-wrapper.sh')} "$@"\n`,
+      { mode: 0o755 },
+    );
     git = await startGitServer(dir, log);
 
     const redisPort = await freePort();
@@ -245,6 +254,7 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
     const env = (component: string): NodeJS.ProcessEnv => ({
       ...process.env,
       ARGOCD_BINARY_NAME: component,
+      PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
       ARGOCD_FAKE_IN_CLUSTER: 'true',
       KUBECONFIG: opts.kubeconfigPath,
       HOME: join(dir, 'home'),
@@ -275,7 +285,6 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
       String(repoMetrics),
       '--redis',
       redisAddr,
-      '--disable-tls',
     ]);
     await waitPort(repoPort, 'argocd-repo-server', repo);
     const controller = start('argocd-application-controller', [
@@ -285,7 +294,6 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
       redisAddr,
       '--repo-server',
       repoAddr,
-      '--repo-server-plaintext',
       '--metrics-port',
       String(ctrlMetrics),
       '--app-resync',
@@ -315,7 +323,6 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
       redisAddr,
       '--repo-server',
       repoAddr,
-      '--repo-server-plaintext',
       '--dex-server',
       'http://127.0.0.1:1',
       '--staticassets',

@@ -4,7 +4,7 @@
 // checked here: health Progressing -> Healthy / Degraded, one bounce per NodeBounce whatever Argo CD does
 // afterwards (self-heal, hard refresh, another sync, prune; the TTL skipped on a tracked NodeBounce), an immutable
 // spec changed in Git failing the sync with what to do, and the `bounce` action bouncing exactly one pod.
-import { CustomObjectsApi } from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type ArgoCd, startArgoCd } from '../harness/argocd.js';
@@ -16,6 +16,7 @@ const APP = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications',
 const NB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'nodebounces' };
 const RB = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'rollingbounces' };
 const MIN = 60_000;
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 interface Application {
   metadata: { annotations?: Record<string, string> };
@@ -90,7 +91,7 @@ describe('Argo CD syncs bounces from Git (real argocd on the local control plane
   const refresh = (name: string, kind: 'normal' | 'hard' = 'normal') =>
     custom.patchNamespacedCustomObject(
       { ...APP, name, body: { metadata: { annotations: { 'argocd.argoproj.io/refresh': kind } } } },
-      { headers: { 'Content-Type': 'application/merge-patch+json' } } as never,
+      mergePatch,
     );
   /** Waits until the app has synced `revision` (and is Synced), refreshing it so the controller looks at Git now. */
   const waitSynced = async (name: string, revision: string, timeoutMs = 5 * MIN) => {
@@ -202,7 +203,7 @@ describe('Argo CD syncs bounces from Git (real argocd on the local control plane
       // Self-heal: drift on a field from Git is put back by Argo CD (a re-apply, no new object).
       await custom.patchNamespacedCustomObject(
         { ...NB, namespace: ns, name: 'bounce-a-1', body: { metadata: { labels: { team: 'b' } } } },
-        { headers: { 'Content-Type': 'application/merge-patch+json' } } as never,
+        mergePatch,
       );
       await waitUntil(async () => (await getNb('bounce-a-1'))?.metadata.labels?.team === 'a', {
         timeoutMs: 3 * MIN,
