@@ -11,6 +11,11 @@ export interface GoModInfo {
   godebug: string[];
   /** Module paths that the go.mod replaces with a local directory (e.g. k8s.io staging modules). */
   localReplaces: string[];
+  /**
+   * Replace directives pointing at another module version (`from => to version`, any version of `from`). Replaces
+   * in a dependency's go.mod are ignored by Go, so a wrapper must repeat them (Argo CD pins k8s.io/* this way).
+   */
+  moduleReplaces: Array<{ from: string; to: string; version: string }>;
 }
 
 function stripComment(line: string): string {
@@ -20,7 +25,7 @@ function stripComment(line: string): string {
 
 /** Parses the parts of a go.mod file that the wrapper generation needs. */
 export function parseGoMod(text: string): GoModInfo {
-  const info: GoModInfo = { godebug: [], localReplaces: [] };
+  const info: GoModInfo = { godebug: [], localReplaces: [], moduleReplaces: [] };
   let block: string | null = null;
   const handle = (directive: string, rest: string) => {
     switch (directive) {
@@ -37,6 +42,8 @@ export function parseGoMod(text: string): GoModInfo {
         const m = /^(\S+)(?:\s+\S+)?\s*=>\s*(\S+)(?:\s+(\S+))?$/.exec(rest);
         if (m && m[1] && m[2] && (m[2].startsWith('./') || m[2].startsWith('../')) && !m[3]) {
           info.localReplaces.push(m[1]);
+        } else if (m && m[1] && m[2] && m[3] && !/^(\S+)\s+\S+\s*=>/.test(rest)) {
+          info.moduleReplaces.push({ from: m[1], to: m[2], version: m[3] });
         }
         break;
       }
@@ -115,6 +122,8 @@ export function wrapperGoModFor(opts: {
   depGoMod: GoModInfo;
   localReplaceVersion?: string;
   defaultGoVersion?: string;
+  /** Repeat the dependency's module replaces (`from => to version`) in the wrapper. */
+  repeatModuleReplaces?: boolean;
 }): string {
   const replace =
     opts.localReplaceVersion === undefined
@@ -122,6 +131,7 @@ export function wrapperGoModFor(opts: {
       : opts.depGoMod.localReplaces
           .filter((p) => p !== opts.dep)
           .map((p) => ({ from: p, to: p, version: opts.localReplaceVersion as string }));
+  if (opts.repeatModuleReplaces) replace.push(...opts.depGoMod.moduleReplaces);
   return renderWrapperGoMod({
     module: opts.wrapperModule,
     goVersion: opts.depGoMod.goVersion ?? opts.defaultGoVersion ?? '1.24.0',

@@ -39,6 +39,8 @@ async function installed(pkg: string): Promise<boolean> {
 }
 
 let aptUpdated = false;
+/** Wait for another apt-get/dpkg (e.g. a second test tier installing its packages) instead of failing at once. */
+const APT_LOCK_WAIT = ['-o', 'DPkg::Lock::Timeout=600'];
 
 /** Installs the missing packages (apt-get, non-interactive, no recommends). */
 export async function ensureHostPackages(pkgs: readonly string[], log: (l: string) => void): Promise<void> {
@@ -49,11 +51,11 @@ export async function ensureHostPackages(pkgs: readonly string[], log: (l: strin
   log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {
-    await mustRun('apt-get', ['update', '-qq'], { env, timeoutMs: 10 * 60_000 });
+    await mustRun('apt-get', ['update', '-qq', ...APT_LOCK_WAIT], { env, timeoutMs: 10 * 60_000 });
     aptUpdated = true;
   }
   // The packages' maintainer scripts try to start services; without an init system they just say so.
-  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], {
+  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...APT_LOCK_WAIT, ...missing], {
     env,
     timeoutMs: 20 * 60_000,
   });

@@ -5,32 +5,36 @@
  *
  *   kustomize   sigs.k8s.io/kustomize/kustomize/v5     renders deploy/base, deploy/namespaced
  *   helm        helm.sh/helm/v3/cmd/helm               renders deploy/helm/nodebounce-operator
- *   argocd-lua  test/tools/argocd-lua (gopher-lua)     runs deploy/argocd/health.lua as Argo CD does
  *   prometheus  github.com/prometheus/prometheus/cmd/prometheus   the RollingBounce alert gate's test server; built
  *               only on demand (ensureTool('prometheus'), not by ensureTools()): it is by far the largest build
+ *   argocd      github.com/argoproj/argo-cd/v3/cmd (Argo CD itself): one binary that is the CLI, the
+ *               application-controller, the repo-server and the API server by the name it is started under
+ *               (argv[0], or ARGOCD_BINARY_NAME as test/harness/argocd.ts sets it). Built on demand (ensureTool('argocd')) from a wrapper
+ *               module generated here: it requires argo-cd at TOOL_VERSIONS.argocd and repeats the replace directives
+ *               of argo-cd's go.mod (read from the module cache after `go mod download`), with
+ *               GOTOOLCHAIN=TOOL_VERSIONS.argocdGoToolchain. Cold: ~10-25 min on 2 shared cores.
  *
  *   cache: ${NODEBOUNCE_TOOLS_CACHE:-~/.cache/nodebounce-operator/tools}/<tool>-<version>/<tool>
  *
- * NODEBOUNCE_KUSTOMIZE, NODEBOUNCE_HELM, NODEBOUNCE_ARGOCD_LUA: paths of prebuilt binaries to use instead.
+ * NODEBOUNCE_KUSTOMIZE, NODEBOUNCE_HELM, NODEBOUNCE_PROMETHEUS, NODEBOUNCE_ARGOCD: paths of
+ * prebuilt binaries to use instead.
  * Usage: `ensureTool('helm')`, or `npm run cluster -- build` (builds the control plane and these tools).
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
+import { ldflags, parseGoMod, wrapperGoModFor } from './gomod.js';
 import { TOOL_VERSIONS } from './versions.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = join(HERE, '..', '..');
-/** Sources of the argocd-lua runner (its cache directory is keyed by their hash). */
-const ARGOCD_LUA_SRC = join(REPO, 'test', 'tools', 'argocd-lua');
 
-export type ToolName = 'kustomize' | 'helm' | 'argocd-lua' | 'prometheus';
-/** The tools ensureTools() builds (prometheus only on demand). */
-export const TOOL_NAMES: readonly ToolName[] = ['kustomize', 'helm', 'argocd-lua'];
+export type ToolName = 'kustomize' | 'helm' | 'prometheus' | 'argocd';
+/** The tools ensureTools() builds (prometheus and argocd only on demand). */
+export const TOOL_NAMES: readonly ToolName[] = ['kustomize', 'helm'];
 
 /** Bump when a build recipe changes (ldflags, ...) so cached tools are rebuilt. */
 const TOOLS_RECIPE = 1;
@@ -38,9 +42,10 @@ const TOOLS_RECIPE = 1;
 const ENV_OVERRIDE: Record<ToolName, string> = {
   kustomize: 'NODEBOUNCE_KUSTOMIZE',
   helm: 'NODEBOUNCE_HELM',
-  'argocd-lua': 'NODEBOUNCE_ARGOCD_LUA',
   prometheus: 'NODEBOUNCE_PROMETHEUS',
+  argocd: 'NODEBOUNCE_ARGOCD',
 };
+const ARGOCD_MODULE = 'github.com/argoproj/argo-cd/v3';
 
 interface ToolSpec {
   /** Cache directory name: changes whenever what is built changes. */
@@ -49,6 +54,8 @@ interface ToolSpec {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Runs before `go` (in the cache directory, under the lock): e.g. writes a wrapper module into `cwd`. */
+  prepare?: (dir: string) => Promise<void>;
 }
 
 function helmLdflags(): string {
@@ -65,12 +72,6 @@ function helmLdflags(): string {
     '-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1',
     `-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=${minor}`,
   ].join(' ');
-}
-
-function argocdLuaHash(): string {
-  const h = createHash('sha256');
-  for (const f of ['go.mod', 'go.sum', 'main.go']) h.update(readFileSync(join(ARGOCD_LUA_SRC, f)));
-  return h.digest('hex').slice(0, 12);
 }
 
 function spec(name: ToolName): ToolSpec {
@@ -111,14 +112,68 @@ function spec(name: ToolName): ToolSpec {
         cwd: REPO,
         env: base,
       };
-    case 'argocd-lua':
-      return {
-        key: `argocd-lua-${TOOL_VERSIONS.gopherLua}-${argocdLuaHash()}-r${TOOLS_RECIPE}`,
-        // -mod=readonly: go.mod/go.sum in test/tools/argocd-lua are the pins; never rewritten.
-        args: ['build', '-trimpath', '-mod=readonly', '-o', '{out}', '.'],
-        cwd: ARGOCD_LUA_SRC,
-        env: base,
+    case 'argocd': {
+      const key = `argocd-${TOOL_VERSIONS.argocd}-${TOOL_VERSIONS.argocdGoToolchain}-r${TOOLS_RECIPE}`;
+      const cwd = join(toolsCacheRoot(), key, 'src');
+      // -mod=mod: the wrapper lists only argo-cd and its replaces; Go resolves the rest by minimal version selection
+      // (verified against the pinned go.sum, when there is one, and the checksum database).
+      const env = {
+        ...base,
+        GOTOOLCHAIN: TOOL_VERSIONS.argocdGoToolchain,
+        GOFLAGS: '-mod=mod -buildvcs=false',
       };
+      const common = `${ARGOCD_MODULE}/common`;
+      return {
+        key,
+        args: [
+          'build',
+          '-trimpath',
+          '-ldflags',
+          // What argo-cd's Makefile sets, so `argocd version` reports the release.
+          ldflags({
+            [`${common}.version`]: TOOL_VERSIONS.argocd.replace(/^v/, ''),
+            [`${common}.gitTag`]: TOOL_VERSIONS.argocd,
+            [`${common}.gitTreeState`]: 'clean',
+          }),
+          '-o',
+          '{out}',
+          `${ARGOCD_MODULE}/cmd`,
+        ],
+        cwd,
+        env,
+        prepare: async () => {
+          await fs.mkdir(cwd, { recursive: true });
+          const res = await runGoCapture(
+            ['mod', 'download', '-json', `${ARGOCD_MODULE}@${TOOL_VERSIONS.argocd}`],
+            cwd,
+            env,
+          );
+          let goModPath: string | undefined;
+          try {
+            goModPath = (JSON.parse(res.stdout) as { GoMod?: string }).GoMod;
+          } catch {
+            /* reported below */
+          }
+          if (res.code !== 0 || !goModPath) {
+            throw new ToolBuildError(
+              `go mod download ${ARGOCD_MODULE}@${TOOL_VERSIONS.argocd} failed (needs the Go module proxy, which also ` +
+                `serves the ${TOOL_VERSIONS.argocdGoToolchain} toolchain):\n${res.stdout}\n${res.tail}`,
+            );
+          }
+          const goMod = wrapperGoModFor({
+            wrapperModule: 'nodebounce.local/tools/argocd',
+            dep: ARGOCD_MODULE,
+            version: TOOL_VERSIONS.argocd,
+            depGoMod: parseGoMod(readFileSync(goModPath, 'utf8')),
+            repeatModuleReplaces: true,
+          });
+          await fs.writeFile(join(cwd, 'go.mod'), goMod);
+          const pinnedSum = join(HERE, 'go', 'argocd', 'go.sum');
+          if (existsSync(pinnedSum)) await fs.copyFile(pinnedSum, join(cwd, 'go.sum'));
+          else await fs.rm(join(cwd, 'go.sum'), { force: true });
+        },
+      };
+    }
   }
 }
 
@@ -150,9 +205,19 @@ function fmt(ms: number): string {
 }
 
 function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; tail: string }> {
+  return runGoCapture(args, cwd, env);
+}
+
+function runGoCapture(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; tail: string; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('go', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const tail: string[] = [];
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       tail.push(...d.split('\n').filter(Boolean));
       tail.splice(0, Math.max(0, tail.length - 40));
@@ -161,13 +226,13 @@ function runGo(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ c
       reject(
         err.code === 'ENOENT'
           ? new ToolBuildError(
-              'Cannot build the deploy tools (kustomize, helm, argocd-lua): the Go toolchain (`go`, >= 1.24) is not on PATH. ' +
+              'Cannot build the test tools (kustomize, helm, prometheus, argocd): the Go toolchain (`go`, >= 1.24) is not on PATH. ' +
                 `Install Go, or point ${Object.values(ENV_OVERRIDE).join(', ')} at prebuilt binaries.`,
             )
           : err,
       ),
     );
-    child.on('close', (code) => resolve({ code: code ?? 1, tail: tail.join('\n') }));
+    child.on('close', (code) => resolve({ code: code ?? 1, tail: tail.join('\n'), stdout }));
   });
 }
 
@@ -198,6 +263,7 @@ export async function ensureTool(
     await fs.mkdir(tmp, { recursive: true });
     let res: { code: number; tail: string };
     try {
+      await s.prepare?.(dir);
       const args = s.args.map((a) => (a === '{out}' ? join(tmp, name) : a));
       res = await runGo(args, s.cwd, { ...s.env, GOBIN: tmp });
     } finally {

@@ -94,10 +94,15 @@ export const TOOL_VERSIONS = {
    * v3.19). Fixed to helm's own, not to helmKubeVersion: the helm binary's cache key does not include it.
    */
   helmDefaultKubeMinor: '34',
-  /** github.com/yuin/gopher-lua (its latest release, as in current Argo CD); pinned in test/tools/argocd-lua/go.mod. */
-  gopherLua: 'v1.1.1',
   /** github.com/prometheus/prometheus module version (v0.316.0 is Prometheus 3.16); the RollingBounce alert-gate test. */
   prometheus: 'v0.316.0',
+  /**
+   * github.com/argoproj/argo-cd/v3 (Argo CD 3.6.1): the `argocd` binary (CLI, application-controller, repo-server,
+   * server) for the Argo CD tests. Its go.mod says `go 1.27.0`, so it builds with `argocdGoToolchain` (Go downloads
+   * that toolchain from the module proxy); the wrapper module repeats its replace directives.
+   */
+  argocd: 'v3.6.1',
+  argocdGoToolchain: 'go1.27.3',
 } as const;
 
 /**

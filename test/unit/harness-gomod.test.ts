@@ -53,6 +53,30 @@ describe('harness go.mod generation', () => {
     expect(parseGoMod(text).localReplaces).toEqual([]);
   });
 
+  it('repeats the module replaces of a dependency when asked (Argo CD pins k8s.io/* by replace)', () => {
+    const dep = parseGoMod(
+      K8S_GOMOD +
+        'replace (\n\t// comment\n\tk8s.io/client-go => k8s.io/client-go v0.37.0\n\tx.io/y v1.0.0 => x.io/y v1.0.1\n)\n',
+    );
+    expect(dep.moduleReplaces).toEqual([
+      { from: 'github.com/foo/bar', to: 'github.com/foo/bar', version: 'v1.2.3' },
+      { from: 'k8s.io/client-go', to: 'k8s.io/client-go', version: 'v0.37.0' },
+    ]);
+    const text = wrapperGoModFor({
+      wrapperModule: 'nodebounce.local/tools/argocd',
+      dep: 'github.com/argoproj/argo-cd/v3',
+      version: 'v3.6.1',
+      depGoMod: dep,
+      repeatModuleReplaces: true,
+    });
+    expect(text).toContain('\tgithub.com/foo/bar => github.com/foo/bar v1.2.3');
+    expect(text).toContain('\tk8s.io/client-go => k8s.io/client-go v0.37.0');
+    // Local replaces stay out (the dependency's own go.mod requires the tagged versions).
+    expect(text).not.toContain('k8s.io/api =>');
+    expect(parseGoMod(text).moduleReplaces).toHaveLength(2);
+    expect(wrapperGoModFor({ wrapperModule: 'w', dep: 'd', version: 'v1', depGoMod: dep })).not.toContain('replace');
+  });
+
   it('adds no replaces when not asked to (etcd: its local replaces are ignored in dependencies)', () => {
     const text = wrapperGoModFor({
       wrapperModule: 'w',
