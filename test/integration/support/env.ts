@@ -15,7 +15,7 @@ export interface OperatorEnv {
   restartOperator(): Promise<OperatorProcess>;
 }
 
-export function useOperatorEnv(opts: { env?: Record<string, string> } = {}): OperatorEnv {
+export function useOperatorEnv(opts: { env?: Record<string, string>; args?: string[] } = {}): OperatorEnv {
   const kc = new KubeConfig();
   let sim: ExpressSimulator | undefined;
   const processes: OperatorProcess[] = [];
@@ -26,7 +26,7 @@ export function useOperatorEnv(opts: { env?: Record<string, string> } = {}): Ope
     operatorKc: undefined as unknown as KubeConfig,
     namespace: (prefix: string) => createNamespace(kc, uniqueName(prefix)),
     async restartOperator(): Promise<OperatorProcess> {
-      const p = new OperatorProcess({ kubeConfig: env.operatorKc, env: opts.env });
+      const p = new OperatorProcess({ kubeConfig: env.operatorKc, env: opts.env, args: opts.args });
       processes.push(p);
       await p.start();
       env.operator = p;
