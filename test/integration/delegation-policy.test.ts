@@ -198,16 +198,14 @@ describe('delegation policy (ValidatingAdmissionPolicy with the CEL authorizer)'
     expect(members.filter((m) => m.metadata?.ownerReferences?.[0]?.name === 'editor-rb')).toHaveLength(2);
 
     // 6. Exemptions are configuration: the narrow subject's group exempted, it is admitted.
-    await env.kc
-      .makeApiClient(CoreV1Api)
-      .patchNamespacedConfigMap(
-        {
-          name: suffix,
-          namespace: OPERATOR_NAMESPACE,
-          body: { data: { groups: ` other, system:serviceaccounts:${ns}` } },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      );
+    await env.kc.makeApiClient(CoreV1Api).patchNamespacedConfigMap(
+      {
+        name: suffix,
+        namespace: OPERATOR_NAMESPACE,
+        body: { data: { groups: ` other, system:serviceaccounts:${ns}` } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     await waitUntil(async () => (await attempt(createNb(narrow, ns, { podName: 'victim' }, true))).ok, {
       timeoutMs: 60_000,
       intervalMs: 300,
