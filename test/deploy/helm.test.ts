@@ -234,7 +234,7 @@ describe('helm chart, value combinations', () => {
     });
     const kustomized = parse(
       readFileSync(join(REPO_ROOT, 'deploy/components/delegation-policy/policy.yaml'), 'utf8').split('\n---\n')[0]!,
-    ) as any;
+    );
     const policy = get(objs, 'ValidatingAdmissionPolicy', 'nb-nodebounce-operator-delegation') as any;
     expect(policy.spec).toEqual(kustomized.spec);
     const binding = get(objs, 'ValidatingAdmissionPolicyBinding', 'nb-nodebounce-operator-delegation') as any;

@@ -45,9 +45,12 @@ describe('deploy/base', () => {
     expect(ids).toEqual(
       [
         'ClusterRole/nodebounce-editor',
+        'ClusterRole/nodebounce-metrics-reader',
         'ClusterRole/nodebounce-operator',
+        'ClusterRole/nodebounce-operator-metrics-auth',
         'ClusterRole/nodebounce-viewer',
         'ClusterRoleBinding/nodebounce-operator',
+        'ClusterRoleBinding/nodebounce-operator-metrics-auth',
         'ConfigMap/nodebounce-operator-config',
         'CustomResourceDefinition/nodebounces.bounce.express.dev',
         'CustomResourceDefinition/rollingbounces.bounce.express.dev',

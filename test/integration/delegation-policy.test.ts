@@ -111,11 +111,12 @@ describe('delegation policy (ValidatingAdmissionPolicy with the CEL authorizer)'
     for (const n of ['victim', 'm1', 'm2']) await env.fx.readyExpressNode(ns, n, { labels: { team: 'a' } });
     await env.fx.readyExpressNode(nsOther, 'x');
 
-    // Subjects: may only create NodeBounces/RollingBounces; may also evict (not delete); an editor (the built-in
-    // edit role: evict and delete pods, plus the chart's nodebounce-editor as aggregation would add).
+    // Subjects: may only create NodeBounces/RollingBounces; may also evict (not delete); an editor (what the built-in
+    // edit role aggregates: system:aggregate-to-edit, which evicts and deletes pods, and nodebounce-editor; this
+    // control plane runs no controller-manager to fill `edit` itself).
     const narrow = await subject(ns, 'narrow', [BOUNCES]);
     const evictor = await subject(nsOther, 'evictor', [BOUNCES, EVICT]);
-    const editor = await subject(ns, 'editor', [], ['edit', 'nodebounce-editor']);
+    const editor = await subject(ns, 'editor', [], ['system:aggregate-to-edit', 'nodebounce-editor']);
 
     // 1. No policy: the narrow subject may not evict the pod itself...
     const ownEviction = await attempt(

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generatePki } from '../harness/certs.js';
-import { kubeConfigForServiceAccount, waitUntil } from '../harness/index.js';
+import { ensureTool, kubeConfigForServiceAccount, waitUntil } from '../harness/index.js';
 import { startPrometheus } from '../harness/prometheus.js';
 import { useOperatorEnv } from './support/env.js';
 import { OperatorProcess } from './support/operator.js';
@@ -47,10 +47,11 @@ describe('metrics over HTTPS with TokenReview and SubjectAccessReview (the defau
   let reader: string;
   let stranger: string;
   beforeAll(async () => {
+    await ensureTool('prometheus'); // built once (cached): minutes on a cold cache
     ns = await env.namespace('metrics-auth');
     reader = await serviceAccountToken(env, ns, 'prometheus', true);
     stranger = await serviceAccountToken(env, ns, 'stranger', false);
-  });
+  }, 20 * 60_000);
   afterAll(async () => {
     await env.kc
       .makeApiClient(RbacAuthorizationV1Api)
@@ -134,7 +135,7 @@ describe('a mounted serving certificate (cert-manager style tls.crt / tls.key), 
       env: { NODEBOUNCE_METRICS_SECURE: 'true', NODEBOUNCE_METRICS_CERT_PATH: dir },
     });
     extra.push(op);
-    await op.start();
+    await op.start(120_000);
     expect((await op.secureMetrics(reader, first.ca)).status).toBe(200);
 
     const second = await issue();
@@ -172,7 +173,7 @@ describe('a mounted serving certificate (cert-manager style tls.crt / tls.key), 
     // The default (no port override): 127.0.0.1:8443 for metrics; here the harness's port 0 keeps the host.
     const loop = new OperatorProcess({ kubeConfig: env.operatorKc, env: { NODEBOUNCE_METRICS_SECURE: 'true' } });
     extra.push(loop);
-    await loop.start();
+    await loop.start(120_000);
     const metricsLine = JSON.parse(await loop.waitForLog((l) => l.includes('metrics listening'))) as {
       host: string;
       port: number;
@@ -190,7 +191,7 @@ describe('a mounted serving certificate (cert-manager style tls.crt / tls.key), 
       env: { NODEBOUNCE_HEALTH_PORT: '', NODEBOUNCE_METRICS_PORT: '' },
     });
     extra.push(flags);
-    await flags.start();
+    await flags.start(120_000);
     const healthLine = JSON.parse(await flags.waitForLog((l) => l.includes('health probes listening'))) as {
       host: string;
       port: number;
