@@ -159,7 +159,7 @@ describe('deploy/base', () => {
     expect(Object.keys(env).filter((k) => k.startsWith('NODEBOUNCE_'))).toEqual(['NODEBOUNCE_CONFIG']);
   });
 
-  it('mounts the config file from the generated ConfigMap; the operator accepts it: defaults plus leader election', () => {
+  it('mounts the config file from the generated ConfigMap; the operator accepts it: defaults plus leader election and every interface', () => {
     const { configMap, text } = mountedConfig(base, 'nodebounce-operator');
     expect(configMap.metadata.name).toMatch(/^nodebounce-operator-config-[a-z0-9]{10}$/);
     expect(text).toBe(readFileSync(join(REPO_ROOT, 'deploy', 'base', 'operator-config.yaml'), 'utf8'));
@@ -167,6 +167,9 @@ describe('deploy/base', () => {
     expect(operatorConfigSchema.parse(parse(text))).toEqual({
       ...defaults,
       leaderElection: { ...defaults.leaderElection, enabled: true },
+      // The operator's own defaults are loopback (a laptop run); in the pod, every interface.
+      metricsBindAddress: ':8443',
+      healthProbeBindAddress: ':8081',
     });
   });
 });
