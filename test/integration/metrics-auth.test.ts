@@ -47,11 +47,10 @@ describe('metrics over HTTPS with TokenReview and SubjectAccessReview (the defau
   let reader: string;
   let stranger: string;
   beforeAll(async () => {
-    await ensureTool('prometheus'); // built once (cached): minutes on a cold cache
     ns = await env.namespace('metrics-auth');
     reader = await serviceAccountToken(env, ns, 'prometheus', true);
     stranger = await serviceAccountToken(env, ns, 'stranger', false);
-  }, 20 * 60_000);
+  });
   afterAll(async () => {
     await env.kc
       .makeApiClient(RbacAuthorizationV1Api)
@@ -77,32 +76,37 @@ describe('metrics over HTTPS with TokenReview and SubjectAccessReview (the defau
     expect(plain).not.toBe(200);
   });
 
-  it('a real Prometheus scrapes with the authorised token; the other two scrapes fail', async () => {
-    const port = await env.operator.portOf('metrics listening');
-    const target = `127.0.0.1:${port}`;
-    const prometheus = await startPrometheus({
-      targets: [
-        { job: 'authorised', target, https: { token: reader } },
-        { job: 'no-role', target, https: { token: stranger } },
-        { job: 'no-token', target, https: {} },
-      ],
-    });
-    try {
-      await waitUntil(async () => (await prometheus.query('count_over_time(up[1m])')).length === 3, {
-        timeoutMs: 60_000,
-        description: 'every job scraped at least once',
+  it(
+    'a real Prometheus scrapes with the authorised token; the other two scrapes fail',
+    { timeout: 20 * 60_000 },
+    async () => {
+      await ensureTool('prometheus'); // built once (cached): minutes on a cold cache
+      const port = await env.operator.portOf('metrics listening');
+      const target = `127.0.0.1:${port}`;
+      const prometheus = await startPrometheus({
+        targets: [
+          { job: 'authorised', target, https: { token: reader } },
+          { job: 'no-role', target, https: { token: stranger } },
+          { job: 'no-token', target, https: {} },
+        ],
       });
-      const up = Object.fromEntries(
-        (await prometheus.query('up')).map((r) => [r.metric.job!, Number(r.value[1])] as const),
-      );
-      expect(up).toEqual({ authorised: 1, 'no-role': 0, 'no-token': 0 });
-      const series = await prometheus.query('nodebounce_leader_election_status{job="authorised"}');
-      expect(series.length).toBeGreaterThan(0);
-      expect(await prometheus.query('nodebounce_leader_election_status{job!="authorised"}')).toEqual([]);
-    } finally {
-      await prometheus.stop();
-    }
-  });
+      try {
+        await waitUntil(async () => (await prometheus.query('count_over_time(up[1m])')).length === 3, {
+          timeoutMs: 60_000,
+          description: 'every job scraped at least once',
+        });
+        const up = Object.fromEntries(
+          (await prometheus.query('up')).map((r) => [r.metric.job!, Number(r.value[1])] as const),
+        );
+        expect(up).toEqual({ authorised: 1, 'no-role': 0, 'no-token': 0 });
+        const series = await prometheus.query('nodebounce_leader_election_status{job="authorised"}');
+        expect(series.length).toBeGreaterThan(0);
+        expect(await prometheus.query('nodebounce_leader_election_status{job!="authorised"}')).toEqual([]);
+      } finally {
+        await prometheus.stop();
+      }
+    },
+  );
 });
 
 describe('a mounted serving certificate (cert-manager style tls.crt / tls.key), and the bind addresses', () => {

@@ -115,7 +115,7 @@ export class OperatorProcess {
   }
 
   /** Starts and waits until its caches are synced. */
-  async start(timeoutMs = 30_000, readyLine = 'caches synced'): Promise<void> {
+  async start(timeoutMs = 90_000, readyLine = 'caches synced'): Promise<void> {
     const verbose = this.opts.verbose ?? !!process.env.NODEBOUNCE_TEST_VERBOSE;
     const entry = this.opts.entry ?? 'tsx';
     const entryArgs =
