@@ -78,6 +78,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
         }),
     },
   });
+  controller.reconciler.setRollouts((ns) => rollouts.listIn(ns));
   controller.listen({
     onNodeBounce: (nb) => rollouts.onNodeBounce(nb),
     onPod: (pod) => rollouts.onNamespaceChange(pod.metadata?.namespace),

@@ -60,6 +60,7 @@ export const Reasons = {
   ShutdownProtectionNotRestored: 'ShutdownProtectionNotRestored',
   // waiting
   WaitingForOtherBounce: 'WaitingForOtherBounce',
+  WaitingForDisruptionBudget: 'WaitingForDisruptionBudget',
   BlockedByPDB: 'BlockedByPDB',
   EvictionThrottled: 'EvictionThrottled',
 } as const;

@@ -18,7 +18,14 @@ import { findReplacement } from './replacement.js';
 import { releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
-import { defaultDecideOptions, type Action, type Decision, type DecideOptions, type Observed } from './types.js';
+import {
+  BUDGET_RECHECK_MS,
+  defaultDecideOptions,
+  type Action,
+  type Decision,
+  type DecideOptions,
+  type Observed,
+} from './types.js';
 
 // The bounce decision: (request, observed, now) -> (status, actions, events, requeueAfter).
 // Pure. Every step is derived from status, so the operator can die anywhere and pick up from there.
@@ -124,8 +131,19 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
     return terminal(b);
   }
 
-  // From here on we touch things: the caller re-checks the queue on a fresh view first.
+  // From here on we touch things: the caller re-checks the queue (and, for a member of a RollingBounce, the
+  // disruption budget) on a fresh view first, and takes our finalizer with that view (see holdBeforeStart). Nothing
+  // is touched before the finalizer is held: a NodeBounce deleted from then on stays, with a deletionTimestamp, until
+  // the pass that sees it has undone what was done. The budget is checked before the first side effect only: once
+  // passed, this NodeBounce counts as a disruption for everyone else's check.
   b.startsBounce = true;
+  const held = hasFinalizer(nb);
+  const budget = obs.disruptionBudget;
+  if (budget && !budget.ok && !b.status.shutdownProtection) {
+    b.transition(R.WaitingForDisruptionBudget, budget.message, 'Normal');
+    b.requeueAt(b.now.getTime() + BUDGET_RECHECK_MS);
+    return b.done();
+  }
   if (view.shutdownProtection === true && !b.status.shutdownProtection) {
     b.status.shutdownProtection = { wasEnabled: true, disabledByOperator: false, restored: false };
     b.condition(
@@ -138,9 +156,9 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   const sp = b.status.shutdownProtection;
   if (sp?.wasEnabled && getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown') {
     // Finalizer first: once protection is off, a deleted NodeBounce must still restore it.
-    // The finalizer goes on in the same pass as the first attempt, so finding it means an attempt ran before.
-    const repeated = hasFinalizer(nb);
-    if (!repeated) b.actions.push({ type: 'AddFinalizer' });
+    // The Unknown condition is written just before the first attempt, so finding it means an attempt may have run.
+    const repeated = getCondition(nb.status?.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown';
+    if (!held) b.actions.push({ type: 'AddFinalizer' });
     b.actions.push({
       type: 'SetShutdownProtection',
       expressName: view.name,
@@ -161,6 +179,7 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   b.condition(C.PodTerminated, 'Unknown', R.Evicting, M.terminatingCondition(spec, pod.metadata.uid));
   // No Event for the intent: the eviction's answer (PodEvicted, BlockedByPDB, ...) is the one a human reads.
   b.transition(R.Evicting, M.evicting(spec, pod.metadata.uid));
+  if (!held) b.actions.push({ type: 'AddFinalizer' });
   b.actions.push(evictAction(spec, pod.metadata.uid));
   b.requeueAt(b.now.getTime() + timeouts.terminationSeconds * 1000);
   return b.done();
@@ -243,6 +262,7 @@ function terminating(b: Builder, spec: ValidSpec, obs: Observed): Decision {
       return b.done();
     }
     // First attempt after a crash, or a retry after a refusal: the UID precondition makes repeats harmless.
+    if (!hasFinalizer(b.nb)) b.actions.push({ type: 'AddFinalizer' });
     b.actions.push(evictAction(spec, st.podUID!));
   }
   b.requeueAt(deadline);
@@ -317,6 +337,15 @@ function invalidStatus(b: Builder, problems: string[]): Decision {
     }
   }
   return b.fail(R.InvalidStatus, M.invalidStatus(b.nb, problems, protection, name));
+}
+
+/**
+ * Whether the pass that may start this bounce takes our finalizer first (with its live reads, in parallel): every
+ * NodeBounce that touches anything holds it from before its intent is written, so a deletion can never remove it
+ * between that write and the side effect (the intent write then fails on the deletion's new resourceVersion).
+ */
+export function holdBeforeStart(nb: NodeBounce): boolean {
+  return !hasFinalizer(nb) && !nb.metadata.deletionTimestamp;
 }
 
 /** The whole decision for one NodeBounce. */

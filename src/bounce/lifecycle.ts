@@ -28,6 +28,12 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
       'Another NodeBounce for the same pod is older or already running. Bounces of one pod run one at a time, oldest first (creationTimestamp, then name).',
     action: 'Nothing: it starts on its own when the other finishes or is deleted.',
   },
+  [R.WaitingForDisruptionBudget]: {
+    phase: 'Pending',
+    meaning:
+      'The pod is a member of an unfinished RollingBounce whose maxUnavailable other members are already unavailable (pod missing, not Ready or terminating; a NodeBounce in flight; runtime state not healthy): the message names them. Nothing was touched; checked again on live reads every few seconds, right before the first side effect (docs/adr/0007).',
+    action: 'Nothing, usually: it starts once few enough members are down. Delete this NodeBounce to give up.',
+  },
   [R.DisablingShutdownProtection]: {
     phase: 'Pending',
     meaning: "Turning the Express resource's shutdown protection off before the eviction.",
@@ -48,7 +54,7 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
   [R.BlockedByPDB]: {
     phase: 'Terminating',
     meaning:
-      'The Eviction API refused (429): a PodDisruptionBudget allows no disruption. Retried with backoff (1 s doubling to 30 s) until the termination deadline.',
+      'The Eviction API refused (429, or 403 with a `DisruptionBudget` cause): a PodDisruptionBudget allows no disruption. Retried with backoff (1 s doubling to 30 s) until the termination deadline.',
     action: 'Check `kubectl get pdb`; wait, or delete this NodeBounce.',
   },
   [R.EvictionThrottled]: {
@@ -165,6 +171,13 @@ export const TRANSITIONS: readonly TransitionRule[] = [
   },
   {
     from: ['Pending'],
+    to: 'Pending',
+    reasons: [R.WaitingForDisruptionBudget],
+    trigger:
+      "A RollingBounce the pod belongs to has maxUnavailable other members down (live reads, under the namespace's budget lock).",
+  },
+  {
+    from: ['Pending'],
     to: 'Failed',
     reasons: [
       R.PodNotFound,
@@ -207,7 +220,8 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     from: ['Terminating'],
     to: 'Terminating',
     reasons: [R.BlockedByPDB],
-    trigger: 'The Eviction API answers 429 with a `DisruptionBudget` cause (a PodDisruptionBudget).',
+    trigger:
+      'The Eviction API answers 429 (or, since Kubernetes 1.37, 403) with a `DisruptionBudget` cause (a PodDisruptionBudget).',
   },
   {
     from: ['Terminating'],

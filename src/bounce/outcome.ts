@@ -30,10 +30,16 @@ function conflictOrGone(code: number | undefined, message = ''): boolean {
 /**
  * The Eviction API refuses for a PodDisruptionBudget with 429 and a Status cause of reason "DisruptionBudget"
  * (kube-apiserver, pkg/registry/core/pod/storage/eviction.go). Any other 429 is the API server throttling (API
- * Priority and Fairness, max-in-flight): transient, says nothing about the budget.
+ * Priority and Fairness, max-in-flight): transient, says nothing about the budget. Since Kubernetes 1.37 the budget's
+ * two 403 refusals (its status allows a negative number of disruptions; too many evictions not yet confirmed by the
+ * disruption controller) carry the same cause; before, they were plain 403s (then EvictionFailed, retried the same).
  */
 export function isDisruptionBudgetRefusal(outcome: ActionOutcome): boolean {
-  return !outcome.ok && outcome.code === 429 && (outcome.causes ?? []).some((c) => c.reason === 'DisruptionBudget');
+  return (
+    !outcome.ok &&
+    (outcome.code === 429 || outcome.code === 403) &&
+    (outcome.causes ?? []).some((c) => c.reason === 'DisruptionBudget')
+  );
 }
 
 export const THROTTLE_DELAY_MIN_MS = 1_000;
@@ -155,7 +161,7 @@ export function applyOutcome(
         return { status, events, transitions, retry: false, requeueAfterMs: delay };
       }
       const backoff = evictionBackoffMs(ev.attempts);
-      if (outcome.code === 429) {
+      if (isDisruptionBudgetRefusal(outcome)) {
         const budget = (outcome.causes ?? [])
           .filter((c) => c.reason === 'DisruptionBudget' && c.message)
           .map((c) => c.message);

@@ -30,7 +30,18 @@ export interface Observed {
   others: QueueEntry[];
   /** Human-readable identity of the Express resource kind, for messages (e.g. "ExpressNode.express.dev"). */
   expressKind: string;
+  /**
+   * The disruption budget of the RollingBounces the pod belongs to, checked on live reads under the namespace's
+   * budget lock (src/rollout/budget.ts, docs/adr/0007). Absent when the pod belongs to none (or on the caches'
+   * first pass): nothing to wait for.
+   */
+  disruptionBudget?: BudgetObservation;
 }
+
+export type BudgetObservation = { ok: true } | { ok: false; message: string };
+
+/** How often a NodeBounce waiting for a disruption budget checks again. */
+export const BUDGET_RECHECK_MS = 3_000;
 
 export type Action =
   | { type: 'AddFinalizer' }

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
-import type { NodeBounce, NodeBounceStatus } from '../api/nodebounce.js';
-import { decide, queueEntryOf } from '../bounce/decide.js';
+import { NODEBOUNCE_FINALIZER, type NodeBounce, type NodeBounceStatus } from '../api/nodebounce.js';
+import { decide, holdBeforeStart, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import { needsReplacementScan } from '../bounce/replacement.js';
 import { ACTION_RULES, afterAction, initialRequeueAfterMs } from '../bounce/sequence.js';
@@ -13,6 +13,10 @@ import { expressNameForPod, readExpress, type UnstructuredObject } from '../expr
 import type { KubeClient } from '../kube/client.js';
 import { isApiCode } from '../kube/errors.js';
 import type { ObjectCache } from '../kube/runtime.js';
+import { ROLLINGBOUNCE_KIND, type RollingBounce } from '../api/rollingbounce.js';
+import { isPodReady } from '../bounce/pod.js';
+import { checkBudget, groupsFor } from '../rollout/budget.js';
+import { groupBouncesOf, type GroupPod } from '../rollout/unavailable.js';
 import { executeAction } from './actions.js';
 import type { ReconcileHooks } from './hooks.js';
 import { hasWorkLeft, type NodeBounceStore } from './store.js';
@@ -30,6 +34,8 @@ export interface ReconcilerDeps {
   log: Logger;
   hooks?: ReconcileHooks;
   clock?: () => Date;
+  /** The RollingBounces of a namespace, from the rollout controller's cache (to know whether a pod is in a group). */
+  rollouts?: (namespace: string) => readonly RollingBounce[];
 }
 
 class Conflict extends Error {}
@@ -46,6 +52,8 @@ export function nodeBounceKey(namespace: string, name: string): string {
 
 export class BounceReconciler {
   private readonly podLocks = new KeyedMutex();
+  /** One disruption-budget check at a time per namespace (docs/adr/0007): inside a pod lock, never the other way. */
+  private readonly budgetLocks = new KeyedMutex();
   private readonly clock: () => Date;
   private readonly expressKind: string;
   private readonly decideOptions: DecideOptions;
@@ -60,6 +68,11 @@ export class BounceReconciler {
       protectionRestore: deps.config.protectionRestore,
       ...(selector ? { podSelector: parseLabelSelector(selector) } : {}),
     };
+  }
+
+  /** Where to find the RollingBounces of a namespace (the rollout controller's cache, created after this one). */
+  setRollouts(rollouts: (namespace: string) => readonly RollingBounce[]): void {
+    this.deps.rollouts = rollouts;
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -83,10 +96,18 @@ export class BounceReconciler {
         // Another pass for this pod may have written while this one waited for the lock: take the store's version.
         const current = this.deps.store.get(namespace, name);
         if (!current) return {};
+        if (this.subjectToBudget(current))
+          return await this.budgetLocks.run(namespace, () => this.decideWithBudget(current, log));
         const listQueue = this.queueContended(current);
-        const live = await this.readLive(current, listQueue);
-        let fresh = current;
-        if (listQueue) {
+        // Our finalizer goes on with the live reads (same round trip): the intent write that follows carries its
+        // resourceVersion, so a deletion in between fails that write (409) instead of racing the side effect.
+        const [live, held] = await Promise.all([
+          this.readLive(current, listQueue),
+          holdBeforeStart(current) ? this.hold(current) : Promise.resolve(undefined),
+        ]);
+        if (held === 'gone') return {};
+        let fresh = held ?? current;
+        if (listQueue && !held) {
           const self = live.nodeBounces.find((o) => o.metadata.uid === current.metadata.uid);
           if (!self) return {};
           if (self.metadata.resourceVersion !== current.metadata.resourceVersion) fresh = self;
@@ -104,6 +125,100 @@ export class BounceReconciler {
       }
       throw err;
     }
+  }
+
+  /** Adds our finalizer (guarded by resourceVersion); 'gone' when the NodeBounce no longer exists. */
+  private async hold(nb: NodeBounce): Promise<NodeBounce | 'gone'> {
+    const finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
+    try {
+      return this.deps.store.recordWrite(nb, await this.deps.client.setNodeBounceFinalizers(nb, finalizers));
+    } catch (err) {
+      if (isApiCode(err, 404)) return 'gone';
+      if (isApiCode(err, 409)) throw new Conflict(); // changed meanwhile (deleted, edited): decide again on it
+      throw err;
+    }
+  }
+
+  /**
+   * Whether this pass must check a disruption budget before its first side effect: the NodeBounce has touched nothing
+   * yet, and it belongs to a RollingBounce (controller ownerReference) or its pod is a member of an unfinished one
+   * (the rollout cache says; a plain NodeBounce of a pod in no group keeps the fast path, docs/adr/0006).
+   */
+  private subjectToBudget(nb: NodeBounce): boolean {
+    const st = nb.status;
+    if (nb.spec?.dryRun || st?.shutdownProtection || (st?.phase !== undefined && st.phase !== 'Pending')) return false;
+    if ((nb.metadata.ownerReferences ?? []).some((r) => r.kind === ROLLINGBOUNCE_KIND && r.controller === true))
+      return true;
+    const rollouts = this.deps.rollouts?.(nb.metadata.namespace) ?? [];
+    if (rollouts.length === 0) return false;
+    const cached = this.deps.pods.get(nb.metadata.namespace, nb.spec.podName);
+    const m = cached ? expressNameForPod(cached, this.deps.config.express) : undefined;
+    return groupsFor(rollouts, nb.spec.podName, m?.ok ? m.name : nb.status?.expressResourceName).length > 0;
+  }
+
+  /**
+   * The decision for a NodeBounce subject to a disruption budget, under the namespace's budget lock: everything read
+   * live in one round trip (the pod, its Express resource, and the namespace's NodeBounces, pods, Express resources
+   * and RollingBounces), the budget checked (src/rollout/budget.ts), the status written before the lock is released
+   * (so the next check sees this one as a disruption), then the actions.
+   */
+  private async decideWithBudget(current: NodeBounce, log: Logger): Promise<HandlerResult> {
+    const ns = current.metadata.namespace;
+    const cfg = this.deps.config.express;
+    const client = this.deps.client;
+    const [live, nbList, podList, expressList, rbList, held] = await Promise.all([
+      this.readLive(current, false),
+      client.listNodeBounces(ns),
+      client.listPods(ns, this.deps.config.podLabelSelector),
+      client.listExpress(ns),
+      client.listRollingBounces(ns),
+      // Our finalizer, in the same round trip (see reconcile()).
+      holdBeforeStart(current) ? this.hold(current) : Promise.resolve(undefined),
+    ]);
+    if (held === 'gone') return {};
+    const self = nbList.items.find((o) => o.metadata.uid === current.metadata.uid);
+    if (!self && !held) return {};
+    const fresh = held ?? (self && self.metadata.resourceVersion !== current.metadata.resourceVersion ? self : current);
+    const observed = this.observe(fresh, live.lookups);
+    observed.others = nbList.items
+      .filter((o) => o.spec?.podName === fresh.spec.podName && o.metadata.uid !== fresh.metadata.uid)
+      .map(queueEntryOf);
+    const pods: GroupPod[] = podList.items.map((p) => {
+      const pod = p as PodLike;
+      const m = expressNameForPod(pod, cfg);
+      return {
+        name: pod.metadata?.name ?? '',
+        ...(m.ok ? { expressName: m.name } : {}),
+        ready: isPodReady(pod),
+        terminating: !!pod.metadata?.deletionTimestamp,
+      };
+    });
+    const expressName =
+      observed.express?.kind === 'Found'
+        ? observed.express.view.name
+        : observed.express && 'name' in observed.express
+          ? observed.express.name
+          : undefined;
+    const groups = groupsFor(rbList.items, fresh.spec.podName, expressName);
+    if (groups.length > 0) {
+      const verdict = checkBudget(
+        groups,
+        {
+          pods,
+          express: expressList.items.map((obj) => ({
+            name: obj.metadata?.name ?? '',
+            read: readExpress(obj, cfg, this.deps.config.argocd),
+          })),
+          bounces: groupBouncesOf(nbList.items.filter((o) => o.metadata.uid !== fresh.metadata.uid)),
+        },
+        fresh.spec.podName,
+        expressName,
+      );
+      observed.disruptionBudget = verdict.ok ? { ok: true } : { ok: false, message: verdict.message };
+      if (!verdict.ok)
+        log.debug({ rollout: verdict.rollout, down: verdict.down.map((d) => d.name) }, 'waiting for disruption budget');
+    }
+    return this.apply(fresh, decide(fresh, observed, this.clock(), this.decideOptions), log);
   }
 
   /** Whether the store knows another NodeBounce for the same pod that may still run or block (see hasWorkLeft). */

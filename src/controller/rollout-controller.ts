@@ -124,6 +124,11 @@ export class RolloutController {
     this.queue.resume();
   }
 
+  /** The cached RollingBounces of a namespace (the NodeBounce reconciler's disruption-budget lookup). */
+  listIn(namespace: string): readonly RollingBounce[] {
+    return this.rollingBounces.list(namespace);
+  }
+
   /** Every cached RollingBounce (for metrics). */
   list(): RollingBounce[] {
     return this.rollingBounces.listAll();

@@ -116,8 +116,14 @@ export class RolloutReconciler {
     if (!rb) return {};
     const log = this.deps.log.child({ namespace, rollingBounce: name, phase: rb.status?.phase ?? 'New' });
     try {
-      const observed = this.observe(rb);
+      let observed = this.observe(rb);
       let d = decideRollout(rb, observed, this.clock());
+      if (d.needsLiveView) {
+        // About to start members: decide again on live reads, so that a watch that went silent cannot pass the
+        // gate on stale Ready states (each member's NodeBounce checks the budget again before it disrupts anything).
+        observed = await this.observeLive(rb);
+        d = decideRollout(rb, observed, this.clock());
+      }
       if (d.needsPrometheus) {
         const v = validateRolloutSpec(rb.spec);
         const prom = v.ok ? v.spec.healthGate.prometheus : undefined;
@@ -176,7 +182,18 @@ export class RolloutReconciler {
         return rb;
       }
       case 'DeleteNodeBounce': {
-        const deleted = await client.deleteNodeBounceNamed(ns, action.name, action.uid);
+        let uid = action.uid;
+        if (!uid) {
+          // Named by a status row but not in the cache yet: read it, and delete it only if this RollingBounce owns it.
+          const live = await client.getNodeBounce(ns, action.name);
+          const owner = live ? ownerRollingBounce(live) : undefined;
+          if (!live || owner?.name !== rb.metadata.name || owner.uid !== rb.metadata.uid) {
+            log.info({ nodeBounce: action.name, found: !!live }, 'RollingBounce deleted: member not there or not ours');
+            return rb;
+          }
+          uid = live.metadata.uid;
+        }
+        const deleted = await client.deleteNodeBounceNamed(ns, action.name, uid);
         log.info({ nodeBounce: action.name, deleted }, 'RollingBounce deleted: deleting its NodeBounce');
         return rb;
       }
@@ -241,16 +258,40 @@ export class RolloutReconciler {
     });
   }
 
+  /** Everything decideRollout() needs, read live from the API server in one round trip. */
+  async observeLive(rb: RollingBounce): Promise<RolloutObserved> {
+    const ns = rb.metadata.namespace;
+    const client = this.deps.client;
+    const [pods, express, nodeBounces] = await Promise.all([
+      client.listPods(ns, this.deps.config.podLabelSelector),
+      client.listExpress(ns),
+      client.listNodeBounces(ns),
+    ]);
+    return {
+      ...this.observeFrom(rb, express.items, pods.items, nodeBounces.items),
+      live: true,
+    };
+  }
+
   /** Everything decideRollout() needs, from the caches. */
   observe(rb: RollingBounce): RolloutObserved {
     const ns = rb.metadata.namespace;
+    return this.observeFrom(rb, this.deps.express.list(ns), this.deps.pods.list(ns), this.deps.nodeBounces.list(ns));
+  }
+
+  private observeFrom(
+    rb: RollingBounce,
+    expressObjects: readonly UnstructuredObject[],
+    podObjects: readonly PodLike[],
+    namespaceBounces: readonly NodeBounce[],
+  ): RolloutObserved {
     const cfg = this.deps.config.express;
-    const express = this.deps.express.list(ns).map((obj) => ({
+    const express = expressObjects.map((obj) => ({
       name: obj.metadata?.name ?? '',
       labels: obj.metadata?.labels ?? {},
       read: readExpress(obj, cfg, this.deps.config.argocd),
     }));
-    const pods: MemberPod[] = this.deps.pods.list(ns).map((p) => {
+    const pods: MemberPod[] = podObjects.map((p) => {
       const m = expressNameForPod(p, cfg);
       return {
         name: p.metadata?.name ?? '',
@@ -260,10 +301,10 @@ export class RolloutReconciler {
         estimatedSeconds: estimateFromProbes(p),
       };
     });
-    const nodeBounces = this.deps.nodeBounces.list(ns).filter((nb) => {
+    const nodeBounces = namespaceBounces.filter((nb) => {
       const owner = ownerRollingBounce(nb);
       return owner?.name === rb.metadata.name && (!owner.uid || owner.uid === rb.metadata.uid);
     });
-    return { express, pods, nodeBounces };
+    return { express, pods, nodeBounces, namespaceBounces: [...namespaceBounces] };
   }
 }

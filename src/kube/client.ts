@@ -166,6 +166,16 @@ export class KubeClient {
     }
   }
 
+  /** Live read of one NodeBounce; undefined when it does not exist. */
+  async getNodeBounce(namespace: string, name: string): Promise<NodeBounce | undefined> {
+    try {
+      return (await this.custom.getNamespacedCustomObject(this.nb(namespace, name))) as NodeBounce;
+    } catch (err) {
+      if (isApiCode(err, 404)) return undefined;
+      throw err;
+    }
+  }
+
   /** Live (uncached) list of the NodeBounces for one pod, via the CRD's selectable field spec.podName. */
   async listNodeBouncesForPod(namespace: string, podName: string): Promise<NodeBounce[]> {
     const list = (await this.listCustom.listNamespacedCustomObject({

@@ -12,6 +12,7 @@ export const CONTROLLER_NAME = 'nodebounce';
 /** Where a bounce waits (phase, status reason): exported as 0 when none does. */
 const WAITING_REASONS: readonly (readonly [string, string])[] = [
   ['Pending', 'WaitingForOtherBounce'],
+  ['Pending', 'WaitingForDisruptionBudget'],
   ['Terminating', 'BlockedByPDB'],
   ['Terminating', 'EvictionThrottled'],
 ];

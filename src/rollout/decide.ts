@@ -1,394 +1,45 @@
-import { createHash } from 'node:crypto';
-import type { Condition, ConditionType, NodeBounce } from '../api/nodebounce.js';
+import type { Condition, ConditionType } from '../api/nodebounce.js';
 import {
   isRolloutTerminal,
   ROLLINGBOUNCE_FINALIZER,
-  type BounceTemplate,
-  type LabelSelector,
   type MemberStatus,
-  type PlanMember,
   type RollingBounce,
   type RollingBounceStatus,
   type RolloutCounts,
   type RolloutPhase,
-  type RolloutPlan,
 } from '../api/rollingbounce.js';
 import { setCondition } from '../bounce/conditions.js';
-import type { ExpressReadResult } from '../express/view.js';
+import { groupViewOf, memberOfRow, otherRolloutBounce, rolloutBudget } from './budget.js';
+import { healthGate } from './gate.js';
 import { MemberReasons as MR, RolloutReasons as R, rolloutPhaseOf, type RolloutReason } from './lifecycle.js';
+import {
+  ACTIVE_MEMBER,
+  countMembers,
+  currentPod,
+  DONE_MEMBER,
+  followNodeBounces,
+  memberNodeBounceName,
+  resolveMembers,
+} from './membership.js';
+import type { RolloutAction, RolloutDecision, RolloutObserved } from './observed.js';
+import { memberVerdict, planRollout } from './plan.js';
 import { resolveMaxUnavailable, validateRolloutSpec, type ValidRolloutSpec } from './spec.js';
+import { describeUnavailable, memberAvailability, sameMember, type UnavailableMember } from './unavailable.js';
 import { windowState } from './window.js';
+import { membersToDelete } from './cancel.js';
 
 // The RollingBounce decision: (rollingBounce, observed, now) -> (status, actions, requeueAfter). Pure, like
 // src/bounce/decide.ts. Everything needed to continue is in status (the member rows, each with the name of its
 // NodeBounce, recorded BEFORE the NodeBounce is created, and its UID once seen), so the operator can be killed at
 // any moment: a member's NodeBounce has a deterministic name and is created at most once.
+//
+// By concern: observed.ts (what the decision sees and returns), membership.ts (who the members are, their rows and
+// pods), gate.ts (the health gate), budget.ts (the disruption budget: how many members may be down), plan.ts (the
+// dry-run plan); this file puts them together.
 
-/** One Express resource of the namespace, as the decision sees it. */
-export interface ExpressMember {
-  name: string;
-  labels: Record<string, string>;
-  read: ExpressReadResult;
-}
-
-/** One pod of the namespace that maps to an Express resource. */
-export interface MemberPod {
-  name: string;
-  expressName?: string;
-  ready: boolean;
-  terminating: boolean;
-  /** Estimated bounce duration from its probes (seconds), for the dry-run plan. */
-  estimatedSeconds?: number;
-}
-
-export type PrometheusResult = { ok: true; series: number; sample?: string } | { ok: false; error: string };
-
-export interface RolloutObserved {
-  express: ExpressMember[];
-  pods: MemberPod[];
-  /** The NodeBounces this RollingBounce owns (controller ownerReference with its UID). */
-  nodeBounces: NodeBounce[];
-  /** The Prometheus gate's answer, when the gate is configured and was queried for this decision. */
-  prometheus?: PrometheusResult;
-}
-
-export type RolloutAction =
-  | { type: 'AddFinalizer' }
-  | { type: 'RemoveFinalizer' }
-  | { type: 'CreateNodeBounce'; name: string; pod: string; template: BounceTemplate }
-  | { type: 'DeleteNodeBounce'; name: string; uid?: string };
-
-export interface RolloutDecision {
-  status: RollingBounceStatus;
-  actions: RolloutAction[];
-  requeueAfterMs?: number;
-  /** True when the decision needs the Prometheus gate's answer (the reconciler queries it and decides again). */
-  needsPrometheus?: boolean;
-}
-
-/** Re-query Prometheus this often while the gate matters. */
-export const PROMETHEUS_POLL_MS = 15_000;
-/** A NodeBounce we recorded but never saw: re-create (idempotent by name) after this long in the cache's absence. */
-export const DEFAULT_ESTIMATE_SECONDS = 60;
-
-/** `<rollingbounce>-<pod>` cut to 54 characters plus a hash of the RollingBounce's UID and the pod: ≤ 63, stable. */
-export function memberNodeBounceName(rbName: string, rbUid: string | undefined, pod: string): string {
-  const hash = createHash('sha256')
-    .update(`${rbUid ?? ''}/${rbName}/${pod}`)
-    .digest('hex')
-    .slice(0, 8);
-  const base = `${rbName}-${pod}`.slice(0, 54).replace(/[-.]+$/, '');
-  return `${base}-${hash}`;
-}
-
-export function matchesSelector(labels: Record<string, string> | undefined, sel: LabelSelector | undefined): boolean {
-  if (!sel) return false;
-  const l = labels ?? {};
-  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const e of sel.matchExpressions ?? []) {
-    const has = Object.hasOwn(l, e.key);
-    const inValues = has && (e.values ?? []).includes(l[e.key]!);
-    if (e.operator === 'In' && !inValues) return false;
-    if (e.operator === 'NotIn' && inValues) return false;
-    if (e.operator === 'Exists' && !has) return false;
-    if (e.operator === 'DoesNotExist' && has) return false;
-  }
-  return true;
-}
-
-const ACTIVE_MEMBER = (m: MemberStatus) => m.phase === 'InProgress';
-const DONE_MEMBER = (m: MemberStatus) => m.phase === 'Succeeded' || m.phase === 'Failed' || m.phase === 'Skipped';
-
-export function countMembers(members: readonly MemberStatus[]): RolloutCounts {
-  const c: RolloutCounts = { total: members.length, pending: 0, inProgress: 0, succeeded: 0, failed: 0, skipped: 0 };
-  for (const m of members) {
-    if (m.phase === 'Pending') c.pending++;
-    else if (m.phase === 'InProgress') c.inProgress++;
-    else if (m.phase === 'Succeeded') c.succeeded++;
-    else if (m.phase === 'Failed') c.failed++;
-    else c.skipped++;
-  }
-  return c;
-}
-
-type Resolution = { ok: true; members: MemberStatus[] } | { ok: false; reason: RolloutReason; message: string };
-
-/** Resolves the members (selector or pod names) into rows, in rollout order. */
-export function resolveMembers(spec: ValidRolloutSpec, obs: RolloutObserved): Resolution {
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
-  const podsOf = (express: string) =>
-    obs.pods
-      .filter((p) => p.expressName === express)
-      .sort((a, b) => Number(a.terminating) - Number(b.terminating) || cmp(a.name, b.name));
-  const rows: MemberStatus[] = [];
-  if (spec.members.selector) {
-    const matched = obs.express.filter((e) => matchesSelector(e.labels, spec.members.selector));
-    if (matched.length === 0)
-      return {
-        ok: false,
-        reason: R.NoMembers,
-        message: `no Express resource in this namespace matches ${JSON.stringify(spec.members.selector)}`,
-      };
-    for (const e of matched) {
-      const pod = podsOf(e.name)[0];
-      const last = matchesSelector(e.labels, spec.last);
-      if (pod) rows.push({ pod: pod.name, expressResource: e.name, last, phase: 'Pending' });
-      else {
-        const down = e.read.ok && e.read.view.intentionallyDown;
-        rows.push({
-          pod: '',
-          expressResource: e.name,
-          last,
-          phase: 'Skipped',
-          reason: down ? MR.IntentionallyDown : MR.NoPod,
-          message: down
-            ? `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`
-            : 'the Express resource has no pod: nothing to bounce',
-        });
-      }
-    }
-  } else {
-    const missing: string[] = [];
-    for (const name of spec.members.podNames ?? []) {
-      const pod = obs.pods.find((p) => p.name === name);
-      if (pod?.expressName) {
-        const e = expressByName.get(pod.expressName);
-        rows.push({
-          pod: name,
-          expressResource: pod.expressName,
-          last: matchesSelector(e?.labels, spec.last),
-          phase: 'Pending',
-        });
-        continue;
-      }
-      // No pod: an Express resource of that name that is intentionally down is reported and skipped.
-      const e = expressByName.get(name);
-      if (!pod && e?.read.ok && e.read.view.intentionallyDown) {
-        rows.push({
-          pod: name,
-          expressResource: name,
-          last: matchesSelector(e.labels, spec.last),
-          phase: 'Skipped',
-          reason: MR.IntentionallyDown,
-          message: `desired state ${e.read.view.desiredState}: intentionally down, not bounced`,
-        });
-        continue;
-      }
-      missing.push(pod ? `${name} (no Express resource)` : `${name} (no such pod)`);
-    }
-    if (missing.length > 0)
-      return { ok: false, reason: R.MembersNotFound, message: `members not found: ${missing.join(', ')}` };
-  }
-  const key = (m: MemberStatus) => m.pod || m.expressResource || '';
-  rows.sort((a, b) => cmp(key(a), key(b)));
-  if (spec.order === 'reverse') rows.reverse();
-  return { ok: true, members: [...rows.filter((m) => !m.last), ...rows.filter((m) => m.last)] };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Follows each started member's NodeBounce into its row. Returns the rows and the NodeBounces to (re)create. */
-function followNodeBounces(
-  members: MemberStatus[],
-  owned: Map<string, NodeBounce>,
-  now: Date,
-): { rows: MemberStatus[]; toCreate: MemberStatus[] } {
-  const toCreate: MemberStatus[] = [];
-  const rows = members.map((m) => {
-    if (m.phase !== 'InProgress' || !m.nodeBounce) return m;
-    const nb = owned.get(m.nodeBounce);
-    if (!nb) {
-      if (m.nodeBounceUID) {
-        return {
-          ...m,
-          phase: 'Failed' as const,
-          reason: MR.NodeBounceDeleted,
-          message: `NodeBounce ${m.nodeBounce} was deleted before it finished`,
-          endTime: now.toISOString(),
-        };
-      }
-      // Recorded, never seen: not created yet (or the operator died right after recording it). Creating is
-      // idempotent by name (AlreadyExists counts as done), and the UID check above means never twice.
-      toCreate.push(m);
-      return m;
-    }
-    const row: MemberStatus = { ...m, nodeBounceUID: nb.metadata.uid ?? m.nodeBounceUID };
-    const st = nb.status;
-    if (st?.phase === 'Failed' && st.reason === 'IntentionallyDown') {
-      // Went down between our check and its preflight: nothing was touched; reported and skipped, not a failure.
-      return {
-        ...row,
-        phase: 'Skipped' as const,
-        reason: MR.IntentionallyDown,
-        message: st.message,
-        endTime: st.completionTime ?? now.toISOString(),
-      };
-    }
-    if (st?.phase === 'Succeeded' || st?.phase === 'Failed') {
-      return {
-        ...row,
-        phase: st.phase,
-        reason: st.reason,
-        message: st.message,
-        endTime: st.completionTime ?? m.endTime ?? now.toISOString(),
-      };
-    }
-    return {
-      ...row,
-      reason: st?.phase ? `${st.phase}${st.reason ? `/${st.reason}` : ''}` : 'Created',
-      message: st?.message ?? m.message,
-    };
-  });
-  return { rows, toCreate };
-}
-
-interface Gate {
-  ok: boolean;
-  reason?: RolloutReason;
-  message?: string;
-  pollMs?: number;
-}
-
-/** The member's current pod: the one of that name if it exists and belongs to its Express resource, else another of its Express resource (Ready first). */
-export function currentPod(m: MemberStatus, pods: readonly MemberPod[]): MemberPod | undefined {
-  const byName = pods.find((p) => p.name === m.pod && !p.terminating);
-  if (byName && (!m.expressResource || !byName.expressName || byName.expressName === m.expressResource)) return byName;
-  if (!m.expressResource) return byName;
-  const mine = pods.filter((p) => p.expressName === m.expressResource && !p.terminating);
-  return mine.find((p) => p.ready) ?? mine[0] ?? byName;
-}
-
-/** The health gate for starting `candidates` (or, with none, the final check): every other member healthy, plus Prometheus. */
-function healthGate(
-  spec: ValidRolloutSpec,
-  rows: MemberStatus[],
-  candidates: MemberStatus[],
-  obs: RolloutObserved,
-): Gate {
-  const healthy = new Set(spec.healthGate.healthyStates);
-  const podByName = new Map(obs.pods.map((p) => [p.name, p]));
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
-  const candidatePods = new Set(candidates.map((c) => c.pod));
-  const problems: string[] = [];
-  for (const m of rows) {
-    // In-flight members are disrupted on purpose; skipped and failed ones are reported in their rows.
-    if (m.phase === 'InProgress' || m.phase === 'Skipped' || m.phase === 'Failed') continue;
-    // The candidate itself must not be mid-rebuild either, unless the template forces.
-    if (candidatePods.has(m.pod) && spec.bounceTemplate.force) continue;
-    const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
-    // The member's pod now: by name, or (pods with generated names are replaced under a new name) any pod of
-    // its Express resource, preferring a Ready one.
-    const pod = currentPod(m, obs.pods) ?? podByName.get(m.pod);
-    if (!e) problems.push(`${m.pod}: Express resource ${m.expressResource ?? '?'} not found`);
-    else if (!e.read.ok) problems.push(`${m.pod}: Express resource invalid (${e.read.problems.join('; ')})`);
-    else if (!healthy.has(e.read.view.runtimeState ?? ''))
-      problems.push(`${m.pod}: runtime state ${JSON.stringify(e.read.view.runtimeState ?? null)}`);
-    else if (!pod || pod.terminating || !pod.ready)
-      problems.push(`${m.pod}: pod ${!pod ? 'missing' : pod.terminating ? 'terminating' : 'not Ready'}`);
-  }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : '');
-    return {
-      ok: false,
-      reason: R.MembersUnhealthy,
-      message: `waiting for members to be healthy (${[...healthy].join(', ')}): ${shown}`,
-    };
-  }
-  const prom = spec.healthGate.prometheus;
-  if (prom) {
-    const r = obs.prometheus;
-    if (!r)
-      return {
-        ok: false,
-        reason: R.PrometheusUnavailable,
-        message: 'the Prometheus gate was not queried yet',
-        pollMs: PROMETHEUS_POLL_MS,
-      };
-    if (!r.ok)
-      return {
-        ok: false,
-        reason: R.PrometheusUnavailable,
-        message: `Prometheus query failed: ${r.error}`,
-        pollMs: PROMETHEUS_POLL_MS,
-      };
-    if (r.series > 0) {
-      return {
-        ok: false,
-        reason: R.AlertsFiring,
-        message: `the Prometheus gate query returned ${r.series} series${r.sample ? ` (e.g. ${r.sample})` : ''}`,
-        pollMs: PROMETHEUS_POLL_MS,
-      };
-    }
-    return { ok: true, pollMs: PROMETHEUS_POLL_MS };
-  }
-  return { ok: true };
-}
-
-/** The dry-run plan: order, batches, each member's preflight verdict as its NodeBounce would give it, an estimate. */
-export function planRollout(spec: ValidRolloutSpec, rows: MemberStatus[], obs: RolloutObserved): RolloutPlan {
-  const podByName = new Map(obs.pods.map((p) => [p.name, p]));
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
-  const force = spec.bounceTemplate.force === true;
-  const members: PlanMember[] = rows.map((m) => {
-    const base = { pod: m.pod, ...(m.expressResource ? { expressResource: m.expressResource } : {}) };
-    if (m.phase === 'Skipped') return { ...base, verdict: 'WouldSkip', reason: m.reason, message: m.message };
-    const pod = podByName.get(m.pod);
-    const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
-    const est = (pod?.estimatedSeconds ?? DEFAULT_ESTIMATE_SECONDS) + spec.settleSeconds;
-    if (!pod) return { ...base, verdict: 'WouldFail', reason: 'PodNotFound', message: 'no such pod' };
-    if (!e)
-      return {
-        ...base,
-        verdict: 'WouldFail',
-        reason: 'ExpressResourceNotFound',
-        message: `no Express resource ${m.expressResource ?? ''}`,
-      };
-    if (!e.read.ok)
-      return { ...base, verdict: 'WouldFail', reason: 'ExpressResourceInvalid', message: e.read.problems.join('; ') };
-    if (e.read.view.intentionallyDown)
-      return {
-        ...base,
-        verdict: 'WouldSkip',
-        reason: MR.IntentionallyDown,
-        message: `desired state ${e.read.view.desiredState}`,
-      };
-    if (e.read.view.rebuilding && !force) {
-      return {
-        ...base,
-        verdict: 'WouldWait',
-        reason: 'NodeRebuilding',
-        message: 'rebuilding its cache: the health gate holds it until it runs',
-        estimatedSeconds: est,
-      };
-    }
-    return {
-      ...base,
-      verdict: 'WouldBounce',
-      reason: 'PreflightPassed',
-      message: 'every NodeBounce preflight check passes',
-      estimatedSeconds: est,
-    };
-  });
-  const bounceable = rows.filter((_, i) => members[i]!.verdict !== 'WouldSkip');
-  const total = rows.filter((m) => m.phase !== 'Skipped').length;
-  const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, total);
-  const batches: string[][] = [];
-  for (const group of [bounceable.filter((m) => !m.last), bounceable.filter((m) => m.last)]) {
-    for (let i = 0; i < group.length; i += maxUnavailable)
-      batches.push(group.slice(i, i + maxUnavailable).map((m) => m.pod));
-  }
-  const byPod = new Map(members.map((p) => [p.pod, p]));
-  let estimatedSeconds = 0;
-  batches.forEach((b, i) => {
-    for (const pod of b) byPod.get(pod)!.batch = i + 1;
-    estimatedSeconds +=
-      Math.max(...b.map((pod) => byPod.get(pod)!.estimatedSeconds ?? DEFAULT_ESTIMATE_SECONDS)) +
-      spec.healthGate.stableSeconds;
-  });
-  return { maxUnavailable, estimatedSeconds, batches, members };
-}
+export * from './observed.js';
+export { countMembers, currentPod, matchesSelector, memberNodeBounceName, resolveMembers } from './membership.js';
+export { planRollout } from './plan.js';
 
 interface Outcome {
   reason: RolloutReason;
@@ -399,6 +50,8 @@ interface Outcome {
   waitingUntil?: string;
   healthPassingSince?: string;
   healthGate?: { ok: boolean; reason: string; message: string };
+  /** New members start in this decision. */
+  startsMembers?: boolean;
 }
 
 function progressMessage(rows: MemberStatus[], counts: RolloutCounts): string {
@@ -440,23 +93,40 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
 
   const total = rows.filter((m) => m.phase !== 'Skipped').length;
   const maxUnavailable = resolveMaxUnavailable(spec.maxUnavailable, total);
+  const force = spec.bounceTemplate.force === true;
+  const view = groupViewOf(obs, spec.healthGate.healthyStates);
+  // A member whose Express resource is gone left the group: Skipped/Gone, not waited for (src/rollout/plan.ts).
+  rows = rows.map((m) => {
+    if (m.phase !== 'Pending') return m;
+    const v = memberVerdict(m, obs, force);
+    return v.reason === MR.Gone
+      ? { ...m, phase: 'Skipped' as const, reason: v.reason, message: v.message, endTime: nowIso }
+      : m;
+  });
   const inFlight = rows.filter(ACTIVE_MEMBER);
   const pending = rows.filter((m) => m.phase === 'Pending');
-  const gated = (
-    candidates: MemberStatus[],
-    untilMsg: string,
-  ): Outcome | { passed: true; since: string; pollMs?: number } => {
-    const gate = healthGate(spec, rows, candidates, obs);
-    if (!gate.ok) {
-      return {
-        ...base,
-        members: rows,
-        reason: gate.reason!,
-        message: gate.message!,
-        requeueAfterMs: gate.pollMs,
-        healthGate: { ok: false, reason: gate.reason!, message: gate.message! },
-      };
-    }
+  // Owned NodeBounces still running that no row names (a status write lost after a create) count too.
+  const recorded = new Set(rows.map((m) => m.nodeBounce));
+  const unrecorded = obs.nodeBounces.filter(
+    (nb) => !recorded.has(nb.metadata.name) && nb.status?.phase !== 'Succeeded' && nb.status?.phase !== 'Failed',
+  ).length;
+  // The budget (src/rollout/budget.ts): every member unavailable by src/rollout/unavailable.ts counts, failed and
+  // skipped ones too, whoever took it down.
+  const budget = rolloutBudget(rows, view, maxUnavailable, unrecorded);
+  const gateClosed = (blockers: UnavailableMember[]): Outcome => {
+    const gate = healthGate(spec, blockers, obs);
+    return {
+      ...base,
+      members: rows,
+      reason: gate.reason!,
+      message: gate.message!,
+      requeueAfterMs: gate.pollMs,
+      healthGate: { ok: false, reason: gate.reason!, message: gate.message! },
+    };
+  };
+  const gated = (untilMsg: string): Outcome | { passed: true; since: string; pollMs?: number } => {
+    const gate = healthGate(spec, [], obs);
+    if (!gate.ok) return gateClosed([]);
     const since = st.healthPassingSince ?? nowIso;
     const stableUntil = Date.parse(since) + spec.healthGate.stableSeconds * 1000;
     if (now.getTime() < stableUntil) {
@@ -475,11 +145,25 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     return { passed: true, since, pollMs: gate.pollMs };
   };
 
-  // Everything done: the final health check, then Succeeded.
+  // Everything done: the final health check, then Succeeded. Members still down are named, never reported healthy.
   if (pending.length === 0 && inFlight.length === 0) {
-    const g = gated([], 'the rollout completes');
-    if (!('passed' in g)) return g;
     const c = counts();
+    if (budget.down.length > 0) {
+      const rowOf = (d: UnavailableMember) => rows.find((m) => sameMember(memberOfRow(m), d.member));
+      // A failed or skipped member that stays down will not come back by waiting: the rollout ends and says so.
+      if (!budget.down.every((d) => ['Failed', 'Skipped'].includes(rowOf(d)?.phase ?? '')))
+        return gateClosed(budget.down);
+      const still = `still down: ${describeUnavailable(budget.down)}`;
+      return {
+        ...base,
+        members: rows,
+        reason: R.CompletedWithFailures,
+        message: `${c.succeeded} bounced, ${c.skipped} skipped, ${c.failed} failed of ${c.total}; ${still}`,
+        healthGate: { ok: false, reason: R.MembersUnhealthy, message: still },
+      };
+    }
+    const g = gated('the rollout completes');
+    if (!('passed' in g)) return g;
     const reason = c.failed > 0 ? R.CompletedWithFailures : R.AllMembersBounced;
     return {
       ...base,
@@ -506,13 +190,12 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
       message: `paused by spec.paused; ${progressMessage(rows, counts())}${n ? ` (${n} in flight finish)` : ''}`,
     };
   }
-  // Owned NodeBounces still running that no row names (a status write lost after a create) count too.
-  const recorded = new Set(rows.map((m) => m.nodeBounce));
-  const unrecorded = obs.nodeBounces.filter(
-    (nb) => !recorded.has(nb.metadata.name) && nb.status?.phase !== 'Succeeded' && nb.status?.phase !== 'Failed',
-  ).length;
-  const slots = maxUnavailable - inFlight.length - unrecorded;
-  if (slots <= 0) return progressing();
+  if (budget.slots <= 0 && !force) {
+    // Its own members in flight fill the budget: progressing. Otherwise members down for other reasons hold it.
+    return inFlight.length > 0 || unrecorded > 0 || budget.others.length === 0
+      ? progressing()
+      : gateClosed(budget.others);
+  }
   // Members that go last start only once every other member is finished.
   const othersOpen = rows.some((m) => !m.last && (m.phase === 'Pending' || m.phase === 'InProgress'));
   let eligible = pending.filter((m) => !m.last);
@@ -547,43 +230,79 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     }
   }
 
-  // Intentionally down members are reported and skipped, never bounced.
-  const expressByName = new Map(obs.express.map((e) => [e.name, e]));
+  // The candidates, in order, as the plan's rule says (src/rollout/plan.ts): skipped and failed members are recorded
+  // and passed over; a member of another unfinished rollout waits and is passed over; a member that is itself down
+  // holds the rollout (unless forced); the others start while the budget has room.
   const picked: MemberStatus[] = [];
+  const waitingOther: string[] = [];
+  let holding: UnavailableMember | undefined;
+  let taken = 0;
+  let failures = rows.filter((m) => m.phase === 'Failed').length;
+  const update = (m: MemberStatus, next: MemberStatus) => {
+    rows = rows.map((r) => (r === m ? next : r));
+    return next;
+  };
   for (const m of eligible) {
-    if (picked.length >= slots) break;
-    const e = m.expressResource ? expressByName.get(m.expressResource) : undefined;
-    if (e?.read.ok && e.read.view.intentionallyDown) {
-      rows = rows.map((r) =>
-        r === m
-          ? {
-              ...r,
-              phase: 'Skipped' as const,
-              reason: MR.IntentionallyDown,
-              message: `desired state ${e.read.ok ? e.read.view.desiredState : ''}: intentionally down, not bounced`,
-              endTime: nowIso,
-            }
-          : r,
-      );
+    if (taken >= budget.slots && !force) break;
+    const v = memberVerdict(m, obs, force);
+    if (v.verdict === 'WouldSkip' || v.verdict === 'WouldFail') {
+      update(m, {
+        ...m,
+        phase: v.verdict === 'WouldSkip' ? 'Skipped' : 'Failed',
+        reason: v.reason,
+        message: v.message,
+        endTime: nowIso,
+      });
+      if (v.verdict === 'WouldFail' && ++failures > spec.maxFailures) break;
       continue;
     }
+    const other = otherRolloutBounce(m, obs, rb.metadata);
+    if (other) {
+      const message = `waiting for RollingBounce ${other.rollout} (its NodeBounce ${other.nodeBounce} for this member is not finished)`;
+      update(m, { ...m, reason: MR.MemberInOtherRollout, message });
+      waitingOther.push(`${m.pod}: ${message}`);
+      continue;
+    }
+    const a = memberAvailability(memberOfRow(m), view);
+    if (a.kind === 'unavailable' && !force) {
+      holding = { member: memberOfRow(m), name: m.pod, why: a.why };
+      break;
+    }
+    if (a.kind !== 'unavailable') {
+      if (taken >= budget.slots) break;
+      taken++;
+    }
+    // A row that waited for another rollout before: its wait is over.
+    const ready = m.reason === MR.MemberInOtherRollout ? { ...m, reason: undefined, message: undefined } : m;
     // A pod replaced under a new name since the snapshot (generated names): bounce the member's current pod.
     const current = currentPod(m, obs.pods);
     if (current && current.name !== m.pod) {
-      const renamed = {
-        ...m,
-        pod: current.name,
-        message: `pod ${m.pod} was replaced by ${current.name} since the snapshot`,
-      };
-      rows = rows.map((r) => (r === m ? renamed : r));
-      picked.push(renamed);
+      picked.push(
+        update(m, {
+          ...ready,
+          pod: current.name,
+          message: `pod ${m.pod} was replaced by ${current.name} since the snapshot`,
+        }),
+      );
       continue;
     }
-    picked.push(m);
+    picked.push(ready === m ? m : update(m, ready));
   }
-  if (picked.length === 0) return { ...progressing(), requeueAfterMs: 0 };
+  if (picked.length === 0) {
+    if (holding) return gateClosed([...budget.others.filter((d) => !sameMember(d.member, holding.member)), holding]);
+    if (waitingOther.length > 0)
+      return {
+        ...base,
+        members: rows,
+        reason: R.MemberInOtherRollout,
+        message: `${waitingOther.join('; ')}; ${progressMessage(rows, counts())}`,
+        requeueAfterMs: 5_000,
+        healthGate: { ok: false, reason: R.MemberInOtherRollout, message: waitingOther.join('; ') },
+      };
+    return { ...progressing(), requeueAfterMs: 0 };
+  }
 
-  const g = gated(picked, `${picked.map((m) => m.pod).join(', ')} start${picked.length === 1 ? 's' : ''}`);
+  const g = gated(`${picked.map((m) => m.pod).join(', ')} start${picked.length === 1 ? 's' : ''}`);
   if (!('passed' in g)) return g;
   const names = new Set(picked.map((m) => m.pod));
   rows = rows.map((m) =>
@@ -607,7 +326,8 @@ function advance(rb: RollingBounce, spec: ValidRolloutSpec, obs: RolloutObserved
     members: rows,
     reason: R.MembersInProgress,
     message: progressMessage(rows, counts()),
-    healthGate: { ok: true, reason: 'Passed', message: `healthy when ${[...names].join(', ')} started` },
+    healthGate: { ok: true, reason: 'Passed', message: `within the budget when ${[...names].join(', ')} started` },
+    startsMembers: true,
   };
 }
 
@@ -691,12 +411,10 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
   const st = rb.status ?? {};
   const hasFinalizer = rb.metadata.finalizers?.includes(ROLLINGBOUNCE_FINALIZER) ?? false;
 
-  // Deleted: delete the NodeBounces it owns (the garbage collector's job in a real cluster, done here so that
+  // Deleted: delete the NodeBounces it owns, by name from its rows (cancel.ts; the garbage collector's job in a real cluster, done here so that
   // a control plane without one behaves the same), then let go. Their own finalizers restore shutdown protection.
   if (rb.metadata.deletionTimestamp) {
-    const actions: RolloutAction[] = obs.nodeBounces
-      .filter((nb) => !nb.metadata.deletionTimestamp)
-      .map((nb) => ({ type: 'DeleteNodeBounce' as const, name: nb.metadata.name, uid: nb.metadata.uid }));
+    const actions: RolloutAction[] = membersToDelete(st, obs.nodeBounces);
     if (hasFinalizer) actions.push({ type: 'RemoveFinalizer' });
     return { status: st, actions };
   }
@@ -753,13 +471,15 @@ export function decideRollout(rb: RollingBounce, obs: RolloutObserved, now: Date
     return { ...d, actions: hasFinalizer ? d.actions : [{ type: 'AddFinalizer' }, ...d.actions], requeueAfterMs: 0 };
   }
 
-  const d = finish(rb, spec, advance(rb, spec, obs, now), now);
+  const outcome = advance(rb, spec, obs, now);
+  const d = finish(rb, spec, outcome, now);
   const needsPrometheus =
     spec.healthGate.prometheus !== undefined && obs.prometheus === undefined && gatesNext(d.status);
   // A started rollout without its finalizer (added by an older version, or removed by hand): put it back.
   const actions: RolloutAction[] =
     !hasFinalizer && !isRolloutTerminal(d.status.phase) ? [{ type: 'AddFinalizer' }, ...d.actions] : d.actions;
-  return { ...d, actions, needsPrometheus };
+  const needsLiveView = outcome.startsMembers === true && obs.live !== true;
+  return { ...d, actions, needsPrometheus, ...(needsLiveView ? { needsLiveView } : {}) };
 }
 
 /** True when the decision waits on the health gate (so a Prometheus answer could change it). */

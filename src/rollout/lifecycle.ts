@@ -21,6 +21,7 @@ export const RolloutReasons = {
   NoMembers: 'NoMembers',
   MembersNotFound: 'MembersNotFound',
   MemberFailed: 'MemberFailed',
+  MemberInOtherRollout: 'MemberInOtherRollout',
 } as const;
 export type RolloutReason = (typeof RolloutReasons)[keyof typeof RolloutReasons];
 const R = RolloutReasons;
@@ -31,6 +32,12 @@ export const MemberReasons = {
   NoPod: 'NoPod',
   NodeBounceDeleted: 'NodeBounceDeleted',
   NotStarted: 'NotStarted',
+  /** Its Express resource was deleted (scaled away) after the snapshot: no longer a member, not waited for. */
+  Gone: 'Gone',
+  /** An unfinished NodeBounce of another RollingBounce targets it: it waits, the others go on where order allows. */
+  MemberInOtherRollout: 'MemberInOtherRollout',
+  /** Its Express resource is invalid: its NodeBounce could never pass preflight; counts against maxFailures. */
+  ExpressResourceInvalid: 'ExpressResourceInvalid',
 } as const;
 
 export interface RolloutReasonInfo {
@@ -69,8 +76,14 @@ export const ROLLOUT_REASONS: Readonly<Record<RolloutReason, RolloutReasonInfo>>
   [R.MembersUnhealthy]: {
     phase: 'WaitingForHealth',
     meaning:
-      "Another member's Express runtime state is not in healthGate.healthyStates, or its pod is not Ready; the message names them.",
+      'Too many members are unavailable to start the next (maxUnavailable, counting failed and skipped members and disruptions by anyone: pod missing, not Ready or terminating, a NodeBounce in flight, runtime state not in healthGate.healthyStates), or the next member itself is; the message names them.',
     action: 'Nothing, usually: it goes on once they are healthy. Pause or delete the RollingBounce to stop.',
+  },
+  [R.MemberInOtherRollout]: {
+    phase: 'WaitingForHealth',
+    meaning:
+      'The next member is an unfinished member of another RollingBounce (its NodeBounce is not finished): it waits for that one instead of being bounced twice at once, and the others go on where order allows. Its row and the message name the other RollingBounce.',
+    action: 'Nothing: it goes on when the other rollout is done with that member.',
   },
   [R.AlertsFiring]: {
     phase: 'WaitingForHealth',
@@ -96,7 +109,8 @@ export const ROLLOUT_REASONS: Readonly<Record<RolloutReason, RolloutReasonInfo>>
   },
   [R.CompletedWithFailures]: {
     phase: 'Succeeded',
-    meaning: 'Every member was handled and the failures stayed within maxFailures; the failed rows say why.',
+    meaning:
+      'Every member was handled and the failures stayed within maxFailures, or a failed or skipped member is still down at the end: the message and the HealthGatePassed condition name the members still down; the failed rows say why.',
     action: 'Look at the failed members (their NodeBounces say what to do).',
   },
   [R.DryRunPlanned]: {
@@ -174,7 +188,7 @@ export const ROLLOUT_TRANSITIONS: readonly RolloutTransition[] = [
   {
     from: ACTIVE,
     to: 'WaitingForHealth',
-    reasons: [R.MembersUnhealthy, R.AlertsFiring, R.PrometheusUnavailable, R.HealthStabilizing],
+    reasons: [R.MembersUnhealthy, R.MemberInOtherRollout, R.AlertsFiring, R.PrometheusUnavailable, R.HealthStabilizing],
     trigger: 'A member could start (or the last one finished), but the health gate is closed or not yet stable.',
   },
   {

@@ -20,6 +20,7 @@ import {
   type K8sObject,
   type PolicyRule,
 } from '../harness/index.js';
+import { SUPPORTED_KUBERNETES } from '../harness/versions.js';
 import { checkOperatorDeployment, mountedConfig } from './checks.js';
 
 const NAME = 'nodebounce-operator';
@@ -141,6 +142,15 @@ describe('helm chart, value combinations', () => {
     await expect(helmTemplate({ values: { watchNamespace: ['a'] } })).rejects.toThrow(/watchNamespace/);
     await expect(helmTemplate({ values: { logLevel: 'loud' } })).rejects.toThrow(/logLevel/);
     await expect(helmTemplate({ values: { watchNamespaces: ['Not_A_Namespace'] } })).rejects.toThrow(/watchNamespaces/);
+  });
+
+  it('kubeVersion: renders for every supported Kubernetes release, refuses the minor below the range', async () => {
+    for (const r of SUPPORTED_KUBERNETES) {
+      expect((await helmTemplate({ kubeVersion: r.kubernetes })).length, r.kubernetes).toBeGreaterThan(0);
+    }
+    const oldest = SUPPORTED_KUBERNETES[SUPPORTED_KUBERNETES.length - 1]!.kubernetes;
+    const below = oldest.replace(/^v1\.(\d+)\.\d+$/, (_, m: string) => `v1.${Number(m) - 1}.99`);
+    await expect(helmTemplate({ kubeVersion: below })).rejects.toThrow(/kubeVersion/);
   });
 
   it('rbac.namespaced without watchNamespaces fails with an explanation', async () => {

@@ -97,6 +97,15 @@ const NODE_SPECS: BinarySpec[] = NODE_BINARY_NAMES.map((name) => ({
   ldflagVars: kubeVersionVars(VERSIONS.kubernetes),
 }));
 
+/**
+ * The repo's pinned go.sum of a binary's wrapper module: test/harness/go/<name>/<version>/go.sum. Every
+ * k8s.io/kubernetes binary has the same requirements, so they share kube-apiserver's.
+ */
+export function pinnedGoSum(spec: { name: string; module: string; version: string }): string {
+  const name = spec.module === 'k8s.io/kubernetes' ? 'kube-apiserver' : spec.name;
+  return join(HERE, 'go', name, spec.version, 'go.sum');
+}
+
 export function cacheRoot(): string {
   return (
     process.env.NODEBOUNCE_CONTROLPLANE_CACHE ||
@@ -252,8 +261,7 @@ async function buildOne(spec: BinarySpec, dir: string, opts: Required<BuildOptio
     localReplaceVersion: spec.localReplaceVersion,
   });
   await fs.writeFile(join(workDir, 'go.mod'), goMod);
-  // Every k8s.io/kubernetes binary has the same requirements, so they share kube-apiserver's pinned go.sum.
-  const pinnedSum = join(HERE, 'go', spec.module === 'k8s.io/kubernetes' ? 'kube-apiserver' : spec.name, 'go.sum');
+  const pinnedSum = pinnedGoSum(spec);
   if (existsSync(pinnedSum)) await fs.copyFile(pinnedSum, join(workDir, 'go.sum'));
   else await fs.rm(join(workDir, 'go.sum'), { force: true });
 

@@ -83,6 +83,8 @@ export interface HelmTemplateOptions {
   /** --set-json style values, merged over values.yaml. */
   values?: Record<string, unknown>;
   includeCrds?: boolean;
+  /** --kube-version (default TOOL_VERSIONS.helmKubeVersion: the control plane's Kubernetes version). */
+  kubeVersion?: string;
 }
 
 export class HelmError extends Error {}
@@ -101,7 +103,7 @@ export async function helmTemplate(opts: HelmTemplateOptions = {}): Promise<K8sO
       '--namespace',
       opts.namespace ?? 'nodebounce-system',
       '--kube-version',
-      TOOL_VERSIONS.helmKubeVersion,
+      opts.kubeVersion ?? TOOL_VERSIONS.helmKubeVersion,
       '--values',
       valuesFile,
       ...(opts.includeCrds ? ['--include-crds'] : []),

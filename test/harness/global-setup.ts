@@ -20,7 +20,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     auditPolicy: true,
     log: verbose ? (l) => console.log(`[controlplane] ${l}`) : undefined,
   });
-  console.log(`[controlplane] started in ${cp.startupMs}ms; KUBECONFIG=${cp.kubeconfigPath}`);
+  console.log(
+    `[controlplane] kube-apiserver ${bins.versions.kubernetes}, etcd ${bins.versions.etcd}, kwok ${bins.versions.kwok}` +
+      ` started in ${cp.startupMs}ms; KUBECONFIG=${cp.kubeconfigPath}`,
+  );
   project.provide('kubeconfigPath', cp.kubeconfigPath);
   project.provide('kubeServer', cp.server);
   project.provide('kwokNodeNames', cp.nodeNames);

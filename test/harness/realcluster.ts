@@ -21,8 +21,8 @@
  * Machine quirks handled (see docs/e2e.md): the capability bounding set lacks CAP_SYS_RESOURCE, so nothing may
  * lower an oom_score_adj (kubelet oomScoreAdj 0, kube-proxy oomScoreAdj 0, containerd restrict_oom_score_adj);
  * docker may have set the FORWARD policy to DROP (the CNI firewall plugin accepts pod traffic); the host is cgroup
- * v1 (kubelet 1.34 still allows it, failCgroupV1 false); containerd 1.6 lacks the RuntimeConfig RPC (the kubelet
- * logs it and uses cgroupDriver from its config).
+ * v1 (kubelets from 1.35 refuse it by default: failCgroupV1 false); containerd 1.6 lacks the RuntimeConfig RPC (the
+ * kubelet logs it and uses cgroupDriver from its config).
  */
 import { promises as fs, existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

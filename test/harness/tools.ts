@@ -54,8 +54,8 @@ interface ToolSpec {
 function helmLdflags(): string {
   const v = TOOL_VERSIONS.helm;
   // What helm's Makefile sets: its own version, and the Kubernetes version `helm template` assumes by
-  // default (client-go v0.34 -> 1.34).
-  const [, minor] = TOOL_VERSIONS.helmKubeVersion.split('.');
+  // default (client-go v0.34 -> 1.34); the tests pass --kube-version explicitly.
+  const minor = TOOL_VERSIONS.helmDefaultKubeMinor;
   return [
     '-s -w',
     `-X helm.sh/helm/v3/internal/version.version=${v}`,

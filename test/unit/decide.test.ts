@@ -5,7 +5,7 @@ import {
   type NodeBounceSpec,
   type NodeBounceStatus,
 } from '../../src/api/nodebounce.js';
-import { decide, effectiveTimeouts, queueEntryOf } from '../../src/bounce/decide.js';
+import { decide, effectiveTimeouts, holdBeforeStart, queueEntryOf } from '../../src/bounce/decide.js';
 import type { PodLike } from '../../src/bounce/pod.js';
 import { defaultDecideOptions, type DecideOptions } from '../../src/bounce/types.js';
 import { parseLabelSelector } from '../../src/config/label-selector.js';
@@ -68,7 +68,8 @@ const replacement = (o: Parameters<typeof makePod>[0] = {}): PodLike =>
 
 describe('first pass: accepted and started in one status write', () => {
   it('a request that can start goes from no status straight to Terminating: one intent write, then the eviction', () => {
-    const nb = makeNodeBounce({ meta: { generation: 4 } });
+    // The reconciler holds our finalizer (with its live reads) before this decision: see holdBeforeStart.
+    const nb = makeNodeBounce({ meta: { generation: 4 }, finalizer: true });
     const d = decide(nb, makeObserved(), at(0));
     expect(d.status).toMatchObject({
       phase: 'Terminating',
@@ -312,7 +313,11 @@ describe('podLabelSelector: only pods the operator watches can be bounced', () =
 
 describe('preflight passes: starting the bounce', () => {
   it('no protection: straight to Terminating with the eviction carrying the old UID', () => {
-    const nb = makeNodeBounce({ spec: { gracePeriodSeconds: 30, reason: 'hung' }, status: pendingStatus() });
+    const nb = makeNodeBounce({
+      spec: { gracePeriodSeconds: 30, reason: 'hung' },
+      status: pendingStatus(),
+      finalizer: true,
+    });
     const d = decide(nb, makeObserved(), at(5));
     expect(d.startsBounce).toBe(true);
     expect(d.status).toMatchObject({
@@ -338,7 +343,11 @@ describe('preflight passes: starting the bounce', () => {
   });
 
   it('mode Delete', () => {
-    const d = decide(makeNodeBounce({ spec: { mode: 'Delete' }, status: pendingStatus() }), makeObserved(), at(5));
+    const d = decide(
+      makeNodeBounce({ spec: { mode: 'Delete' }, status: pendingStatus(), finalizer: true }),
+      makeObserved(),
+      at(5),
+    );
     expect(d.actions).toEqual([
       { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Delete', gracePeriodSeconds: undefined },
     ]);
@@ -368,7 +377,11 @@ describe('preflight passes: starting the bounce', () => {
       'state "efficient-catchup"',
     ],
   ] as const)('%s proceeds with a Normal %s event', (_, spec, express, eventReason, fragment) => {
-    const d = decide(makeNodeBounce({ spec, status: pendingStatus() }), makeObserved({ express }), at(5));
+    const d = decide(
+      makeNodeBounce({ spec, status: pendingStatus(), finalizer: true }),
+      makeObserved({ express }),
+      at(5),
+    );
     expect(d.status.phase).toBe('Terminating');
     expect(d.events[0]).toMatchObject({ type: 'Normal', reason: eventReason });
     expect(d.events[0]!.message).toContain(fragment);
@@ -463,14 +476,41 @@ describe('preflight passes: starting the bounce', () => {
     expect(reasonsOf(d.events)).toEqual([]);
   });
 
-  it.each([[false], [undefined]])('shutdown protection %s: nothing to disable, no finalizer', (sp) => {
+  it.each([[false], [undefined]])('shutdown protection %s: nothing to disable', (sp) => {
     const d = decide(
-      makeNodeBounce({ status: pendingStatus() }),
+      makeNodeBounce({ status: pendingStatus(), finalizer: true }),
       makeObserved({ express: found({ shutdownProtection: sp }) }),
       at(5),
     );
     expect(actionTypes(d.actions)).toEqual(['EvictPod']);
     expect(d.status.shutdownProtection).toBeUndefined();
+  });
+
+  it.each([[false], [true]])(
+    'without our finalizer (protection %s), nothing is touched before it: AddFinalizer goes first',
+    (sp) => {
+      // A NodeBounce that was deleted from here on stays (deletionTimestamp) until the deletion pass undoes what
+      // was done; without the finalizer it could vanish between the intent write and the eviction (issue 17).
+      const d = decide(
+        makeNodeBounce({ status: pendingStatus() }),
+        makeObserved({ express: found({ shutdownProtection: sp }) }),
+        at(5),
+      );
+      expect(actionTypes(d.actions)).toEqual(
+        sp ? ['AddFinalizer', 'SetShutdownProtection'] : ['AddFinalizer', 'EvictPod'],
+      );
+    },
+  );
+
+  it('a Terminating NodeBounce without our finalizer (an older version started it) takes it before evicting again', () => {
+    const d = decide(makeNodeBounce({ status: terminatingStatus() }), makeObserved(), at(12));
+    expect(actionTypes(d.actions)).toEqual(['AddFinalizer', 'EvictPod']);
+  });
+
+  it('holdBeforeStart: only a NodeBounce without our finalizer that is not being deleted', () => {
+    expect(holdBeforeStart(makeNodeBounce())).toBe(true);
+    expect(holdBeforeStart(makeNodeBounce({ finalizer: true }))).toBe(false);
+    expect(holdBeforeStart(makeNodeBounce({ meta: { deletionTimestamp: iso(1) } }))).toBe(false);
   });
 
   it.each([
@@ -498,6 +538,48 @@ describe('preflight passes: starting the bounce', () => {
         pod,
       ),
     ).toEqual(expected);
+  });
+});
+
+describe("a RollingBounce's disruption budget", () => {
+  const over = {
+    ok: false as const,
+    message: 'Waiting for the disruption budget of RollingBounce rb: node-b: pod missing',
+  };
+
+  it('over the budget: Pending/WaitingForDisruptionBudget with the message, nothing touched, checked again in 3 s', () => {
+    const d = decide(makeNodeBounce(), makeObserved({ disruptionBudget: over }), at(0));
+    expect(d.status).toMatchObject({ phase: 'Pending', reason: R.WaitingForDisruptionBudget, message: over.message });
+    expect(d.actions).toEqual([]);
+    expect(d.status.podUID).toBeUndefined();
+    expect(d.requeueAfterMs).toBe(3_000);
+    expect(reasonsOf(d.events)).toEqual([R.WaitingForDisruptionBudget]);
+  });
+
+  it('also before disabling shutdown protection (the first side effect)', () => {
+    const d = decide(
+      makeNodeBounce({ status: pendingStatus() }),
+      makeObserved({ express: found({ shutdownProtection: true }), disruptionBudget: over }),
+      at(5),
+    );
+    expect(d.actions).toEqual([]);
+    expect(d.status).toMatchObject({ reason: R.WaitingForDisruptionBudget });
+    expect(d.status.shutdownProtection).toBeUndefined();
+  });
+
+  it('within the budget: starts as usual', () => {
+    const d = decide(makeNodeBounce({ finalizer: true }), makeObserved({ disruptionBudget: { ok: true } }), at(0));
+    expect(actionTypes(d.actions)).toEqual(['EvictPod']);
+  });
+
+  it('once protection was disabled (the budget passed), it never waits again: the eviction follows', () => {
+    const st = { ...pendingStatus(), shutdownProtection: protectionDisabled };
+    const d = decide(
+      makeNodeBounce({ status: st, meta: { finalizers: [NODEBOUNCE_FINALIZER] } }),
+      makeObserved({ express: found({ shutdownProtection: false }), disruptionBudget: over }),
+      at(6),
+    );
+    expect(actionTypes(d.actions)).toEqual(['EvictPod']);
   });
 });
 
@@ -557,8 +639,9 @@ describe('dry run', () => {
 });
 
 describe('Terminating', () => {
+  // A Terminating NodeBounce holds our finalizer (taken before its intent was written).
   const terminatingNb = (st: NodeBounceStatus = terminatingStatus(), spec: Partial<NodeBounceSpec> = {}) =>
-    makeNodeBounce({ spec, status: st });
+    makeNodeBounce({ spec, status: st, finalizer: true });
 
   it('a crash before the eviction ran (no attempt recorded): the eviction is issued again with the same UID', () => {
     const d = decide(terminatingNb(), makeObserved(), at(12));
@@ -664,7 +747,8 @@ describe('Terminating', () => {
       terminatedTime: iso(40),
     });
     expect(reasonsOf(d.events)).toEqual([R.PodRestarted]);
-    expect(d.actions).toEqual([]);
+    // Finished: the finalizer taken before the eviction is let go in the same pass.
+    expect(d.actions).toEqual([{ type: 'RemoveFinalizer' }]);
   });
 
   describe('TerminationTimeout', () => {

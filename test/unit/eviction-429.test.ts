@@ -56,6 +56,33 @@ const PDB_NOT_OBSERVED = {
   },
   code: 429,
 };
+/** Kubernetes 1.37+: a budget whose status allows a negative number of disruptions (403, now with the cause). */
+const PDB_NEGATIVE_1_37 = {
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: 'poddisruptionbudgets.policy "node-a-pdb" is forbidden: pdb disruptions allowed is negative',
+  reason: 'Forbidden',
+  details: {
+    name: 'node-a-pdb',
+    group: 'policy',
+    kind: 'poddisruptionbudgets',
+    causes: [
+      {
+        reason: 'DisruptionBudget',
+        message:
+          'The disruption budget node-a-pdb does not allow evicting pods currently: pdb disruptions allowed is negative',
+      },
+    ],
+  },
+  code: 403,
+};
+/** The same refusal from Kubernetes 1.35 and 1.36: no cause, so an ordinary failure. */
+const PDB_NEGATIVE_1_36 = {
+  ...PDB_NEGATIVE_1_37,
+  details: { name: 'node-a-pdb', group: 'policy', kind: 'poddisruptionbudgets' },
+};
 /** API Priority and Fairness rejecting the request (also what the max-in-flight filter sends). */
 const APF_THROTTLED = {
   kind: 'Status',
@@ -69,9 +96,9 @@ const APF_THROTTLED = {
 };
 
 /** What client-node 1.x throws for a non-2xx answer: the body as text, lower-case headers. */
-const apiException = (body: unknown, headers: Record<string, string> = {}) =>
+const apiException = (body: unknown, headers: Record<string, string> = {}, code = 429) =>
   new ApiException<string>(
-    429,
+    code,
     'Unknown API Status Code!',
     typeof body === 'string' ? body : JSON.stringify(body),
     headers,
@@ -140,6 +167,19 @@ describe('eviction 429: PodDisruptionBudget refusal vs throttling', () => {
     expect(result.requeueAfterMs).toBe(1_000);
   });
 
+  it('403 with the DisruptionBudget cause (Kubernetes 1.37+) -> BlockedByPDB; without it (1.36) -> EvictionFailed', async () => {
+    const with37 = await evictWith(apiException(PDB_NEGATIVE_1_37, {}, 403));
+    expect(with37.outcome).toMatchObject({ ok: false, code: 403 });
+    expect(isDisruptionBudgetRefusal(with37.outcome)).toBe(true);
+    expect(with37.result.status.reason).toBe(R.BlockedByPDB);
+    expect(with37.result.status.eviction?.lastError).toContain('does not allow evicting pods currently');
+    expect(reasonsOf(with37.result.events)).toEqual([R.BlockedByPDB]);
+    const with36 = await evictWith(apiException(PDB_NEGATIVE_1_36, {}, 403));
+    expect(isDisruptionBudgetRefusal(with36.outcome)).toBe(false);
+    expect(with36.result.status.reason).toBe(R.Evicting);
+    expect(reasonsOf(with36.result.events)).toEqual(['EvictionFailed']);
+  });
+
   it('API Priority and Fairness throttling -> EvictionThrottled, not BlockedByPDB; retried after Retry-After', async () => {
     const { outcome, result } = await evictWith(apiException(APF_THROTTLED, { 'retry-after': '1' }));
     expect(outcome).toMatchObject({ ok: false, code: 429, retryAfterSeconds: 1 });
@@ -168,7 +208,7 @@ describe('eviction 429: PodDisruptionBudget refusal vs throttling', () => {
 
   it('decide() waits for nextAttemptTime (a reconcile triggered by the status write does not evict early)', async () => {
     const { result } = await evictWith(apiException({ ...APF_THROTTLED, details: { retryAfterSeconds: 5 } }));
-    const nb = makeNodeBounce({ status: result.status });
+    const nb = makeNodeBounce({ status: result.status, finalizer: true });
     const early = decide(nb, makeObserved(), at(11));
     expect(actionTypes(early.actions)).toEqual([]);
     expect(early.requeueAfterMs).toBe(4_000);
@@ -177,7 +217,7 @@ describe('eviction 429: PodDisruptionBudget refusal vs throttling', () => {
 
   it('a later success or PDB refusal clears the throttling marker', async () => {
     const { result } = await evictWith(apiException(APF_THROTTLED));
-    const nb = makeNodeBounce({ status: result.status });
+    const nb = makeNodeBounce({ status: result.status, finalizer: true });
     const after = applyOutcome(
       nb,
       evict,

@@ -145,6 +145,7 @@ export function makeObserved(o: ObservedOpts = {}): Observed {
     expressPods: o.expressPods ?? [],
     others: o.others ?? [],
     expressKind: o.expressKind ?? EXPRESS_KIND,
+    ...(o.disruptionBudget ? { disruptionBudget: o.disruptionBudget } : {}),
   };
 }
 

@@ -123,6 +123,21 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
     }),
   ],
   [
+    "waits for a RollingBounce's disruption budget, then starts once it allows",
+    () => ({
+      transitions: drive(makeNodeBounce(), [
+        { t: 0, obs: { disruptionBudget: { ok: false, message: 'b is down' } } },
+        { t: 3, obs: { disruptionBudget: { ok: true } } },
+      ]).transitions,
+      expected: [
+        'New -> Pending (Accepted)',
+        'Pending -> Pending (WaitingForDisruptionBudget)',
+        'Pending -> Terminating (Evicting)',
+        'Terminating -> Terminating (WaitingForTermination)',
+      ],
+    }),
+  ],
+  [
     'the pod is already terminating at preflight: waited for, never evicted',
     () => ({
       transitions: drive(makeNodeBounce(), [

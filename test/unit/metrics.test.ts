@@ -12,6 +12,7 @@ describe('nodebounce_active_bounces_by_reason', () => {
   it('exports the waiting reasons as 0 when nothing waits, so a dashboard shows 0 and not "no data"', async () => {
     const m = new OperatorMetrics({ defaultMetrics: false });
     expect(await scrape(m)).toEqual([
+      'nodebounce_active_bounces_by_reason{phase="Pending",reason="WaitingForDisruptionBudget"} 0',
       'nodebounce_active_bounces_by_reason{phase="Pending",reason="WaitingForOtherBounce"} 0',
       'nodebounce_active_bounces_by_reason{phase="Terminating",reason="BlockedByPDB"} 0',
       'nodebounce_active_bounces_by_reason{phase="Terminating",reason="EvictionThrottled"} 0',
@@ -26,6 +27,7 @@ describe('nodebounce_active_bounces_by_reason', () => {
     ];
     m.setActiveByReasonSource(() => now);
     expect(await scrape(m)).toEqual([
+      'nodebounce_active_bounces_by_reason{phase="Pending",reason="WaitingForDisruptionBudget"} 0',
       'nodebounce_active_bounces_by_reason{phase="Pending",reason="WaitingForOtherBounce"} 0',
       'nodebounce_active_bounces_by_reason{phase="Starting",reason="WaitingForReady"} 1',
       'nodebounce_active_bounces_by_reason{phase="Terminating",reason="BlockedByPDB"} 2',

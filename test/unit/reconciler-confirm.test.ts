@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { NodeBounce } from '../../src/api/nodebounce.js';
+import { NODEBOUNCE_FINALIZER, type NodeBounce } from '../../src/api/nodebounce.js';
 import type { PodLike } from '../../src/bounce/pod.js';
 import { defaultOperatorConfig } from '../../src/config/schema.js';
 import { BounceReconciler, nodeBounceKey } from '../../src/controller/reconciler.js';
@@ -27,18 +27,41 @@ const expressNode: UnstructuredObject = {
   status: { state: 'running' },
 };
 
+function apiError(code: number): Error {
+  return Object.assign(new Error(`HTTP ${code}`), { code });
+}
+
 function setup(opts: {
   cachedPods: PodLike[];
   cachedExpress: UnstructuredObject[];
   livePod?: PodLike;
   liveExpress?: UnstructuredObject;
+  /** Runs right after our finalizer went on: e.g. someone deletes the NodeBounce. */
+  afterHold?: (change: (f: (nb: NodeBounce, rv: string) => NodeBounce) => void) => void;
 }) {
   let nb: NodeBounce = makeNodeBounce({ status: acceptedStatus(0), meta: { resourceVersion: '1' } });
-  const calls = { getPod: 0, getExpress: 0, evictions: [] as unknown[][], statuses: [] as NodeBounce[] };
+  const calls = {
+    getPod: 0,
+    getExpress: 0,
+    evictions: [] as unknown[][],
+    statuses: [] as NodeBounce[],
+    /** Every write, in order. */
+    order: [] as string[],
+  };
   let rv = 1;
   const client = {
     listNodeBouncesForPod: async () => [nb],
+    setNodeBounceFinalizers: async (current: NodeBounce, finalizers: string[]) => {
+      if (current.metadata.resourceVersion !== nb.metadata.resourceVersion) throw apiError(409);
+      calls.order.push(`finalizers ${finalizers.join(',')}`);
+      const held = { ...nb, metadata: { ...nb.metadata, finalizers, resourceVersion: String(++rv) } };
+      nb = held;
+      opts.afterHold?.((deleted) => (nb = deleted(nb, String(++rv))));
+      return held;
+    },
     replaceNodeBounceStatus: async (next: NodeBounce) => {
+      if (next.metadata.resourceVersion !== nb.metadata.resourceVersion) throw apiError(409);
+      calls.order.push(`status ${next.status?.phase}`);
       nb = { ...next, metadata: { ...next.metadata, resourceVersion: String(++rv) } };
       calls.statuses.push(nb);
       return nb;
@@ -52,6 +75,7 @@ function setup(opts: {
       return opts.liveExpress;
     },
     evictPod: async (...args: unknown[]) => {
+      calls.order.push('evict');
       calls.evictions.push(args);
     },
     recordEvent: async () => undefined,
@@ -239,5 +263,34 @@ describe('reconciler: observe() does not scan the namespace when it needs not', 
     });
     r2.observe(nb);
     expect(listed).toBe(1);
+  });
+});
+
+describe('reconciler: nothing is touched before our finalizer and the intent are written (issue 17)', () => {
+  const present = {
+    cachedPods: [makePod()],
+    cachedExpress: [expressNode],
+    livePod: makePod(),
+    liveExpress: expressNode,
+  };
+
+  it('the finalizer goes on (with the live reads), then the intent, then the eviction', async () => {
+    const { reconciler, calls, key } = setup(present);
+    await reconciler.reconcile(key);
+    expect(calls.order).toEqual([`finalizers ${NODEBOUNCE_FINALIZER}`, 'status Terminating', 'evict']);
+  });
+
+  it('deleted right after the finalizer went on: the intent write fails on the new version, nothing evicted', async () => {
+    const { reconciler, calls, key } = setup({
+      ...present,
+      afterHold: (change) =>
+        change((nb, rv) => ({
+          ...nb,
+          metadata: { ...nb.metadata, deletionTimestamp: T0.toISOString(), resourceVersion: rv },
+        })),
+    });
+    await reconciler.reconcile(key);
+    expect(calls.order).toEqual([`finalizers ${NODEBOUNCE_FINALIZER}`]);
+    expect(calls.evictions).toEqual([]);
   });
 });

@@ -286,6 +286,38 @@ describe('decideRollout: failures, dry run, deletion, crash safety', () => {
     expect(world.nbs.size).toBe(0);
   });
 
+  it('deleting while the NodeBounce watch lags: members are deleted by the names their rows record (issue 17)', () => {
+    const world = new World(nodes(2));
+    const r = settle(world, makeRb({ maxUnavailable: 2 }), 0);
+    const names = r.rb.status!.members!.map((m) => m.nodeBounce!).sort();
+    expect(names).toHaveLength(2);
+    const deleting = { ...r.rb, metadata: { ...r.rb.metadata, deletionTimestamp: at(1).toISOString() } };
+    // The cache has not shown the members yet: they are deleted by name anyway (without a UID the reconciler reads
+    // each one and deletes it only if this RollingBounce owns it).
+    const lagging = decideRollout(deleting, { ...world.observed(), nodeBounces: [] }, at(1));
+    expect(lagging.actions).toEqual([
+      ...names.map((name) => ({ type: 'DeleteNodeBounce', name })),
+      { type: 'RemoveFinalizer' },
+    ]);
+    // One of them is cached: that one carries its UID; one already being deleted is left alone.
+    const [first, second] = [...world.nbs.values()].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+    const partly = decideRollout(
+      deleting,
+      {
+        ...world.observed(),
+        nodeBounces: [
+          first!,
+          { ...second!, metadata: { ...second!.metadata, deletionTimestamp: at(1).toISOString() } },
+        ],
+      },
+      at(1),
+    );
+    expect(partly.actions).toEqual([
+      { type: 'DeleteNodeBounce', name: first!.metadata.name, uid: first!.metadata.uid },
+      { type: 'RemoveFinalizer' },
+    ]);
+  });
+
   it('a NodeBounce recorded but not seen is created again (same name); one seen then gone is never re-created', () => {
     const world = new World(nodes(2));
     const accepted = reconcile(world, makeRb(), 0);

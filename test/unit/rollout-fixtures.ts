@@ -41,6 +41,10 @@ export class World {
   express = new Map<string, ExpressMember>();
   pods = new Map<string, MemberPod>();
   nbs = new Map<string, NodeBounce>();
+  /** NodeBounces of the namespace the rollout does not own (a user's, another RollingBounce's). */
+  foreign = new Map<string, NodeBounce>();
+  /** Whether observed() says it read live (see RolloutObserved.live); by default yes, as the reconciler's second pass. */
+  live = true;
   prometheus?: PrometheusResult;
   /** NodeBounce names ever created (a second create of the same name would be a 409 and is counted). */
   creates: string[] = [];
@@ -90,7 +94,9 @@ export class World {
       express: [...this.express.values()],
       pods: [...this.pods.values()],
       nodeBounces: [...this.nbs.values()],
+      namespaceBounces: [...this.nbs.values(), ...this.foreign.values()],
       prometheus: this.prometheus,
+      ...(this.live ? { live: true } : {}),
     };
   }
 
@@ -125,6 +131,49 @@ export class World {
       if (nb.spec.podName === pod)
         nb.status = { phase, reason, message: `${reason}!`, completionTime: at(t).toISOString() };
     }
+  }
+
+  setPodReady(name: string, ready: boolean): void {
+    const p = this.pods.get(name);
+    if (p) this.pods.set(name, { ...p, ready });
+  }
+
+  /** Makes an Express resource invalid (a field of the wrong type), as readExpress() reports it. */
+  setInvalid(name: string, problem = 'spec.shutdownProtection must be a boolean, found "yes"'): void {
+    const e = this.express.get(name)!;
+    this.express.set(name, { ...e, read: { ok: false, problems: [problem] } });
+  }
+
+  /** Deletes an Express resource and its pod (scaled away). */
+  removeNode(name: string): void {
+    this.express.delete(name);
+    this.pods.delete(name);
+  }
+
+  /** A NodeBounce the rollout does not own: a user's (no owner) or another RollingBounce's. */
+  addForeign(name: string, pod: string, owner?: string, status?: NodeBounce['status']): void {
+    this.foreign.set(name, {
+      metadata: {
+        name,
+        namespace: 'ns',
+        uid: `foreign-${name}`,
+        ...(owner
+          ? {
+              ownerReferences: [
+                {
+                  apiVersion: 'bounce.express.dev/v1alpha1',
+                  kind: 'RollingBounce',
+                  name: owner,
+                  uid: `${owner}-uid`,
+                  controller: true,
+                },
+              ],
+            }
+          : {}),
+      },
+      spec: { podName: pod },
+      ...(status ? { status } : {}),
+    });
   }
 
   inFlightNbs(): NodeBounce[] {

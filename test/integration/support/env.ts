@@ -11,8 +11,8 @@ export interface OperatorEnv {
   operator: OperatorProcess;
   operatorKc: KubeConfig;
   namespace(prefix: string): Promise<string>;
-  /** Starts another operator process with the same identity (e.g. after a kill). */
-  restartOperator(): Promise<OperatorProcess>;
+  /** Starts another operator process with the same identity (e.g. after a kill); waits up to timeoutMs (90 s). */
+  restartOperator(timeoutMs?: number): Promise<OperatorProcess>;
 }
 
 export function useOperatorEnv(opts: { env?: Record<string, string>; args?: string[] } = {}): OperatorEnv {
@@ -25,10 +25,10 @@ export function useOperatorEnv(opts: { env?: Record<string, string>; args?: stri
     operator: undefined as unknown as OperatorProcess,
     operatorKc: undefined as unknown as KubeConfig,
     namespace: (prefix: string) => createNamespace(kc, uniqueName(prefix)),
-    async restartOperator(): Promise<OperatorProcess> {
+    async restartOperator(timeoutMs?: number): Promise<OperatorProcess> {
       const p = new OperatorProcess({ kubeConfig: env.operatorKc, env: opts.env, args: opts.args });
       processes.push(p);
-      await p.start();
+      await p.start(timeoutMs);
       env.operator = p;
       return p;
     },
@@ -39,7 +39,8 @@ export function useOperatorEnv(opts: { env?: Record<string, string>; args?: stri
     env.fx = new BounceFixture(kc);
     sim = await startExpressSimulator(kc);
     env.operatorKc = await installOperatorIdentity(kc);
-    await env.restartOperator();
+    // A tsx start-up on a saturated machine (2 cores shared) has taken over 30 s.
+    await env.restartOperator(120_000);
   });
 
   afterAll(async () => {

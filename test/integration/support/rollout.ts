@@ -176,3 +176,53 @@ export function maxConcurrentDisruptions(
   }
   return max;
 }
+
+/**
+ * Counts, from outside the operator (our own pod watch, in the order the API server changed them), how many of
+ * `members` (pods named after their Express resources) are unavailable at each change: pod missing, not Ready or
+ * terminating. `peak()` is the most at once, with the instant and who.
+ */
+export async function watchUnavailable(
+  kc: KubeConfig,
+  namespace: string,
+  members: string[],
+): Promise<{ peak(): { count: number; at: number; down: string[] }; stop(): Promise<void> }> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const informer = makeInformer<KubernetesObject>(kc, `/api/v1/namespaces/${namespace}/pods`, () =>
+    core.listNamespacedPod({ namespace }),
+  );
+  const up = new Map<string, boolean>();
+  let peak = { count: 0, at: Date.now(), down: [] as string[] };
+  const record = () => {
+    const down = members.filter((m) => up.get(m) !== true);
+    if (down.length > peak.count) peak = { count: down.length, at: Date.now(), down };
+  };
+  const onPod = (obj: KubernetesObject) => {
+    const pod = obj as V1Pod;
+    up.set(pod.metadata!.name!, isPodReady(pod) && !pod.metadata?.deletionTimestamp);
+    record();
+  };
+  informer.on('add', onPod);
+  informer.on('update', onPod);
+  informer.on('delete', (obj: KubernetesObject) => {
+    up.delete(obj.metadata!.name!);
+    record();
+  });
+  let stopped = false;
+  informer.on('error', () => {
+    if (!stopped)
+      setTimeout(() => {
+        if (!stopped) void informer.start().catch(() => undefined);
+      }, 500);
+  });
+  await informer.start();
+  // Before the first list every member reads as down: start counting from the listed state.
+  peak = { count: members.filter((m) => up.get(m) !== true).length, at: Date.now(), down: [] };
+  return {
+    peak: () => peak,
+    stop: async () => {
+      stopped = true;
+      await informer.stop();
+    },
+  };
+}
