@@ -29,8 +29,9 @@ WORKDIR /app
 ENV NODE_ENV=production
 COPY --from=build /app/dist/nodebounce-operator.mjs /app/dist/nodebounce-operator.mjs.map /app/dist/THIRD-PARTY-LICENSES.txt ./dist/
 USER 65532:65532
-# 8080: /metrics, 8081: /healthz and /readyz
-EXPOSE 8080 8081
+# 8443: /metrics (HTTPS, bearer token), 8081: /healthz and /readyz. The manifests (deploy/, the chart) make them
+# listen on every interface; run bare, add --metrics-bind-address=:8443 --health-probe-bind-address=:8081.
+EXPOSE 8443 8081
 # The distroless entrypoint is node itself. --enable-source-maps: stack traces name src/*.ts lines (the map is
 # decoded only when a stack trace is first formatted, not at start-up).
 CMD ["--enable-source-maps", "dist/nodebounce-operator.mjs"]

@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
+import { join } from 'node:path';
+import { parseBindAddress, withPort } from './config/bind-address.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import type { OperatorConfig } from './config/schema.js';
 import { loadKubeConfig, serverOf } from './kube/config.js';
+import { AccessReviewer } from './kube/access-review.js';
 import { LeaderElector } from './kube/leader.js';
 import { createNotifier } from './notify/index.js';
 import { OperatorMetrics } from './observability/metrics.js';
@@ -97,23 +100,51 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
     }
   };
 
-  servers.push(
-    await startHealthServer(
-      config.healthPort,
-      // A standby under leader election is ready; the leader once its watches are synced.
-      {
-        ready: () => (elector && !elector.isLeader ? true : (operator?.ready ?? false)),
-        stuck: () => {
-          const ms = operator?.controller.queue.longestRunningMs() ?? 0;
-          return ms > config.api.reconcileStuckSeconds * 1000
-            ? `a reconcile has been running for ${Math.round(ms / 1000)}s`
-            : undefined;
+  const healthAddress = withPort(parseBindAddress(config.healthProbeBindAddress), config.healthPort);
+  const metricsAddress = withPort(parseBindAddress(config.metricsBindAddress), config.metricsPort);
+  if (healthAddress) {
+    servers.push(
+      await startHealthServer(
+        healthAddress,
+        // A standby under leader election is ready; the leader once its watches are synced.
+        {
+          ready: () => (elector && !elector.isLeader ? true : (operator?.ready ?? false)),
+          stuck: () => {
+            const ms = operator?.controller.queue.longestRunningMs() ?? 0;
+            return ms > config.api.reconcileStuckSeconds * 1000
+              ? `a reconcile has been running for ${Math.round(ms / 1000)}s`
+              : undefined;
+          },
         },
-      },
-      log,
-    ),
-  );
-  servers.push(await startMetricsServer(config.metricsPort, metrics, log));
+        log,
+      ),
+    );
+  }
+  if (metricsAddress) {
+    const certDir = config.metricsCertPath;
+    const reviewer = config.metricsSecure
+      ? new AccessReviewer(kubeConfig, {
+          path: '/metrics',
+          ttlMs: config.metricsAuthCacheSeconds * 1000,
+          maxEntries: config.metricsAuthCacheSize,
+          requestTimeoutMs: config.api.requestTimeoutSeconds * 1000,
+        })
+      : undefined;
+    servers.push(
+      await startMetricsServer(
+        {
+          address: metricsAddress,
+          secure: reviewer && {
+            review: (token) => reviewer.review(token),
+            certFile: certDir && join(certDir, config.metricsCertName),
+            keyFile: certDir && join(certDir, config.metricsCertKey),
+          },
+        },
+        metrics,
+        log,
+      ),
+    );
+  }
 
   if (!config.leaderElection.enabled) {
     metrics.leaderStatus.set({ name: config.leaderElection.leaseName }, 1);
@@ -151,7 +182,7 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
 async function main(): Promise<void> {
   let config: OperatorConfig;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, process.env.NODEBOUNCE_CONFIG, process.argv.slice(2));
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`nodebounce-operator: ${err.message}\n`);

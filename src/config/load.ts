@@ -16,6 +16,45 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/**
+ * Command-line flags (kubebuilder's names), each mapped to one config key; they win over the environment and the
+ * file. `--flag=value` or `--flag value`; a boolean flag alone means true.
+ */
+const FLAGS: Record<string, { path: string[]; type: 'string' | 'bool' }> = {
+  '--metrics-bind-address': { path: ['metricsBindAddress'], type: 'string' },
+  '--health-probe-bind-address': { path: ['healthProbeBindAddress'], type: 'string' },
+  '--metrics-secure': { path: ['metricsSecure'], type: 'bool' },
+  '--metrics-cert-path': { path: ['metricsCertPath'], type: 'string' },
+  '--metrics-cert-name': { path: ['metricsCertName'], type: 'string' },
+  '--metrics-cert-key': { path: ['metricsCertKey'], type: 'string' },
+};
+
+function parseFlags(argv: string[]): Array<{ flag: string; path: string[]; value: unknown }> {
+  const out: Array<{ flag: string; path: string[]; value: unknown }> = [];
+  const bad: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq >= 0 ? arg.slice(0, eq) : arg;
+    const spec = FLAGS[flag];
+    if (!spec) {
+      bad.push(`${flag}: unknown flag (known: ${Object.keys(FLAGS).join(', ')})`);
+      continue;
+    }
+    let raw = eq >= 0 ? arg.slice(eq + 1) : undefined;
+    if (raw === undefined && spec.type === 'string') {
+      raw = argv[++i];
+      if (raw === undefined) {
+        bad.push(`${flag}: needs a value`);
+        continue;
+      }
+    }
+    out.push({ flag, path: spec.path, value: spec.type === 'bool' ? convert(flag, raw ?? 'true', 'bool') : raw });
+  }
+  if (bad.length) throw new ConfigError(`invalid command line:\n  - ${bad.join('\n  - ')}`, bad);
+  return out;
+}
+
 // Environment variables that override the YAML file, each mapped to one config key.
 const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'list' | 'int' | 'bool' }> = {
   NODEBOUNCE_WATCH_NAMESPACES: { path: ['watchNamespaces'], type: 'list' },
@@ -24,6 +63,10 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'list' | 'int'
   NODEBOUNCE_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   NODEBOUNCE_METRICS_PORT: { path: ['metricsPort'], type: 'int' },
   NODEBOUNCE_HEALTH_PORT: { path: ['healthPort'], type: 'int' },
+  NODEBOUNCE_METRICS_BIND_ADDRESS: { path: ['metricsBindAddress'], type: 'string' },
+  NODEBOUNCE_HEALTH_PROBE_BIND_ADDRESS: { path: ['healthProbeBindAddress'], type: 'string' },
+  NODEBOUNCE_METRICS_SECURE: { path: ['metricsSecure'], type: 'bool' },
+  NODEBOUNCE_METRICS_CERT_PATH: { path: ['metricsCertPath'], type: 'string' },
   NODEBOUNCE_LEADER_ELECT: { path: ['leaderElection', 'enabled'], type: 'bool' },
   NODEBOUNCE_LEADER_ELECTION_NAMESPACE: { path: ['leaderElection', 'namespace'], type: 'string' },
   NODEBOUNCE_EXPRESS_GROUP: { path: ['express', 'group'], type: 'string' },
@@ -91,9 +134,15 @@ function formatIssues(err: ZodError, envSources: Map<string, string>): string[] 
 
 /**
  * Builds the operator config from an optional YAML file (NODEBOUNCE_CONFIG or the explicit path) and
- * NODEBOUNCE_* environment variables (which win). Throws ConfigError naming every bad key.
+ * NODEBOUNCE_* environment variables (which win), then command-line flags (which win over both). Throws ConfigError
+ * naming every bad key.
  */
-export function loadConfig(env: Env = process.env, filePath = env.NODEBOUNCE_CONFIG): OperatorConfig {
+export function loadConfig(
+  env: Env = process.env,
+  filePath = env.NODEBOUNCE_CONFIG,
+  argv: string[] = [],
+): OperatorConfig {
+  const flags = parseFlags(argv);
   let raw: Record<string, unknown> = {};
   if (filePath) {
     let text: string;
@@ -121,6 +170,10 @@ export function loadConfig(env: Env = process.env, filePath = env.NODEBOUNCE_CON
     if (value === undefined || value === '') continue;
     setPath(raw, spec.path, convert(name, value, spec.type));
     envSources.set(spec.path.join('.'), name);
+  }
+  for (const { flag, path, value } of flags) {
+    setPath(raw, path, value);
+    envSources.set(path.join('.'), flag);
   }
   const result = operatorConfigSchema.safeParse(raw);
   if (!result.success) {

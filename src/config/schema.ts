@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Secret } from './secret.js';
 import { labelSelectorProblems } from './label-selector.js';
+import { parseBindAddress } from './bind-address.js';
 
 // Operator configuration: parsed and validated once at start, then passed in. Defaults match the
 // sample ExpressNode CRD (express.dev/v1alpha1) used by the tests and the demo.
@@ -9,6 +10,13 @@ const fieldPath = z
   .string()
   .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'must be a dot-separated field path such as spec.state');
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label');
+const bindAddress = z.string().superRefine((text, ctx) => {
+  try {
+    parseBindAddress(text);
+  } catch (err) {
+    ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+  }
+});
 const labelKey = z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/, 'must be a label key');
 
 /**
@@ -220,8 +228,28 @@ export const operatorConfigSchema = z
     /** NodeBounces reconciled in parallel; one reconcile per NodeBounce at a time regardless. */
     maxConcurrentReconciles: z.number().int().min(1).max(1000).default(DEFAULT_MAX_CONCURRENT_RECONCILES),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    metricsPort: z.number().int().min(0).max(65535).default(8080),
-    healthPort: z.number().int().min(0).max(65535).default(8081),
+    /**
+     * Where /metrics and the probes listen (kubebuilder's --metrics-bind-address / --health-probe-bind-address):
+     * host:port, :port (every interface) or 0 (off). Loopback by default, so a run on a laptop exposes nothing;
+     * the image and the manifests listen on every interface.
+     */
+    metricsBindAddress: bindAddress.default('127.0.0.1:8443'),
+    healthProbeBindAddress: bindAddress.default('127.0.0.1:8081'),
+    /** Older keys: when set, replace the port of metricsBindAddress / healthProbeBindAddress. */
+    metricsPort: z.number().int().min(0).max(65535).optional(),
+    healthPort: z.number().int().min(0).max(65535).optional(),
+    /**
+     * /metrics over HTTPS, only to bearer tokens the API server authenticates (TokenReview) and authorizes for
+     * `get /metrics` (SubjectAccessReview; ClusterRole nodebounce-metrics-reader). false: plain HTTP, no checks.
+     */
+    metricsSecure: z.boolean().default(true),
+    /** Directory holding the serving certificate (a mounted Secret, e.g. cert-manager's); unset: self-signed. */
+    metricsCertPath: z.string().min(1).optional(),
+    metricsCertName: z.string().min(1).default('tls.crt'),
+    metricsCertKey: z.string().min(1).default('tls.key'),
+    /** How long a token's review is reused, and how many are kept at most. */
+    metricsAuthCacheSeconds: z.number().min(0).max(3600).default(30),
+    metricsAuthCacheSize: z.number().int().min(1).max(100_000).default(1024),
     leaderElection: z
       .object({
         enabled: z.boolean().default(false),

@@ -4,7 +4,7 @@ import { get, type K8sObject } from '../harness/index.js';
 
 /**
  * Asserts what issue 4 requires of the operator pod (restricted security context, probes on :8081, metrics on
- * :8080 behind the Service, downward-API env), that it runs the image's command (the bundle), and returns its plain
+ * :8443 behind the Service, downward-API env), that it runs the image's command (the bundle), and returns its plain
  * env values by name.
  */
 export function checkOperatorDeployment(
@@ -40,7 +40,7 @@ export function checkOperatorDeployment(
 
   // Ports and probes.
   const port = (name: string) => c.ports.find((p: any) => p.name === name)?.containerPort;
-  expect(port('metrics')).toBe(8080);
+  expect(port('metrics')).toBe(8443);
   expect(port('health')).toBe(8081);
   expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
   expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
@@ -65,7 +65,7 @@ export function checkOperatorDeployment(
   const svc = get(objs, 'Service', names.service) as any;
   expect(dep.spec.selector.matchLabels).toEqual(svc.spec.selector);
   expect(dep.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
-  expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
+  expect(svc.spec.ports).toEqual([{ name: 'metrics', port: 8443, targetPort: 'metrics', protocol: 'TCP' }]);
   return env;
 }
 

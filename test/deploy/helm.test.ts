@@ -106,7 +106,13 @@ describe('helm chart, default values', () => {
     const config = configOf(chart);
     const parsed = operatorConfigSchema.parse(config);
     const defaults = operatorConfigSchema.parse({});
-    expect(parsed).toEqual({ ...defaults, leaderElection: { ...defaults.leaderElection, enabled: true } });
+    expect(parsed).toEqual({
+      ...defaults,
+      leaderElection: { ...defaults.leaderElection, enabled: true },
+      // Every interface in the pod; the operator's own defaults are loopback.
+      metricsBindAddress: ':8443',
+      healthProbeBindAddress: ':8081',
+    });
   });
 
   it('mounts its config file like the kustomize base, with the same settings', () => {
@@ -188,7 +194,77 @@ describe('helm chart, value combinations', () => {
     const svc = get(objs, 'Service', `${NAME}-metrics`) as any;
     expect(sm.metadata.labels.release).toBe('prom');
     expect(svc.metadata.labels).toMatchObject(sm.spec.selector.matchLabels);
-    expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s', scrapeTimeout: '10s' }]);
+    // HTTPS with Prometheus' ServiceAccount token (the operator checks it); the self-signed certificate unverified.
+    expect(sm.spec.endpoints).toEqual([
+      {
+        port: 'metrics',
+        path: '/metrics',
+        interval: '30s',
+        scrapeTimeout: '10s',
+        scheme: 'https',
+        bearerTokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+        tlsConfig: { insecureSkipVerify: true },
+      },
+    ]);
+  });
+
+  it('metrics: readers bound to nodebounce-metrics-reader, a cert Secret mounted, or the plain-HTTP opt-out', async () => {
+    const objs = await helmTemplate({
+      values: {
+        metrics: { certSecret: 'metrics-tls', readers: [{ name: 'prometheus-k8s', namespace: 'monitoring' }] },
+        serviceMonitor: { enabled: true, tlsConfig: { ca: { secret: { name: 'metrics-tls', key: 'ca.crt' } } } },
+      },
+    });
+    expect((get(objs, 'ClusterRoleBinding', `${NAME}-metrics-reader`) as any).subjects).toEqual([
+      { kind: 'ServiceAccount', name: 'prometheus-k8s', namespace: 'monitoring' },
+    ]);
+    const pod = (get(objs, 'Deployment', NAME) as any).spec.template.spec;
+    expect(pod.volumes.find((v: any) => v.name === 'metrics-cert').secret).toEqual({ secretName: 'metrics-tls' });
+    expect(configOf(objs).metricsCertPath).toBe(
+      pod.containers[0].volumeMounts.find((m: any) => m.name === 'metrics-cert').mountPath,
+    );
+    expect((get(objs, 'ServiceMonitor', NAME) as any).spec.endpoints[0].tlsConfig).toEqual({
+      ca: { secret: { name: 'metrics-tls', key: 'ca.crt' } },
+    });
+
+    const plain = await helmTemplate({ values: { metrics: { secure: false }, serviceMonitor: { enabled: true } } });
+    expect(configOf(plain).metricsSecure).toBe(false);
+    expect(find(plain, 'ClusterRole', `${NAME}-metrics-auth`)).toBeUndefined();
+    expect((get(plain, 'ServiceMonitor', NAME) as any).spec.endpoints[0].scheme).toBeUndefined();
+  });
+
+  it('delegationPolicy.enabled: the policy of deploy/components/delegation-policy, the release ServiceAccount exempt', async () => {
+    expect(find(chart, 'ValidatingAdmissionPolicy')).toBeUndefined();
+    const objs = await helmTemplate({
+      release: 'nb',
+      namespace: 'ops',
+      values: {
+        delegationPolicy: { enabled: true, exemptServiceAccounts: ['ci/deployer'], exemptGroups: ['platform'] },
+      },
+    });
+    const kustomized = parse(
+      readFileSync(join(REPO_ROOT, 'deploy/components/delegation-policy/policy.yaml'), 'utf8').split('\n---\n')[0]!,
+    );
+    const policy = get(objs, 'ValidatingAdmissionPolicy', 'nb-nodebounce-operator-delegation') as any;
+    expect(policy.spec).toEqual(kustomized.spec);
+    const binding = get(objs, 'ValidatingAdmissionPolicyBinding', 'nb-nodebounce-operator-delegation') as any;
+    expect(binding.spec).toMatchObject({
+      policyName: 'nb-nodebounce-operator-delegation',
+      validationActions: ['Deny'],
+      paramRef: {
+        name: 'nb-nodebounce-operator-delegation-exemptions',
+        namespace: 'ops',
+        parameterNotFoundAction: 'Deny',
+      },
+    });
+    expect((get(objs, 'ConfigMap', 'nb-nodebounce-operator-delegation-exemptions') as any).data).toEqual({
+      serviceAccounts: 'ops/nb-nodebounce-operator,ci/deployer',
+      users: '',
+      groups: 'platform',
+    });
+    await expect(
+      helmTemplate({ values: { delegationPolicy: { exemptServiceAccounts: ['no-slash'] } } }),
+    ).rejects.toThrow(HelmError);
   });
 
   it('notifications: webhook URL from the Secret as env, format in the config; a Secret is required', async () => {

@@ -45,9 +45,12 @@ describe('deploy/base', () => {
     expect(ids).toEqual(
       [
         'ClusterRole/nodebounce-editor',
+        'ClusterRole/nodebounce-metrics-reader',
         'ClusterRole/nodebounce-operator',
+        'ClusterRole/nodebounce-operator-metrics-auth',
         'ClusterRole/nodebounce-viewer',
         'ClusterRoleBinding/nodebounce-operator',
+        'ClusterRoleBinding/nodebounce-operator-metrics-auth',
         'ConfigMap/nodebounce-operator-config',
         'CustomResourceDefinition/nodebounces.bounce.express.dev',
         'CustomResourceDefinition/rollingbounces.bounce.express.dev',
@@ -156,7 +159,7 @@ describe('deploy/base', () => {
     expect(Object.keys(env).filter((k) => k.startsWith('NODEBOUNCE_'))).toEqual(['NODEBOUNCE_CONFIG']);
   });
 
-  it('mounts the config file from the generated ConfigMap; the operator accepts it: defaults plus leader election', () => {
+  it('mounts the config file from the generated ConfigMap; the operator accepts it: defaults plus leader election and every interface', () => {
     const { configMap, text } = mountedConfig(base, 'nodebounce-operator');
     expect(configMap.metadata.name).toMatch(/^nodebounce-operator-config-[a-z0-9]{10}$/);
     expect(text).toBe(readFileSync(join(REPO_ROOT, 'deploy', 'base', 'operator-config.yaml'), 'utf8'));
@@ -164,6 +167,9 @@ describe('deploy/base', () => {
     expect(operatorConfigSchema.parse(parse(text))).toEqual({
       ...defaults,
       leaderElection: { ...defaults.leaderElection, enabled: true },
+      // The operator's own defaults are loopback (a laptop run); in the pod, every interface.
+      metricsBindAddress: ':8443',
+      healthProbeBindAddress: ':8081',
     });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The operator installed with its Helm chart (two replicas, leader election), running from its own image on the
- * real node, bouncing Express pods that real StatefulSets own.
+ * real node, bouncing Express pods that real StatefulSets own. Locally with the delegation policy on and the
+ * metrics served as shipped: HTTPS to a ServiceAccount token bound to nodebounce-metrics-reader (metrics.readers).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +27,7 @@ import {
   expressNode,
   followLog,
   getExpressNode,
+  httpsGet,
   installWithHelm,
   leaderPod,
   operatorPods,
@@ -38,6 +40,7 @@ import {
 } from './support.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const METRICS_READER = 'metrics-e2e';
 
 describe.skipIf(!!skipReason())('operator installed with Helm on a real node', () => {
   let env: E2E;
@@ -56,7 +59,17 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
   beforeAll(async () => {
     env = e2e();
     const t = Date.now();
-    install = await installWithHelm(env, { replicas: 2 });
+    // The delegation policy is cluster-wide: only on the local node, not in a remote run's shared cluster.
+    install = await installWithHelm(env, {
+      replicas: 2,
+      set: env.remote
+        ? []
+        : [
+            'delegationPolicy.enabled=true',
+            `metrics.readers[0].name=${METRICS_READER}`,
+            `metrics.readers[0].namespace=${env.operatorNs}`,
+          ],
+    });
     console.log(`[e2e] helm install: 2 operator replicas Ready after ${Date.now() - t}ms`);
   });
 
@@ -355,12 +368,30 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
       name: 'nodebounce-operator-metrics',
     });
     const ip = svc.spec?.clusterIP;
+    // HTTPS with a bearer token (remotely the API server's service proxy, which passes no token: 401 proves the
+    // check is on, and the counts below cannot be read that way).
+    if (env.remote) {
+      const res = await serviceGet(env, env.operatorNs, 'https:nodebounce-operator-metrics', ip, 8443, '/metrics');
+      expect(res.status).toBe(401);
+      return;
+    }
+    await env.core
+      .createNamespacedServiceAccount({ namespace: env.operatorNs, body: { metadata: { name: METRICS_READER } } })
+      .catch(() => undefined);
+    const token = (
+      await env.core.createNamespacedServiceAccountToken({
+        namespace: env.operatorNs,
+        name: METRICS_READER,
+        body: { spec: { expirationSeconds: 600, audiences: [] } },
+      })
+    ).status?.token;
+    expect((await httpsGet(`https://${ip}:8443/metrics`)).status).toBe(401);
     // Through the ClusterIP (kube-proxy's iptables rules pick a replica) until the leader answered: only the leader
     // has bounce counts and leader_election_master_status 1.
     let bounces = '';
     await waitUntil(
       async () => {
-        const res = await serviceGet(env, env.operatorNs, 'nodebounce-operator-metrics', ip, 8080, '/metrics');
+        const res = await httpsGet(`https://${ip}:8443/metrics`, token);
         if (res.status !== 200) throw new Error(`GET /metrics through the Service: ${res.status}`);
         if (!/^leader_election_master_status(?:\{[^}]*\})? 1/m.test(res.body)) return false;
         bounces = res.body

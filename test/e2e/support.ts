@@ -104,7 +104,7 @@ export interface Installation {
 }
 
 /** `helm upgrade --install` of deploy/helm/nodebounce-operator, as the chart's README tells users to. */
-export async function installWithHelm(env: E2E, opts: { replicas: number }): Promise<Installation> {
+export async function installWithHelm(env: E2E, opts: { replicas: number; set?: string[] }): Promise<Installation> {
   const helm = await ensureTool('helm');
   const home = mkdtempSync(join(tmpdir(), 'nodebounce-e2e-helm-'));
   const helmEnv = {
@@ -146,6 +146,7 @@ export async function installWithHelm(env: E2E, opts: { replicas: number }): Pro
       `image.tag=${tag}`,
       '--set',
       `replicaCount=${opts.replicas}`,
+      ...(opts.set ?? []).flatMap((v) => ['--set', v]),
       '--wait',
       '--timeout',
       '180s',
@@ -687,6 +688,33 @@ export async function httpGet(url: string, timeoutMs = 3000): Promise<{ status: 
     const req = httpRequest(
       url,
       { agent: false, headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** An HTTPS GET with an optional bearer token, the server's certificate not verified (curl -k). */
+export async function httpsGet(
+  url: string,
+  token?: string,
+  timeoutMs = 5000,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        agent: false,
+        rejectUnauthorized: false,
+        headers: { connection: 'close', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        signal: AbortSignal.timeout(timeoutMs),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

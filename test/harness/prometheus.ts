@@ -16,6 +16,11 @@ export interface ScrapeTarget {
   target: string;
   /** Extra target labels, as a service discovery would attach (e.g. namespace). */
   labels?: Record<string, string>;
+  /**
+   * Scrape over HTTPS with this bearer token (written to a file: `authorization.credentials_file`, as a
+   * ServiceMonitor's bearerTokenFile), verifying the server with `ca` (PEM) or not at all.
+   */
+  https?: { token?: string; ca?: string; serverName?: string };
 }
 
 export interface PrometheusServer {
@@ -44,10 +49,25 @@ export async function startPrometheus(opts: {
   const dir = mkdtempSync(join(tmpdir(), 'nodebounce-prometheus-'));
   const config: Record<string, unknown> = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
-    scrape_configs: opts.targets.map((t) => ({
-      job_name: t.job,
-      static_configs: [{ targets: [t.target], ...(t.labels ? { labels: t.labels } : {}) }],
-    })),
+    scrape_configs: opts.targets.map((t, i) => {
+      const https: Record<string, unknown> = {};
+      if (t.https) {
+        https.scheme = 'https';
+        if (t.https.token !== undefined) {
+          writeFileSync(join(dir, `token-${i}`), t.https.token, { mode: 0o600 });
+          https.authorization = { credentials_file: join(dir, `token-${i}`) };
+        }
+        if (t.https.ca) writeFileSync(join(dir, `ca-${i}.crt`), t.https.ca);
+        https.tls_config = t.https.ca
+          ? { ca_file: join(dir, `ca-${i}.crt`), ...(t.https.serverName ? { server_name: t.https.serverName } : {}) }
+          : { insecure_skip_verify: true };
+      }
+      return {
+        job_name: t.job,
+        static_configs: [{ targets: [t.target], ...(t.labels ? { labels: t.labels } : {}) }],
+        ...https,
+      };
+    }),
   };
   if (opts.rules) {
     writeFileSync(join(dir, 'rules.yml'), opts.rules);

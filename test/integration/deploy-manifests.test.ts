@@ -185,9 +185,12 @@ describe("the operator's rendered RBAC", () => {
     expect(rbac.map((o) => `${o.kind}/${o.metadata?.name}`).sort()).toEqual(
       [
         'ClusterRole/nodebounce-editor',
+        'ClusterRole/nodebounce-metrics-reader',
         'ClusterRole/nodebounce-operator',
+        'ClusterRole/nodebounce-operator-metrics-auth',
         'ClusterRole/nodebounce-viewer',
         'ClusterRoleBinding/nodebounce-operator',
+        'ClusterRoleBinding/nodebounce-operator-metrics-auth',
         'Role/nodebounce-operator-leader-election',
         'RoleBinding/nodebounce-operator-leader-election',
         'ServiceAccount/nodebounce-operator',
@@ -251,5 +254,45 @@ describe("the operator's rendered RBAC", () => {
     expect(await can(sa, { namespace: ns, verb: 'update', group: 'coordination.k8s.io', resource: 'leases' })).toBe(
       false,
     );
+    // Metrics authentication: the two reviews, create only.
+    expect(await can(sa, { verb: 'create', group: 'authentication.k8s.io', resource: 'tokenreviews' })).toBe(true);
+    expect(await can(sa, { verb: 'create', group: 'authorization.k8s.io', resource: 'subjectaccessreviews' })).toBe(
+      true,
+    );
+    expect(await can(sa, { verb: 'list', group: 'authorization.k8s.io', resource: 'subjectaccessreviews' })).toBe(
+      false,
+    );
+  });
+});
+
+describe('the delegation policy and ServiceMonitor components, and the chart with them', () => {
+  it('pass the server-side dry run (CEL compiles against the real API server)', async () => {
+    const policy = (
+      await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/delegation-policy'] })
+    ).filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy') || o.metadata.name?.includes('delegation'));
+    expect(policy.map((o) => o.kind).sort()).toEqual([
+      'ConfigMap',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
+    const monitor = (
+      await kustomizeOverlay({ resources: ['deploy/base'], components: ['deploy/components/servicemonitor'] })
+    ).filter((o) => o.kind === 'ServiceMonitor' || o.metadata.name === 'nodebounce-metrics-reader');
+    expect(monitor.map((o) => o.kind).sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'ServiceMonitor']);
+    const chart = (
+      await helmTemplate({
+        release: 'nb-vap',
+        namespace: 'nb-vap',
+        values: { delegationPolicy: { enabled: true }, metrics: { readers: [{ name: 'p', namespace: 'm' }] } },
+      })
+    ).filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy') || o.metadata.name?.includes('delegation'));
+    expect(chart).toHaveLength(3);
+    // A broken CEL expression is refused by the dry run (the check is live).
+    const broken = structuredClone(policy.find((o) => o.kind === 'ValidatingAdmissionPolicy')!) as any;
+    broken.metadata.name = 'nodebounce-delegation-broken';
+    broken.spec.validations[0].expression = 'variables.nope ||';
+    await ensureNamespaces([...policy, ...monitor, ...chart]);
+    expect(await dryRunApply([...policy, ...monitor, ...chart])).toEqual([]);
+    expect((await dryRunApply([broken])).join()).toMatch(/nodebounce-delegation-broken/);
   });
 });

@@ -2,9 +2,10 @@
 // by a PodDisruptionBudget and one waiting behind it, /metrics exports every metric a panel names, and every
 // selector of every panel (its label matchers, less the namespace/job labels Prometheus adds when scraping)
 // matches at least one exported series; then a real Prometheus scrapes the operator and every panel's query must
-// return series (no empty panel).
-import { PolicyV1Api } from '@kubernetes/client-node';
-import { describe, expect, it } from 'vitest';
+// return series (no empty panel). Both go through /metrics as shipped: HTTPS with a bearer token the operator checks
+// (TokenReview, SubjectAccessReview), from a ServiceAccount bound to nodebounce-metrics-reader.
+import { PolicyV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   dashboardMetricNames,
   dashboardQueries,
@@ -14,7 +15,7 @@ import {
   SAMPLE_VARIABLES,
   selectorsOf,
 } from '../harness/grafana.js';
-import { waitUntil } from '../harness/kube.js';
+import { kubeConfigForServiceAccount, waitUntil } from '../harness/kube.js';
 import { startPrometheus } from '../harness/prometheus.js';
 import { useOperatorEnv } from './support/env.js';
 import { RolloutFixture } from './support/rollout.js';
@@ -25,16 +26,36 @@ const TARGET_LABELS = new Set(['namespace', 'job', 'instance', 'pod', 'service',
 const PROMETHEUS_OWN = new Set(['up']);
 
 describe('Grafana dashboard vs. a running operator', () => {
-  const env = useOperatorEnv();
+  const env = useOperatorEnv({ env: { NODEBOUNCE_METRICS_SECURE: 'true' } });
   const dashboard = readDashboard();
+  let token = '';
+  let readerNs = '';
+  beforeAll(async () => {
+    readerNs = await env.namespace('dash-reader');
+    await env.kc.makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+      body: {
+        metadata: { name: `${readerNs}-prometheus` },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'nodebounce-metrics-reader' },
+        subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: readerNs }],
+      },
+    });
+    token = (await kubeConfigForServiceAccount(env.kc, readerNs, 'prometheus')).getCurrentUser()?.token ?? '';
+  });
+  afterAll(async () => {
+    await env.kc
+      .makeApiClient(RbacAuthorizationV1Api)
+      .deleteClusterRoleBinding({ name: `${readerNs}-prometheus` })
+      .catch(() => undefined);
+  });
+  const metrics = () => env.operator.secureMetrics(token);
 
   const scrape = async () => {
-    const { status, body } = await env.operator.metrics();
+    const { status, body } = await metrics();
     expect(status).toBe(200);
     return parseExposition(body);
   };
   const value = async (name: string, labels: Record<string, string>) => {
-    const { body } = await env.operator.metrics();
+    const { body } = await metrics();
     const line = body
       .split('\n')
       .find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
@@ -135,7 +156,12 @@ describe('Grafana dashboard vs. a running operator', () => {
     const port = await env.operator.portOf('metrics listening');
     const prometheus = await startPrometheus({
       targets: [
-        { job: SAMPLE_VARIABLES.job!, target: `127.0.0.1:${port}`, labels: { namespace: SAMPLE_VARIABLES.namespace! } },
+        {
+          job: SAMPLE_VARIABLES.job!,
+          target: `127.0.0.1:${port}`,
+          labels: { namespace: SAMPLE_VARIABLES.namespace! },
+          https: { token },
+        },
       ],
     });
     try {

@@ -48,8 +48,13 @@ describe('defaults', () => {
       express: defaultExpressConfig,
       maxConcurrentReconciles: 64,
       logLevel: 'info',
-      metricsPort: 8080,
-      healthPort: 8081,
+      metricsBindAddress: '127.0.0.1:8443',
+      healthProbeBindAddress: '127.0.0.1:8081',
+      metricsSecure: true,
+      metricsCertName: 'tls.crt',
+      metricsCertKey: 'tls.key',
+      metricsAuthCacheSeconds: 30,
+      metricsAuthCacheSize: 1024,
       leaderElection: {
         enabled: false,
         leaseName: 'nodebounce-operator',
@@ -115,7 +120,8 @@ leaderElection:
     expect(c.watchNamespaces).toEqual(['team-a', 'team-b']);
     expect(c.logLevel).toBe('debug');
     expect(c.metricsPort).toBe(9090);
-    expect(c.healthPort).toBe(8081);
+    expect(c.healthPort).toBeUndefined();
+    expect(c.healthProbeBindAddress).toBe('127.0.0.1:8081');
     expect(c.express).toEqual({
       ...defaultExpressConfig,
       kind: 'CacheNode',
@@ -185,6 +191,13 @@ leaderElection:
       logLevel: 'error',
       metricsPort: 9191,
       healthPort: 0,
+      metricsBindAddress: '127.0.0.1:8443',
+      healthProbeBindAddress: '127.0.0.1:8081',
+      metricsSecure: true,
+      metricsCertName: 'tls.crt',
+      metricsCertKey: 'tls.key',
+      metricsAuthCacheSeconds: 30,
+      metricsAuthCacheSize: 1024,
       leaderElection: {
         enabled: false,
         namespace: 'ops-2',

@@ -11,11 +11,11 @@ export interface OperatorEnv {
   operator: OperatorProcess;
   operatorKc: KubeConfig;
   namespace(prefix: string): Promise<string>;
-  /** Starts another operator process with the same identity (e.g. after a kill); waits up to timeoutMs (30 s). */
+  /** Starts another operator process with the same identity (e.g. after a kill); waits up to timeoutMs (90 s). */
   restartOperator(timeoutMs?: number): Promise<OperatorProcess>;
 }
 
-export function useOperatorEnv(opts: { env?: Record<string, string> } = {}): OperatorEnv {
+export function useOperatorEnv(opts: { env?: Record<string, string>; args?: string[] } = {}): OperatorEnv {
   const kc = new KubeConfig();
   let sim: ExpressSimulator | undefined;
   const processes: OperatorProcess[] = [];
@@ -26,7 +26,7 @@ export function useOperatorEnv(opts: { env?: Record<string, string> } = {}): Ope
     operatorKc: undefined as unknown as KubeConfig,
     namespace: (prefix: string) => createNamespace(kc, uniqueName(prefix)),
     async restartOperator(timeoutMs?: number): Promise<OperatorProcess> {
-      const p = new OperatorProcess({ kubeConfig: env.operatorKc, env: opts.env });
+      const p = new OperatorProcess({ kubeConfig: env.operatorKc, env: opts.env, args: opts.args });
       processes.push(p);
       await p.start(timeoutMs);
       env.operator = p;

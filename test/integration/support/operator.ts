@@ -2,6 +2,7 @@
 // authorised only by deploy/'s RBAC, so anything the operator needs that the RBAC lacks fails a test.
 import { wrapCommand, type MemoryCgroup } from '../../harness/memlimit.js';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,6 +92,8 @@ export interface OperatorProcessOptions {
   nodeArgs?: string[];
   /** Run inside this memory cgroup (test/harness/memlimit.ts), as in a pod with a memory limit. */
   memoryCgroup?: MemoryCgroup;
+  /** Command-line flags for the operator, e.g. ['--metrics-bind-address=:0']. */
+  args?: string[];
 }
 
 /** The operator under test, as a child process. */
@@ -112,7 +115,7 @@ export class OperatorProcess {
   }
 
   /** Starts and waits until its caches are synced. */
-  async start(timeoutMs = 30_000, readyLine = 'caches synced'): Promise<void> {
+  async start(timeoutMs = 90_000, readyLine = 'caches synced'): Promise<void> {
     const verbose = this.opts.verbose ?? !!process.env.NODEBOUNCE_TEST_VERBOSE;
     const entry = this.opts.entry ?? 'tsx';
     const entryArgs =
@@ -121,7 +124,7 @@ export class OperatorProcess {
         : [entry === 'dist' ? join(REPO_ROOT, 'dist', 'main.js') : entry.script];
     const spawnedAt = performance.now();
     this.readyMs = undefined;
-    const nodeArgv = [...(this.opts.nodeArgs ?? []), ...entryArgs];
+    const nodeArgv = [...(this.opts.nodeArgs ?? []), ...entryArgs, ...(this.opts.args ?? [])];
     const [command, args] = this.opts.memoryCgroup
       ? wrapCommand(this.opts.memoryCgroup, process.execPath, nodeArgv)
       : [process.execPath, nodeArgv];
@@ -134,6 +137,9 @@ export class OperatorProcess {
         NODEBOUNCE_LOG_LEVEL: 'debug',
         NODEBOUNCE_METRICS_PORT: '0',
         NODEBOUNCE_HEALTH_PORT: '0',
+        // The explicit opt-out of authenticated HTTPS metrics (the default), so most tests read /metrics plainly;
+        // metrics-auth.test.ts and metrics-dashboard.test.ts run with it on.
+        NODEBOUNCE_METRICS_SECURE: 'false',
         ...this.opts.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -189,6 +195,15 @@ export class OperatorProcess {
     return this.get('metrics listening', '/metrics');
   }
 
+  /**
+   * GET https://127.0.0.1:<metrics port>/metrics with this bearer token (none: no Authorization header), as curl -k
+   * would (the certificate is self-signed unless the test mounted one; pass `ca` to verify it).
+   */
+  async secureMetrics(token?: string, ca?: string): Promise<{ status: number; body: string }> {
+    const port = await this.portOf('metrics listening');
+    return httpsGet(port, '/metrics', token, ca);
+  }
+
   /** Parsed JSON log records. */
   records(): Array<Record<string, unknown>> {
     return this.lines.flatMap((l) => {
@@ -218,4 +233,38 @@ export class OperatorProcess {
   cleanup(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** An HTTPS GET on 127.0.0.1 with an optional bearer token; without `ca` the certificate is not verified (curl -k). */
+export function httpsGet(
+  port: number,
+  path: string,
+  token?: string,
+  ca?: string,
+  timeoutMs = 15_000,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'GET',
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        ...(ca ? { ca, servername: 'localhost' } : { rejectUnauthorized: false }),
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () =>
+      req.destroy(new Error(`GET https://127.0.0.1:${port}${path}: no answer in ${timeoutMs}ms`)),
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }

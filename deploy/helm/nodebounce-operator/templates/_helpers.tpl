@@ -94,8 +94,13 @@ prometheus:
   endpoints: {{ toJson (.Values.prometheus.endpoints | default dict) }}
 maxConcurrentReconciles: {{ .Values.maxConcurrentReconciles }}
 logLevel: {{ .Values.logLevel | quote }}
-metricsPort: {{ .Values.metrics.port }}
-healthPort: {{ .Values.health.port }}
+# Every interface in the pod (the operator's own defaults are loopback, for a run on a laptop).
+metricsBindAddress: ":{{ .Values.metrics.port }}"
+healthProbeBindAddress: ":{{ .Values.health.port }}"
+metricsSecure: {{ .Values.metrics.secure }}
+{{- if and .Values.metrics.secure .Values.metrics.certSecret }}
+metricsCertPath: /etc/nodebounce-operator/metrics-cert
+{{- end }}
 leaderElection:
   enabled: {{ .Values.leaderElection.enabled }}
   leaseName: {{ .Values.leaderElection.leaseName | quote }}
