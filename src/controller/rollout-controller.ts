@@ -128,8 +128,8 @@ export class RolloutController {
     const owner = ownerRollingBounce(nb);
     if (owner) this.queue.add(rollingBounceKey(nb.metadata.namespace, owner.name));
     // Any NodeBounce (a user's, another rollout's) can make a member unavailable or available again: the gates of
-    // the namespace's unfinished RollingBounces may change (src/rollout/unavailable.ts).
-    this.onNamespaceChange(nb.metadata.namespace);
+    // the RollingBounces that have its pod as a member may change (src/rollout/unavailable.ts).
+    this.onMemberChange(nb.metadata.namespace, { pod: nb.spec?.podName });
   }
 
   /** A pod changed: the RollingBounces it concerns (as a member's pod, or the pod of a member's Express resource). */
