@@ -2,8 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { BindAddress } from '../config/bind-address.js';
+import { ConfigError } from '../config/load.js';
 import type { OperatorMetrics } from './metrics.js';
 import { selfSignedCertificate } from './self-signed.js';
 
@@ -142,7 +144,7 @@ export async function startMetricsServer(
     files
       ? { cert: readFileSync(files[0]!), key: readFileSync(files[1]!) }
       : selfSignedCertificate('nodebounce-operator', { dns: ['localhost'], ip: ['127.0.0.1', '::1'] });
-  const server = createHttpsServer({ ...load(), minVersion: 'TLSv1.2' }, (req, res) => {
+  const server = createHttpsServer({ ...initialCertificate(load, files), minVersion: 'TLSv1.2' }, (req, res) => {
     if ((req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404).end();
       return;
@@ -203,4 +205,27 @@ export async function startMetricsServer(
       await listening.close();
     },
   };
+}
+
+/**
+ * The certificate the server starts with. A mounted one that cannot be read or parsed is a configuration mistake:
+ * start-up stops naming the key and the files (a ConfigError, exit 2), not with a stack trace.
+ */
+function initialCertificate(
+  load: () => { cert: Buffer | string; key: Buffer | string },
+  files: string[] | undefined,
+): { cert: Buffer | string; key: Buffer | string } {
+  try {
+    const pair = load();
+    if (files) createSecureContext(pair);
+    return pair;
+  } catch (err) {
+    if (!files) throw err;
+    throw new ConfigError(
+      `metricsCertPath: cannot use the certificate ${files[0]} and key ${files[1]}: ${(err as Error).message}. ` +
+        'Mount a Secret with tls.crt and tls.key there (metricsCertName / metricsCertKey name other files), or ' +
+        'leave metricsCertPath unset for a self-signed certificate',
+      ['metricsCertPath'],
+    );
+  }
 }
