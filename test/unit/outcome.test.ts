@@ -193,7 +193,6 @@ describe('applyOutcome: SetShutdownProtection', () => {
 
   it.each([
     [403, 'forbidden: User cannot patch'],
-    [409, 'conflict'],
     [400, 'admission webhook "x" denied the request'],
     [undefined, 'timeout'],
     [503, 'service unavailable'],
@@ -215,6 +214,25 @@ describe('applyOutcome: SetShutdownProtection', () => {
     expect(r.events).toEqual([{ type: 'Warning', reason: 'ShutdownProtectionNotDisabled', message: c.message }]);
     expect(r.retry).toBe(false);
     expect(r.requeueAfterMs).toBe(0);
+  });
+
+  it('first disable answered 409 (the Express resource changed since it was read): decided again on the newer version', () => {
+    // The disable carries the resourceVersion it read (issue 18: a late patch may not land on a newer object), so a
+    // 409 means nothing was applied; the next pass reads again and tries once more (that attempt is `repeated`).
+    const r = applyOutcome(
+      makeNodeBounce({ status: pending }),
+      disable,
+      fail(409, 'the object has been modified'),
+      at(2),
+    );
+    expect(r.status.shutdownProtection).toMatchObject({
+      disabledByOperator: false,
+      lastError: 'the object has been modified',
+    });
+    expect(cond(r.status, 'ShutdownProtectionDisabled')?.reason).not.toBe('DisableFailed');
+    expect(r.events).toEqual([]);
+    expect(r.retry).toBe(false);
+    expect(r.requeueAfterMs).toBe(1000);
   });
 
   it.each([403, 409, 429, 400])(
