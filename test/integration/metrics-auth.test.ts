@@ -99,9 +99,9 @@ describe('metrics over HTTPS with TokenReview and SubjectAccessReview (the defau
           (await prometheus.query('up')).map((r) => [r.metric.job!, Number(r.value[1])] as const),
         );
         expect(up).toEqual({ authorised: 1, 'no-role': 0, 'no-token': 0 });
-        const series = await prometheus.query('nodebounce_leader_election_status{job="authorised"}');
+        const series = await prometheus.query('leader_election_master_status{job="authorised"}');
         expect(series.length).toBeGreaterThan(0);
-        expect(await prometheus.query('nodebounce_leader_election_status{job!="authorised"}')).toEqual([]);
+        expect(await prometheus.query('leader_election_master_status{job!="authorised"}')).toEqual([]);
       } finally {
         await prometheus.stop();
       }
