@@ -32,8 +32,8 @@ export function staticCandidates(program: Command, words: readonly string[]): st
       .filter((f): f is string => !!f && f.startsWith(current))
       .sort();
   if (!sub) {
-    // First word: a subcommand, or a pod (bounce is the default).
-    if (before.some((w) => !w.startsWith('-'))) return [];
+    // First word: a subcommand, or a pod (bounce is the default). A flag's value (`-n ns`) is not a word here.
+    if (positionals(cmd, before).length) return [];
     return 'pods';
   }
   if (['status', 'watch', 'pause', 'resume'].includes(sub.name())) return 'names';
@@ -76,6 +76,20 @@ export async function complete(program: Command, words: string[], deps: Complete
   }
   deps.out(`${candidates.join('\n')}${candidates.length ? '\n' : ''}:${NO_FILE_COMP}\n`);
   return 0;
+}
+
+/** The words that are not flags nor a flag's value (`-n ns`, `--output json`; `-o=json` is one word). */
+function positionals(cmd: Command, words: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (!w.startsWith('-')) out.push(w);
+    else if (!w.includes('=')) {
+      const o = cmd.options.find((opt) => opt.short === w || opt.long === w);
+      if (o && (o.required || o.optional)) i++;
+    }
+  }
+  return out;
 }
 
 function namespaceOf(words: readonly string[]): string | undefined {

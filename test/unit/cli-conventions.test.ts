@@ -157,6 +157,10 @@ describe('completion (kubectl_complete-nodebounce)', () => {
     expect(staticCandidates(program, [''])).toBe('pods');
     expect(staticCandidates(program, ['rollout', 'a', ''])).toBe('pods');
     expect(staticCandidates(program, ['--fo'])).toEqual(['--force']);
+    // A flag's value is not the pod: `kubectl nodebounce -n ns p<TAB>` completes pods.
+    expect(staticCandidates(program, ['-n', 'team-a', 'p'])).toBe('pods');
+    expect(staticCandidates(program, ['--namespace=team-a', ''])).toBe('pods');
+    expect(staticCandidates(program, ['node-a', ''])).toEqual([]);
   });
 
   it('__complete through run(): candidates then :4; subcommands offered when the cluster cannot be asked', async () => {
