@@ -8,7 +8,7 @@
  * times. `--kubernetes` accepts an exact version, a supported minor ("1.35" = its pinned patch) or `oldest` (the
  * oldest supported release: what CI runs next to the default).
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,8 +94,15 @@ async function main(): Promise<number> {
     args.kubernetes === 'oldest'
       ? (SUPPORTED_KUBERNETES[SUPPORTED_KUBERNETES.length - 1] as (typeof SUPPORTED_KUBERNETES)[number])
       : resolveKubernetesRelease(args.kubernetes);
-  // Set before build.js (and through it versions.js's VERSIONS) is loaded, and inherited by vitest.
-  process.env[KUBERNETES_VERSION_ENV] = release.kubernetes;
+  // versions.js fixes VERSIONS when it is first loaded, and this script loaded it (above) before knowing the
+  // release: run again with the release in the environment, so the build, the versions printed and vitest all agree.
+  if (process.env[KUBERNETES_VERSION_ENV] !== release.kubernetes) {
+    const again = spawnSync(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: 'inherit',
+      env: { ...process.env, [KUBERNETES_VERSION_ENV]: release.kubernetes },
+    });
+    return again.status ?? 1;
+  }
   const { ensureControlPlaneBinaries, binaryVersions, versionDir } = await import('./build.js');
 
   const t0 = Date.now();
