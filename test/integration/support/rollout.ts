@@ -6,6 +6,7 @@ import {
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
+  type Informer,
   type KubeConfig,
   type KubernetesObject,
   type V1Pod,
@@ -92,14 +93,35 @@ export class RolloutFixture {
 }
 
 /** Watches the namespace's pods and records, per pod name, each incarnation's UID and when it was first seen Ready. */
+/** A pod informer of one namespace (the tests' own view, not the operator's). */
+function podInformer(kc: KubeConfig, namespace: string): Informer<KubernetesObject> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return makeInformer<KubernetesObject>(kc, `/api/v1/namespaces/${namespace}/pods`, () =>
+    core.listNamespacedPod({ namespace }),
+  );
+}
+
+/** Starts the informer and restarts it after a watch error until the returned stop() is called. */
+async function keepRunning(informer: Informer<KubernetesObject>): Promise<() => Promise<void>> {
+  let stopped = false;
+  informer.on('error', () => {
+    if (!stopped)
+      setTimeout(() => {
+        if (!stopped) void informer.start().catch(() => undefined);
+      }, 500);
+  });
+  await informer.start();
+  return async () => {
+    stopped = true;
+    await informer.stop();
+  };
+}
+
 export async function trackReadiness(
   kc: KubeConfig,
   namespace: string,
 ): Promise<{ readyAt(pod: string, afterMs: number): number | undefined; stop(): Promise<void> }> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const informer = makeInformer<KubernetesObject>(kc, `/api/v1/namespaces/${namespace}/pods`, () =>
-    core.listNamespacedPod({ namespace }),
-  );
+  const informer = podInformer(kc, namespace);
   const seen = new Map<string, Array<{ uid: string; readyAt: number }>>();
   const onPod = (obj: KubernetesObject) => {
     const pod = obj as V1Pod;
@@ -110,20 +132,10 @@ export async function trackReadiness(
   };
   informer.on('add', onPod);
   informer.on('update', onPod);
-  let stopped = false;
-  informer.on('error', () => {
-    if (!stopped)
-      setTimeout(() => {
-        if (!stopped) void informer.start().catch(() => undefined);
-      }, 500);
-  });
-  await informer.start();
+  const stop = await keepRunning(informer);
   return {
     readyAt: (pod, afterMs) => seen.get(pod)?.find((e) => e.readyAt > afterMs)?.readyAt,
-    stop: async () => {
-      stopped = true;
-      await informer.stop();
-    },
+    stop,
   };
 }
 
@@ -187,10 +199,7 @@ export async function watchUnavailable(
   namespace: string,
   members: string[],
 ): Promise<{ peak(): { count: number; at: number; down: string[] }; stop(): Promise<void> }> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const informer = makeInformer<KubernetesObject>(kc, `/api/v1/namespaces/${namespace}/pods`, () =>
-    core.listNamespacedPod({ namespace }),
-  );
+  const informer = podInformer(kc, namespace);
   const up = new Map<string, boolean>();
   let peak = { count: 0, at: Date.now(), down: [] as string[] };
   const record = () => {
@@ -208,21 +217,11 @@ export async function watchUnavailable(
     up.delete(obj.metadata!.name!);
     record();
   });
-  let stopped = false;
-  informer.on('error', () => {
-    if (!stopped)
-      setTimeout(() => {
-        if (!stopped) void informer.start().catch(() => undefined);
-      }, 500);
-  });
-  await informer.start();
+  const stop = await keepRunning(informer);
   // Before the first list every member reads as down: start counting from the listed state.
   peak = { count: members.filter((m) => up.get(m) !== true).length, at: Date.now(), down: [] };
   return {
     peak: () => peak,
-    stop: async () => {
-      stopped = true;
-      await informer.stop();
-    },
+    stop,
   };
 }
