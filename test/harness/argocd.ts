@@ -9,6 +9,9 @@
  * destination https://kubernetes.default.svc is the kubeconfig's cluster). Argo CD's CRDs come from the argo-cd
  * module in the Go module cache (the same release as the binary); nothing of Argo CD is copied into this repo.
  * The API server runs with --disable-auth on loopback, for `argocd app actions run`.
+ *
+ * kube-controller-manager runs too, with only its garbage collector: Argo CD prunes with foreground deletion (a
+ * `foregroundDeletion` finalizer that the garbage collector removes), so without it a pruned object never goes.
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { ensureNodeBinaries } from './build.js';
 import { REPO_ROOT, freePort, installCrds } from './controlplane.js';
 import { ensureHostPackages } from './hostdeps.js';
 import { createNamespace, isConflict, waitUntil } from './kube.js';
@@ -222,8 +226,27 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const mod = await argocdModuleDir();
+    const [mod, nodeBins] = await Promise.all([
+      argocdModuleDir(),
+      ensureNodeBinaries({ only: ['kube-controller-manager'], log: (l) => (log ?? console.log)(`[argocd] ${l}`) }),
+    ]);
     await installArgoCd(opts, mod);
+    const gcPort = await freePort();
+    const gc = ManagedProcess.spawn(
+      'kube-controller-manager',
+      nodeBins.paths['kube-controller-manager'],
+      [
+        `--kubeconfig=${opts.kubeconfigPath}`,
+        '--controllers=garbagecollector',
+        '--leader-elect=false',
+        '--bind-address=127.0.0.1',
+        `--secure-port=${gcPort}`,
+        `--cert-dir=${join(dir, 'kcm')}`,
+      ],
+      { logFile: join(dir, 'kube-controller-manager.log'), log },
+    );
+    procs.push(gc);
+    await waitPort(gcPort, 'kube-controller-manager', gc);
     // The repo-server runs `git-verify-wrapper.sh` (from argo-cd's hack/, on PATH in Argo CD's image) for every
     // revision; the module cache keeps it without its executable bit, so a one-line launcher runs it with sh.
     const bin = join(dir, 'bin');

@@ -86,7 +86,8 @@ const SPECS: BinarySpec[] = [
  * The real-node tier's binaries come from the same k8s.io/kubernetes module as kube-apiserver (same generated
  * wrapper go.mod, same pinned go.sum, same Go build cache), so after kube-apiserver each is mostly a link step
  * plus its own packages. They live in the same versioned bin/ directory but are only built on demand
- * (ensureNodeBinaries), so `npm test` never pays for them.
+ * (ensureNodeBinaries); of them `npm test` needs only kube-controller-manager (its garbage collector, for the
+ * running-Argo-CD file), which the real-node tier builds anyway.
  */
 const NODE_SPECS: BinarySpec[] = NODE_BINARY_NAMES.map((name) => ({
   name,
@@ -394,7 +395,9 @@ export interface NodeBinaries {
  * the control plane's versioned bin/ directory under the same lock. NODEBOUNCE_CONTROLPLANE_BIN_DIR may hold them
  * prebuilt.
  */
-export async function ensureNodeBinaries(options: BuildOptions = {}): Promise<NodeBinaries> {
+export async function ensureNodeBinaries(
+  options: BuildOptions & { only?: readonly NodeBinaryName[] } = {},
+): Promise<NodeBinaries> {
   const log = options.log ?? ((l: string) => console.log(`[realcluster build] ${l}`));
   const opts: Required<BuildOptions> = { log, heartbeatMs: options.heartbeatMs ?? 30_000 };
   const provided = process.env.NODEBOUNCE_CONTROLPLANE_BIN_DIR;
@@ -403,7 +406,8 @@ export async function ensureNodeBinaries(options: BuildOptions = {}): Promise<No
     NodeBinaryName,
     string
   >;
-  const missing = () => NODE_BINARY_NAMES.filter((n) => !existsSync(paths[n]));
+  const wanted = options.only ?? NODE_BINARY_NAMES;
+  const missing = () => wanted.filter((n) => !existsSync(paths[n]));
   if (missing().length === 0) return { binDir, paths, built: false, buildMs: {} };
   if (provided)
     throw new ControlPlaneBuildError(`NODEBOUNCE_CONTROLPLANE_BIN_DIR=${provided} lacks ${missing().join(', ')}`);
