@@ -111,7 +111,7 @@ describe('Argo CD syncs bounces from Git (real argocd on the local control plane
     );
   };
   const disruptions = (pod: string) => countPodDisruptions(inject('auditLogPath'), ns, pod);
-  const waitHealth = (name: string, status: string, timeoutMs = 5 * MIN) =>
+  const waitHealth = (name: string, status: string, timeoutMs = 2 * MIN) =>
     waitUntil(async () => ((await readApp(name)).status?.health?.status === status ? true : undefined), {
       timeoutMs,
       intervalMs: 500,
