@@ -10,7 +10,7 @@
  *                                     StatefulSet mode; --operator-image also builds and loads the operator image
  * npm run cluster -- cleanup --real   remove whatever a killed real-node cluster left on this host
  */
-import { binaryVersions, ensureControlPlaneBinaries, versionDir } from './build.js';
+import { binaryVersions, ensureControlPlaneBinaries, ensureNodeBinaries, versionDir } from './build.js';
 import { startControlPlane } from './controlplane.js';
 import { startExpressSimulator } from './express-simulator.js';
 import { ensureTool, ensureTools, toolsCacheRoot } from './tools.js';
@@ -54,6 +54,10 @@ async function main(): Promise<void> {
     console.log(`  ${'prometheus'.padEnd(15)} ${await ensureTool('prometheus', (l) => console.log(`[tools] ${l}`))}`);
     // Argo CD for the deploy tier's Lua checks and its e2e (test/integration/argocd.test.ts): ~10-25 min cold.
     console.log(`  ${'argocd'.padEnd(15)} ${await ensureTool('argocd', (l) => console.log(`[tools] ${l}`))}`);
+    // kube-controller-manager (its garbage collector finishes Argo CD's foreground prunes in that e2e; the real-node
+    // tier needs it too): mostly a link step once kube-apiserver's packages are in the Go build cache.
+    const kcm = await ensureNodeBinaries({ only: ['kube-controller-manager'], log });
+    console.log(`  ${'kube-controller-manager'.padEnd(15)} ${kcm.paths['kube-controller-manager']}`);
     console.log(`tools cache: ${toolsCacheRoot()} (override with NODEBOUNCE_TOOLS_CACHE)`);
     return;
   }
