@@ -433,6 +433,11 @@ function rows(r: BenchResults): Table[] {
       head: ['operator CPU profile during the scale run: self time by area', 'ms', '% of busy'],
       body: r.scaleProfile.byArea.map((a) => [a.area, f(a.selfMs), f(a.pct, 1)]),
     });
+    if (r.scaleProfile.byModule)
+      tables.push({
+        head: ['self time by module (bundle positions mapped through its source map)', 'ms', '% of busy'],
+        body: r.scaleProfile.byModule.slice(0, 12).map((m) => [m.module, f(m.selfMs), f(m.pct, 1)]),
+      });
     tables.push({
       head: ['heaviest functions (self time)', 'ms', '%'],
       body: r.scaleProfile.top.slice(0, 10).map((t) => [`${t.fn} ${t.where}`, f(t.selfMs), f(t.pct, 1)]),

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, startControlPlane, startExpressSimulator, VERSIONS } from '../test/harness/index.js';
 import { OperatorProcess, installOperatorIdentity } from '../test/integration/support/operator.js';
-import { summariseCpuProfile } from './profile.js';
+import { readSourceMapOf, sourceMapMapper, summariseCpuProfile, type CpuProfile } from './profile.js';
 import { reuseConnections } from '../src/kube/http.js';
 import { writePlots } from './plots.js';
 import { DEFAULT_MAX_CONCURRENT_RECONCILES } from '../src/config/schema.js';
@@ -289,9 +289,11 @@ async function main(): Promise<void> {
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
+          // Bundle positions mapped back through the bundle's source map to package and module.
           results.scaleProfile = summariseCpuProfile(
-            JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Parameters<typeof summariseCpuProfile>[0],
+            JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile,
             15,
+            sourceMapMapper(readSourceMapOf),
           );
           results.scale.cpuProfile = join(profDir, file);
         }
