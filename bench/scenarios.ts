@@ -89,17 +89,15 @@ export interface FailedBounce {
   reason?: string;
   message?: string;
   /**
-   * Scale run, ReadyTimeout only: `environment` when the audit log shows the replacement was not Ready (kwok's status
-   * write) before the operator's failure was seen, i.e. the simulator or kwok was slower than the deadline the pod's
-   * probes give; `operator` when it was Ready in time and the operator failed anyway.
+   * Scale run: `environment` for a ReadyTimeout whose replacement the bench saw Ready only after it saw the failure
+   * (or never), i.e. the simulator or kwok was slower than the deadline the pod's probes give; else `operator`.
    */
   blame?: 'operator' | 'environment';
 }
 
 /**
- * Who a scale-run failure belongs to: a ReadyTimeout whose replacement became Ready (audit log, kwok's status write)
- * only after the bench saw the NodeBounce fail, or never, was kwok's or the simulator's overload; anything else is
- * the operator's.
+ * Who a scale-run failure belongs to: a ReadyTimeout whose replacement the bench's pod watch saw Ready only after it
+ * saw the NodeBounce fail, or never, was kwok's or the simulator's overload; anything else is the operator's.
  */
 export function blameOf(
   reason: string | undefined,
@@ -431,6 +429,26 @@ export async function runScale(
   informer.on('add', (o) => onNb(o as unknown as NodeBounce));
   informer.on('update', (o) => onNb(o as unknown as NodeBounce));
   await informer.start();
+  // When each pod's replacement (a UID other than the one before the creates) was first seen Ready, by the bench's
+  // own watch: a ReadyTimeout whose replacement was Ready only after the bench saw the NodeBounce fail was kwok's or
+  // the simulator's slowness, not the operator's (blameOf). The audit log (Metadata level) can't say Ready.
+  const core = env.kc.makeApiClient(CoreV1Api);
+  const replacementReadyAt = new Map<string, number>();
+  const uidBefore = new Map<string, string>();
+  const podInformer = makeInformer<V1Pod>(env.kc, `/api/v1/namespaces/${ns}/pods`, () =>
+    core.listNamespacedPod({ namespace: ns }),
+  );
+  const onPod = (pod: V1Pod) => {
+    const name = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    if (t0 === 0) uidBefore.set(name, uid);
+    else if (uid !== uidBefore.get(name) && isReady(pod) && !replacementReadyAt.has(name))
+      replacementReadyAt.set(name, Date.now());
+  };
+  podInformer.on('add', onPod);
+  podInformer.on('update', onPod);
+  await podInformer.start();
+  for (const pod of podInformer.list()) onPod(pod);
 
   let peakRssKb = 0;
   const sampler = setInterval(() => {
@@ -499,6 +517,7 @@ export async function runScale(
   clearInterval(heapSampler);
   if (after) peakRssKb = Math.max(peakRssKb, after.hwmKb, after.rssKb);
   await informer.stop();
+  await podInformer.stop();
   await operator.stop();
   const cgroupPeak = memoryCgroup?.peakBytes();
   const memoryLimit = memoryCgroup
@@ -529,11 +548,9 @@ export async function runScale(
     list.push(e);
     byPod.set(key, list);
   }
-  const readyAt = new Map<string, number | undefined>();
   names.forEach((pod, i) => {
     const nbName = `nb-${i}`;
     const t = podTimeline(byPod.get(`p/${pod}`) ?? [], ns, pod, t0 - 5, t1 + 50);
-    readyAt.set(nbName, t.readyAt);
     const f = floorOf(t);
     if (f) {
       floors.push(f.floorMs);
@@ -559,7 +576,7 @@ export async function runScale(
   const failedBounces: FailedBounce[] = names.flatMap((pod, i) => {
     const d = doneAt.get(`nb-${i}`);
     if (d?.phase !== 'Failed') return [];
-    const blame = blameOf(d.reason, d.at, readyAt.get(`nb-${i}`));
+    const blame = blameOf(d.reason, d.at, replacementReadyAt.get(pod));
     return [{ method: 'operator' as const, pod, nodeBounce: `nb-${i}`, reason: d.reason, message: d.message, blame }];
   });
   const cpuMs = before && after ? after.cpuMs - before.cpuMs : undefined;

@@ -1,5 +1,5 @@
 // The scale run blames a failed bounce on the operator only when the operator failed: a ReadyTimeout whose
-// replacement kwok had not made Ready (audit log) before the failure was seen is the simulator's or kwok's overload.
+// replacement the bench saw Ready only after it saw the NodeBounce fail (or never) is the simulator's or kwok's overload.
 import { describe, expect, it } from 'vitest';
 import { blameOf } from '../../bench/scenarios.js';
 
