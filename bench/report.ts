@@ -408,7 +408,7 @@ function rows(r: BenchResults): Table[] {
           : []),
         [
           'operator CPU time during the run',
-          `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce)`,
+          `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce${s.operatorIdleCpuMsPerS !== undefined ? `; idle ${f(s.operatorIdleCpuMsPerS, 1)} ms/s, net of idle ${f(s.operatorCpuMsPerBounceNetOfIdle, 1)} ms per bounce` : ''})`,
           '',
         ],
         ['operator API requests per bounce', f(s.requests.perBounce, 2), '<= 8'],
@@ -444,9 +444,9 @@ function rows(r: BenchResults): Table[] {
     tables.push({
       head: [
         `A/B: ${r.ab[0]!.scale.count} NodeBounces at once per operator bundle, in the order run`,
-        'CPU ms / bounce',
+        'CPU ms / bounce (net of idle)',
         'peak RSS MB',
-        'heap peak MB',
+        'heap / external / ArrayBuffers peak MB',
         'failed (op / env)',
         'created→evict p99',
         'Ready→Succeeded p99',
@@ -454,9 +454,9 @@ function rows(r: BenchResults): Table[] {
       ],
       body: r.ab.map(({ script, scale: s }) => [
         name(script),
-        f(s.operatorCpuMsPerBounce, 1),
+        `${f(s.operatorCpuMsPerBounce, 1)} (${f(s.operatorCpuMsPerBounceNetOfIdle, 1)})`,
         f(s.operatorPeakRssMb, 1),
-        f(s.operatorHeapUsedMb?.peak),
+        `${f(s.operatorMemoryPeakMb?.heap)} / ${f(s.operatorMemoryPeakMb?.external)} / ${f(s.operatorMemoryPeakMb?.arrayBuffers)}`,
         `${s.failed - (s.failedByEnvironment ?? 0)} / ${s.failedByEnvironment ?? 0}`,
         f(s.createdToEvictMs?.p99),
         f(s.readyToSucceededMs?.p99),

@@ -303,7 +303,7 @@ async function main(): Promise<void> {
           : undefined;
         results.ab.push({ script, scale, profile });
         log(
-          `  CPU ${scale.operatorCpuMsPerBounce} ms per bounce, peak RSS ${scale.operatorPeakRssMb} MB, ${scale.failed} failed (${scale.failedByEnvironment ?? 0} kwok/simulator)`,
+          `  CPU ${scale.operatorCpuMsPerBounce} ms per bounce (net of idle ${scale.operatorCpuMsPerBounceNetOfIdle}), peak RSS ${scale.operatorPeakRssMb} MB, ${scale.failed} failed (${scale.failedByEnvironment ?? 0} kwok/simulator)`,
         );
       }
     } else if (scaleCount > 0) {

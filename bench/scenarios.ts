@@ -330,6 +330,13 @@ export interface ScaleResult {
   operatorLiveHeapMb?: { beforeCreates?: number; max?: number; last?: number; markCompacts: number };
   operatorCpuMs?: number;
   operatorCpuMsPerBounce?: number;
+  /**
+   * The operator's CPU while idle (ms per second of wall time), measured for 5 s after start-up with everything
+   * cached and the bench already scraping /metrics: lease renewals, timers, scrapes. Over a run slowed down by a
+   * loaded machine it adds up, so operatorCpuMsPerBounce grows with wall time; netOfIdle takes it out.
+   */
+  operatorIdleCpuMsPerS?: number;
+  operatorCpuMsPerBounceNetOfIdle?: number;
   requests: {
     total: number;
     perBounce: number;
@@ -482,6 +489,12 @@ export async function runScale(
         if (m[k] !== undefined) memoryPeaks[k] = Math.max(memoryPeaks[k] ?? 0, m[k]);
     });
   }, 2000);
+  const idleFrom = procStat(pid);
+  const idleT0 = performance.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  const idleTo = procStat(pid);
+  const idleCpuMsPerS =
+    idleFrom && idleTo ? ((idleTo.cpuMs - idleFrom.cpuMs) * 1000) / (performance.now() - idleT0) : undefined;
   const before = procStat(pid);
   const linesBeforeCreates = operator.lines.length;
   t0 = Date.now();
@@ -612,6 +625,11 @@ export async function runScale(
     operatorLiveHeapMb: opts.traceGc ? liveHeap(operator.lines, linesBeforeCreates) : undefined,
     operatorCpuMs: cpuMs,
     operatorCpuMsPerBounce: cpuMs !== undefined ? Math.round((cpuMs / count) * 10) / 10 : undefined,
+    operatorIdleCpuMsPerS: idleCpuMsPerS !== undefined ? Math.round(idleCpuMsPerS * 10) / 10 : undefined,
+    operatorCpuMsPerBounceNetOfIdle:
+      cpuMs !== undefined && idleCpuMsPerS !== undefined
+        ? Math.round(((cpuMs - (idleCpuMsPerS * (t1 - t0)) / 1000) / count) * 10) / 10
+        : undefined,
     timeline: {
       bounces: names.map((_, i) => {
         const name = `nb-${i}`;
