@@ -11,13 +11,7 @@ import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
 import type { ReconcileHooks } from './hooks.js';
 import { BounceReconciler, nodeBounceKey } from './reconciler.js';
 import { hasWorkLeft, NodeBounceStore } from './store.js';
-import {
-  budgetEntryOf,
-  budgetUsage,
-  crossBudgetEnabled,
-  type BudgetEntry,
-  type BudgetUsage,
-} from '../rollout/cross-budget.js';
+import { budgetEntryOf, budgetUsage, type BudgetEntry, type BudgetUsage } from '../rollout/cross-budget.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
 // Wires the watches (NodeBounces, pods, Express resources) to the work queue: every change enqueues the
@@ -253,7 +247,6 @@ export class BounceController {
   /** The cross-group disruption budget's size, use and waiters by scope (config disruptionBudget), from the store. */
   disruptionBudgetUsage(): BudgetUsage[] {
     const limits = this.opts.config.disruptionBudget;
-    if (!crossBudgetEnabled(limits)) return [];
     const entries = this.store.listAll().map(budgetEntryOf);
     return budgetUsage(
       limits,

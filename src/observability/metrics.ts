@@ -149,32 +149,38 @@ export class OperatorMetrics {
       registers,
       collect: () => unrestored.set(this.unrestoredProtection()),
     });
-    // The cross-group disruption budget (config disruptionBudget): no series while it is unset (unlimited).
-    const budgetGauge = (name: string, help: string, pick: (u: BudgetUsage) => number) => {
-      const g: Gauge<'scope' | 'namespace'> = new Gauge({
-        name,
-        help,
-        labelNames: ['scope', 'namespace'],
+    // The cross-group disruption budget (config disruptionBudget): the cluster scope always (limit +Inf while unset),
+    // a namespace scope per namespace with unfinished NodeBounces once maxPerNamespace is set.
+    const budgetGauge = (m: { name: string; help: string }, pick: (u: BudgetUsage) => number) => {
+      const g: Gauge<'scope' | 'target_namespace'> = new Gauge({
+        ...m,
+        labelNames: ['scope', 'target_namespace'],
         registers,
         collect: () => {
           g.reset();
-          for (const u of this.disruptionBudget()) g.set({ scope: u.scope, namespace: u.namespace }, pick(u));
+          for (const u of this.disruptionBudget()) g.set({ scope: u.scope, target_namespace: u.namespace }, pick(u));
         },
       });
     };
     budgetGauge(
-      'nodebounce_disruption_budget_limit',
-      'Cross-group disruption budget: pods that may be disrupted at once, by scope (namespace, cluster)',
+      {
+        name: 'nodebounce_disruption_budget_limit',
+        help: 'Cross-group disruption budget (config disruptionBudget): pods that may be disrupted at once, by scope (cluster, namespace); +Inf when unlimited',
+      },
       (u) => u.limit,
     );
     budgetGauge(
-      'nodebounce_disruption_budget_in_use',
-      'Cross-group disruption budget: pods disrupted now (unfinished NodeBounces past their check), by scope',
+      {
+        name: 'nodebounce_disruption_budget_in_use',
+        help: 'Cross-group disruption budget: pods disrupted now (unfinished NodeBounces past their check), by scope',
+      },
       (u) => u.inUse,
     );
     budgetGauge(
-      'nodebounce_disruption_budget_waiting',
-      'Cross-group disruption budget: NodeBounces waiting for it (Pending/WaitingForDisruptionBudget), by scope',
+      {
+        name: 'nodebounce_disruption_budget_waiting',
+        help: 'Cross-group disruption budget: NodeBounces waiting for it (Pending/WaitingForDisruptionBudget), by scope',
+      },
       (u) => u.waiting,
     );
     const notifications: Counter<'result'> = new Counter({

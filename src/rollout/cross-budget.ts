@@ -37,6 +37,18 @@ const WAIT_PREFIX = /^Waiting for the (namespace|cluster) disruption budget/;
 export const crossBudgetEnabled = (l: CrossBudgetLimits): boolean =>
   l.maxPerNamespace !== undefined || l.maxInCluster !== undefined;
 
+/**
+ * In flight (src/rollout/unavailable.ts bounceInFlight) and past its first step. Under this budget every NodeBounce
+ * passes the check, under the lock, before its first side effect, and the pass that passes writes its step before the
+ * lock is released; so one that has touched nothing (no status yet, or Pending without a shutdown-protection record:
+ * waiting for another bounce of its pod or for a budget) is no disruption yet: it will ask first.
+ */
+function disrupting(nb: Pick<NodeBounce, 'spec' | 'status'>): boolean {
+  const st = nb.status;
+  if (!bounceInFlight(nb) || st?.phase === undefined) return false;
+  return st.phase !== 'Pending' || !!st.shutdownProtection;
+}
+
 /** The budget's view of a NodeBounce; undefined when it can never disrupt (finished, dry run). */
 export function budgetEntryOf(nb: Pick<NodeBounce, 'metadata' | 'spec' | 'status'>): BudgetEntry | undefined {
   const phase = nb.status?.phase;
@@ -52,11 +64,7 @@ export function budgetEntryOf(nb: Pick<NodeBounce, 'metadata' | 'spec' | 'status
     podName: nb.spec?.podName ?? '',
     owner: ref ? `RollingBounce ${nb.metadata.namespace}/${ref.name}` : USER_OWNER,
     createdAt: nb.metadata.creationTimestamp ?? '',
-    state: bounceInFlight(nb)
-      ? 'inFlight'
-      : waiting && WAIT_PREFIX.test(nb.status?.message ?? '')
-        ? 'waiting'
-        : 'other',
+    state: disrupting(nb) ? 'inFlight' : waiting && WAIT_PREFIX.test(nb.status?.message ?? '') ? 'waiting' : 'other',
   };
 }
 
@@ -194,12 +202,16 @@ export interface BudgetUsage {
   scope: BudgetScope;
   /** The namespace, for the namespace scope; '' for the cluster. */
   namespace: string;
+  /** Infinity: unlimited. */
   limit: number;
   inUse: number;
   waiting: number;
 }
 
-/** The budget's size, use and waiters by scope (namespace rows for namespaces with any unfinished NodeBounce). */
+/**
+ * The budget's size, use and waiters by scope: the cluster always (size Infinity while unlimited, so the disruptions
+ * in flight show either way), and with a namespace limit, each namespace with an unfinished NodeBounce.
+ */
 export function budgetUsage(limits: CrossBudgetLimits, entries: readonly BudgetEntry[]): BudgetUsage[] {
   const out: BudgetUsage[] = [];
   const row = (scope: BudgetScope, namespace: string, limit: number, es: readonly BudgetEntry[]) =>
@@ -210,7 +222,7 @@ export function budgetUsage(limits: CrossBudgetLimits, entries: readonly BudgetE
       inUse: holdersOf(es, new Set()).length,
       waiting: es.filter((e) => e.state === 'waiting').length,
     });
-  if (limits.maxInCluster !== undefined) row('cluster', '', limits.maxInCluster, entries);
+  row('cluster', '', limits.maxInCluster ?? Number.POSITIVE_INFINITY, entries);
   if (limits.maxPerNamespace !== undefined)
     for (const ns of [...new Set(entries.map((e) => e.namespace))].sort())
       row(

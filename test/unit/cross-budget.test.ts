@@ -203,28 +203,47 @@ describe('servingOrder: round robin by owner', () => {
 });
 
 describe('budgetEntryOf', () => {
-  const nb = (over: { status?: NodeBounce['status']; owner?: string; dryRun?: boolean }): NodeBounce =>
-    ({
-      metadata: {
-        namespace: 'ns',
-        name: 'n',
-        creationTimestamp: '2026-12-07T10:00:00Z',
-        ...(over.owner
-          ? {
-              ownerReferences: [
-                { apiVersion: 'x/v1', kind: 'RollingBounce', name: over.owner, uid: 'u', controller: true },
-              ],
-            }
-          : {}),
-      },
-      spec: { podName: 'p', ...(over.dryRun ? { dryRun: true } : {}) },
-      ...(over.status ? { status: over.status } : {}),
-    }) as NodeBounce;
+  const nb = (over: { status?: NodeBounce['status']; owner?: string; dryRun?: boolean }): NodeBounce => ({
+    metadata: {
+      namespace: 'ns',
+      name: 'n',
+      creationTimestamp: '2026-12-07T10:00:00Z',
+      ...(over.owner
+        ? {
+            ownerReferences: [
+              { apiVersion: 'x/v1', kind: 'RollingBounce', name: over.owner, uid: 'u', controller: true },
+            ],
+          }
+        : {}),
+    },
+    spec: { podName: 'p', ...(over.dryRun ? { dryRun: true } : {}) },
+    ...(over.status ? { status: over.status } : {}),
+  });
   const waiting = (message: string) => ({ phase: 'Pending' as const, reason: 'WaitingForDisruptionBudget', message });
 
   it.each([
-    ['no status yet: in flight (it may start)', nb({}), { state: 'inFlight', owner: 'user' }],
-    ['a member: owned by its RollingBounce', nb({ owner: 'r' }), { state: 'inFlight', owner: 'RollingBounce ns/r' }],
+    ['no status yet: it will ask before it touches anything', nb({}), { state: 'other', owner: 'user' }],
+    [
+      'a member: owned by its RollingBounce',
+      nb({ owner: 'r', status: { phase: 'Terminating', reason: 'Evicting' } }),
+      { state: 'inFlight', owner: 'RollingBounce ns/r' },
+    ],
+    [
+      'queued behind another bounce of its pod: touched nothing',
+      nb({ status: { phase: 'Pending', reason: 'WaitingForOtherBounce' } }),
+      { state: 'other' },
+    ],
+    [
+      'disabling shutdown protection: a disruption',
+      nb({
+        status: {
+          phase: 'Pending',
+          reason: 'DisablingShutdownProtection',
+          shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false },
+        },
+      }),
+      { state: 'inFlight' },
+    ],
     [
       'waiting for this budget',
       nb({ status: waiting('Waiting for the cluster disruption budget (at most 1 pod ...') }),
@@ -250,7 +269,7 @@ describe('budgetEntryOf', () => {
 });
 
 describe('budgetUsage (the metrics)', () => {
-  it('size, use and waiters by scope; namespaces with unfinished NodeBounces only', () => {
+  it('size, use and waiters by scope; the cluster always (unlimited: Infinity), namespaces with unfinished NodeBounces', () => {
     const entries = [
       e('x', { namespace: 'n1' }),
       e('y', { namespace: 'n1', state: 'waiting' }),
@@ -261,6 +280,8 @@ describe('budgetUsage (the metrics)', () => {
       { scope: 'namespace', namespace: 'n1', limit: 1, inUse: 1, waiting: 1 },
       { scope: 'namespace', namespace: 'n2', limit: 1, inUse: 0, waiting: 0 },
     ]);
-    expect(budgetUsage({}, entries)).toEqual([]);
+    expect(budgetUsage({}, entries)).toEqual([
+      { scope: 'cluster', namespace: '', limit: Number.POSITIVE_INFINITY, inUse: 1, waiting: 1 },
+    ]);
   });
 });
