@@ -124,6 +124,9 @@ export async function budgetChaosScenario(
   const log = (what: string) => schedule.push(`+${((Date.now() - t0) / 1000).toFixed(1)}s ${what}`);
 
   const template = { readyTimeoutSeconds: 6, terminationTimeoutSeconds: 30 };
+  // The three start within 300 ms of each other, so their first members are decided and disrupted at nearly the
+  // same time (with 2 s and 4 s apart, the code without the check at eviction still passed: the gates had seen the
+  // others' evictions by then).
   const rollouts: Array<{ name: string; maxUnavailable: number; startAt: number; spec: Record<string, unknown> }> = [
     {
       name: 'ra',
@@ -134,13 +137,13 @@ export async function budgetChaosScenario(
     {
       name: 'rb',
       maxUnavailable: 2,
-      startAt: between(0, 2000),
+      startAt: between(0, 300),
       spec: { members: { selector: { matchLabels: { group: 'g' } } }, order: 'reverse' },
     },
     {
       name: 'rc',
       maxUnavailable: 1,
-      startAt: between(0, 4000),
+      startAt: between(0, 300),
       spec: { members: { selector: { matchLabels: { half: 'yes' } } } },
     },
   ];
