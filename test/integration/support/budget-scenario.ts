@@ -280,9 +280,15 @@ export async function budgetChaosScenario(
         ((r.subresource === 'eviction' && r.verb === 'create') || (!r.subresource && r.verb === 'delete')),
     )
     .map((r) => {
-      // The NodeBounce it was for: the latest one for that pod created before it.
+      // The NodeBounce it was for: the latest one for that pod created before it and not gone by then (a member
+      // deleted with its rollout cannot have sent it; seed 13 of the long run blamed such a one of another rollout).
       const nb = lifetimes
-        .filter((l) => l.pod === r.name && (created.get(l.name) ?? l.addedAt) <= r.at)
+        .filter(
+          (l) =>
+            l.pod === r.name &&
+            (created.get(l.name) ?? l.addedAt) <= r.at &&
+            (l.goneAt === undefined || l.goneAt > r.at),
+        )
         .sort((a, b) => (created.get(b.name) ?? b.addedAt) - (created.get(a.name) ?? a.addedAt))[0];
       return {
         pod: r.name,
