@@ -41,6 +41,17 @@ describe('docs/cli.md', () => {
     expect(cli).toContain('npm link');
   });
 
+  it("says a release must fill the krew manifest's URL and homepage, with the flags build:cli has", () => {
+    const flat = cli.replace(/\s+/g, ' ');
+    expect(flat).toContain('This project publishes no release yet, so the manifest names no download URL or homepage');
+    expect(flat).toMatch(
+      /npm run build:cli -- --release-url https:\S+\/kubectl-nodebounce-linux-amd64\.tar\.gz --homepage /,
+    );
+    // The flags as the script parses them (its command line).
+    const script = readFileSync(join(root, 'scripts', 'build-cli.ts'), 'utf8');
+    expect(script).toMatch(/'release-url': \{ type: 'string' \}, homepage: \{ type: 'string' \}/);
+  });
+
   it("the users' RBAC covers RollingBounces too", () => {
     const rbac = /## RBAC for users\n\n```yaml\n([\s\S]*?)```/.exec(cli)![1]!;
     expect(rbac).toContain('resources: [nodebounces, rollingbounces]');
