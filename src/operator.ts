@@ -90,6 +90,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   metrics?.setActiveBouncesSource(() => controller.activeCount());
   metrics?.setActiveByReasonSource(() => controller.activeByPhaseAndReason().values());
   metrics?.setUnrestoredProtectionSource(() => controller.unrestoredProtectionCount());
+  metrics?.setDisruptionBudgetSource(() => controller.disruptionBudgetUsage());
   await runtime.start();
   controller.start();
   rollouts.start();
