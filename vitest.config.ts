@@ -12,6 +12,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // A few unit files start esbuild, ESLint or node (bundle, lint-boundaries) or build 500-member statuses;
+          // vitest's 5 s default timed them out at load average 26 while they need ~1 s on a quiet machine.
+          testTimeout: 30_000,
         },
       },
       {

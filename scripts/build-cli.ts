@@ -7,10 +7,12 @@
 //   3. a copy of that same Node binary gets the blob injected (postject, as Node's SEA docs describe);
 //   4. kubectl_complete-nodebounce, the shell script kubectl runs to complete `kubectl nodebounce ...`.
 // Output in dist/ (never committed): dist/kubectl-nodebounce, dist/kubectl_complete-nodebounce and
-// dist/kubectl-nodebounce-linux-amd64.tar.gz (both, for krew) and dist/nodebounce.yaml (deploy/krew/nodebounce.yaml
-// with that archive's sha256 and, given --release-url, its URL).
+// dist/kubectl-nodebounce-linux-amd64.tar.gz (both, for krew) and dist/nodebounce.yaml (the krew manifest: the
+// template deploy/krew/nodebounce.yaml with that archive's sha256, the URL it is published at, --release-url, or
+// else the archive's local file:// URL, and --homepage when given).
 //
 //   tsx scripts/build-cli.ts [--out-dir dist] [--release-url https://.../kubectl-nodebounce-linux-amd64.tar.gz]
+//                            [--homepage https://...]
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -19,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { inject } from 'postject';
-import { readKrewManifest, renderKrewManifest } from './krew-manifest.js';
+import { readKrewTemplate, renderKrewManifest } from './krew-manifest.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,7 +46,14 @@ export interface BuildCliResult {
   bundleBytes: number;
 }
 
-export async function buildCli(outDir = join(root, 'dist'), releaseUrl?: string): Promise<BuildCliResult> {
+export async function buildCli(
+  outDir = join(root, 'dist'),
+  release: { releaseUrl?: string; homepage?: string } = {},
+): Promise<BuildCliResult> {
+  // The manifest's inputs are checked before the long build (renderKrewManifest throws naming the bad flag).
+  const archive = join(outDir, 'kubectl-nodebounce-linux-amd64.tar.gz');
+  const template = readKrewTemplate();
+  renderKrewManifest(template, { archive, sha256: '0'.repeat(64), ...release });
   const work = join(outDir, 'cli-sea');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -85,19 +94,20 @@ export async function buildCli(outDir = join(root, 'dist'), releaseUrl?: string)
   const stage = join(work, 'krew');
   mkdirSync(stage);
   for (const f of [executable, completion]) copyFileSync(f, join(stage, f.slice(outDir.length + 1)));
-  const archive = join(outDir, 'kubectl-nodebounce-linux-amd64.tar.gz');
   execFileSync('tar', ['-czf', archive, '-C', stage, 'kubectl-nodebounce', 'kubectl_complete-nodebounce']);
   rmSync(stage, { recursive: true });
   const sha256 = createHash('sha256').update(readFileSync(archive)).digest('hex');
   const krewManifest = join(outDir, 'nodebounce.yaml');
-  writeFileSync(krewManifest, renderKrewManifest(readKrewManifest(), { sha256, uri: releaseUrl }));
+  writeFileSync(krewManifest, renderKrewManifest(template, { archive, sha256, ...release }));
   return { executable, completion, archive, krewManifest, bundleBytes };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const { values } = parseArgs({ options: { 'out-dir': { type: 'string' }, 'release-url': { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { 'out-dir': { type: 'string' }, 'release-url': { type: 'string' }, homepage: { type: 'string' } },
+  });
   const t0 = performance.now();
-  const r = await buildCli(values['out-dir'], values['release-url']);
+  const r = await buildCli(values['out-dir'], { releaseUrl: values['release-url'], homepage: values.homepage });
   console.log(`bundle: ${(r.bundleBytes / 1024).toFixed(0)} KiB`);
   console.log(`${r.executable}\n${r.completion}\n${r.archive}\n${r.krewManifest}`);
   console.log(`built in ${Math.round(performance.now() - t0)} ms`);

@@ -68,7 +68,11 @@ export class LiveScreen {
     if (!this.open) return;
     this.open = false;
     this.out.off?.('resize', this.onResize);
-    this.out.write('\x1b[?25h\x1b[?1049l');
+    // Blank the alternate screen before leaving it. A terminal that reflows the alternate screen back to the width
+    // the normal screen was saved at (tmux 3.3a does, when the window was resized while the view was up) wraps the
+    // frame's lines there; the rows that no longer fit are pushed above the restored screen and stay in the
+    // scrollback as a stale row. An empty screen has nothing to wrap.
+    this.out.write('\x1b[H\x1b[2J\x1b[?25h\x1b[?1049l');
     if (keepFrame && this.last.length > 0) {
       const { width } = this.size();
       this.out.write(`${this.last.map((l) => cut(l, Math.max(10, width - 1))).join('\n')}\n`);

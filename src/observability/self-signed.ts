@@ -57,6 +57,17 @@ export interface SelfSignedCertificate {
 }
 
 /**
+ * A certificate serial from random bytes: a positive DER INTEGER in its minimal form. The first byte gets the high
+ * bit cleared (positive) and the next one set, so it is never 0x00: a leading zero byte before a byte below 0x80 is
+ * "illegal padding" to OpenSSL, which then refuses the whole certificate (1 in 256 random serials did).
+ */
+export function serialNumber(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
+  return serial;
+}
+
+/**
  * An ECDSA P-256 certificate for `commonName`, with the DNS names and IP addresses as subjectAltNames (what TLS
  * clients verify), serverAuth only, valid from an hour ago for `days`.
  */
@@ -65,12 +76,12 @@ export function selfSignedCertificate(
   altNames: { dns?: string[]; ip?: string[] } = {},
   days = 365,
   now = new Date(),
+  random: Buffer = randomBytes(16),
 ): SelfSignedCertificate {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const ecdsaWithSha256 = seq(oid('1.2.840.10045.4.3.2'));
-  const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f; // positive
+  const serial = serialNumber(random);
   const sans: Buffer[] = [
     ...(altNames.dns ?? []).map((d) => tlv(0x82, Buffer.from(d, 'ascii'))),
     ...(altNames.ip ?? []).map((ip) => tlv(0x87, ipBytes(ip))),

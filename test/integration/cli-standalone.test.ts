@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, s
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildCli as buildStandalone, type BuildCliResult } from '../../scripts/build-cli.js';
@@ -54,6 +55,8 @@ describe('standalone kubectl-nodebounce on a machine without Node', () => {
     const manifest = krewManifestSchema.parse(parse(readFileSync(built.krewManifest, 'utf8')));
     const platform = manifest.spec.platforms[0]!;
     expect(createHash('sha256').update(readFileSync(built.archive)).digest('hex')).toBe(platform.sha256);
+    // No release URL given: the manifest points at the archive just built (no invented download address).
+    expect(platform.uri).toBe(pathToFileURL(built.archive).href);
     const unpacked = join(dir, 'unpacked');
     mkdirSync(unpacked);
     execFileSync('tar', ['-xzf', built.archive, '-C', unpacked]);

@@ -13,11 +13,15 @@ const MORE = /^… \d+ more lines$/;
 /** The intro line, the frame's first (cut like the others, so maybe before "created"). */
 const INTRO = /^(Watching )?RollingBounce \S/;
 
-/** Checks one frame of the live rollout view: only its own rows, the header and table header once, within width. */
-function checkFrame(screen: string[], width: number, pods: string[]): void {
+/**
+ * Checks one frame of the live rollout view: only its own rows, the header and table header once, each row at most
+ * `maxLen` long (the view cuts to width-1; right after a resize, before the view has redrawn, the terminal shows the
+ * old frame clipped to the new width, so up to `width`).
+ */
+function checkFrame(screen: string[], width: number, pods: string[], maxLen = width - 1): void {
   const rows = screen.filter((r) => r !== '');
   for (const r of rows) {
-    expect([...r].length, `row wider than ${width}: ${r}`).toBeLessThanOrEqual(width - 1);
+    expect([...r].length, `row wider than ${maxLen}: ${r}`).toBeLessThanOrEqual(maxLen);
     expect(
       HEADER.test(r) || TABLE_HEADER.test(r) || MEMBER.test(r) || MORE.test(r) || INTRO.test(r),
       `garbled row: ${JSON.stringify(r)}\n${screen.join('\n')}`,
@@ -69,9 +73,10 @@ describe.skipIf(!hasTmux && !process.env.CI)('live views in tmux', () => {
     const name = 'a-rollout-with-a-rather-long-name-to-make-the-header-line-wide';
     const p = pane('a', ['rollout', ...pods, '-n', ns, '--name', name, '--stable', '15s'], 80);
     let width = 80;
+    let redrawn = true; // false from a resize until the view's frame at the new width is seen
     const every = (s: string[]) => {
       if (s.some((r) => r.startsWith('EXIT=') || r.startsWith('Stopped following'))) return; // not the live frame
-      if (s.some((r) => HEADER.test(r))) checkFrame(s, width, pods);
+      if (s.some((r) => HEADER.test(r))) checkFrame(s, width, pods, redrawn ? width - 1 : width);
     };
     // Mid-run: a member done and the stable wait counting down, the header cut with "…".
     const mid = await p.waitFor(
@@ -87,6 +92,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('live views in tmux', () => {
     const until = Date.now() + 3000;
     await p.waitFor('redraws', () => (Date.now() > until ? true : undefined), { every });
     width = 60;
+    redrawn = false;
     p.resize(60, 24);
     await p.waitFor(
       'a 60-column frame',
@@ -95,6 +101,7 @@ describe.skipIf(!hasTmux && !process.env.CI)('live views in tmux', () => {
         every,
       },
     );
+    redrawn = true;
     width = 160;
     p.resize(160, 24);
     await p.waitFor(
@@ -106,16 +113,23 @@ describe.skipIf(!hasTmux && !process.env.CI)('live views in tmux', () => {
     );
     p.ctrlC();
     await p.waitFor('exit', (s) => (s.some((r) => r === 'EXIT=130') ? s : undefined));
-    // The normal screen again: the last frame (the intro line first), the hint to re-attach, the exit code. Known:
-    // after resizes made while the view was up, tmux 3.3a can keep one remnant row of its saved normal screen above
-    // (see the closing note of issue 19); the checks below are about what follows the last intro line.
-    const all = p.lines().filter((r) => r !== '');
-    const rows = all.slice(all.map((r) => INTRO.test(r)).lastIndexOf(true));
-    expect(rows[0]).toMatch(new RegExp(`^RollingBounce ${ns}/${name} created\\. Following it`));
-    expect(rows.at(-2)).toMatch(new RegExp(`^Stopped following RollingBounce ${ns}/${name}; .*watch rb/${name}`));
-    expect(rows.at(-1)).toBe('EXIT=130');
-    expect(rows.filter((r) => TABLE_HEADER.test(r))).toHaveLength(1);
-    for (const pod of pods) expect(rows.filter((r) => new RegExp(`^\\s+\\d+\\s+${pod}\\s`).test(r))).toHaveLength(1);
+    // The normal screen again, its whole scrollback: the last frame (the intro line first), the hint to re-attach,
+    // the exit code, and nothing above or between. (tmux 3.3a reflows the alternate screen back to the width the
+    // normal screen was saved at when the view leaves it; the frame's rows that no longer fit used to stay above
+    // the restored screen as a stale row, until the view blanked the alternate screen before leaving it.)
+    const rows = p.lines();
+    while (rows.at(-1) === '') rows.pop();
+    const summary = rows.join('\n');
+    expect(rows, summary).toHaveLength(3 + pods.length + 2);
+    expect(rows[0], summary).toMatch(new RegExp(`^RollingBounce ${ns}/${name} created\\. Following it`));
+    expect(rows[1], summary).toMatch(HEADER);
+    expect(rows[2], summary).toMatch(TABLE_HEADER);
+    pods.forEach((pod, i) => expect(rows[3 + i], summary).toMatch(new RegExp(`^\\s+${i + 1}\\s+${pod}\\s`)));
+    expect(rows.at(-2), summary).toMatch(
+      new RegExp(`^Stopped following RollingBounce ${ns}/${name}; .*watch rb/${name}`),
+    );
+    expect(rows.at(-1), summary).toBe('EXIT=130');
+    for (const r of rows.slice(0, -2)) expect([...r].length, r).toBeLessThanOrEqual(159);
   });
 
   it('rollout at 160 columns to the end, then `watch` re-attaches to it; exit 0 and the final table once', async () => {

@@ -101,9 +101,19 @@ describe('operations: metrics, health, shutdown, leader election', () => {
       expect(sample((await standby.metrics()).body, 'leader_election_master_status')).toBe(0);
       expect(sample((await leader.metrics()).body, 'leader_election_master_status')).toBe(1);
 
-      await env.fx.readyExpressNode(ns, 'le', { shutdownDelay: '2s', startupDelay: '2s' });
-      const nb = await env.fx.createNodeBounce(ns, { podName: 'le' });
-      await env.fx.waitPhase(ns, nb.metadata.name, ['Terminating', 'Starting']);
+      const original = await env.fx.readyExpressNode(ns, 'le', { shutdownDelay: '1s' });
+      // The replacement is held NotReady until the standby has taken over, so the bounce is in flight when the leader
+      // dies whatever the machine's speed: only the new leader can finish it.
+      await env.fx.setStartupDelay(ns, 'le', 'never');
+      const nb = await env.fx.createNodeBounce(ns, { podName: 'le', readyTimeoutSeconds: 300 });
+      await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => o.status?.phase === 'Starting', 30_000, 'Starting');
+      await waitUntil(
+        async () => {
+          const p = await env.fx.core.readNamespacedPod({ namespace: ns, name: 'le' }).catch(() => undefined);
+          return p && p.metadata?.uid !== original.metadata?.uid ? p : undefined;
+        },
+        { timeoutMs: 30_000, description: 'the replacement pod' },
+      );
       expect(standby.records().filter((r) => r.name === nb.metadata.name)).toEqual([]);
 
       const killedAt = Date.now();
@@ -112,6 +122,10 @@ describe('operations: metrics, health, shutdown, leader election', () => {
       const takeoverMs = Date.now() - killedAt;
       // Lease 15 s, observed by the standby's clock, plus one retry period (2 s) of slack.
       expect(takeoverMs).toBeLessThan(15_000 + 2_000 + 1_000);
+      expect((await env.fx.getNodeBounce(ns, nb.metadata.name))?.status?.phase).toBe('Starting');
+      // Release the hold: the held replacement is killed and the simulator's next one starts normally.
+      await env.fx.setStartupDelay(ns, 'le', '300ms');
+      await env.fx.core.deleteNamespacedPod({ namespace: ns, name: 'le' });
       const done = await env.fx.waitFinished(ns, nb.metadata.name, 60_000);
       const pods = await env.fx.core.listNamespacedPod({ namespace: ns });
       expect(

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatBindAddress, parseBindAddress, withPort } from '../../src/config/bind-address.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { selfSignedCertificate } from '../../src/observability/self-signed.js';
+import { selfSignedCertificate, serialNumber } from '../../src/observability/self-signed.js';
 
 describe('bind addresses', () => {
   it.each([
@@ -85,6 +85,19 @@ describe('flags', () => {
 });
 
 describe('self-signed serving certificate (node:crypto only)', () => {
+  it('every random serial makes a certificate OpenSSL reads: positive, no leading zero byte', () => {
+    const now = new Date('2026-12-07T15:00:00Z');
+    for (const first of [0x00, 0x01, 0x7f, 0x80, 0xff]) {
+      const random = Buffer.alloc(16, 0x05);
+      random[0] = first;
+      const serial = serialNumber(random);
+      expect(serial[0]! & 0x80, `first byte ${first}`).toBe(0);
+      expect(serial[0], `first byte ${first}`).not.toBe(0);
+      const x = new X509Certificate(selfSignedCertificate('x', {}, 1, now, random).cert);
+      expect(x.serialNumber).toBe(serial.toString('hex').toUpperCase());
+    }
+  });
+
   it('is a valid, self-verifying server certificate for localhost and the loopback addresses', () => {
     const now = new Date('2026-12-07T15:00:00Z');
     const { cert, key } = selfSignedCertificate(

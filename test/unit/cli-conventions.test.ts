@@ -112,9 +112,9 @@ describe('the live rollout screen', () => {
     screen.draw(['header 2', 'c']);
     screen.close();
     expect(written.startsWith('\x1b[?1049h\x1b[?25l\x1b[H')).toBe(true);
-    expect(written.split('\x1b[H')).toHaveLength(3);
+    expect(written.split('\x1b[H')).toHaveLength(4); // two frames, and the blanking before leaving
     expect(written).toContain('header that is much longer than forty …');
-    expect(written.endsWith('\x1b[?25h\x1b[?1049lheader 2\nc\n')).toBe(true);
+    expect(written.endsWith('\x1b[H\x1b[2J\x1b[?25h\x1b[?1049lheader 2\nc\n')).toBe(true);
   });
 
   it('TERM=dumb and pipes get no escape codes', () => {

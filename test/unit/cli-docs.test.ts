@@ -1,10 +1,12 @@
 // docs/cli.md and friends say what the CLI does: checked against the CLI itself.
 import { EventEmitter } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/app.js';
 import { MIN_NODE } from '../../src/cli/node-version.js';
+import { parseAllDocuments } from 'yaml';
+import { PLAYGROUND_NAMESPACE, playgroundCommands } from '../harness/playground.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const doc = (f: string) => readFileSync(join(root, f), 'utf8');
@@ -39,6 +41,36 @@ describe('docs/cli.md', () => {
     expect(cli).toContain('npm run build:cli');
     expect(cli).toContain('kubectl krew install --manifest=dist/nodebounce.yaml');
     expect(cli).toContain('npm link');
+  });
+
+  it('a new user finds the playground and the standalone CLI; the commands it prints name what examples/ creates', () => {
+    for (const f of ['README.md', 'docs/local-control-plane.md']) {
+      expect(doc(f)).toContain('npm run cluster -- up --express 3');
+      expect(doc(f)).toContain('npm run build:cli');
+    }
+    const examples = readdirSync(join(root, 'examples'))
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => parseAllDocuments(doc(`examples/${f}`)).map((d) => d.toJS() as Record<string, any>));
+    for (const e of examples) expect(e.metadata.namespace).toBe(PLAYGROUND_NAMESPACE);
+    const made = new Set(examples.map((e) => `${e.kind}/${e.metadata.name}`));
+    const printed = playgroundCommands(PLAYGROUND_NAMESPACE, ['express-0', 'express-1']).join('\n');
+    expect(printed).toContain('kubectl create -f examples/');
+    const named = [...printed.matchAll(/\b(nb|rb)\/([a-z0-9-]+)/g)].map(
+      ([, k, n]) => `${k === 'nb' ? 'NodeBounce' : 'RollingBounce'}/${n}`,
+    );
+    expect(named.length).toBeGreaterThan(0);
+    for (const n of named) expect(made, n).toContain(n);
+  });
+
+  it("says a release must fill the krew manifest's URL and homepage, with the flags build:cli has", () => {
+    const flat = cli.replace(/\s+/g, ' ');
+    expect(flat).toContain('This project publishes no release yet, so the manifest names no download URL or homepage');
+    expect(flat).toMatch(
+      /npm run build:cli -- --release-url https:\S+\/kubectl-nodebounce-linux-amd64\.tar\.gz --homepage /,
+    );
+    // The flags as the script parses them (its command line).
+    const script = readFileSync(join(root, 'scripts', 'build-cli.ts'), 'utf8');
+    expect(script).toMatch(/'release-url': \{ type: 'string' \}, homepage: \{ type: 'string' \}/);
   });
 
   it("the users' RBAC covers RollingBounces too", () => {

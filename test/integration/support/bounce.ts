@@ -16,6 +16,7 @@ import {
   EXPRESS_VERSION,
   isPodReady,
   readPod,
+  STARTUP_DELAY_ANNOTATION,
   waitUntil,
 } from '../../harness/index.js';
 
@@ -45,7 +46,7 @@ export class BounceFixture {
 
   async createExpressNode(namespace: string, name: string, opts: ExpressNodeOptions = {}): Promise<void> {
     const annotations: Record<string, string> = {
-      'kwok.nodebounce.dev/startup-delay': opts.startupDelay ?? '300ms',
+      [STARTUP_DELAY_ANNOTATION]: opts.startupDelay ?? '300ms',
       'kwok.nodebounce.dev/shutdown-delay': opts.shutdownDelay ?? '300ms',
       ...opts.annotations,
     };
@@ -66,6 +67,15 @@ export class BounceFixture {
       { ...EX, namespace, name, body: { status: { state } } },
       mergePatch,
     );
+  }
+
+  /**
+   * Sets kwok's start-up delay for the node's future pods: the simulator copies the ExpressNode's annotation to each pod
+   * it creates. kwok does not look again at a pod it holds with 'never' when its annotation changes; delete that pod.
+   */
+  async setStartupDelay(namespace: string, name: string, delay: string): Promise<void> {
+    const body = { metadata: { annotations: { [STARTUP_DELAY_ANNOTATION]: delay } } };
+    await this.custom.patchNamespacedCustomObject({ ...EX, namespace, name, body }, mergePatch);
   }
 
   async getExpressNode(
