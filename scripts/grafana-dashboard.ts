@@ -264,6 +264,49 @@ export const ROWS: RowSpec[] = [
     ],
   },
   {
+    title: 'Disruption budget',
+    answers:
+      'How many pods are disrupted at once against the cross-group disruption budget (config disruptionBudget: per namespace and in the cluster; unlimited by default), and how many NodeBounces wait for it (Pending/WaitingForDisruptionBudget).',
+    panels: [
+      {
+        kind: 'timeseries',
+        title: 'Disrupted pods vs. budget, by scope',
+        description:
+          'Pods disrupted now (unfinished NodeBounces past their check, whoever created them) and the budget, by scope: the cluster (size +Inf while unlimited: no line) and each namespace once maxPerNamespace is set (nodebounce_disruption_budget_in_use, nodebounce_disruption_budget_limit).',
+        targets: [
+          q(
+            `max by (scope, target_namespace) (nodebounce_disruption_budget_in_use{${SEL}})`,
+            'in use {{scope}} {{target_namespace}}',
+          ),
+          q(
+            `max by (scope, target_namespace) (nodebounce_disruption_budget_limit{${SEL}})`,
+            'size {{scope}} {{target_namespace}}',
+          ),
+        ],
+        unit: 'short',
+        w: 12,
+        decimals: 0,
+        min: 0,
+      },
+      {
+        kind: 'timeseries',
+        title: 'Waiting for the disruption budget, by scope',
+        description:
+          'NodeBounces that wait for the cross-group budget, served round robin by owner; their status names the scope and who holds it (nodebounce_disruption_budget_waiting).',
+        targets: [
+          q(
+            `max by (scope, target_namespace) (nodebounce_disruption_budget_waiting{${SEL}})`,
+            '{{scope}} {{target_namespace}}',
+          ),
+        ],
+        unit: 'short',
+        w: 12,
+        decimals: 0,
+        min: 0,
+      },
+    ],
+  },
+  {
     title: 'Shutdown protection',
     answers:
       "Whether the operator gave up restoring an Express node's shutdown protection after a bounce (the node may be unprotected until someone releases the NodeBounce; alert NodeBounceShutdownProtectionNotRestored).",

@@ -90,6 +90,7 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   metrics?.setActiveBouncesSource(() => controller.activeCount());
   metrics?.setActiveByReasonSource(() => controller.activeByPhaseAndReason().values());
   metrics?.setUnrestoredProtectionSource(() => controller.unrestoredProtectionCount());
+  metrics?.setDisruptionBudgetSource(() => controller.disruptionBudgetUsage());
   // Leadership ended: the watches stop at once (stop() below also stops them; stopping twice is harmless).
   opts.acting?.addEventListener('abort', () => void runtime.stop().catch(() => undefined), { once: true });
   await runtime.start();

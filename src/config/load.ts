@@ -82,6 +82,8 @@ const ENV_KEYS: Record<string, { path: string[]; type: 'string' | 'list' | 'int'
     type: 'int',
   },
   // A secret: mount it from a Secret. Never logged (the config holds it as a Secret).
+  NODEBOUNCE_DISRUPTION_BUDGET_PER_NAMESPACE: { path: ['disruptionBudget', 'maxPerNamespace'], type: 'int' },
+  NODEBOUNCE_DISRUPTION_BUDGET_CLUSTER: { path: ['disruptionBudget', 'maxInCluster'], type: 'int' },
   NODEBOUNCE_NOTIFY_WEBHOOK_URL: { path: ['notifications', 'url'], type: 'string' },
   NODEBOUNCE_NOTIFY_ENABLED: { path: ['notifications', 'enabled'], type: 'bool' },
   NODEBOUNCE_NOTIFY_FORMAT: { path: ['notifications', 'format'], type: 'string' },

@@ -206,6 +206,19 @@ export const prometheusConfigSchema = z
   })
   .strict();
 
+/**
+ * A disruption budget across groups: at most this many pods disrupted at once (an unfinished NodeBounce that has
+ * passed its check, whoever created it: src/rollout/unavailable.ts bounceInFlight), per namespace and in the whole
+ * cluster. Unset: unlimited (the default for both). When either is set every NodeBounce checks it, under a lock, right
+ * before its first side effect, and waiters are served round robin by owner (src/rollout/cross-budget.ts).
+ */
+export const disruptionBudgetConfigSchema = z
+  .object({
+    maxPerNamespace: z.number().int().min(1).max(100_000).optional(),
+    maxInCluster: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .strict();
+
 export const operatorConfigSchema = z
   .object({
     /** Namespaces to watch; empty means all namespaces (needs the ClusterRole). */
@@ -289,6 +302,7 @@ export const operatorConfigSchema = z
     argocd: argoCdConfigSchema.default({}),
     protectionRestore: protectionRestoreConfigSchema.default({}),
     prometheus: prometheusConfigSchema.default({}),
+    disruptionBudget: disruptionBudgetConfigSchema.default({}),
   })
   .strict();
 
@@ -297,6 +311,7 @@ export type ExpressConfig = z.infer<typeof expressConfigSchema>;
 export type NotificationsConfig = z.infer<typeof notificationsConfigSchema>;
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 export type ArgoCdConfig = z.infer<typeof argoCdConfigSchema>;
+export type DisruptionBudgetConfig = z.infer<typeof disruptionBudgetConfigSchema>;
 export type ProtectionRestoreConfig = z.infer<typeof protectionRestoreConfigSchema>;
 
 export const defaultExpressConfig: ExpressConfig = expressConfigSchema.parse({});

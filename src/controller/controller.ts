@@ -11,6 +11,7 @@ import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
 import type { ReconcileHooks } from './hooks.js';
 import { BounceReconciler, nodeBounceKey } from './reconciler.js';
 import { hasWorkLeft, NodeBounceStore } from './store.js';
+import { budgetEntryOf, budgetUsage, type BudgetEntry, type BudgetUsage } from '../rollout/cross-budget.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
 // Wires the watches (NodeBounces, pods, Express resources) to the work queue: every change enqueues the
@@ -243,6 +244,16 @@ export class BounceController {
   }
 
   /** NodeBounces that gave up restoring shutdown protection and were not released. */
+  /** The cross-group disruption budget's size, use and waiters by scope (config disruptionBudget), from the store. */
+  disruptionBudgetUsage(): BudgetUsage[] {
+    const limits = this.opts.config.disruptionBudget;
+    const entries = this.store.listAll().map(budgetEntryOf);
+    return budgetUsage(
+      limits,
+      entries.filter((e): e is BudgetEntry => e !== undefined),
+    );
+  }
+
   unrestoredProtectionCount(): number {
     return this.store.listAll().filter((nb) => protectionLeftUnrestored(nb.status?.shutdownProtection)).length;
   }

@@ -17,6 +17,7 @@ import type { ObjectCache } from '../kube/runtime.js';
 import { ROLLINGBOUNCE_KIND, type RollingBounce } from '../api/rollingbounce.js';
 import { isPodReady } from '../bounce/pod.js';
 import { checkBudget, groupsFor } from '../rollout/budget.js';
+import { budgetEntryOf, checkCrossBudget, crossBudgetEnabled, type BudgetEntry } from '../rollout/cross-budget.js';
 import { groupBouncesOf, type GroupPod } from '../rollout/unavailable.js';
 import { executeAction } from './actions.js';
 import type { ReconcileHooks } from './hooks.js';
@@ -98,7 +99,7 @@ export class BounceReconciler {
         const current = this.deps.store.get(namespace, name);
         if (!current) return {};
         if (this.subjectToBudget(current))
-          return await this.budgetLocks.run(namespace, () => this.decideWithBudget(current, log));
+          return await this.budgetLocks.run(this.budgetLockKey(namespace), () => this.decideWithBudget(current, log));
         const listQueue = this.queueContended(current);
         // Our finalizer goes on with the live reads (same round trip): the intent write that follows carries its
         // resourceVersion, so a deletion in between fails that write (409) instead of racing the side effect.
@@ -152,6 +153,8 @@ export class BounceReconciler {
   private subjectToBudget(nb: NodeBounce): boolean {
     const st = nb.status;
     if (nb.spec?.dryRun || st?.shutdownProtection || (st?.phase !== undefined && st.phase !== 'Pending')) return false;
+    // A disruption budget across groups (config disruptionBudget) holds every NodeBounce.
+    if (crossBudgetEnabled(this.deps.config.disruptionBudget)) return true;
     if ((nb.metadata.ownerReferences ?? []).some((r) => r.kind === ROLLINGBOUNCE_KIND && r.controller === true))
       return true;
     const rollouts = this.deps.rollouts?.(nb.metadata.namespace) ?? [];
@@ -159,6 +162,32 @@ export class BounceReconciler {
     const cached = this.deps.pods.get(nb.metadata.namespace, nb.spec.podName);
     const m = cached ? expressNameForPod(cached, this.deps.config.express) : undefined;
     return groupsFor(rollouts, nb.spec.podName, m?.ok ? m.name : nb.status?.expressResourceName).length > 0;
+  }
+
+  /** The budget lock: one per namespace, or one for the whole cluster when the cluster has a budget. */
+  private budgetLockKey(namespace: string): string {
+    return this.deps.config.disruptionBudget.maxInCluster !== undefined ? '' : namespace;
+  }
+
+  /**
+   * The cross-group budget (config disruptionBudget) for `nb`, on the namespace's NodeBounces read live and, with a
+   * cluster limit, the other namespaces' from the store: every NodeBounce passes its check under the same lock and
+   * the store records our own writes at once, so a disruption the store does not show has not started (a stale
+   * finished one only counts too many).
+   */
+  private crossBudget(nb: NodeBounce, live: readonly NodeBounce[]): { ok: true } | { ok: false; message: string } {
+    const limits = this.deps.config.disruptionBudget;
+    const candidate = budgetEntryOf(nb);
+    if (!crossBudgetEnabled(limits) || !candidate) return { ok: true };
+    const ns = nb.metadata.namespace;
+    const all = [
+      ...live,
+      ...(limits.maxInCluster !== undefined
+        ? this.deps.store.listAll().filter((o) => o.metadata.namespace !== ns)
+        : []),
+    ];
+    const entries = all.map(budgetEntryOf).filter((e): e is BudgetEntry => e !== undefined);
+    return checkCrossBudget(limits, candidate, entries);
   }
 
   /**
@@ -222,6 +251,13 @@ export class BounceReconciler {
       observed.disruptionBudget = verdict.ok ? { ok: true } : { ok: false, message: verdict.message };
       if (!verdict.ok)
         log.debug({ rollout: verdict.rollout, down: verdict.down.map((d) => d.name) }, 'waiting for disruption budget');
+    }
+    if (observed.disruptionBudget?.ok !== false) {
+      const cross = this.crossBudget(fresh, nbList.items);
+      if (!cross.ok) {
+        observed.disruptionBudget = cross;
+        log.debug({ message: cross.message }, 'waiting for the cross-group disruption budget');
+      }
     }
     return this.apply(fresh, decide(fresh, observed, this.clock(), this.decideOptions), log);
   }

@@ -17,6 +17,16 @@ const WAITING_REASONS: readonly (readonly [string, string])[] = [
   ['Terminating', 'EvictionThrottled'],
 ];
 
+/** One scope of the cross-group disruption budget (src/rollout/cross-budget.ts budgetUsage). */
+export interface BudgetUsage {
+  scope: string;
+  /** '' for the cluster scope. */
+  namespace: string;
+  limit: number;
+  inUse: number;
+  waiting: number;
+}
+
 const DURATION_BUCKETS = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600];
 
 export class OperatorMetrics {
@@ -33,6 +43,7 @@ export class OperatorMetrics {
   private rollingBounces: () => RollingBounce[] = () => [];
   private unrestoredProtection: () => number = () => 0;
   private notificationStats: () => Record<string, number> = () => ({});
+  private disruptionBudget: () => readonly BudgetUsage[] = () => [];
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -138,6 +149,40 @@ export class OperatorMetrics {
       registers,
       collect: () => unrestored.set(this.unrestoredProtection()),
     });
+    // The cross-group disruption budget (config disruptionBudget): the cluster scope always (limit +Inf while unset),
+    // a namespace scope per namespace with unfinished NodeBounces once maxPerNamespace is set.
+    const budgetGauge = (m: { name: string; help: string }, pick: (u: BudgetUsage) => number) => {
+      const g: Gauge<'scope' | 'target_namespace'> = new Gauge({
+        ...m,
+        labelNames: ['scope', 'target_namespace'],
+        registers,
+        collect: () => {
+          g.reset();
+          for (const u of this.disruptionBudget()) g.set({ scope: u.scope, target_namespace: u.namespace }, pick(u));
+        },
+      });
+    };
+    budgetGauge(
+      {
+        name: 'nodebounce_disruption_budget_limit',
+        help: 'Cross-group disruption budget (config disruptionBudget): pods that may be disrupted at once, by scope (cluster, namespace); +Inf when unlimited',
+      },
+      (u) => u.limit,
+    );
+    budgetGauge(
+      {
+        name: 'nodebounce_disruption_budget_in_use',
+        help: 'Cross-group disruption budget: pods disrupted now (unfinished NodeBounces past their check), by scope',
+      },
+      (u) => u.inUse,
+    );
+    budgetGauge(
+      {
+        name: 'nodebounce_disruption_budget_waiting',
+        help: 'Cross-group disruption budget: NodeBounces waiting for it (Pending/WaitingForDisruptionBudget), by scope',
+      },
+      (u) => u.waiting,
+    );
     const notifications: Counter<'result'> = new Counter({
       name: 'nodebounce_notifications_total',
       help: 'Webhook notifications by result: sent, failed (gave up after retries), dropped (queue full), retried (attempts)',
@@ -191,6 +236,11 @@ export class OperatorMetrics {
         });
       },
     };
+  }
+
+  /** The source of the nodebounce_disruption_budget_* gauges (read at scrape time from the cache). */
+  setDisruptionBudgetSource(fn: () => readonly BudgetUsage[]): void {
+    this.disruptionBudget = fn;
   }
 
   /** The source of nodebounce_protection_unrestored (read at scrape time from the cache). */

@@ -169,6 +169,19 @@ describe('helm chart, value combinations', () => {
     checkOperatorDeployment(objs, { deployment: full, service: `${full}-metrics` });
   });
 
+  it('disruptionBudget flows into the config file (unlimited by default); the schema refuses 0 and unknown keys', async () => {
+    expect(operatorConfigSchema.parse(configOf(await helmTemplate({}))).disruptionBudget).toEqual({});
+    const objs = await helmTemplate({ values: { disruptionBudget: { maxPerNamespace: 1, maxInCluster: 5 } } });
+    expect(operatorConfigSchema.parse(configOf(objs)).disruptionBudget).toEqual({
+      maxPerNamespace: 1,
+      maxInCluster: 5,
+    });
+    await expect(helmTemplate({ values: { disruptionBudget: { maxPerNamespace: 0 } } })).rejects.toThrow(
+      /maxPerNamespace/,
+    );
+    await expect(helmTemplate({ values: { disruptionBudget: { perNamespace: 1 } } })).rejects.toThrow(/perNamespace/);
+  });
+
   it('Express resource settings flow into the config file and the RBAC rule for Express resources', async () => {
     const express = {
       group: 'nodes.example.com',

@@ -51,6 +51,31 @@ describe('budget checker', () => {
     expect(r.races[0]).toMatchObject({ down: ['c'], recent: ['c'] });
   });
 
+  it("the operator's own eviction less than 1 s before is no excuse: it decides its evictions under one lock", () => {
+    // The operator evicted c 400 ms before it evicted b (maxUnavailable 1): it cannot have raced itself.
+    const r = checkBudget(
+      [group],
+      [down('c', 4600), down('b', 5000)],
+      [
+        { pod: 'c', at: 4600, owner: 'rb' },
+        { pod: 'b', at: 5000, owner: 'rb' },
+      ],
+    );
+    expect(r.races).toEqual([]);
+    expect(r.violations).toHaveLength(1);
+    expect(r.violations[0]).toMatchObject({ down: ['c'], recent: [] });
+    // The same when a user's NodeBounce (no owner) evicted c: also decided under the lock.
+    const u = checkBudget(
+      [group],
+      [down('c', 4600)],
+      [
+        { pod: 'c', at: 4600 },
+        { pod: 'b', at: 5000, owner: 'rb' },
+      ],
+    );
+    expect(u.violations).toHaveLength(1);
+  });
+
   it('maxUnavailable 2: one other down is fine, two is a violation unless one of them is recent', () => {
     const g2 = { ...group, maxUnavailable: 2 };
     const samples = [down('a', 0), down('c', 2000), down('d', 4800)];

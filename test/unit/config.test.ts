@@ -83,6 +83,7 @@ describe('defaults', () => {
       argocd: { trackingMethod: 'annotation', instanceLabelKey: 'app.kubernetes.io/instance' },
       protectionRestore: { maxAttempts: 10, maxDurationSeconds: 900 },
       prometheus: { endpoints: {} },
+      disruptionBudget: {},
     });
   });
 
@@ -211,6 +212,7 @@ leaderElection:
       argocd: { trackingMethod: 'label', instanceLabelKey: 'app.kubernetes.io/instance' },
       protectionRestore: { maxAttempts: 3, maxDurationSeconds: 900 },
       prometheus: { endpoints: {} },
+      disruptionBudget: {},
       express: {
         ...defaultExpressConfig,
         group: 'cache.example.com',
@@ -302,6 +304,24 @@ describe('bad configuration: ConfigError names each bad key', () => {
       undefined,
       { NODEBOUNCE_EXPRESS_POD_LABEL: 'bad key!' },
       ['express.podLabel (from NODEBOUNCE_EXPRESS_POD_LABEL): must be a label key'],
+    ],
+    [
+      'disruption budget of zero and a fraction',
+      'disruptionBudget:\n  maxPerNamespace: 0\n  maxInCluster: 2.5\n',
+      {},
+      ['disruptionBudget.maxPerNamespace: Number must be greater than or equal to 1', 'disruptionBudget.maxInCluster:'],
+    ],
+    [
+      'disruption budget unknown key',
+      'disruptionBudget:\n  perNamespace: 1\n',
+      {},
+      ['disruptionBudget.perNamespace: unknown key'],
+    ],
+    [
+      'bad env disruption budget',
+      undefined,
+      { NODEBOUNCE_DISRUPTION_BUDGET_CLUSTER: '-1' },
+      ['disruptionBudget.maxInCluster (from NODEBOUNCE_DISRUPTION_BUDGET_CLUSTER):'],
     ],
     [
       'file and env problems together',

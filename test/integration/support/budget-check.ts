@@ -33,7 +33,10 @@ export interface EvictionVerdict {
   group: string;
   /** Other members unavailable at that instant (names). */
   down: string[];
-  /** Of those, the ones that went down less than `raceMs` before the eviction. */
+  /**
+   * Of those, the ones that went down less than `raceMs` before the eviction by something other than an eviction the
+   * operator sent (a kill, a crash): only those can excuse it as a race.
+   */
   recent: string[];
   verdict: 'ok' | 'race' | 'violation';
 }
@@ -70,7 +73,10 @@ export function downSince(sorted: PodSample[], pod: string, t: number): number |
  * Checks every eviction of a member against its owning group's maxUnavailable. Samples must be sorted by time.
  * A violation is an eviction sent while at least maxUnavailable other members were down; when removing the members
  * that went down less than `raceMs` before it would bring the count under the budget, it is a race instead (the
- * operator's live read and the other disruption crossed).
+ * operator's live read and the other disruption crossed). A member the operator itself evicted cannot excuse
+ * another of its evictions: every eviction of a member is decided under one lock, after the previous one's intent
+ * was written (docs/adr/0007), so the operator cannot race itself; `evictions` must list every eviction the
+ * operator sent (users' NodeBounces' too).
  */
 export function checkBudget(
   groups: Group[],
@@ -79,6 +85,7 @@ export function checkBudget(
   raceMs = RACE_MS,
 ): BudgetReport {
   const sorted = [...samples].sort((a, b) => a.at - b.at);
+  const byOperator = (pod: string, since: number) => evictions.some((x) => x.pod === pod && Math.abs(x.at - since) < 1);
   const report: BudgetReport = { checked: 0, unowned: 0, races: [], violations: [], longestWaitMs: 0, verdicts: [] };
   for (const e of evictions) {
     const group = e.owner ? groups.find((g) => g.name === e.owner) : undefined;
@@ -95,7 +102,7 @@ export function checkBudget(
       const since = downSince(sorted, m, e.at);
       if (since === undefined) continue;
       down.push(m);
-      if (e.at - since < raceMs) recent.push(m);
+      if (e.at - since < raceMs && !byOperator(m, since)) recent.push(m);
     }
     let verdict: EvictionVerdict['verdict'] = 'ok';
     if (down.length >= group.maxUnavailable) {
@@ -111,5 +118,5 @@ export function checkBudget(
 
 /** One line per problem, for a test's failure message. */
 export function describeVerdict(v: EvictionVerdict): string {
-  return `${v.verdict}: ${v.group} evicted ${v.eviction.pod} at ${new Date(v.eviction.at).toISOString()} while ${v.down.length} other member(s) were down (${v.down.join(', ')}${v.recent.length ? `; less than 1 s before: ${v.recent.join(', ')}` : ''})`;
+  return `${v.verdict}: ${v.group} evicted ${v.eviction.pod} at ${new Date(v.eviction.at).toISOString()} while ${v.down.length} other member(s) were down (${v.down.join(', ')}${v.recent.length ? `; less than 1 s before, not by the operator: ${v.recent.join(', ')}` : ''})`;
 }

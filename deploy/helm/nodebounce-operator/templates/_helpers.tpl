@@ -92,6 +92,7 @@ protectionRestore:
   {{- toYaml .Values.protectionRestore | nindent 2 }}
 prometheus:
   endpoints: {{ toJson (.Values.prometheus.endpoints | default dict) }}
+disruptionBudget: {{ toJson (.Values.disruptionBudget | default dict) }}
 maxConcurrentReconciles: {{ .Values.maxConcurrentReconciles }}
 logLevel: {{ .Values.logLevel | quote }}
 # Every interface in the pod (the operator's own defaults are loopback, for a run on a laptop).
