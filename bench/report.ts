@@ -349,7 +349,7 @@ function rows(r: BenchResults): Table[] {
       body: [
         [
           'all finished (first create -> last Succeeded)',
-          `${f(s.totalMs)} ms (${s.succeeded} Succeeded, ${s.failed} Failed, ${s.notFinished} unfinished)`,
+          `${f(s.totalMs)} ms (${s.succeeded} Succeeded, ${s.failed} Failed${s.failedByEnvironment ? `: ${s.failed - s.failedByEnvironment} by the operator, ${s.failedByEnvironment} ReadyTimeouts kwok/the simulator caused` : ''}, ${s.notFinished} unfinished)`,
           '',
         ],
         ['creating the NodeBounces (bench client)', `${f(s.createAllMs)} ms`, ''],
@@ -388,6 +388,15 @@ function rows(r: BenchResults): Table[] {
           `${f(s.operatorHeapUsedMb?.afterStart)} / ${f(s.operatorHeapUsedMb?.peak)} MB`,
           '',
         ],
+        ...(s.operatorMemoryPeakMb
+          ? [
+              [
+                'operator memory peaks: V8 heap used / external / of which ArrayBuffers',
+                `${f(s.operatorMemoryPeakMb.heap)} / ${f(s.operatorMemoryPeakMb.external)} / ${f(s.operatorMemoryPeakMb.arrayBuffers)} MB`,
+                '',
+              ],
+            ]
+          : []),
         ...(s.operatorLiveHeapMb
           ? [
               [
@@ -399,7 +408,7 @@ function rows(r: BenchResults): Table[] {
           : []),
         [
           'operator CPU time during the run',
-          `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce)`,
+          `${f(s.operatorCpuMs)} ms (${f(s.operatorCpuMsPerBounce, 1)} ms per bounce${s.operatorIdleCpuMsPerS !== undefined ? `; idle ${f(s.operatorIdleCpuMsPerS, 1)} ms/s, net of idle ${f(s.operatorCpuMsPerBounceNetOfIdle, 1)} ms per bounce` : ''})`,
           '',
         ],
         ['operator API requests per bounce', f(s.requests.perBounce, 2), '<= 8'],
@@ -413,9 +422,11 @@ function rows(r: BenchResults): Table[] {
   if (failures.length > 0) {
     const groups = new Map<string, { scenario: string; reason: string; n: number; example: string }>();
     for (const x of failures) {
-      const key = `${x.scenario}\u0000${x.method}\u0000${x.reason ?? '?'}`;
+      const key = `${x.scenario}\u0000${x.method}\u0000${x.reason ?? '?'}\u0000${x.blame ?? ''}`;
+      const blame =
+        x.blame === 'environment' ? ' (replacement not Ready in time: kwok/simulator)' : x.blame ? ' (operator)' : '';
       const g = groups.get(key) ?? {
-        scenario: `${x.scenario}, ${x.method === 'kubectl' ? 'kubectl-like' : x.method}`,
+        scenario: `${x.scenario}, ${x.method === 'kubectl' ? 'kubectl-like' : x.method}${blame}`,
         reason: x.reason ?? '?',
         n: 0,
         example: `${x.nodeBounce ?? x.pod}: ${x.message ?? ''}`,
@@ -428,11 +439,41 @@ function rows(r: BenchResults): Table[] {
       body: [...groups.values()].map((g) => [g.scenario, g.reason, String(g.n), g.example.slice(0, 300)]),
     });
   }
+  if (r.ab?.length) {
+    const name = (script: string) => script.split('/').slice(-2).join('/');
+    tables.push({
+      head: [
+        `A/B: ${r.ab[0]!.scale.count} NodeBounces at once per operator bundle, in the order run`,
+        'CPU ms / bounce (net of idle)',
+        'peak RSS MB',
+        'heap / external / ArrayBuffers peak MB',
+        'failed (op / env)',
+        'created→evict p99',
+        'Ready→Succeeded p99',
+        'all finished ms',
+      ],
+      body: r.ab.map(({ script, scale: s }) => [
+        name(script),
+        `${f(s.operatorCpuMsPerBounce, 1)} (${f(s.operatorCpuMsPerBounceNetOfIdle, 1)})`,
+        f(s.operatorPeakRssMb, 1),
+        `${f(s.operatorMemoryPeakMb?.heap)} / ${f(s.operatorMemoryPeakMb?.external)} / ${f(s.operatorMemoryPeakMb?.arrayBuffers)}`,
+        `${s.failed - (s.failedByEnvironment ?? 0)} / ${s.failedByEnvironment ?? 0}`,
+        f(s.createdToEvictMs?.p99),
+        f(s.readyToSucceededMs?.p99),
+        f(s.totalMs),
+      ]),
+    });
+  }
   if (r.scaleProfile) {
     tables.push({
       head: ['operator CPU profile during the scale run: self time by area', 'ms', '% of busy'],
       body: r.scaleProfile.byArea.map((a) => [a.area, f(a.selfMs), f(a.pct, 1)]),
     });
+    if (r.scaleProfile.byModule)
+      tables.push({
+        head: ['self time by module (bundle positions mapped through its source map)', 'ms', '% of busy'],
+        body: r.scaleProfile.byModule.slice(0, 12).map((m) => [m.module, f(m.selfMs), f(m.pct, 1)]),
+      });
     tables.push({
       head: ['heaviest functions (self time)', 'ms', '%'],
       body: r.scaleProfile.top.slice(0, 10).map((t) => [`${t.fn} ${t.where}`, f(t.selfMs), f(t.pct, 1)]),

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, startControlPlane, startExpressSimulator, VERSIONS } from '../test/harness/index.js';
 import { OperatorProcess, installOperatorIdentity } from '../test/integration/support/operator.js';
-import { summariseCpuProfile } from './profile.js';
+import { readSourceMapOf, sourceMapMapper, summariseCpuProfile, type CpuProfile } from './profile.js';
 import { reuseConnections } from '../src/kube/http.js';
 import { writePlots } from './plots.js';
 import { DEFAULT_MAX_CONCURRENT_RECONCILES } from '../src/config/schema.js';
@@ -66,6 +66,12 @@ export interface BenchResults {
   burst?: BurstResult;
   scale?: ScaleResult;
   scaleProfile?: ReturnType<typeof summariseCpuProfile>;
+  /** --ab: the scale run once per operator script, in the order given, each in a namespace of its own. */
+  ab?: Array<{
+    script: string;
+    scale: Omit<ScaleResult, 'timeline'>;
+    profile?: ReturnType<typeof summariseCpuProfile>;
+  }>;
   notes: string[];
 }
 
@@ -96,6 +102,8 @@ const HELP = `npm run bench -- [options]
   --trace-gc           the scale run's operator with --trace-gc: its live heap after full GCs
   --node-args="..."    more node options for the scale run's operator
   --memory-limit MB    the scale run's operator in a memory cgroup with that limit (256, the chart's; 0: none)
+  --ab A.mjs,B.mjs,... A/B: instead of the scale run, the scale run once per operator bundle, in that order (e.g.
+                       A,B,B,A), each on --scale fresh pods in a namespace of its own; with --cpu-prof each profiled
   --out FILE           results JSON (bench/results/latest.json)
   --no-docs            write neither docs/benchmarks.md nor docs/bench/*.svg
   --plots DIR          with --no-docs: write the SVG plots to DIR`;
@@ -123,6 +131,8 @@ async function main(): Promise<void> {
       'node-args': { type: 'string' },
       /** Run the operator of the scale run in a memory cgroup with this limit (MB): the chart's is 256. */
       'memory-limit': { type: 'string' },
+      /** Comma-separated operator bundles: the scale run once per bundle, in that order (A/B of two builds). */
+      ab: { type: 'string' },
     },
   });
   if (values.help) {
@@ -261,8 +271,42 @@ async function main(): Promise<void> {
       });
     }
 
-    // 4. Scale.
-    if (scaleCount > 0) {
+    // 4. Scale (or, with --ab, once per bundle).
+    const abScripts = values.ab?.split(',').filter(Boolean) ?? [];
+    if (scaleCount > 0 && abScripts.length > 0) {
+      results.ab = [];
+      const why = memoryCgroupUnsupported();
+      const memoryLimitMb =
+        values['memory-limit'] !== undefined ? Number(values['memory-limit']) || undefined : why ? undefined : 256;
+      for (const [i, script] of abScripts.entries()) {
+        const profDir = values['cpu-prof'] ? join(tmpdir(), `nodebounce-bench-prof-${process.pid}-ab${i}`) : undefined;
+        if (profDir) mkdirSync(profDir, { recursive: true });
+        log(`A/B ${i + 1}/${abScripts.length}: ${script}, ${scaleCount} NodeBounces at once`);
+        const { timeline: _timeline, ...scale } = await runScale(env, {
+          namespace: `bench-ab-${i}`,
+          count: scaleCount,
+          delays: { shutdownMs: 2000, startupMs: 3000 },
+          cpuProfDir: profDir,
+          concurrency: values.concurrency ? Number(values.concurrency) : DEFAULT_MAX_CONCURRENT_RECONCILES,
+          nodeArgs: values['node-args']?.split(' ').filter(Boolean),
+          memoryLimitMb,
+          script,
+        });
+        const file = profDir && readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+        if (file) scale.cpuProfile = join(profDir, file);
+        const profile = file
+          ? summariseCpuProfile(
+              JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile,
+              15,
+              sourceMapMapper(readSourceMapOf),
+            )
+          : undefined;
+        results.ab.push({ script, scale, profile });
+        log(
+          `  CPU ${scale.operatorCpuMsPerBounce} ms per bounce (net of idle ${scale.operatorCpuMsPerBounceNetOfIdle}), peak RSS ${scale.operatorPeakRssMb} MB, ${scale.failed} failed (${scale.failedByEnvironment ?? 0} kwok/simulator)`,
+        );
+      }
+    } else if (scaleCount > 0) {
       const profDir = values['cpu-prof'] ? join(tmpdir(), `nodebounce-bench-prof-${process.pid}`) : undefined;
       if (profDir) mkdirSync(profDir, { recursive: true });
       log(
@@ -289,9 +333,11 @@ async function main(): Promise<void> {
       if (profDir) {
         const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
         if (file) {
+          // Bundle positions mapped back through the bundle's source map to package and module.
           results.scaleProfile = summariseCpuProfile(
-            JSON.parse(readFileSync(join(profDir, file), 'utf8')) as Parameters<typeof summariseCpuProfile>[0],
+            JSON.parse(readFileSync(join(profDir, file), 'utf8')) as CpuProfile,
             15,
+            sourceMapMapper(readSourceMapOf),
           );
           results.scale.cpuProfile = join(profDir, file);
         }

@@ -88,6 +88,24 @@ export interface FailedBounce {
   nodeBounce?: string;
   reason?: string;
   message?: string;
+  /**
+   * Scale run: `environment` for a ReadyTimeout whose replacement the bench saw Ready only after it saw the failure
+   * (or never), i.e. the simulator or kwok was slower than the deadline the pod's probes give; else `operator`.
+   */
+  blame?: 'operator' | 'environment';
+}
+
+/**
+ * Who a scale-run failure belongs to: a ReadyTimeout whose replacement the bench's pod watch saw Ready only after it
+ * saw the NodeBounce fail, or never, was kwok's or the simulator's overload; anything else is the operator's.
+ */
+export function blameOf(
+  reason: string | undefined,
+  failedAt: number,
+  replacementReadyAt: number | undefined,
+): 'operator' | 'environment' {
+  if (reason !== 'ReadyTimeout') return 'operator';
+  return replacementReadyAt === undefined || replacementReadyAt > failedAt ? 'environment' : 'operator';
 }
 
 export function failedBounces(runs: BounceRun[]): FailedBounce[] {
@@ -278,6 +296,8 @@ export interface ScaleResult {
   totalMs: number;
   succeeded: number;
   failed: number;
+  /** Of `failed`, the ReadyTimeouts whose replacement kwok had not made Ready before the operator gave up (blameOf). */
+  failedByEnvironment?: number;
   /** Each Failed NodeBounce with its status.reason and status.message. */
   failedBounces?: FailedBounce[];
   notFinished: number;
@@ -300,6 +320,8 @@ export interface ScaleResult {
   /** V8 heap used (nodejs_heap_size_used_bytes from /metrics, sampled every 2 s): after start-up with `count` pods and
    * ExpressNodes cached, and the highest sample during the run. */
   operatorHeapUsedMb?: { afterStart?: number; peak?: number };
+  /** The highest samples (MB, every 2 s from /metrics) of the V8 heap used, external memory and ArrayBuffers. */
+  operatorMemoryPeakMb?: { heap?: number; external?: number; arrayBuffers?: number };
   /**
    * With --trace-gc: the live heap (MB after each full mark-compact, garbage excluded): the last one before the
    * NodeBounces were created (pods and Express resources cached), the largest, and the last one (everything
@@ -308,6 +330,13 @@ export interface ScaleResult {
   operatorLiveHeapMb?: { beforeCreates?: number; max?: number; last?: number; markCompacts: number };
   operatorCpuMs?: number;
   operatorCpuMsPerBounce?: number;
+  /**
+   * The operator's CPU while idle (ms per second of wall time), measured for 5 s after start-up with everything
+   * cached and the bench already scraping /metrics: lease renewals, timers, scrapes. Over a run slowed down by a
+   * loaded machine it adds up, so operatorCpuMsPerBounce grows with wall time; netOfIdle takes it out.
+   */
+  operatorIdleCpuMsPerS?: number;
+  operatorCpuMsPerBounceNetOfIdle?: number;
   requests: {
     total: number;
     perBounce: number;
@@ -348,6 +377,8 @@ export async function runScale(
     nodeArgs?: string[];
     /** Run the operator in a memory cgroup with this limit (MB), like a pod with resources.limits.memory. */
     memoryLimitMb?: number;
+    /** The operator's script (default: the shipped bundle): A/B runs of two builds. */
+    script?: string;
   },
 ): Promise<ScaleResult> {
   const { count, delays } = opts;
@@ -362,6 +393,7 @@ export async function runScale(
     ? createMemoryCgroup(`nodebounce-bench-${process.pid}`, opts.memoryLimitMb * 1024 * 1024)
     : undefined;
   const operator = await env.startOperator({
+    script: opts.script,
     cpuProfDir: opts.cpuProfDir,
     concurrency: opts.concurrency,
     nodeArgs: [...(opts.traceGc ? ['--trace-gc'] : []), ...(opts.nodeArgs ?? [])],
@@ -404,27 +436,65 @@ export async function runScale(
   informer.on('add', (o) => onNb(o as unknown as NodeBounce));
   informer.on('update', (o) => onNb(o as unknown as NodeBounce));
   await informer.start();
+  // When each pod's replacement (a UID other than the one before the creates) was first seen Ready, by the bench's
+  // own watch: a ReadyTimeout whose replacement was Ready only after the bench saw the NodeBounce fail was kwok's or
+  // the simulator's slowness, not the operator's (blameOf). The audit log (Metadata level) can't say Ready.
+  const core = env.kc.makeApiClient(CoreV1Api);
+  const replacementReadyAt = new Map<string, number>();
+  const uidBefore = new Map<string, string>();
+  const podInformer = makeInformer<V1Pod>(env.kc, `/api/v1/namespaces/${ns}/pods`, () =>
+    core.listNamespacedPod({ namespace: ns }),
+  );
+  const onPod = (pod: V1Pod) => {
+    const name = pod.metadata?.name ?? '';
+    const uid = pod.metadata?.uid ?? '';
+    if (t0 === 0) uidBefore.set(name, uid);
+    else if (uid !== uidBefore.get(name) && isReady(pod) && !replacementReadyAt.has(name))
+      replacementReadyAt.set(name, Date.now());
+  };
+  podInformer.on('add', onPod);
+  podInformer.on('update', onPod);
+  await podInformer.start();
+  for (const pod of podInformer.list()) onPod(pod);
 
   let peakRssKb = 0;
   const sampler = setInterval(() => {
     const s = procStat(pid);
     if (s) peakRssKb = Math.max(peakRssKb, s.rssKb, s.hwmKb);
   }, 100);
-  const heapUsedMb = async (): Promise<number | undefined> => {
+  // From /metrics every 2 s: V8 heap used, external memory (outside the V8 heap: Buffers, ...) and of that the
+  // ArrayBuffers, each in MB; their peaks are reported apart, next to the RSS.
+  const memoryMb = async (): Promise<{ heap?: number; external?: number; arrayBuffers?: number }> => {
     try {
       const { body } = await operator.metrics();
-      const m = /^nodejs_heap_size_used_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(body);
-      return m ? Math.round(Number(m[1]) / 2 ** 20) : undefined;
+      const metric = (name: string) => {
+        const m = new RegExp(`^${name} (\\d+(?:\\.\\d+)?(?:e\\+\\d+)?)$`, 'm').exec(body);
+        return m ? Math.round(Number(m[1]) / 2 ** 20) : undefined;
+      };
+      return {
+        heap: metric('nodejs_heap_size_used_bytes'),
+        external: metric('nodejs_external_memory_bytes'),
+        arrayBuffers: metric('nodejs_array_buffers_bytes'),
+      };
     } catch {
-      return undefined;
+      return {};
     }
   };
-  const heap: { afterStart?: number; peak?: number } = { afterStart: await heapUsedMb() };
+  const heap: NonNullable<ScaleResult['operatorHeapUsedMb']> = { afterStart: (await memoryMb()).heap };
+  const memoryPeaks: NonNullable<ScaleResult['operatorMemoryPeakMb']> = {};
   const heapSampler = setInterval(() => {
-    void heapUsedMb().then((mb) => {
-      if (mb !== undefined) heap.peak = Math.max(heap.peak ?? 0, mb);
+    void memoryMb().then((m) => {
+      if (m.heap !== undefined) heap.peak = Math.max(heap.peak ?? 0, m.heap);
+      for (const k of ['heap', 'external', 'arrayBuffers'] as const)
+        if (m[k] !== undefined) memoryPeaks[k] = Math.max(memoryPeaks[k] ?? 0, m[k]);
     });
   }, 2000);
+  const idleFrom = procStat(pid);
+  const idleT0 = performance.now();
+  await new Promise((r) => setTimeout(r, 5000));
+  const idleTo = procStat(pid);
+  const idleCpuMsPerS =
+    idleFrom && idleTo ? ((idleTo.cpuMs - idleFrom.cpuMs) * 1000) / (performance.now() - idleT0) : undefined;
   const before = procStat(pid);
   const linesBeforeCreates = operator.lines.length;
   t0 = Date.now();
@@ -460,6 +530,7 @@ export async function runScale(
   clearInterval(heapSampler);
   if (after) peakRssKb = Math.max(peakRssKb, after.hwmKb, after.rssKb);
   await informer.stop();
+  await podInformer.stop();
   await operator.stop();
   const cgroupPeak = memoryCgroup?.peakBytes();
   const memoryLimit = memoryCgroup
@@ -515,6 +586,12 @@ export async function runScale(
     if (done && created) walls.push(done.at - created);
   });
   const phases = [...doneAt.values()].map((d) => d.phase);
+  const failedBounces: FailedBounce[] = names.flatMap((pod, i) => {
+    const d = doneAt.get(`nb-${i}`);
+    if (d?.phase !== 'Failed') return [];
+    const blame = blameOf(d.reason, d.at, replacementReadyAt.get(pod));
+    return [{ method: 'operator' as const, pod, nodeBounce: `nb-${i}`, reason: d.reason, message: d.message, blame }];
+  });
   const cpuMs = before && after ? after.cpuMs - before.cpuMs : undefined;
   const perBounce = (n: number) => Math.round((n / count) * 100) / 100;
   const floorP = percentiles(floors);
@@ -529,12 +606,8 @@ export async function runScale(
     totalMs: t1 - t0,
     succeeded: phases.filter((p) => p === 'Succeeded').length,
     failed: phases.filter((p) => p === 'Failed').length,
-    failedBounces: names.flatMap((pod, i) => {
-      const d = doneAt.get(`nb-${i}`);
-      return d?.phase === 'Failed'
-        ? [{ method: 'operator' as const, pod, nodeBounce: `nb-${i}`, reason: d.reason, message: d.message }]
-        : [];
-    }),
+    failedBounces,
+    failedByEnvironment: failedBounces.filter((b) => b.blame === 'environment').length,
     notFinished: count - doneAt.size,
     floorMs: floorP,
     shutdownMs: percentiles(shut),
@@ -548,9 +621,15 @@ export async function runScale(
     operatorPeakRssMb: peakRssKb ? Math.round(peakRssKb / 102.4) / 10 : undefined,
     memoryLimit,
     operatorHeapUsedMb: heap,
+    operatorMemoryPeakMb: memoryPeaks,
     operatorLiveHeapMb: opts.traceGc ? liveHeap(operator.lines, linesBeforeCreates) : undefined,
     operatorCpuMs: cpuMs,
     operatorCpuMsPerBounce: cpuMs !== undefined ? Math.round((cpuMs / count) * 10) / 10 : undefined,
+    operatorIdleCpuMsPerS: idleCpuMsPerS !== undefined ? Math.round(idleCpuMsPerS * 10) / 10 : undefined,
+    operatorCpuMsPerBounceNetOfIdle:
+      cpuMs !== undefined && idleCpuMsPerS !== undefined
+        ? Math.round(((cpuMs - (idleCpuMsPerS * (t1 - t0)) / 1000) / count) * 10) / 10
+        : undefined,
     timeline: {
       bounces: names.map((_, i) => {
         const name = `nb-${i}`;

@@ -4,6 +4,7 @@ import {
   type NodeBounce,
   type NodeBounceStatus,
 } from '../api/nodebounce.js';
+import { copyJson } from './copy.js';
 import { failsOnAbsence } from './absence.js';
 import { setCondition } from './conditions.js';
 import { markFinished } from './finished.js';
@@ -32,7 +33,7 @@ export class Builder {
     readonly now: Date,
     readonly options: DecideOptions = defaultDecideOptions,
   ) {
-    this.status = structuredClone(nb.status ?? {});
+    this.status = copyJson(nb.status ?? {});
     this.status.observedGeneration = nb.metadata.generation ?? this.status.observedGeneration;
   }
 

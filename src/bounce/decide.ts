@@ -135,13 +135,21 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   // From here on we touch things: the caller re-checks the queue (and, for a member of a RollingBounce, the
   // disruption budget) on a fresh view first, and takes our finalizer with that view (see holdBeforeStart). Nothing
   // is touched before the finalizer is held: a NodeBounce deleted from then on stays, with a deletionTimestamp, until
-  // the pass that sees it has undone what was done. The budget is checked before the first side effect only: once
+  // the pass that sees it has undone what was done. The budget is checked before the first side effect and again
+  // right before the eviction (a pod killed from outside while the protection was being disabled counts); once
   // passed, this NodeBounce counts as a disruption for everyone else's check.
   b.startsBounce = true;
   const held = hasFinalizer(nb);
   const budget = obs.disruptionBudget;
-  if (budget && !budget.ok && !b.status.shutdownProtection) {
-    b.transition(R.WaitingForDisruptionBudget, budget.message, 'Normal');
+  const protection = b.status.shutdownProtection;
+  // A disable under way (attempted, answer not recorded) is finished first; the check before the eviction follows.
+  const disabling =
+    !!protection && getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown';
+  if (budget && !budget.ok && !disabling) {
+    const message = protection
+      ? `${budget.situation ?? budget.message} ${M.budgetWaitProtectionOff(obs.expressKind, view.name)}`
+      : budget.message;
+    b.transition(R.WaitingForDisruptionBudget, message, 'Normal');
     b.requeueAt(b.now.getTime() + BUDGET_RECHECK_MS);
     return b.done();
   }

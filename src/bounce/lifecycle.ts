@@ -31,7 +31,7 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
   [R.WaitingForDisruptionBudget]: {
     phase: 'Pending',
     meaning:
-      'The pod is a member of an unfinished RollingBounce whose maxUnavailable other members are already unavailable (pod missing, not Ready or terminating; a NodeBounce in flight; runtime state not healthy), or the disruption budget across groups (operator config disruptionBudget, per namespace or cluster) is full or others are served first (round robin by owner): the message names the rollout or scope and who holds it. Nothing was touched; checked again on live reads every few seconds, right before the first side effect (docs/adr/0007).',
+      'The pod is a member of an unfinished RollingBounce whose maxUnavailable other members are already unavailable (pod missing, not Ready or terminating; a NodeBounce in flight; runtime state not healthy), or the disruption budget across groups (operator config disruptionBudget, per namespace or cluster) is full or others are served first (round robin by owner): the message names the rollout or scope and who holds it. Checked on live reads right before the first side effect, and again before the eviction when shutdown protection was disabled first; rechecked every few seconds. Nothing was touched, except a protection already disabled, which the message names and which is restored when the bounce ends (docs/adr/0007).',
     action: 'Nothing, usually: it starts once few enough members are down. Delete this NodeBounce to give up.',
   },
   [R.DisablingShutdownProtection]: {

@@ -80,6 +80,10 @@ export const disablingProtection = (expressKind: string, name: string) =>
 
 export const protectionNotEnabled = 'Shutdown protection was not enabled; nothing to disable.';
 
+/** A member waiting for its group's budget after its shutdown protection was disabled, right before the eviction. */
+export const budgetWaitProtectionOff = (kind: string, name: string) =>
+  `Shutdown protection of ${kind} ${name} is already disabled (restored when this ends or is deleted); the pod is not evicted until fewer are down, checked again every few seconds.`;
+
 export const restoringProtection = (expressKind: string, name: string | undefined) =>
   `Replacement is Ready; restoring shutdown protection on ${expressKind} ${name}.`;
 

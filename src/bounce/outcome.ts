@@ -4,6 +4,7 @@ import {
   Reasons as R,
   type NodeBounce,
 } from '../api/nodebounce.js';
+import { copyJson } from './copy.js';
 import { getCondition, setCondition } from './conditions.js';
 import { evictionBackoffMs } from './decide.js';
 import { setReason, type StatusReason, type Transition } from './lifecycle.js';
@@ -58,7 +59,7 @@ export function applyOutcome(
   now: Date,
   options: DecideOptions = defaultDecideOptions,
 ): OutcomeResult {
-  const status = structuredClone(nb.status ?? {});
+  const status = copyJson(nb.status ?? {});
   const events: BounceEvent[] = [];
   const transitions: Transition[] = [];
   const reason = (r: StatusReason, message: string) => {

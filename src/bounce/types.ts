@@ -38,7 +38,8 @@ export interface Observed {
   disruptionBudget?: BudgetObservation;
 }
 
-export type BudgetObservation = { ok: true } | { ok: false; message: string };
+/** `situation`: who holds the budget, for a wait that follows a first step (the message says nothing was touched). */
+export type BudgetObservation = { ok: true } | { ok: false; message: string; situation?: string };
 
 /** How often a NodeBounce waiting for a disruption budget checks again. */
 export const BUDGET_RECHECK_MS = 3_000;

@@ -146,13 +146,14 @@ export class BounceReconciler {
   }
 
   /**
-   * Whether this pass must check a disruption budget before its first side effect: the NodeBounce has touched nothing
-   * yet, and it belongs to a RollingBounce (controller ownerReference) or its pod is a member of an unfinished one
+   * Whether this pass must check a disruption budget before a side effect: the NodeBounce has not evicted yet (it is
+   * checked before its first side effect and again before the eviction, which may follow the shutdown-protection
+   * step), and it belongs to a RollingBounce (controller ownerReference) or its pod is a member of an unfinished one
    * (the rollout cache says; a plain NodeBounce of a pod in no group keeps the fast path, docs/adr/0006).
    */
   private subjectToBudget(nb: NodeBounce): boolean {
     const st = nb.status;
-    if (nb.spec?.dryRun || st?.shutdownProtection || (st?.phase !== undefined && st.phase !== 'Pending')) return false;
+    if (nb.spec?.dryRun || (st?.phase !== undefined && st.phase !== 'Pending')) return false;
     // A disruption budget across groups (config disruptionBudget) holds every NodeBounce.
     if (crossBudgetEnabled(this.deps.config.disruptionBudget)) return true;
     if ((nb.metadata.ownerReferences ?? []).some((r) => r.kind === ROLLINGBOUNCE_KIND && r.controller === true))
@@ -248,11 +249,15 @@ export class BounceReconciler {
         fresh.spec.podName,
         expressName,
       );
-      observed.disruptionBudget = verdict.ok ? { ok: true } : { ok: false, message: verdict.message };
+      observed.disruptionBudget = verdict.ok
+        ? { ok: true }
+        : { ok: false, message: verdict.message, situation: verdict.situation };
       if (!verdict.ok)
         log.debug({ rollout: verdict.rollout, down: verdict.down.map((d) => d.name) }, 'waiting for disruption budget');
     }
-    if (observed.disruptionBudget?.ok !== false) {
+    // The cross-group budget counts NodeBounces only, all of which ask under this lock: one that already holds a slot
+    // (its protection step is done or under way) asks no more, or two holders could wait for each other's turn.
+    if (observed.disruptionBudget?.ok !== false && !fresh.status?.shutdownProtection) {
       const cross = this.crossBudget(fresh, nbList.items);
       if (!cross.ok) {
         observed.disruptionBudget = cross;

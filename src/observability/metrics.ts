@@ -47,7 +47,19 @@ export class OperatorMetrics {
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    if (opts.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Node's default metrics have the heap and external memory; ArrayBuffers (socket and body buffers, part of
+      // external) apart, so a memory peak can be told apart (docs/benchmarks.md).
+      new Gauge({
+        name: 'nodejs_array_buffers_bytes',
+        help: 'Memory of ArrayBuffers and SharedArrayBuffers (Node Buffers included), part of external memory',
+        registers,
+        collect() {
+          this.set(process.memoryUsage().arrayBuffers);
+        },
+      });
+    }
     this.reconcileTotal = new Counter({
       name: 'controller_runtime_reconcile_total',
       help: 'Total number of reconciliations per controller',

@@ -64,7 +64,16 @@ export function groupsFor(rollouts: readonly RollingBounce[], podName: string, e
 }
 
 export type BudgetVerdict =
-  { ok: true } | { ok: false; rollout: string; maxUnavailable: number; down: UnavailableMember[]; message: string };
+  | { ok: true }
+  | {
+      ok: false;
+      rollout: string;
+      maxUnavailable: number;
+      down: UnavailableMember[];
+      /** Who is down, without what this NodeBounce has done (a wait before the eviction may follow its first step). */
+      situation: string;
+      message: string;
+    };
 
 /**
  * The budget for disrupting `podName` now: every group it belongs to must have fewer than maxUnavailable other
@@ -82,12 +91,14 @@ export function checkBudget(
     if (!self) continue;
     const down = otherUnavailable(g.members, { ...view, healthyStates: g.healthyStates }, self);
     if (down.length >= g.maxUnavailable) {
+      const situation = `Waiting for the disruption budget of RollingBounce ${g.rollout} (maxUnavailable ${g.maxUnavailable}): ${down.length} other member${down.length === 1 ? ' is' : 's are'} unavailable: ${describeUnavailable(down)}.`;
       return {
         ok: false,
         rollout: g.rollout,
         maxUnavailable: g.maxUnavailable,
         down,
-        message: `Waiting for the disruption budget of RollingBounce ${g.rollout} (maxUnavailable ${g.maxUnavailable}): ${down.length} other member${down.length === 1 ? ' is' : 's are'} unavailable: ${describeUnavailable(down)}. Nothing was touched; this starts on its own once fewer are down.`,
+        situation,
+        message: `${situation} Nothing was touched; this starts on its own once fewer are down.`,
       };
     }
   }

@@ -572,14 +572,45 @@ describe("a RollingBounce's disruption budget", () => {
     expect(actionTypes(d.actions)).toEqual(['EvictPod']);
   });
 
-  it('once protection was disabled (the budget passed), it never waits again: the eviction follows', () => {
+  it('checked again right before the eviction: a member that went down after the protection step holds it', () => {
+    // Issue 17's chaos, seed 11: a pod killed from outside 1.24 s before an eviction that had passed the budget only
+    // before the protection step.
     const st = { ...pendingStatus(), shutdownProtection: protectionDisabled };
+    const nb = makeNodeBounce({ status: st, meta: { finalizers: [NODEBOUNCE_FINALIZER] } });
+    const express = found({ shutdownProtection: false });
+    const d = decide(nb, makeObserved({ express, disruptionBudget: { ...over, situation: 'node-b is down.' } }), at(6));
+    expect(d.actions).toEqual([]);
+    expect(d.status).toMatchObject({ phase: 'Pending', reason: R.WaitingForDisruptionBudget });
+    expect(d.status.message).toMatch(/^node-b is down\. Shutdown protection of .* is already disabled \(restored when/);
+    expect(d.status.shutdownProtection).toEqual(protectionDisabled);
+    expect(d.status.podUID).toBeUndefined();
+    expect(d.requeueAfterMs).toBe(3_000);
+    // Within the budget again: the eviction follows.
+    const next = decide(nb, makeObserved({ express, disruptionBudget: { ok: true } }), at(9));
+    expect(actionTypes(next.actions)).toEqual(['EvictPod']);
+  });
+
+  it('a disable under way (attempted, answer not recorded) is finished before the budget is asked again', () => {
+    const st = {
+      ...pendingStatus(),
+      shutdownProtection: { wasEnabled: true, disabledByOperator: false, restored: false },
+      conditions: [
+        ...(pendingStatus().conditions ?? []),
+        {
+          type: 'ShutdownProtectionDisabled',
+          status: 'Unknown' as const,
+          reason: 'Disabling',
+          message: 'disabling',
+          lastTransitionTime: iso(5),
+        },
+      ],
+    };
     const d = decide(
       makeNodeBounce({ status: st, meta: { finalizers: [NODEBOUNCE_FINALIZER] } }),
-      makeObserved({ express: found({ shutdownProtection: false }), disruptionBudget: over }),
+      makeObserved({ express: found({ shutdownProtection: true }), disruptionBudget: over }),
       at(6),
     );
-    expect(actionTypes(d.actions)).toEqual(['EvictPod']);
+    expect(actionTypes(d.actions)).toEqual(['SetShutdownProtection']);
   });
 });
 

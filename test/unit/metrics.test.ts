@@ -37,3 +37,17 @@ describe('nodebounce_active_bounces_by_reason', () => {
     expect(await scrape(m)).not.toContainEqual(expect.stringContaining('WaitingForReady'));
   });
 });
+
+describe('nodejs_array_buffers_bytes', () => {
+  it('reports the process ArrayBuffers apart from external memory, with the default metrics only', async () => {
+    const held = Buffer.alloc(8 * 2 ** 20, 1); // 8 MB of ArrayBuffer memory held across the scrape
+    const withDefaults = new OperatorMetrics();
+    const text = await withDefaults.registry.getSingleMetricAsString('nodejs_array_buffers_bytes');
+    const value = Number(/^nodejs_array_buffers_bytes (\S+)$/m.exec(text)?.[1]);
+    expect(value).toBeGreaterThanOrEqual(held.length);
+    expect(value).toBeLessThanOrEqual(process.memoryUsage().external);
+    expect(await new OperatorMetrics({ defaultMetrics: false }).registry.metrics()).not.toContain(
+      'nodejs_array_buffers_bytes',
+    );
+  });
+});
