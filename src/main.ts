@@ -42,16 +42,16 @@ async function run(config: OperatorConfig, log: Logger): Promise<void> {
   const metrics = new OperatorMetrics();
   // Webhook notifications (no-op unless a URL is configured); only the active instance reconciles, so only
   // it sends.
-  const notifier = createNotifier(config.notifications, log);
+  // Aborted when this instance must stop acting: every API request of the operator still in flight is aborted
+  // before the Lease is released (or right away when leadership was lost), so no late write of ours races a
+  // successor's; its watches stop and the notifier takes no new message. The lease's own requests are not on it.
+  const acting = new AbortController();
+  const notifier = createNotifier(config.notifications, log, acting.signal);
   metrics.setNotificationStatsSource(() => ({ ...notifier.stats }));
   let operator: RunningOperator | undefined;
   let elector: LeaderElector | undefined;
   const servers: ListeningServer[] = [];
   let stopping = false;
-  // Aborted when this instance must stop acting: every API request of the operator still in flight is aborted
-  // before the Lease is released (or right away when leadership was lost), so no late write of ours races a
-  // successor's. The lease's own requests are not on it.
-  const acting = new AbortController();
 
   const stop = async (code: number, why: string) => {
     if (stopping) return;

@@ -91,6 +91,8 @@ export async function startOperator(opts: OperatorOptions): Promise<RunningOpera
   metrics?.setActiveByReasonSource(() => controller.activeByPhaseAndReason().values());
   metrics?.setUnrestoredProtectionSource(() => controller.unrestoredProtectionCount());
   metrics?.setDisruptionBudgetSource(() => controller.disruptionBudgetUsage());
+  // Leadership ended: the watches stop at once (stop() below also stops them; stopping twice is harmless).
+  opts.acting?.addEventListener('abort', () => void runtime.stop().catch(() => undefined), { once: true });
   await runtime.start();
   controller.start();
   rollouts.start();

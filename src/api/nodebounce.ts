@@ -13,6 +13,13 @@ export const NODEBOUNCE_FINALIZER = 'bounce.express.dev/restore-shutdown-protect
  * operator drops its finalizer without restoring, and records that it did (and who set the annotation).
  */
 export const RELEASE_PROTECTION_ANNOTATION = 'bounce.express.dev/release-protection';
+/**
+ * The operator's acceptance marker: the NodeBounce's own metadata.uid, written in the same request as the finalizer,
+ * before the first side effect. A copy of the object (restored from a backup, re-created from an export) gets a new
+ * UID from the API server but keeps its annotations, so a marker naming another UID, with no status, is a bounce
+ * whose status was lost (src/bounce/status-lost.ts).
+ */
+export const ACCEPTED_UID_ANNOTATION = 'bounce.express.dev/accepted-uid';
 
 export type BounceMode = 'Evict' | 'Delete';
 
@@ -48,6 +55,8 @@ export const Reasons = {
   // failure
   InvalidSpec: 'InvalidSpec',
   InvalidStatus: 'InvalidStatus',
+  /** Restored (or copied) without its status after the operator had accepted it: never started again. */
+  StatusLost: 'StatusLost',
   PodNotFound: 'PodNotFound',
   /** The pod does not match the operator's podLabelSelector: its replacement could never be seen. */
   PodNotWatched: 'PodNotWatched',

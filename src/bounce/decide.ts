@@ -18,6 +18,7 @@ import { findReplacement } from './replacement.js';
 import { releaseRequested } from './restore.js';
 import { validateSpec, type ValidSpec } from './spec.js';
 import { salvageStatus, validateStatus } from './status.js';
+import { statusLost } from './status-lost.js';
 import {
   BUDGET_RECHECK_MS,
   defaultDecideOptions,
@@ -376,6 +377,9 @@ export function decide(
   }
 
   if (!st.phase) {
+    // A copy of a NodeBounce already accepted, restored without its status: never started again (status-lost.ts).
+    const loss = statusLost(nb);
+    if (loss.lost) return b.fail(R.StatusLost, M.statusLost(nb, loss));
     // Accepted and the first step are one status write: a request that can start at once goes from no status
     // straight to Terminating (its intent write), one round trip fewer before the eviction (docs/adr/0006).
     // No Event for Accepted: the step taken in this same pass has its own.

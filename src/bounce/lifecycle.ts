@@ -90,6 +90,13 @@ export const REASONS: Readonly<Record<StatusReason, ReasonInfo>> = {
       'The status was not written by the operator (edited by hand or by another tool): a phase is unknown, or a field that phase needs is missing or garbled. Where the bounce stood is unknown, so nothing more is done to the pod; the message lists every problem. Shutdown protection is restored if it may have been disabled (the finalizer was held).',
     action: "Check the pod; create a new NodeBounce if it still needs a bounce. Don't edit `status` by hand.",
   },
+  [R.StatusLost]: {
+    phase: 'Failed',
+    meaning:
+      'The NodeBounce came back without its status after the operator had accepted it: restored from a backup (Velero and similar tools restore metadata, so the acceptance annotation `bounce.express.dev/accepted-uid`, but not status) or re-created from an export; its UID is not the one it was accepted as. The pod may already have been bounced, so it is not started again; nothing is touched (the operator only lets go of its finalizer).',
+    action:
+      "Check the pod and the Express resource's shutdown protection; create a new NodeBounce (without the annotation) if the pod still needs a bounce.",
+  },
   [R.ShutdownProtectionNotRestored]: {
     phase: 'Failed',
     meaning:
@@ -272,6 +279,13 @@ export const TRANSITIONS: readonly TransitionRule[] = [
     reasons: [R.InvalidStatus],
     trigger:
       'The status fails validation (written by someone other than the operator; from (new) when its phase is not one).',
+  },
+  {
+    from: ['New'],
+    to: 'Failed',
+    reasons: [R.StatusLost],
+    trigger:
+      'No status, but the acceptance annotation names another UID (a copy restored without status), or the finalizer is held without the annotation.',
   },
   {
     from: ['Pending', 'Terminating', 'Starting'],

@@ -1,4 +1,5 @@
 import {
+  ACCEPTED_UID_ANNOTATION,
   RELEASE_PROTECTION_ANNOTATION,
   Reasons as R,
   type NodeBounce,
@@ -180,6 +181,17 @@ export const ttlSkipped =
   're-create it after deletion, bouncing the pod again. Remove it from Git instead.';
 
 /** `protection`: whether shutdown protection is restored now, or may be off on an Express resource we can't name. */
+export function statusLost(
+  nb: NodeBounce,
+  loss: { acceptedUid: string | undefined; uid: string | undefined; restoredBy?: string },
+): string {
+  const how = loss.acceptedUid
+    ? `The operator accepted this NodeBounce as object ${loss.acceptedUid} (annotation ${ACCEPTED_UID_ANNOTATION}), but it is now object ${loss.uid ?? '(no UID)'} with no status`
+    : "This NodeBounce holds the operator's finalizer but has no status (and no acceptance marker, from an older operator)";
+  const by = loss.restoredBy ? ` (${loss.restoredBy})` : '';
+  return `${how}: it was restored from a backup${by} or re-created from an export, without its status. Where the original bounce stood is unknown (the pod may already have been bounced), so it is not started again: nothing was touched, not the pod and not the Express resource's shutdown protection. Check ${target(nb)} and its Express resource's shutdown protection by hand; create a new NodeBounce (without that annotation) if the pod still needs a bounce.`;
+}
+
 export function invalidStatus(
   nb: NodeBounce,
   problems: string[],

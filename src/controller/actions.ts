@@ -1,4 +1,5 @@
 import { NODEBOUNCE_FINALIZER, type NodeBounce } from '../api/nodebounce.js';
+import { acceptanceMarker } from '../bounce/status-lost.js';
 import type { Action, ActionOutcome } from '../bounce/types.js';
 import type { ExpressConfig } from '../config/schema.js';
 import { shutdownProtectionPatch } from '../express/view.js';
@@ -28,7 +29,10 @@ export async function executeAction(
           ...(nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER),
           NODEBOUNCE_FINALIZER,
         ];
-        return { outcome: { ok: true }, updated: await client.setNodeBounceFinalizers(nb, finalizers) };
+        return {
+          outcome: { ok: true },
+          updated: await client.setNodeBounceFinalizers(nb, finalizers, acceptanceMarker(nb)),
+        };
       }
       case 'RemoveFinalizer': {
         const finalizers = (nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER);

@@ -4,6 +4,7 @@ import { NODEBOUNCE_FINALIZER, type NodeBounce, type NodeBounceStatus } from '..
 import { decide, holdBeforeStart, queueEntryOf } from '../bounce/decide.js';
 import { applyOutcome } from '../bounce/outcome.js';
 import { needsReplacementScan } from '../bounce/replacement.js';
+import { acceptanceMarker } from '../bounce/status-lost.js';
 import { ACTION_RULES, afterAction, initialRequeueAfterMs } from '../bounce/sequence.js';
 import type { PodLike } from '../bounce/pod.js';
 import type { BounceEvent, Decision, DecideOptions, ExpressObservation, Observed } from '../bounce/types.js';
@@ -128,11 +129,15 @@ export class BounceReconciler {
     }
   }
 
-  /** Adds our finalizer (guarded by resourceVersion); 'gone' when the NodeBounce no longer exists. */
+  /**
+   * Adds our finalizer and the acceptance marker in one request (guarded by resourceVersion; the marker tells a copy
+   * restored without status from this object, src/bounce/status-lost.ts); 'gone' when the NodeBounce no longer exists.
+   */
   private async hold(nb: NodeBounce): Promise<NodeBounce | 'gone'> {
     const finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
     try {
-      return this.deps.store.recordWrite(nb, await this.deps.client.setNodeBounceFinalizers(nb, finalizers));
+      const held = await this.deps.client.setNodeBounceFinalizers(nb, finalizers, acceptanceMarker(nb));
+      return this.deps.store.recordWrite(nb, held);
     } catch (err) {
       if (isApiCode(err, 404)) return 'gone';
       if (isApiCode(err, 409)) throw new Conflict(); // changed meanwhile (deleted, edited): decide again on it

@@ -210,12 +210,20 @@ export class KubeClient {
     })) as NodeBounce;
   }
 
-  /** Sets finalizers, guarded by resourceVersion so a stale view never drops someone else's finalizer. */
-  async setNodeBounceFinalizers(nb: NodeBounce, finalizers: string[]): Promise<NodeBounce> {
+  /**
+   * Sets finalizers, guarded by resourceVersion so a stale view never drops someone else's finalizer; `annotations`
+   * (merged, others kept) go in the same request, so they land exactly when the finalizers do.
+   */
+  async setNodeBounceFinalizers(
+    nb: NodeBounce,
+    finalizers: string[],
+    annotations?: Record<string, string>,
+  ): Promise<NodeBounce> {
+    const withAnnotations = annotations && Object.keys(annotations).length > 0 ? { annotations } : {};
     return (await this.custom.patchNamespacedCustomObject(
       {
         ...this.nb(nb.metadata.namespace, nb.metadata.name),
-        body: { metadata: { finalizers, resourceVersion: nb.metadata.resourceVersion } },
+        body: { metadata: { finalizers, resourceVersion: nb.metadata.resourceVersion, ...withAnnotations } },
       },
       mergePatch,
     )) as NodeBounce;

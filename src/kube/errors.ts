@@ -67,7 +67,10 @@ export function apiErrorInfo(err: unknown): ApiErrorInfo {
     name?: unknown;
     cause?: { code?: unknown; message?: unknown };
   };
-  const code = typeof e?.code === 'number' ? e.code : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
+  // Only an HTTP status counts: a DOMException carries a legacy numeric `code` too (TimeoutError 23, AbortError
+  // 20), and a deadline that ran out must read as "no answer" (the request may have been applied), not as a 4xx.
+  const http = (n: unknown) => (typeof n === 'number' && n >= 100 && n <= 599 ? n : undefined);
+  const code = http(e?.code) ?? http(e?.statusCode);
   let body: unknown = e?.body;
   let message: string | undefined;
   if (typeof body === 'string') {

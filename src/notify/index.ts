@@ -23,9 +23,9 @@ const NOOP_STATS: SenderStats = { enqueued: 0, sent: 0, failed: 0, dropped: 0, d
 
 /**
  * The notifier for the operator's hooks. Disabled (no URL): hooks that do nothing. The hooks only classify and
- * queue, so they return at once; a slow or dead webhook never slows or fails a bounce.
+ * queue, so they return at once; a slow or dead webhook never slows or fails a bounce. `acting`: see send().
  */
-export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier {
+export function createNotifier(cfg: NotificationsConfig, log: Logger, acting?: AbortSignal): Notifier {
   if (!cfg.enabled || !cfg.url) {
     return { rollouts: {}, stats: NOOP_STATS, stop: () => Promise.resolve(), idle: () => Promise.resolve() };
   }
@@ -45,8 +45,10 @@ export function createNotifier(cfg: NotificationsConfig, log: Logger): Notifier 
     { format: cfg.format, queueSize: cfg.queueSize, maxRetries: cfg.maxRetries },
     'webhook notifications enabled',
   );
+  // Once this instance stops acting (leadership ended), nothing it sees any more is announced: the successor
+  // announces what it does. What was queued before is still sent (stop() drains it).
   const send = (n: Notification | undefined) => {
-    if (n) sender.enqueue(n);
+    if (n && !acting?.aborted) sender.enqueue(n);
   };
   return {
     onTransition: (before, after) => send(fromTransition(before, after)),

@@ -2,6 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
 import {
   blackHoleScenario,
+  heldHandOverScenario,
   hungLeaseScenario,
   sigtermInBlackHoleScenario,
   silentWatchScenario,
@@ -55,6 +56,28 @@ describe('reliability: hung connections', () => {
         report.gapBetweenLeadersMs as number,
         'old leader last write before new leader first write',
       ).toBeGreaterThan(0);
+      const audit = report.audit as { oldLeaderWritesAfterNewLeader: string[]; newLeaderFirstWrite?: string };
+      expect(audit.newLeaderFirstWrite, 'the audit log shows the new leader writing').toBeDefined();
+      expect(audit.oldLeaderWritesAfterNewLeader, 'audit log: no old-leader write after the new leader').toEqual([]);
+    },
+  );
+
+  it(
+    "SIGTERM hand-over with the old leader's requests held, released after the new leader's first write: none lands after it",
+    { timeout: 300_000 },
+    async () => {
+      const report = await heldHandOverScenario(admin(), inject('auditLogPath'), { bounces: 3 });
+      assertAndReport(report);
+      const released = report.released as { forwarded: number; clientGone: number };
+      const audit = report.audit as { oldLeaderWritesAfterNewLeader: string[]; newLeaderFirstWrite?: string };
+      expect(report.heldAtTerm as number, 'the old leader had requests held at SIGTERM').toBeGreaterThan(0);
+      // The hold was lifted while the old leader still ran, after the new leader's first write: the case at stake.
+      expect(report.oldLeaderExitAfterReleaseMs as number, 'old leader alive when the hold lifted').toBeGreaterThan(0);
+      expect(audit.newLeaderFirstWrite, 'the audit log shows the new leader writing').toMatch(/leases/);
+      expect(released.forwarded, 'no held request of the old leader was still open at release').toBe(0);
+      expect(released.clientGone, 'the old leader aborted what it had in flight').toBeGreaterThan(0);
+      expect(audit.oldLeaderWritesAfterNewLeader, 'audit log: no old-leader write after the new leader').toEqual([]);
+      expect(report.exitCode).toBe(0);
     },
   );
 

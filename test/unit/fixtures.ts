@@ -11,6 +11,7 @@ import {
 } from '../../src/api/nodebounce.js';
 import { decide } from '../../src/bounce/decide.js';
 import { applyOutcome } from '../../src/bounce/outcome.js';
+import { acceptanceMarker } from '../../src/bounce/status-lost.js';
 import type { Transition } from '../../src/bounce/lifecycle.js';
 import type { PodLike, ProbeLike } from '../../src/bounce/pod.js';
 import type { QueueEntry } from '../../src/bounce/queue.js';
@@ -56,6 +57,8 @@ export function makeNodeBounce(
     ...(opts.finalizer ? { finalizers: [NODEBOUNCE_FINALIZER] } : {}),
     ...opts.meta,
   };
+  // Held as the reconciler holds it: the finalizer with the acceptance marker (src/bounce/status-lost.ts).
+  if (opts.finalizer) meta.annotations = { ...acceptanceMarker({ metadata: meta } as NodeBounce), ...meta.annotations };
   return {
     apiVersion: NODEBOUNCE_API_VERSION,
     kind: NODEBOUNCE_KIND,
@@ -216,6 +219,7 @@ export function step(
     const outcome = run(action, nb);
     if (outcome.ok && action.type === 'AddFinalizer') {
       nb.metadata.finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
+      nb.metadata.annotations = { ...nb.metadata.annotations, ...acceptanceMarker(nb) };
     }
     if (outcome.ok && action.type === 'RemoveFinalizer') {
       nb.metadata.finalizers = (nb.metadata.finalizers ?? []).filter((f) => f !== NODEBOUNCE_FINALIZER);

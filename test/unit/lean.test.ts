@@ -1,7 +1,12 @@
 // What the watch caches keep (src/bounce/lean.ts, leanExpress in src/express/view.ts): the fields the operator reads
 // survive, managedFields and the rest do not, and every reader decides the same on the lean object as on the whole.
 import { describe, expect, it } from 'vitest';
-import { NODEBOUNCE_FINALIZER, RELEASE_PROTECTION_ANNOTATION, type NodeBounce } from '../../src/api/nodebounce.js';
+import {
+  ACCEPTED_UID_ANNOTATION,
+  NODEBOUNCE_FINALIZER,
+  RELEASE_PROTECTION_ANNOTATION,
+  type NodeBounce,
+} from '../../src/api/nodebounce.js';
 import { defaultArgoCdConfig, defaultExpressConfig, type ExpressConfig } from '../../src/config/schema.js';
 import { hasWorkLeft, NodeBounceStore } from '../../src/controller/store.js';
 import { estimateFromProbes } from '../../src/controller/rollout-reconciler.js';
@@ -382,7 +387,12 @@ describe('leanNodeBounce', () => {
     const { managedFields: _m, annotations: _a, ...wholeMeta } = nb.metadata;
     expect(meta).toEqual(wholeMeta);
     expect(meta.finalizers).toEqual([NODEBOUNCE_FINALIZER]);
-    expect(annotations).toEqual({ [RELEASE_PROTECTION_ANNOTATION]: 'true', 'argocd.argoproj.io/hook': 'PostSync' });
+    // The acceptance marker stays in the cache: decide() reads it (src/bounce/status-lost.ts).
+    expect(annotations).toEqual({
+      [ACCEPTED_UID_ANNOTATION]: nb.metadata.uid,
+      [RELEASE_PROTECTION_ANNOTATION]: 'true',
+      'argocd.argoproj.io/hook': 'PostSync',
+    });
     expect(managedFields).toEqual([
       {
         manager: 'kubectl-annotate',

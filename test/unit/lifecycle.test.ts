@@ -2,7 +2,12 @@
 // drive them through every path, and the transitions they report must be exactly the declared ones, no more
 // (an undeclared path) and no fewer (a declared path the code no longer takes).
 import { describe, expect, it } from 'vitest';
-import { Reasons as R, type NodeBounce, type NodeBounceSpec } from '../../src/api/nodebounce.js';
+import {
+  ACCEPTED_UID_ANNOTATION,
+  Reasons as R,
+  type NodeBounce,
+  type NodeBounceSpec,
+} from '../../src/api/nodebounce.js';
 import { REASONS, TRANSITIONS, declaredTransitions, isDeclared, type Transition } from '../../src/bounce/lifecycle.js';
 import { defaultDecideOptions, type ActionOutcome, type DecideOptions } from '../../src/bounce/types.js';
 import { parseLabelSelector } from '../../src/config/label-selector.js';
@@ -233,6 +238,13 @@ const SCENARIOS: Array<[string, () => { transitions: Transition[]; expected: str
       const nb = reach('Pending');
       (nb.status as { phase: string }).phase = 'Frobnicating';
       return { transitions: drive(nb, [{ t: 5 }]).transitions, expected: ['New -> Failed (InvalidStatus)'] };
+    },
+  ],
+  [
+    'restored from a backup without its status (the acceptance marker names another UID) ends StatusLost',
+    () => {
+      const nb = makeNodeBounce({ meta: { annotations: { [ACCEPTED_UID_ANNOTATION]: 'uid-before-restore' } } });
+      return { transitions: drive(nb, [{ t: 0 }]).transitions, expected: ['New -> Failed (StatusLost)'] };
     },
   ],
   [

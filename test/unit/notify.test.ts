@@ -454,6 +454,19 @@ describe('createNotifier and the config', () => {
     expect(text()).not.toContain('s3cr3t');
   });
 
+  it('on the acting signal: once this instance stops acting it takes no new message; what was queued is sent', async () => {
+    const hook = await webhook((_n, res) => res.writeHead(200).end());
+    const cfg = loadConfig({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: hook.url, NODEBOUNCE_NOTIFY_FORMAT: 'json' }).notifications;
+    const acting = new AbortController();
+    const n = createNotifier(cfg, capturingLog().log, acting.signal);
+    n.onTransition?.({ phase: 'Pending' }, nb({ phase: 'Terminating', reason: 'Evicting' }));
+    acting.abort(new Error('lost leadership'));
+    n.onEvent?.(nb({ phase: 'Terminating' }), { type: 'Warning', reason: 'BlockedByPDB', message: 'seen too late' });
+    await n.stop();
+    expect(n.stats.enqueued).toBe(1);
+    expect(hook.requests.map((r) => (r.body as { reason: string }).reason)).toEqual(['Evicting']);
+  });
+
   it('the URL never shows: JSON, String(), inspect and a logged config are redacted', () => {
     const url = 'https://hooks.example.com/services/T1/B2/very-secret';
     const cfg = loadConfig({ NODEBOUNCE_NOTIFY_WEBHOOK_URL: url });

@@ -92,9 +92,11 @@ function world(opts: { nodeBounces: NodeBounce[]; rollouts: RollingBounce[]; pod
       nbs.set(saved.metadata.name, saved);
       return later('update status', saved);
     },
-    setNodeBounceFinalizers: async (nb: NodeBounce, finalizers: string[]) => {
+    setNodeBounceFinalizers: async (nb: NodeBounce, finalizers: string[], annotations?: Record<string, string>) => {
       const cur = nbs.get(nb.metadata.name) ?? nb;
-      const saved = { ...cur, metadata: { ...cur.metadata, finalizers, resourceVersion: String(++rv) } };
+      const metadata = { ...cur.metadata, finalizers, resourceVersion: String(++rv) };
+      if (annotations) metadata.annotations = { ...cur.metadata.annotations, ...annotations };
+      const saved = { ...cur, metadata };
       nbs.set(saved.metadata.name, saved);
       return later('set finalizers', saved);
     },

@@ -51,10 +51,16 @@ function setup(opts: {
   let rv = 1;
   const client = {
     listNodeBouncesForPod: async () => [nb],
-    setNodeBounceFinalizers: async (current: NodeBounce, finalizers: string[]) => {
+    setNodeBounceFinalizers: async (
+      current: NodeBounce,
+      finalizers: string[],
+      annotations?: Record<string, string>,
+    ) => {
       if (current.metadata.resourceVersion !== nb.metadata.resourceVersion) throw apiError(409);
       calls.order.push(`finalizers ${finalizers.join(',')}`);
-      const held = { ...nb, metadata: { ...nb.metadata, finalizers, resourceVersion: String(++rv) } };
+      const metadata = { ...nb.metadata, finalizers, resourceVersion: String(++rv) };
+      if (annotations) metadata.annotations = { ...nb.metadata.annotations, ...annotations };
+      const held = { ...nb, metadata };
       nb = held;
       opts.afterHold?.((deleted) => (nb = deleted(nb, String(++rv))));
       return held;

@@ -8,7 +8,10 @@
 //  - cuts watch streams after a random 1-4 s, half cleanly (the response ends) and half by resetting the socket;
 //  - adds latency (fixed, plus a long tail for a share of requests);
 //  - black hole (setBlackHole): requests are accepted and never answered, and open watches go silent, like a
-//    half-open connection or an API server that stopped responding; silenceWatches() silences only open watches.
+//    half-open connection or an API server that stopped responding; silenceWatches() silences only open watches;
+//  - hold (hold/release): matching requests wait, body unread; release() forwards those whose client is still
+//    connected (a network path that stalls, then recovers) and counts those the client gave up on meanwhile;
+//  - tags every forwarded request's User-Agent (userAgentTag), so the apiserver's audit log tells who sent it.
 // Randomness is seeded, so a failing run can be replayed with the same seed.
 import { createServer, request as httpsRequest, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -34,6 +37,8 @@ export interface FaultProxyOptions {
   /** A share of forwarded requests waits this much longer (a long tail). */
   tailLatency?: { share: number; ms: number };
   seed?: number;
+  /** Appended to the User-Agent of every forwarded request: the audit log's `userAgent` then names this path. */
+  userAgentTag?: string;
 }
 
 export interface FaultProxyStats {
@@ -50,6 +55,8 @@ export interface FaultProxyStats {
   watchesSilenced: number;
   /** Writes that reached the apiserver, with the time they were forwarded (for who-wrote-when checks). */
   writes: Array<{ at: number; method: string; path: string }>;
+  /** Requests held by hold(). */
+  held: number;
 }
 
 export interface FaultProxy {
@@ -65,6 +72,13 @@ export interface FaultProxy {
   setBlackHole(on: boolean, only?: (method: string, path: string) => boolean): void;
   /** Open watch streams stop forwarding data but stay open (a watch that is silently dead). */
   silenceWatches(): void;
+  /** From now on, requests that `only` matches wait in the proxy (not forwarded, not answered) until release(). */
+  hold(only: (method: string, path: string) => boolean): void;
+  /**
+   * Ends the hold: each held request whose client is still connected is forwarded now (late); those whose client
+   * closed the connection meanwhile (aborted) are dropped. Returns how many of each.
+   */
+  release(): { forwarded: number; clientGone: number; writesForwarded: number };
   /** A kubeconfig for `user` (its token or client cert) that goes through the proxy. */
   kubeConfigFor(user: KubeConfig): KubeConfig;
   stop(): Promise<void>;
@@ -127,7 +141,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     blackHoled: 0,
     watchesSilenced: 0,
     writes: [],
+    held: 0,
   };
+  let holdOnly: ((method: string, path: string) => boolean) | undefined;
+  const holding: Array<{ req: IncomingMessage; res: ServerResponse; gone: () => boolean }> = [];
   const open = new Set<{ destroy(): void }>();
   const held = new Set<ServerResponse>();
   const liveWatches = new Set<() => void>(); // each silences one open watch stream
@@ -145,6 +162,14 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     stats.requests++;
+    if (holdOnly?.(req.method ?? 'GET', new URL(req.url ?? '/', 'https://proxy').pathname)) {
+      stats.held++;
+      req.pause();
+      let gone = false;
+      res.once('close', () => (gone = true));
+      holding.push({ req, res, gone: () => gone || res.destroyed });
+      return;
+    }
     if (
       blackHole &&
       (!blackHoleOnly || blackHoleOnly(req.method ?? 'GET', new URL(req.url ?? '/', 'https://proxy').pathname))
@@ -188,6 +213,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     headers.host = upstreamUrl.host;
+    if (opts.userAgentTag) headers['user-agent'] = `${String(req.headers['user-agent'] ?? '')} ${opts.userAgentTag}`;
     let upDone = false;
     // One upstream connection per request (no pool): a request whose client went away can never hold a pooled
     // socket and starve later requests.
@@ -294,6 +320,23 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       if (on && !only) silenceAll();
     },
     silenceWatches: silenceAll,
+    hold: (only) => {
+      holdOnly = only;
+    },
+    release: () => {
+      holdOnly = undefined;
+      const out = { forwarded: 0, clientGone: 0, writesForwarded: 0 };
+      for (const h of holding.splice(0)) {
+        if (h.gone()) {
+          out.clientGone++;
+          continue;
+        }
+        out.forwarded++;
+        if (['POST', 'PUT', 'PATCH', 'DELETE'].includes(h.req.method ?? 'GET')) out.writesForwarded++;
+        forward(h.req, h.res);
+      }
+      return out;
+    },
     kubeConfigFor(user: KubeConfig): KubeConfig {
       const u = user.getCurrentUser();
       if (!u) throw new Error('kubeconfig has no current user');
@@ -316,6 +359,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     async stop() {
       for (const t of open) t.destroy();
       for (const res of held) res.destroy();
+      for (const h of holding.splice(0)) h.res.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

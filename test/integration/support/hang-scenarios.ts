@@ -1,7 +1,9 @@
 // Scenarios where the API server does not answer (hardening issue): a black hole between the operator and the
 // apiserver, a watch that stays open and silent, and a Lease renewal that hangs while everything else works.
 // Short versions run in `npm test` (test/integration/reliability-hangs.test.ts), long ones in test/chaos.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -84,9 +86,11 @@ async function hangSetup(kc: KubeConfig, config: Record<string, unknown>, proxyC
     for (const p of proxies) await p.stop();
     cfg.remove();
   };
+  // Each proxy tags the User-Agent of what it forwards, so the audit log tells the instances apart (same identity).
+  const tags = Array.from({ length: proxyCount }, (_, i) => `${uniqueName('via-proxy')}-${i}`);
   try {
     for (let i = 0; i < proxyCount; i++) {
-      const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0 });
+      const proxy = await startFaultProxy({ upstream: kc, errorRate: 0, lostResponseRate: 0, userAgentTag: tags[i] });
       proxy.setFaults(false);
       proxies.push(proxy);
     }
@@ -100,7 +104,7 @@ async function hangSetup(kc: KubeConfig, config: Record<string, unknown>, proxyC
       ops.push(op);
       return op;
     };
-    return { proxies, operator, cleanup };
+    return { proxies, tags, operator, cleanup };
   } catch (err) {
     await cleanup();
     throw err;
@@ -232,6 +236,70 @@ function firstLogTime(op: OperatorProcess, pred: (msg: string) => boolean): numb
   return typeof rec?.time === 'number' ? rec.time : undefined;
 }
 
+interface AuditWrite {
+  /** When the apiserver received it, and when it answered (ms, audit log clock). */
+  receivedMs: number;
+  doneMs: number;
+  verb: string;
+  resource: string;
+  name: string;
+  code: number;
+}
+
+/** Successful writes in the kube-apiserver audit log whose User-Agent carries `tag` (one proxy's instance). */
+function auditWritesVia(auditLogPath: string, tag: string): AuditWrite[] {
+  const out: AuditWrite[] = [];
+  for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
+    if (!line.includes(tag) || !line.includes('"ResponseComplete"')) continue;
+    let e: {
+      stage?: string;
+      verb?: string;
+      userAgent?: string;
+      objectRef?: { resource?: string; subresource?: string; name?: string };
+      responseStatus?: { code?: number };
+      requestReceivedTimestamp?: string;
+      stageTimestamp?: string;
+    };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue;
+    }
+    const code = e.responseStatus?.code ?? 0;
+    if (e.stage !== 'ResponseComplete' || !e.userAgent?.includes(tag) || code < 200 || code >= 300) continue;
+    if (!['create', 'update', 'patch', 'delete'].includes(e.verb ?? '')) continue;
+    out.push({
+      receivedMs: Date.parse(e.requestReceivedTimestamp ?? ''),
+      doneMs: Date.parse(e.stageTimestamp ?? ''),
+      verb: e.verb ?? '',
+      resource: [e.objectRef?.resource, e.objectRef?.subresource].filter(Boolean).join('/'),
+      name: e.objectRef?.name ?? '',
+      code,
+    });
+  }
+  return out.sort((a, b) => a.receivedMs - b.receivedMs);
+}
+
+/**
+ * The hand-over as the audit log saw it: the old leader's successful writes that completed after the new leader's
+ * first write was received (must be none), and the gap between the old leader's last write and the new one's first.
+ */
+function handOverInAudit(auditLogPath: string, oldTag: string, newTag: string, sinceMs: number) {
+  const old = auditWritesVia(auditLogPath, oldTag).filter((w) => w.receivedMs >= sinceMs);
+  const next = auditWritesVia(auditLogPath, newTag).filter((w) => w.receivedMs >= sinceMs);
+  const newFirst = next[0];
+  const oldLast = old.reduce<AuditWrite | undefined>((a, w) => (!a || w.doneMs > a.doneMs ? w : a), undefined);
+  return {
+    newLeaderFirstWrite: newFirst && `${newFirst.verb} ${newFirst.resource}/${newFirst.name}`,
+    oldLeaderWritesAfterNewLeader: newFirst
+      ? old.filter((w) => w.doneMs > newFirst.receivedMs).map((w) => `${w.verb} ${w.resource}/${w.name}`)
+      : [],
+    auditGapMs: newFirst && oldLast ? newFirst.receivedMs - oldLast.doneMs : undefined,
+    oldLeaderWrites: old.length,
+    newLeaderWrites: next.length,
+  };
+}
+
 /**
  * Hung Lease renewal: two instances under leader election (lease 15 s, renew deadline 10 s), each through its own
  * proxy. Mid-bounce, only the leader's Lease requests disappear into a black hole while everything else it does
@@ -288,8 +356,10 @@ export async function hungLeaseScenario(
     const aLastWrite = pa.stats.writes.at(-1)?.at;
     await sleep(300);
     const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0, true);
+    const audit = handOverInAudit(auditLogPath, setup.tags[0]!, setup.tags[1]!, t0);
     return {
       scenario: 'hung-lease',
+      audit,
       bounces: opts.bounces,
       durationMs: Date.now() - t0,
       leaderStoppedAfterHangMs: aStopped !== undefined ? aStopped - hungAt : undefined,
@@ -378,5 +448,123 @@ export async function sigtermInBlackHoleScenario(
     };
   } finally {
     await setup.cleanup();
+  }
+}
+
+/**
+ * SIGTERM hand-over with the old leader's requests held (issue 18 item 5): two instances under leader election,
+ * each through its own proxy; mid-bounce every request of the leader but its Lease requests is held in its proxy
+ * (reconciles hang on them), then it gets SIGTERM: it gives its reconciles a few seconds, stops acting, releases
+ * the Lease and drains its notifications (a webhook that never answers keeps it alive for the rest of its grace).
+ * The standby takes the Lease; right after that first write the hold is released: every held request whose client
+ * is still connected goes on to the apiserver, late. Aborting every request in flight before the release means
+ * none is: the audit log must show no write of the old leader completing after the new leader's first write.
+ */
+export async function heldHandOverScenario(
+  kc: KubeConfig,
+  auditLogPath: string,
+  opts: { bounces: number },
+): Promise<ScenarioReport & Record<string, unknown>> {
+  // A webhook that accepts and never answers: the old leader's notifier drain keeps it running after the release.
+  const hung = new Set<ServerResponse>();
+  const sink = createServer((req, res) => {
+    req.resume();
+    hung.add(res);
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/hook`;
+  const lease = {
+    enabled: true,
+    namespace: OPERATOR_NAMESPACE,
+    leaseName: uniqueName('held-lease'),
+    leaseDurationSeconds: 15,
+    renewDeadlineSeconds: 10,
+    retryPeriodSeconds: 1,
+  };
+  // Default request deadlines (10 s): held requests are still waiting when the hold is released.
+  const setup = await hangSetup(
+    kc,
+    {
+      leaderElection: lease,
+      notifications: { url: sinkUrl, format: 'json', timeoutMs: 60_000, drainTimeoutMs: 8000 },
+    },
+    2,
+  );
+  try {
+    const [pa, pb] = setup.proxies as [FaultProxy, FaultProxy];
+    const [a, b] = [setup.operator(pa), setup.operator(pb)];
+    await a.start(120_000);
+    await b.start(120_000, 'leader election: standing by');
+    const ns = await createNamespace(kc, uniqueName('rel-held'));
+    const names = Array.from({ length: opts.bounces }, (_, i) => `h-${i}`);
+    const pods = await createReadyNodes(kc, ns, names, {
+      shutdownProtection: true,
+      delays: (i) => ({ startup: 3000 + i * 500, shutdown: 1500 }),
+      timeoutMs: 300_000,
+    });
+    const originals = new Map(names.map((n) => [n, pods.get(n)!.metadata!.uid!]));
+    const view = await watchNodeBounces(kc, ns);
+    const t0 = Date.now();
+    await pool(names, 8, (pod) => createNodeBounce(kc, ns, `nb-${pod}`, pod, { readyTimeoutSeconds: 120 }));
+    // Bounces under way (one evicted: its BounceStarted notification is queued for the webhook that never
+    // answers), then hold everything of the leader's but the Lease.
+    const started = () =>
+      names.some((n) => ['Terminating', 'Starting'].includes(view.get(`nb-${n}`)?.status?.phase ?? ''));
+    for (const until = Date.now() + 30_000; !started() && Date.now() < until;) await sleep(50);
+    const isLease = (_m: string, path: string) => path.includes('/leases/') || path.endsWith('/leases');
+    pa.hold((m, path) => !isLease(m, path));
+    const heldAt = Date.now();
+    for (const until = Date.now() + 15_000; pa.stats.held < 1 && Date.now() < until;) await sleep(50);
+    await sleep(500);
+    const heldAtTerm = pa.stats.held;
+    const termAt = Date.now();
+    const exited = a.stop().then((code) => ({ code, at: Date.now() }));
+    // The standby's first write is taking the Lease over; release the hold right after it.
+    for (const until = Date.now() + 30_000; pb.stats.writes.length === 0 && Date.now() < until;) await sleep(20);
+    const newLeaderAt = pb.stats.writes[0]?.at;
+    const released = pa.release();
+    const releasedAt = Date.now();
+    const { code: exitCode, at: exitAt } = await exited;
+    const exitMs = exitAt - termAt;
+    const nbs = await waitAllFinished(
+      view,
+      names.map((n) => `nb-${n}`),
+      300_000,
+    );
+    await view.stop();
+    await sleep(500);
+    const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0, true);
+    const audit = handOverInAudit(auditLogPath, setup.tags[0]!, setup.tags[1]!, t0);
+    const leaseReleased = firstLogTime(a, (m) => m.includes('released') && m.includes('lease'));
+    return {
+      scenario: 'held-hand-over',
+      bounces: opts.bounces,
+      durationMs: Date.now() - t0,
+      exitCode,
+      exitMs,
+      heldBeforeTermMs: termAt - heldAt,
+      heldAtTerm,
+      held: pa.stats.held,
+      released,
+      newLeaderFirstWriteAfterTermMs: newLeaderAt !== undefined ? newLeaderAt - termAt : undefined,
+      releasedAfterNewLeaderMs: newLeaderAt !== undefined ? releasedAt - newLeaderAt : undefined,
+      oldLeaderExitAfterReleaseMs: exitAt - releasedAt,
+      notificationsQueued: a.records().some((r) => r.msg === 'notifications still queued at shutdown were dropped'),
+      bounceSeconds: [...nbs.values()].map((nb) =>
+        Math.round((Date.parse(nb.status?.completionTime ?? '') - Date.parse(nb.status?.startTime ?? '')) / 1000),
+      ),
+      leaseReleasedAfterTermMs: leaseReleased !== undefined ? leaseReleased - termAt : undefined,
+      audit,
+      oldLeaderLog: a
+        .records()
+        .filter((r) => typeof r.msg === 'string' && (r.time as number) >= termAt)
+        .map((r) => `+${(r.time as number) - termAt}ms ${String(r.msg)}`),
+      check,
+    };
+  } finally {
+    await setup.cleanup();
+    for (const res of hung) res.destroy();
+    sink.closeAllConnections();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
   }
 }
