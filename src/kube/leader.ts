@@ -13,6 +13,8 @@ import { makeApi, withDeadline } from './http.js';
 
 /** Releasing the lease on shutdown: two requests, each at most this long. */
 const RELEASE_DEADLINE_MS = 2_000;
+/** Attempts at the release when a renewal of ours raced it (409). */
+const RELEASE_ATTEMPTS = 3;
 
 export interface LeaderElectionOptions {
   namespace: string;
@@ -181,26 +183,33 @@ export class LeaderElector {
     if (!this.leading) return;
     this.leading = false;
     const { namespace, name } = this.opts;
-    try {
-      // Shutdown is bounded (main.ts): the release gets a short deadline of its own.
-      const release = withDeadline(Math.min(this.opts.requestTimeoutSeconds * 1000, RELEASE_DEADLINE_MS));
-      const lease = await this.api.readNamespacedLease({ name, namespace }, release);
-      if (lease.spec?.holderIdentity !== this.opts.identity) return;
-      const now = new V1MicroTime(new Date().toISOString());
-      await this.api.replaceNamespacedLease(
-        {
-          name,
-          namespace,
-          body: {
-            ...lease,
-            spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+    // Shutdown is bounded (main.ts): the release gets a short deadline of its own.
+    const release = withDeadline(Math.min(this.opts.requestTimeoutSeconds * 1000, RELEASE_DEADLINE_MS));
+    // A renewal still in flight when stop() began may land between our read and our replace: the replace then
+    // answers 409. Read again and retry (bounded): otherwise the standby waits out the whole lease duration.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const lease = await this.api.readNamespacedLease({ name, namespace }, release);
+        if (lease.spec?.holderIdentity !== this.opts.identity) return;
+        const now = new V1MicroTime(new Date().toISOString());
+        await this.api.replaceNamespacedLease(
+          {
+            name,
+            namespace,
+            body: {
+              ...lease,
+              spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now },
+            },
           },
-        },
-        release,
-      );
-      this.opts.log.info('leader election: lease released');
-    } catch (err) {
-      this.opts.log.warn({ err: describeApiError(err).message }, 'leader election: could not release the lease');
+          release,
+        );
+        this.opts.log.info('leader election: lease released');
+        return;
+      } catch (err) {
+        if (isApiCode(err, 409) && attempt < RELEASE_ATTEMPTS) continue;
+        this.opts.log.warn({ err: describeApiError(err).message }, 'leader election: could not release the lease');
+        return;
+      }
     }
   }
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CoordinationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { uniqueName, waitUntil } from '../harness/index.js';
 import { useOperatorEnv } from './support/env.js';
@@ -74,9 +75,10 @@ describe('operations: metrics, health, shutdown, leader election', () => {
     const ns = await env.namespace('ops-leader');
     const dir = mkdtempSync(join(tmpdir(), 'nb-le-'));
     const configPath = join(dir, 'config.yaml');
+    const leaseName = uniqueName('le');
     writeFileSync(
       configPath,
-      `leaderElection:\n  enabled: true\n  namespace: nodebounce-system\n  leaseName: ${uniqueName('le')}\n`,
+      `leaderElection:\n  enabled: true\n  namespace: nodebounce-system\n  leaseName: ${leaseName}\n`,
     );
     // The shared operator of this file must not act in this test: stop it.
     await env.operator.stop();
@@ -140,6 +142,18 @@ describe('operations: metrics, health, shutdown, leader election', () => {
         await c.start(30_000, 'standing by');
         const stoppedAt = Date.now();
         expect(await standby.stop()).toBe(0);
+        // Released by the stopping instance: the Lease no longer names it (no holder, or already the new one).
+        const lease = await env.kc
+          .makeApiClient(CoordinationV1Api)
+          .readNamespacedLease({ namespace: 'nodebounce-system', name: leaseName });
+        const standbyIdentity = /"identity":"([^"]+)"/.exec(
+          standby.lines.find((l) => l.includes(leaderLine)) ?? '',
+        )?.[1];
+        expect(standbyIdentity).toBeTruthy();
+        expect(
+          lease.spec?.holderIdentity ?? '',
+          `lease after a clean stop: ${JSON.stringify(lease.spec)}\n${standby.lines.filter((l) => l.includes('lease')).join('\n')}`,
+        ).not.toBe(standbyIdentity);
         await c.waitForLog((l) => l.includes(leaderLine), 15_000);
         expect(Date.now() - stoppedAt).toBeLessThan(6_000);
       } finally {
