@@ -249,6 +249,80 @@ describe.skipIf(!!skipReason())('operator installed with Helm on a real node', (
     }
   });
 
+  it('RollingBounce, maxUnavailable 1, one member failing its readiness probe: waits, evicts nothing, then finishes once it is Ready', async () => {
+    const n = await ns('e2e-rollout');
+    const group = { 'e2e.nodebounce.dev/rollout': 'trio' };
+    const names = ['ra', 'rb', 'rc'];
+    const before = new Map<string, string | undefined>();
+    for (const name of names) {
+      const pod = await expressNode(env, n, name, {
+        labels: group,
+        annotations: { [SIM_DRAIN_SECONDS_ANNOTATION]: '1', [SIM_STARTUP_DELAY_ANNOTATION]: '1' },
+      });
+      before.set(name, pod.metadata?.uid);
+    }
+    // rc-0 starts failing its readinessProbe (the app answers 503 on /ready): the kubelet marks it NotReady.
+    const rc = (await readPod(env.kc, n, 'rc-0'))!;
+    expect((await podHttp(env, rc, 8080, '/admin/ready?value=false', 'POST')).status).toBe(200);
+    await waitUntil(
+      async () =>
+        (await readPod(env.kc, n, 'rc-0'))?.metadata?.uid === rc.metadata?.uid &&
+        !isPodReady(await readPod(env.kc, n, 'rc-0')),
+      {
+        timeoutMs: 60_000,
+        description: 'rc-0 NotReady by its readiness probe',
+      },
+    );
+    const rbApi = { group: 'bounce.express.dev', version: 'v1alpha1', plural: 'rollingbounces', namespace: n };
+    type Rollout = { status?: { phase?: string; reason?: string; message?: string; progress?: string } };
+    const read = async () => (await env.custom.getNamespacedCustomObject({ ...rbApi, name: 'trio' })) as Rollout;
+    await env.custom.createNamespacedCustomObject({
+      ...rbApi,
+      body: {
+        apiVersion: 'bounce.express.dev/v1alpha1',
+        kind: 'RollingBounce',
+        metadata: { name: 'trio', namespace: n },
+        spec: { members: { selector: { matchLabels: group } }, maxUnavailable: 1, healthGate: { stableSeconds: 0 } },
+      },
+    });
+    // The rollout holds: rc-0 is down, so no other member may go.
+    const waiting = await waitUntil(
+      async () => {
+        const rb = await read();
+        return rb.status?.phase === 'WaitingForHealth' && /\brc(-0)?: /.test(rb.status.message ?? '') ? rb : undefined;
+      },
+      { timeoutMs: 60_000, description: 'RollingBounce trio WaitingForHealth naming rc' },
+    );
+    const heldAt = Date.now();
+    // Held for a while (several of the operator's rechecks): every pod is the one it was, none terminating.
+    await new Promise((r) => setTimeout(r, 8_000));
+    for (const name of names) {
+      const pod = await readPod(env.kc, n, `${name}-0`);
+      expect(pod?.metadata?.uid, `${name}-0 untouched while rc-0 is down`).toBe(before.get(name));
+      expect(pod?.metadata?.deletionTimestamp, `${name}-0 not terminating`).toBeUndefined();
+    }
+    expect((await read()).status?.phase).toBe('WaitingForHealth');
+
+    // rc-0 passes its probe again: the rollout bounces all three, one at a time, and finishes.
+    expect((await podHttp(env, rc, 8080, '/admin/ready?value=true', 'POST')).status).toBe(200);
+    const done = await waitUntil(
+      async () => {
+        const rb = await read();
+        return rb.status?.phase === 'Succeeded' || rb.status?.phase === 'Failed' ? rb : undefined;
+      },
+      { timeoutMs: 240_000, intervalMs: 1_000, description: 'RollingBounce trio finished' },
+    );
+    console.log(
+      `[e2e] rollout with a NotReady member: waited with "${waiting.status?.reason}: ${waiting.status?.message}", ` +
+        `held ${((Date.now() - heldAt) / 1000).toFixed(1)}s before the member was made Ready; ended ${done.status?.phase}/${done.status?.reason} ${done.status?.progress}`,
+    );
+    expect(done.status?.phase, JSON.stringify(done.status)).toBe('Succeeded');
+    for (const name of names) {
+      const pod = await readPod(env.kc, n, `${name}-0`);
+      expect(pod?.metadata?.uid, `${name}-0 replaced`).not.toBe(before.get(name));
+    }
+  });
+
   it('IntentionallyDown and NodeRebuilding: refused, nothing touched', async () => {
     const n = await ns('e2e-refuse');
     const sleepy = await expressNode(env, n, 'sleepy');
