@@ -3,6 +3,22 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 
+/** The audit policy the bench's control planes run with: Metadata for everything but Leases and health probes. */
+export const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages:
+- RequestReceived
+rules:
+# kwok's node heartbeats and health probes are noise here.
+- level: None
+  resources:
+  - group: coordination.k8s.io
+    resources: [leases]
+- level: None
+  nonResourceURLs: ['/readyz*', '/healthz*', '/livez*']
+- level: Metadata
+`;
+
 export interface AuditEvent {
   auditID: string;
   stage: string;

@@ -18,22 +18,8 @@ import { createNamespace, startControlPlane, startExpressSimulator } from '../te
 import { BounceFixture } from '../test/integration/support/bounce.js';
 import { installOperatorIdentity, OperatorProcess } from '../test/integration/support/operator.js';
 import { RolloutFixture } from '../test/integration/support/rollout.js';
-import { isOperator, readAudit, requestKind, type AuditEvent } from './audit.js';
+import { AUDIT_POLICY, isOperator, readAudit, requestKind, type AuditEvent } from './audit.js';
 import { percentiles } from './scenarios.js';
-
-const POLICY = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages:
-- RequestReceived
-rules:
-- level: None
-  resources:
-  - group: coordination.k8s.io
-    resources: [leases]
-- level: None
-  nonResourceURLs: ['/readyz*', '/healthz*', '/livez*']
-- level: Metadata
-`;
 
 type Kind = 'fast' | 'member' | 'budget';
 interface Run {
@@ -64,7 +50,7 @@ async function main(): Promise<void> {
   const [shutdown, startup] = (values.delays ?? '0/0').split('/').map((x) => `${Number(x)}ms`);
   const dir = mkdtempSync(join(tmpdir(), 'nodebounce-bench-budget-'));
   const policyFile = join(dir, 'audit-policy.yaml');
-  writeFileSync(policyFile, POLICY);
+  writeFileSync(policyFile, AUDIT_POLICY);
   const load0 = loadavg();
   const cp = await startControlPlane({ auditPolicy: policyFile, kwokNodes: 1 });
   const sim = await startExpressSimulator(cp.kubeConfig);

@@ -27,6 +27,7 @@ import { writePlots } from './plots.js';
 import { DEFAULT_MAX_CONCURRENT_RECONCILES } from '../src/config/schema.js';
 import { memoryCgroupUnsupported, type MemoryCgroup } from '../test/harness/memlimit.js';
 import { PLOT_DIR, allFailures, renderTable, updateBenchDocs } from './report.js';
+import { AUDIT_POLICY } from './audit.js';
 import { OPERATOR_BUNDLE, bundle } from '../scripts/bundle.js';
 import {
   percentiles,
@@ -74,21 +75,6 @@ export interface BenchResults {
   }>;
   notes: string[];
 }
-
-const AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
-kind: Policy
-omitStages:
-- RequestReceived
-rules:
-# kwok's node heartbeats and health probes are noise here.
-- level: None
-  resources:
-  - group: coordination.k8s.io
-    resources: [leases]
-- level: None
-  nonResourceURLs: ['/readyz*', '/healthz*', '/livez*']
-- level: Metadata
-`;
 
 const HELP = `npm run bench -- [options]
   --bounces N          sequential bounces per method and delay set (50; 0 skips)
