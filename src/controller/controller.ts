@@ -11,7 +11,7 @@ import type { ObjectCache, OperatorRuntime } from '../kube/runtime.js';
 import type { ReconcileHooks } from './hooks.js';
 import { BounceReconciler, nodeBounceKey } from './reconciler.js';
 import { hasWorkLeft, NodeBounceStore } from './store.js';
-import { budgetEntryOf, budgetUsage, type BudgetEntry, type BudgetUsage } from '../rollout/cross-budget.js';
+import { budgetEntriesOf, budgetUsage, type BudgetUsage } from '../rollout/cross-budget.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
 // Wires the watches (NodeBounces, pods, Express resources) to the work queue: every change enqueues the
@@ -243,17 +243,12 @@ export class BounceController {
     return out;
   }
 
-  /** NodeBounces that gave up restoring shutdown protection and were not released. */
   /** The cross-group disruption budget's size, use and waiters by scope (config disruptionBudget), from the store. */
   disruptionBudgetUsage(): BudgetUsage[] {
-    const limits = this.opts.config.disruptionBudget;
-    const entries = this.store.listAll().map(budgetEntryOf);
-    return budgetUsage(
-      limits,
-      entries.filter((e): e is BudgetEntry => e !== undefined),
-    );
+    return budgetUsage(this.opts.config.disruptionBudget, budgetEntriesOf(this.store.listAll()));
   }
 
+  /** NodeBounces that gave up restoring shutdown protection and were not released. */
   unrestoredProtectionCount(): number {
     return this.store.listAll().filter((nb) => protectionLeftUnrestored(nb.status?.shutdownProtection)).length;
   }

@@ -17,7 +17,7 @@ import type { ObjectCache } from '../kube/runtime.js';
 import { ROLLINGBOUNCE_KIND, type RollingBounce } from '../api/rollingbounce.js';
 import { isPodReady } from '../bounce/pod.js';
 import { checkBudget, groupsFor } from '../rollout/budget.js';
-import { budgetEntryOf, checkCrossBudget, crossBudgetEnabled, type BudgetEntry } from '../rollout/cross-budget.js';
+import { budgetEntriesOf, budgetEntryOf, checkCrossBudget, crossBudgetEnabled } from '../rollout/cross-budget.js';
 import { groupBouncesOf, type GroupPod } from '../rollout/unavailable.js';
 import { executeAction } from './actions.js';
 import type { ReconcileHooks } from './hooks.js';
@@ -187,8 +187,7 @@ export class BounceReconciler {
         ? this.deps.store.listAll().filter((o) => o.metadata.namespace !== ns)
         : []),
     ];
-    const entries = all.map(budgetEntryOf).filter((e): e is BudgetEntry => e !== undefined);
-    return checkCrossBudget(limits, candidate, entries);
+    return checkCrossBudget(limits, candidate, budgetEntriesOf(all));
   }
 
   /**

@@ -68,6 +68,11 @@ export function budgetEntryOf(nb: Pick<NodeBounce, 'metadata' | 'spec' | 'status
   };
 }
 
+/** The budget's view of NodeBounces, leaving out those that can never disrupt. */
+export function budgetEntriesOf(nbs: readonly Pick<NodeBounce, 'metadata' | 'spec' | 'status'>[]): BudgetEntry[] {
+  return nbs.map(budgetEntryOf).filter((e): e is BudgetEntry => e !== undefined);
+}
+
 export type CrossBudgetVerdict =
   | { ok: true }
   | {
