@@ -8,6 +8,12 @@ export function copyJson<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(copyJson) as T;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) out[key] = copyJson((value as Record<string, unknown>)[key]);
+  for (const key of Object.keys(value)) {
+    const copied = copyJson((value as Record<string, unknown>)[key]);
+    // JSON.parse makes "__proto__" an own key; a plain assignment would set the copy's prototype instead.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
+    else out[key] = copied;
+  }
   return out as T;
 }

@@ -18,6 +18,14 @@ describe('copyJson', () => {
     );
   });
 
+  it('a "__proto__" key (JSON.parse makes it an own key) is copied as a key, not set as the prototype', () => {
+    const parsed = JSON.parse('{"a":[{"__proto__":null}],"__proto__":{"polluted":true}}') as object;
+    const copy = copyJson(parsed);
+    expect(copy).toStrictEqual(parsed);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it('a change to the copy of a status leaves the original as it was', () => {
     const status = { phase: 'Pending', conditions: [{ type: 'Accepted', status: 'True' }], pod: { name: 'p' } };
     const copy = copyJson(status);
