@@ -15,7 +15,7 @@ import {
   SAMPLE_VARIABLES,
   selectorsOf,
 } from '../harness/grafana.js';
-import { kubeConfigForServiceAccount, waitUntil } from '../harness/kube.js';
+import { createNamespace, kubeConfigForServiceAccount, uniqueName, waitUntil } from '../harness/kube.js';
 import { startPrometheus } from '../harness/prometheus.js';
 import { useOperatorEnv } from './support/env.js';
 import { RolloutFixture } from './support/rollout.js';
@@ -26,7 +26,14 @@ const TARGET_LABELS = new Set(['namespace', 'job', 'instance', 'pod', 'service',
 const PROMETHEUS_OWN = new Set(['up']);
 
 describe('Grafana dashboard vs. a running operator', () => {
-  const env = useOperatorEnv({ env: { NODEBOUNCE_METRICS_SECURE: 'true' } });
+  // The counters below are exact, so this operator watches only the file's own namespaces: on the shared control
+  // plane an earlier file can leave a NodeBounce unfinished, and an operator watching every namespace finishes it
+  // and counts it (CI once saw 5 successes for 4 here).
+  const bounceNs = uniqueName('dash');
+  const rolloutNs = uniqueName('dash-rb');
+  const env = useOperatorEnv({
+    env: { NODEBOUNCE_METRICS_SECURE: 'true', NODEBOUNCE_WATCH_NAMESPACES: `${bounceNs},${rolloutNs}` },
+  });
   const dashboard = readDashboard();
   let token = '';
   let readerNs = '';
@@ -63,8 +70,13 @@ describe('Grafana dashboard vs. a running operator', () => {
   };
 
   it('exports every metric and series the panels read, after bounces, a failure and a PDB block', async () => {
-    const ns = await env.namespace('dash');
+    const ns = await createNamespace(env.kc, bounceNs);
     for (const n of ['d1', 'd2', 'held']) await env.fx.readyExpressNode(ns, n);
+    // What an earlier file may leave behind: a bounce in a namespace this operator does not watch. It must stay
+    // untouched and uncounted.
+    const strayNs = await env.namespace('dash-stray');
+    await env.fx.readyExpressNode(strayNs, 'stray');
+    const stray = await env.fx.createNodeBounce(strayNs, { podName: 'stray' });
 
     // Two bounces that succeed, one that fails (no such pod).
     const done = [];
@@ -143,11 +155,12 @@ describe('Grafana dashboard vs. a running operator', () => {
     ).toBe(0);
     expect(await value('nodebounce_bounces_total', { result: 'succeeded', reason: 'PodRestarted' })).toBe(4);
     expect(await value('nodebounce_bounces_total', { result: 'failed', reason: 'PodNotFound' })).toBe(1);
+    expect((await env.fx.getNodeBounce(strayNs, stray.metadata.name))?.status).toBeUndefined();
   });
 
   it('no empty panel: every query of the dashboard returns series from a real Prometheus scraping the operator', async () => {
     // A small rollout first, so the RollingBounce panels have finished rollouts to show too.
-    const ns = await env.namespace('dash-rb');
+    const ns = await createNamespace(env.kc, rolloutNs);
     await env.fx.readyExpressNode(ns, 'r1');
     const rf = new RolloutFixture(env.kc);
     await rf.create(ns, 'dash-rollout', { members: { podNames: ['r1'] }, healthGate: { stableSeconds: 0 } });
