@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { uniqueName, waitUntil } from '../harness/index.js';
+import { createNamespace, uniqueName, waitUntil } from '../harness/index.js';
 import { useOperatorEnv } from './support/env.js';
 import { OperatorProcess } from './support/operator.js';
 
@@ -19,10 +19,14 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 describe('operations: metrics, health, shutdown, leader election', () => {
-  const env = useOperatorEnv();
+  // The counters are checked exactly, so the file's operator watches only its own namespaces: an earlier file's
+  // unfinished NodeBounce on the shared control plane would otherwise be finished and counted here.
+  const metricsNs = uniqueName('ops-metrics');
+  const sigtermNs = uniqueName('ops-sigterm');
+  const env = useOperatorEnv({ env: { NODEBOUNCE_WATCH_NAMESPACES: `${metricsNs},${sigtermNs}` } });
 
   it('health probes answer; /metrics reflects the bounces it ran', async () => {
-    const ns = await env.namespace('ops-metrics');
+    const ns = await createNamespace(env.kc, metricsNs);
     expect((await env.operator.get('health probes listening', '/healthz')).status).toBe(200);
     expect((await env.operator.get('health probes listening', '/readyz')).status).toBe(200);
 
@@ -59,7 +63,7 @@ describe('operations: metrics, health, shutdown, leader election', () => {
   });
 
   it('SIGTERM: exits 0 within 10 s mid-bounce; a restarted operator finishes the bounce', async () => {
-    const ns = await env.namespace('ops-sigterm');
+    const ns = await createNamespace(env.kc, sigtermNs);
     const pod = await env.fx.readyExpressNode(ns, 'st', { shutdownDelay: '3s' });
     const nb = await env.fx.createNodeBounce(ns, { podName: 'st' });
     await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => !!o.status?.podDeletedTime, 20_000, 'pod deleted');
