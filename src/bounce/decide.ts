@@ -7,7 +7,7 @@ import {
   type NodeBounceStatus,
 } from '../api/nodebounce.js';
 import { selectorMatches } from '../config/label-selector.js';
-import { isArgoTracked } from '../express/view.js';
+import { isArgoTracked, type ExpressView } from '../express/view.js';
 import { Builder, hasFinalizer, ms } from './builder.js';
 import { getCondition } from './conditions.js';
 import * as M from './messages.js';
@@ -140,6 +140,7 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   // passed, this NodeBounce counts as a disruption for everyone else's check.
   b.startsBounce = true;
   const held = hasFinalizer(nb);
+  confirmLostDisable(b, view, obs.expressKind);
   const budget = obs.disruptionBudget;
   const protection = b.status.shutdownProtection;
   // A disable under way (attempted, answer not recorded) is finished first; the check before the eviction follows.
@@ -193,6 +194,26 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
   b.actions.push(evictAction(spec, pod.metadata.uid));
   b.requeueAt(b.now.getTime() + timeouts.terminationSeconds * 1000);
   return b.done();
+}
+
+/**
+ * A disable attempted in an earlier pass (its Unknown condition is persisted) whose answer was never recorded (the
+ * status write after it failed, or the operator stopped) while the resource, read live, shows protection off: that
+ * attempt landed. Recorded as done by us (restored afterwards) instead of patching again, so the eviction can follow
+ * in this pass: under API faults, a pass that must patch and then write status again and again fails often enough
+ * to push the bounce into long retry backoffs (chaos faults seed 202). Someone else having disabled it meanwhile
+ * reads the same and is restored the same, as a repeated patch's success would be.
+ */
+function confirmLostDisable(b: Builder, view: ExpressView, kind: string): void {
+  const sp = b.status.shutdownProtection;
+  const persisted = getCondition(b.nb.status?.conditions, C.ShutdownProtectionDisabled)?.status;
+  if (!sp?.wasEnabled || persisted !== 'Unknown' || view.shutdownProtection === true) return;
+  if (getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status !== 'Unknown') return;
+  sp.disabledByOperator = true;
+  delete sp.lastError;
+  const message = M.protectionFoundDisabled(kind, view.name);
+  b.condition(C.ShutdownProtectionDisabled, 'True', 'DisabledByOperator', message);
+  b.events.push({ type: 'Normal', reason: 'ShutdownProtectionDisabled', message });
 }
 
 /**

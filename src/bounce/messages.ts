@@ -78,6 +78,10 @@ export const disablingProtectionCondition = (expressKind: string, name: string) 
 export const disablingProtection = (expressKind: string, name: string) =>
   `Disabling shutdown protection on ${expressKind} ${name} before the bounce.`;
 
+/** An earlier disable whose answer was lost (a failed status write, a restart) is seen to have landed. */
+export const protectionFoundDisabled = (kind: string, name: string) =>
+  `Shutdown protection on ${kind} ${name} disabled for the bounce (an earlier attempt whose answer was lost; the resource shows it off); it is restored afterwards.`;
+
 export const protectionNotEnabled = 'Shutdown protection was not enabled; nothing to disable.';
 
 /** A member waiting for its group's budget after its shutdown protection was disabled, right before the eviction. */

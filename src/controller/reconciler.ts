@@ -22,7 +22,7 @@ import { groupBouncesOf, type GroupPod } from '../rollout/unavailable.js';
 import { executeAction } from './actions.js';
 import type { ReconcileHooks } from './hooks.js';
 import { hasWorkLeft, type NodeBounceStore } from './store.js';
-import { KeyedMutex, type HandlerResult } from './workqueue.js';
+import { FailedAfterProgress, KeyedMutex, type HandlerResult } from './workqueue.js';
 
 // The NodeBounce reconciler: observe (caches) -> decide (pure) -> persist status -> act -> record outcome.
 // One reconcile per NodeBounce at a time (the work queue guarantees it); no sleeping, ever.
@@ -59,6 +59,8 @@ export class BounceReconciler {
   private readonly clock: () => Date;
   private readonly expressKind: string;
   private readonly decideOptions: DecideOptions;
+  /** Keys whose pass under way got a write of their NodeBounce through (see FailedAfterProgress). */
+  private readonly progressed = new Set<string>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -84,6 +86,7 @@ export class BounceReconciler {
     const nb = this.deps.store.get(namespace, name);
     if (!nb) return {};
     const log = this.deps.log.child({ namespace, name, phase: nb.status?.phase ?? 'New' });
+    this.progressed.delete(key);
     try {
       const decision = await this.decideConfirmed(nb);
       if (!decision.startsBounce) return await this.apply(nb, decision, log);
@@ -125,8 +128,18 @@ export class BounceReconciler {
         log.debug('status conflict; will retry on the newer version');
         return { requeueAfterMs: 200 };
       }
+      // A failure after a write that landed: the retry starts from that step, with the base backoff.
+      if (this.progressed.has(key)) throw new FailedAfterProgress(err);
       throw err;
+    } finally {
+      this.progressed.delete(key);
     }
+  }
+
+  /** The store's recordWrite, noting that this pass moved the NodeBounce forward. */
+  private recordWrite(before: NodeBounce, after: NodeBounce): NodeBounce {
+    this.progressed.add(nodeBounceKey(after.metadata.namespace, after.metadata.name));
+    return this.deps.store.recordWrite(before, after);
   }
 
   /**
@@ -137,7 +150,7 @@ export class BounceReconciler {
     const finalizers = [...(nb.metadata.finalizers ?? []), NODEBOUNCE_FINALIZER];
     try {
       const held = await this.deps.client.setNodeBounceFinalizers(nb, finalizers, acceptanceMarker(nb));
-      return this.deps.store.recordWrite(nb, held);
+      return this.recordWrite(nb, held);
     } catch (err) {
       if (isApiCode(err, 404)) return 'gone';
       if (isApiCode(err, 409)) throw new Conflict(); // changed meanwhile (deleted, edited): decide again on it
@@ -366,7 +379,7 @@ export class BounceReconciler {
     let requeueAfterMs = initialRequeueAfterMs(d);
     for (const action of d.actions) {
       const { outcome, updated } = await executeAction(this.deps.client, this.deps.config.express, current, action);
-      if (updated) current = this.deps.store.recordWrite(current, updated);
+      if (updated) current = this.recordWrite(current, updated);
       log.debug({ action: action.type, ok: outcome.ok, code: outcome.ok ? undefined : outcome.code }, 'action');
       const result = applyOutcome(current, action, outcome, this.clock(), this.decideOptions);
       const rules = ACTION_RULES[action.type];
@@ -395,7 +408,7 @@ export class BounceReconciler {
       if (isApiCode(err, 404)) throw new Conflict(); // deleted meanwhile; the watch tells the rest
       throw err;
     }
-    this.deps.store.recordWrite(nb, updated);
+    this.recordWrite(nb, updated);
     const before = nb.status;
     if (before?.phase !== status.phase || before?.reason !== status.reason) {
       log.info({ to: status.phase, reason: status.reason }, status.message ?? '');

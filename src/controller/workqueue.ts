@@ -61,6 +61,20 @@ class Lanes {
   }
 }
 
+/**
+ * A handler failure after the pass got something done that the next pass will not repeat (the reconciler: a write of
+ * the NodeBounce that landed). The key's failure count starts over, so it is retried after the base backoff instead
+ * of one that kept doubling across passes that each moved forward: at 25 % injected API errors, a bounce whose every
+ * step needs four requests reached the 60 s cap and one sat for 300 s (chaos faults seed 202). Still bounded: each
+ * such retry follows a step that is not taken again, and a bounce has few steps.
+ */
+export class FailedAfterProgress extends Error {
+  constructor(readonly original: unknown) {
+    super(String((original as Error)?.message ?? original), { cause: original });
+    this.name = 'FailedAfterProgress';
+  }
+}
+
 /** What a handler returns: optionally, a delay after which to process the key again. */
 export interface HandlerResult {
   requeueAfterMs?: number;
@@ -220,6 +234,7 @@ export class WorkQueue {
       this.forget(key);
       if (after !== undefined) this.addAfter(key, after);
     } catch (err) {
+      if (err instanceof FailedAfterProgress) this.forget(key);
       const delay = this.addRateLimited(key);
       this.options.onError?.(key, err, delay);
     } finally {

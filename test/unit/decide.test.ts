@@ -436,6 +436,52 @@ describe('preflight passes: starting the bounce', () => {
     expect(d.events).toEqual([]); // neither PreflightPassed again nor a transition event
   });
 
+  // Chaos faults seed 202: the disable landed, the status write recording it failed (25 % injected errors); each
+  // later pass patched again and had to write status again, failed often enough to reach the 60 s retry backoff,
+  // and one bounce sat in Pending/DisablingShutdownProtection for 300 s. The live read shows what happened.
+  const lostDisable = (): NodeBounceStatus => {
+    const first = decide(
+      makeNodeBounce({ status: pendingStatus(), finalizer: true }),
+      makeObserved({ express: found({ shutdownProtection: true }) }),
+      at(5),
+    );
+    expect(first.status.reason).toBe(R.DisablingShutdownProtection);
+    return first.status; // persisted; the disable's answer never was
+  };
+
+  it.each([[false], [undefined]])(
+    'a disable whose answer was lost and the resource shows protection off (%s): recorded, no second patch, evicted in the same pass',
+    (sp) => {
+      const d = decide(
+        makeNodeBounce({ status: lostDisable(), finalizer: true }),
+        makeObserved({ express: found({ shutdownProtection: sp }) }),
+        at(9),
+      );
+      expect(d.actions).toEqual([
+        { type: 'EvictPod', podName: POD, uid: OLD_UID, mode: 'Evict', gracePeriodSeconds: undefined },
+      ]);
+      expect(d.status.phase).toBe('Terminating');
+      expect(d.status.shutdownProtection).toEqual(protectionDisabled); // restored afterwards
+      expect(cond(d.status, 'ShutdownProtectionDisabled')).toMatchObject({
+        status: 'True',
+        reason: 'DisabledByOperator',
+        lastTransitionTime: iso(9),
+      });
+      expect(reasonsOf(d.events)).toEqual(['ShutdownProtectionDisabled']);
+    },
+  );
+
+  it('a disable whose answer was lost, protection still on (a 409 applied nothing): patched again', () => {
+    const st = { ...lostDisable(), shutdownProtection: { ...protectionDisabled, disabledByOperator: false } };
+    const d = decide(
+      makeNodeBounce({ status: st, finalizer: true }),
+      makeObserved({ express: found({ shutdownProtection: true }) }),
+      at(9),
+    );
+    expect(actionTypes(d.actions)).toEqual(['SetShutdownProtection']);
+    expect(cond(d.status, 'ShutdownProtectionDisabled')?.status).toBe('Unknown');
+  });
+
   it.each([
     ['disabled by the operator', 'True', 'DisabledByOperator', protectionDisabled],
     [
@@ -611,6 +657,27 @@ describe("a RollingBounce's disruption budget", () => {
       at(6),
     );
     expect(actionTypes(d.actions)).toEqual(['SetShutdownProtection']);
+  });
+});
+
+describe('a lost disable answer and the disruption budget', () => {
+  it('recorded, then the budget is asked before the eviction: a wait leaves protection off and says so', () => {
+    const first = decide(
+      makeNodeBounce({ status: pendingStatus(), finalizer: true }),
+      makeObserved({ express: found({ shutdownProtection: true }) }),
+      at(5),
+    );
+    const over = { ok: false as const, message: 'over', situation: 'node-b is down.' };
+    const d = decide(
+      makeNodeBounce({ status: first.status, finalizer: true }),
+      makeObserved({ express: found({ shutdownProtection: false }), disruptionBudget: over }),
+      at(9),
+    );
+    expect(d.actions).toEqual([]);
+    expect(d.status).toMatchObject({ phase: 'Pending', reason: R.WaitingForDisruptionBudget });
+    expect(d.status.message).toMatch(/^node-b is down\. Shutdown protection of .* is already disabled/);
+    expect(d.status.shutdownProtection).toEqual(protectionDisabled);
+    expect(cond(d.status, 'ShutdownProtectionDisabled')?.status).toBe('True');
   });
 });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { KeyedMutex, WorkQueue } from '../../src/controller/workqueue.js';
+import { FailedAfterProgress, KeyedMutex, WorkQueue } from '../../src/controller/workqueue.js';
 
 // Time is the subject here (delays, backoff, waiting for handlers), so the clock is vitest's fake one: each test
 // advances it by exact amounts and asserts at the boundaries, which a loaded machine cannot make flaky.
@@ -114,6 +114,41 @@ describe('WorkQueue', () => {
     q.add('k');
     await advance(0);
     expect([runs, errors]).toEqual([4, [20, 40, 20]]);
+    await q.shutdown();
+  });
+
+  it('a failure after progress (FailedAfterProgress) starts the count over: base backoff, not a doubled one', async () => {
+    // Chaos faults seed 202: passes that each landed a write and then failed kept doubling the backoff to 60 s.
+    const outcomes = ['fail', 'fail', 'fail', 'progress', 'fail'];
+    let runs = 0;
+    const errors: Array<[string, number]> = [];
+    const q = new WorkQueue(
+      async () => {
+        runs++;
+        const o = outcomes.shift();
+        if (o === 'fail') throw new Error('transient');
+        if (o === 'progress') throw new FailedAfterProgress(new Error('status write failed'));
+      },
+      { concurrency: 1, baseBackoffMs: 20, onError: (_k, e, delay) => errors.push([(e as Error).message, delay]) },
+    );
+    q.add('k');
+    await advance(0);
+    await advance(20);
+    await advance(40);
+    expect(runs).toBe(3);
+    await advance(80); // the fourth run fails after progress: retried after the base backoff
+    expect(runs).toBe(4);
+    await advance(19);
+    expect(runs).toBe(4);
+    await advance(1);
+    expect(runs).toBe(5); // and a plain failure after it doubles from there
+    expect(errors).toEqual([
+      ['transient', 20],
+      ['transient', 40],
+      ['transient', 80],
+      ['status write failed', 20],
+      ['transient', 40],
+    ]);
     await q.shutdown();
   });
 
