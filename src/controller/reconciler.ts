@@ -12,7 +12,7 @@ import type { OperatorConfig } from '../config/schema.js';
 import { parseLabelSelector } from '../config/label-selector.js';
 import { expressNameForPod, readExpress, type UnstructuredObject } from '../express/view.js';
 import type { KubeClient } from '../kube/client.js';
-import { isApiCode } from '../kube/errors.js';
+import { describeApiError, isApiCode } from '../kube/errors.js';
 import type { ObjectCache } from '../kube/runtime.js';
 import { ROLLINGBOUNCE_KIND, type RollingBounce } from '../api/rollingbounce.js';
 import { isPodReady } from '../bounce/pod.js';
@@ -46,6 +46,23 @@ class Conflict extends Error {}
 interface Lookups {
   pod(namespace: string, name: string): PodLike | undefined;
   express(namespace: string, name: string): UnstructuredObject | undefined;
+}
+
+/**
+ * A live read answered "not now" (429, or a 5xx) is asked once more at once, instead of failing the whole pass: each
+ * pass that starts or resumes a bounce reads the pod and its Express resource live, and under API faults (chaos
+ * faults seed 202, 25 % of requests failed) a failed read cost a pass and doubled the key's retry backoff, up to 60 s,
+ * until one bounce waited 300 s. Bounded: two tries in all; a read cut by its deadline or by the acting signal is
+ * not repeated (its time is spent).
+ */
+export async function readAgainOnce<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    const { code } = describeApiError(err);
+    if (code === undefined || (code !== 429 && code < 500)) throw err;
+    return read();
+  }
 }
 
 export function nodeBounceKey(namespace: string, name: string): string {
@@ -315,14 +332,19 @@ export class BounceReconciler {
       return m?.ok ? m.name : nb.status?.expressResourceName;
     };
     const guess = expressNameOf(podName ? this.deps.pods.get(ns, podName) : undefined);
+    const client = this.deps.client;
     const [nodeBounces, pod, guessed] = await Promise.all([
-      withQueue && podName ? this.deps.client.listNodeBouncesForPod(ns, podName) : Promise.resolve([]),
-      podName ? this.deps.client.getPod(ns, podName) : Promise.resolve(undefined),
-      guess ? this.deps.client.getExpress(ns, guess) : Promise.resolve(undefined),
+      withQueue && podName ? readAgainOnce(() => client.listNodeBouncesForPod(ns, podName)) : Promise.resolve([]),
+      podName ? readAgainOnce(() => client.getPod(ns, podName)) : Promise.resolve(undefined),
+      guess ? readAgainOnce(() => client.getExpress(ns, guess)) : Promise.resolve(undefined),
     ]);
     const expressName = expressNameOf(pod);
     const express =
-      expressName === guess ? guessed : expressName ? await this.deps.client.getExpress(ns, expressName) : undefined;
+      expressName === guess
+        ? guessed
+        : expressName
+          ? await readAgainOnce(() => client.getExpress(ns, expressName))
+          : undefined;
     return {
       nodeBounces,
       lookups: {

@@ -28,7 +28,7 @@ function apiError(code: number): Error {
 }
 
 /** An API server of one NodeBounce, one pod and one ExpressNode with protection on; `fail` answers a call with 500. */
-function setup(fail: (call: string, n: number) => boolean) {
+function setup(fail: (call: string, n: number) => boolean, failCode = 500) {
   let nb: NodeBounce = makeNodeBounce({ status: acceptedStatus(0), finalizer: true, meta: { resourceVersion: '1' } });
   let express: UnstructuredObject = {
     metadata: { name: EXPRESS, namespace: NS, resourceVersion: '10' },
@@ -43,8 +43,8 @@ function setup(fail: (call: string, n: number) => boolean) {
     const n = (counts.get(name) ?? 0) + 1;
     counts.set(name, n);
     if (fail(name, n)) {
-      calls.push(`${name} (500)`);
-      throw apiError(500);
+      calls.push(`${name} (${failCode})`);
+      throw apiError(failCode);
     }
     calls.push(name);
   };
@@ -104,11 +104,31 @@ describe('reconciler under API faults: a lost disable answer', () => {
     expect(nb().status?.podUID).toBe(OLD_UID);
   });
 
+  it.each([[500], [503], [429]])('a live read answered %i is asked once more in the same pass', async (code) => {
+    const { reconciler, calls, key } = setup((c, n) => c === 'getPod' && n === 1, code);
+    await reconciler.reconcile(key);
+    expect(calls).toEqual([
+      `getPod (${code})`,
+      'getExpress',
+      'getPod',
+      'status Pending/DisablingShutdownProtection',
+      'patchExpress false',
+      'status Pending/DisablingShutdownProtection',
+    ]);
+  });
+
+  it.each([[403], [409]])('a live read answered %i is not asked again: the pass fails', async (code) => {
+    const { reconciler, calls, key } = setup((c, n) => c === 'getPod' && n === 1, code);
+    await expect(reconciler.reconcile(key)).rejects.toThrow(`HTTP ${code}`);
+    expect(calls.filter((c) => c.startsWith('getPod'))).toEqual([`getPod (${code})`]);
+  });
+
   it('a pass that fails before any write of the NodeBounce lands is a plain failure (the backoff keeps doubling)', async () => {
+    // Both tries of the read fail.
     const { reconciler, calls, key } = setup((c) => c === 'getExpress');
     const err = await reconciler.reconcile(key).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(FailedAfterProgress);
-    expect(calls).toEqual(['getPod', 'getExpress (500)']);
+    expect(calls).toEqual(['getPod', 'getExpress (500)', 'getExpress (500)']);
   });
 });
