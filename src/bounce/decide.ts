@@ -197,21 +197,30 @@ function pending(b: Builder, spec: ValidSpec, obs: Observed): Decision {
 }
 
 /**
- * A disable attempted in an earlier pass (its Unknown condition is persisted) whose answer was never recorded (the
- * status write after it failed, or the operator stopped) while the resource, read live, shows protection off: that
- * attempt landed. Recorded as done by us (restored afterwards) instead of patching again, so the eviction can follow
- * in this pass: under API faults, a pass that must patch and then write status again and again fails often enough
- * to push the bounce into long retry backoffs (chaos faults seed 202). Someone else having disabled it meanwhile
- * reads the same and is restored the same, as a repeated patch's success would be.
+ * Protection found off, before the eviction, by a bounce that has not recorded disabling it: it is counted as ours and
+ * restored afterwards, without another patch, and the eviction can follow in this pass. Two ways to get there:
+ * - a disable attempted in an earlier pass (its Unknown condition is persisted) whose answer was never recorded (the
+ *   status write after it failed, or the operator stopped): that attempt landed. Patching again and writing again,
+ *   pass after pass, under API faults pushed a bounce into long retry backoffs (chaos faults seed 202);
+ * - a disable recorded as refused (DisableFailed, not counted as ours) while protection is off: a repeat of the
+ *   disable, decided on a stale copy written before the refusal was, landed and its record was refused (409); counted
+ *   as not ours it was never restored (chaos faults seed 303).
+ * Someone else having disabled it meanwhile reads the same and is restored the same: to what it was at the start.
  */
 function confirmLostDisable(b: Builder, view: ExpressView, kind: string): void {
   const sp = b.status.shutdownProtection;
-  const persisted = getCondition(b.nb.status?.conditions, C.ShutdownProtectionDisabled)?.status;
-  if (!sp?.wasEnabled || persisted !== 'Unknown' || view.shutdownProtection === true) return;
-  if (getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status !== 'Unknown') return;
+  if (!sp?.wasEnabled || sp.restored || view.shutdownProtection === true) return;
+  const persisted = getCondition(b.nb.status?.conditions, C.ShutdownProtectionDisabled);
+  const answerLost =
+    persisted?.status === 'Unknown' &&
+    getCondition(b.status.conditions, C.ShutdownProtectionDisabled)?.status === 'Unknown';
+  const refusedYetOff = persisted?.status === 'False' && persisted.reason === 'DisableFailed' && !sp.disabledByOperator;
+  if (!answerLost && !refusedYetOff) return;
   sp.disabledByOperator = true;
   delete sp.lastError;
-  const message = M.protectionFoundDisabled(kind, view.name);
+  const message = answerLost
+    ? M.protectionFoundDisabled(kind, view.name)
+    : M.protectionOffAfterRefusal(kind, view.name);
   b.condition(C.ShutdownProtectionDisabled, 'True', 'DisabledByOperator', message);
   b.events.push({ type: 'Normal', reason: 'ShutdownProtectionDisabled', message });
 }

@@ -82,6 +82,10 @@ export const disablingProtection = (expressKind: string, name: string) =>
 export const protectionFoundDisabled = (kind: string, name: string) =>
   `Shutdown protection on ${kind} ${name} disabled for the bounce (an earlier attempt whose answer was lost; the resource shows it off); it is restored afterwards.`;
 
+/** Protection off although the disable was recorded as refused (a later attempt landed, its record did not). */
+export const protectionOffAfterRefusal = (kind: string, name: string) =>
+  `Shutdown protection on ${kind} ${name} is off although the disable was recorded as refused (a later attempt landed without its answer being recorded, or someone else disabled it); it is restored afterwards.`;
+
 export const protectionNotEnabled = 'Shutdown protection was not enabled; nothing to disable.';
 
 /** A member waiting for its group's budget after its shutdown protection was disabled, right before the eviction. */

@@ -6,6 +6,8 @@ import {
   type NodeBounceStatus,
 } from '../../src/api/nodebounce.js';
 import { decide, effectiveTimeouts, holdBeforeStart, queueEntryOf } from '../../src/bounce/decide.js';
+import { applyOutcome } from '../../src/bounce/outcome.js';
+import { mustRestoreProtection } from '../../src/bounce/protection.js';
 import type { PodLike } from '../../src/bounce/pod.js';
 import { defaultDecideOptions, type DecideOptions } from '../../src/bounce/types.js';
 import { parseLabelSelector } from '../../src/config/label-selector.js';
@@ -470,6 +472,28 @@ describe('preflight passes: starting the bounce', () => {
       expect(reasonsOf(d.events)).toEqual(['ShutdownProtectionDisabled']);
     },
   );
+
+  it('a refused disable, then a repeat on a stale copy that landed without its record: protection off is ours, restored', () => {
+    // Chaos faults seed 303: the first disable was throttled (429: refused, not ours) and that outcome's status write
+    // landed with its response lost; the next pass, on the cached copy from before it, repeated the disable, which
+    // landed; its record was refused (409). The bounce went on from "refused" and never restored protection.
+    const nb = (status: NodeBounceStatus) => makeNodeBounce({ status, finalizer: true });
+    const on = makeObserved({ express: found({ shutdownProtection: true }) });
+    const intent = decide(nb(pendingStatus()), on, at(5));
+    const disable = intent.actions[0]!;
+    expect(disable).toMatchObject({ type: 'SetShutdownProtection', enabled: false });
+    const refused = applyOutcome(nb(intent.status), disable, { ok: false, code: 429, message: 'throttled' }, at(6));
+    expect(refused.status.shutdownProtection?.disabledByOperator).toBe(false);
+    expect(decide(nb(intent.status), on, at(7)).actions).toEqual([{ ...disable, repeated: true }]); // stale copy
+    const d = decide(nb(refused.status), makeObserved({ express: found({ shutdownProtection: false }) }), at(8));
+    expect(actionTypes(d.actions)).toEqual(['EvictPod']);
+    expect(d.status.shutdownProtection).toEqual(protectionDisabled);
+    expect(mustRestoreProtection(d.status)).toBe(true);
+    expect(cond(d.status, 'ShutdownProtectionDisabled')).toMatchObject({
+      status: 'True',
+      reason: 'DisabledByOperator',
+    });
+  });
 
   it('a disable whose answer was lost, protection still on (a 409 applied nothing): patched again', () => {
     const st = { ...lostDisable(), shutdownProtection: { ...protectionDisabled, disabledByOperator: false } };
