@@ -3,8 +3,9 @@
  * Helm chart deploy/helm/nodebounce-operator in a Git repository, on the real node: the Application syncs and turns
  * Healthy (the operator pod really runs, from the image built for this run, pulled from nowhere), that operator
  * bounces an Express pod (the eviction in the kube-apiserver audit log is its ServiceAccount's), and deleting the
- * Application removes everything the chart installed except the CRDs (Helm never deletes a chart's crds/; the CRDs
- * say `helm.sh/resource-policy: keep`, which Argo CD honours), so the cluster's NodeBounces survive.
+ * Application removes everything the chart installed except the CRDs, so the cluster's NodeBounces survive: Helm
+ * never deletes a chart's crds/, and Argo CD never deletes a CRD when an Application is deleted (its controller's
+ * shouldBeDeleted), whatever the CRD's annotations.
  *
  * Local node only: Argo CD's CRDs and namespace are cluster-wide, not for a remote run's shared cluster.
  */
