@@ -125,6 +125,7 @@ describe.skipIf(!!skipReason() || isRemote())('operator installed by Argo CD fro
     `/apis/apps/v1/namespaces/${OPERATOR_NS}/deployments/nodebounce-operator`,
     `/api/v1/namespaces/${OPERATOR_NS}/serviceaccounts/nodebounce-operator`,
     `/api/v1/namespaces/${OPERATOR_NS}/configmaps/nodebounce-operator-config`,
+    `/api/v1/namespaces/${OPERATOR_NS}/services/nodebounce-operator-metrics`,
     `/apis/rbac.authorization.k8s.io/v1/clusterroles/nodebounce-operator`,
     `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/nodebounce-operator`,
     `/apis/rbac.authorization.k8s.io/v1/namespaces/${OPERATOR_NS}/roles/nodebounce-operator-leader-election`,
