@@ -248,6 +248,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         // never leave a half-dead pooled connection behind (the proxy's faults stay the only faults).
         outHeaders.connection = 'close';
         res.writeHead(upRes.statusCode ?? 502, outHeaders);
+        // A watch's headers go out now: Node holds them until the first body write, and kube-apiserver sends no body
+        // for a quiet watch of a custom resource, so the client (waiting for the headers to start the watch) waited
+        // for the operator's idle watchdog: the held hand-over's leaders took 60-90 s to sync their caches.
+        if (isWatch) res.flushHeaders();
         upRes.pipe(res);
         if (isWatch) {
           const silence = () => {

@@ -536,6 +536,9 @@ export async function heldHandOverScenario(
     const check = await checkBounces(kc, ns, nbs, originals, auditLogPath, t0, true);
     const audit = handOverInAudit(auditLogPath, setup.tags[0]!, setup.tags[1]!, t0);
     const leaseReleased = firstLogTime(a, (m) => m.includes('released') && m.includes('lease'));
+    // The new leader's take-over: from leading to a synced cache (its watches start only once it leads).
+    const bLeads = firstLogTime(b, (m) => m.includes('became leader'));
+    const bSynced = firstLogTime(b, (m) => m.startsWith('caches synced'));
     return {
       scenario: 'held-hand-over',
       bounces: opts.bounces,
@@ -554,6 +557,7 @@ export async function heldHandOverScenario(
         Math.round((Date.parse(nb.status?.completionTime ?? '') - Date.parse(nb.status?.startTime ?? '')) / 1000),
       ),
       leaseReleasedAfterTermMs: leaseReleased !== undefined ? leaseReleased - termAt : undefined,
+      newLeaderSyncMs: bLeads !== undefined && bSynced !== undefined ? bSynced - bLeads : undefined,
       audit,
       oldLeaderLog: a
         .records()
