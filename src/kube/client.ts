@@ -1,10 +1,5 @@
 import { hostname } from 'node:os';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import {
   NODEBOUNCE_API_VERSION,
   NODEBOUNCE_GROUP,
