@@ -40,6 +40,23 @@ export function seg(s: string): string {
 /** For plain http:// servers and TLS with system CAs only, where client-node hands out no dispatcher. */
 let plainAgent: Agent | undefined;
 
+/**
+ * The headers (credentials, user agent, `accept`) and the shared dispatcher (TLS, client certificate) of one request
+ * to `kc`'s current cluster, as client-node's own clients get them: applied per request, so rotated credentials
+ * (token files, exec plugins) are picked up.
+ */
+export async function authorize(kc: KubeConfig): Promise<{ headers: Record<string, string>; dispatcher: Dispatcher }> {
+  reuseConnections(kc);
+  const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+  let dispatcher: Dispatcher | undefined;
+  const ctx = {
+    setHeaderParam: (key: string, value: string) => void (headers[key.toLowerCase()] = value),
+    setDispatcher: (d: Dispatcher) => void (dispatcher = d),
+  };
+  await kc.applySecurityAuthentication(ctx as unknown as RequestContext);
+  return { headers, dispatcher: dispatcher ?? (plainAgent ??= new Agent()) };
+}
+
 export class LeanApi {
   private readonly origin: string;
   private readonly basePath: string;
@@ -57,7 +74,6 @@ export class LeanApi {
     const url = new URL(cluster.server);
     this.origin = url.origin;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    reuseConnections(kc);
   }
 
   /**
@@ -69,13 +85,7 @@ export class LeanApi {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = this.until ? AbortSignal.any([timeout, this.until]) : timeout;
     signal.throwIfAborted();
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
-    let dispatcher: Dispatcher | undefined;
-    const ctx = {
-      setHeaderParam: (key: string, value: string) => void (headers[key.toLowerCase()] = value),
-      setDispatcher: (d: Dispatcher) => void (dispatcher = d),
-    };
-    await this.kc.applySecurityAuthentication(ctx as unknown as RequestContext);
+    const { headers, dispatcher } = await authorize(this.kc);
     signal.throwIfAborted();
     let payload: string | undefined;
     if (body !== undefined) {
@@ -83,7 +93,7 @@ export class LeanApi {
       headers['content-type'] = contentType ?? 'application/json';
     }
     const fullPath = this.basePath + path;
-    const res = await (dispatcher ?? (plainAgent ??= new Agent())).request({
+    const res = await dispatcher.request({
       origin: this.origin,
       path: fullPath,
       method,
