@@ -1,7 +1,8 @@
-import { KubeConfig, RequestContext, HttpMethod } from '@kubernetes/client-node';
+import { KubeConfig, RequestContext, HttpMethod, Watch } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { deadline, dispatcherCount, isDeadlineExceeded, reuseConnections, withDeadline } from '../../src/kube/http.js';
 import { restartBackoffMs } from '../../src/kube/informer.js';
+import { BoundedWatch } from '../../src/kube/watch.js';
 
 function kubeConfig(server = 'https://127.0.0.1:6443', token = 't'): KubeConfig {
   const kc = new KubeConfig();
@@ -71,6 +72,12 @@ describe('request deadlines', () => {
 });
 
 describe('watch limits', () => {
+  it("client-node's watch still has the inactivity timer the idle watchdog sets", () => {
+    expect((new Watch(kubeConfig()) as unknown as { requestTimeoutMs: unknown }).requestTimeoutMs).toBe(30_000);
+    const w = new BoundedWatch(kubeConfig(), { timeoutMinSeconds: 300, timeoutMaxSeconds: 600, idleTimeoutMs: 90_000 });
+    expect((w as unknown as { requestTimeoutMs: unknown }).requestTimeoutMs).toBe(90_000);
+  });
+
   it('restart backoff grows with consecutive failures and is capped', () => {
     expect([1, 2, 3, 4].map(restartBackoffMs)).toEqual([200, 400, 800, 1600]);
     expect(restartBackoffMs(50)).toBe(30_000);
