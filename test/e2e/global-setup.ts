@@ -27,6 +27,8 @@ declare module 'vitest' {
     e2eOperatorImage: string;
     e2eLogDir: string;
     e2eNodeIP: string;
+    /** kube-apiserver's audit log of pod evictions and deletions (local node only; '' remotely). */
+    e2eAuditLogPath: string;
     /** 'remote' against an existing cluster (docs/e2e.md, "Running against your own cluster"), '' locally. */
     e2eMode: string;
     /** The operator's namespace (local: nodebounce-system). */
@@ -59,7 +61,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       throw new Error(`e2e: this CI machine cannot run the real-node tier: ${unsupported}`);
     console.log(`[e2e] SKIP: ${unsupported}. The e2e tests need a Linux machine with root and cgroups (docs/e2e.md).`);
     project.provide('e2eSkipReason', unsupported);
-    for (const k of ['e2eKubeconfig', 'e2eOperatorImage', 'e2eNodeIP'] as const) project.provide(k, '');
+    for (const k of ['e2eKubeconfig', 'e2eOperatorImage', 'e2eNodeIP', 'e2eAuditLogPath'] as const)
+      project.provide(k, '');
     return async () => undefined;
   }
   project.provide('e2eSkipReason', '');
@@ -104,6 +107,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('e2eKubeconfig', cluster.kubeconfigPath);
     project.provide('e2eOperatorImage', image.tag);
     project.provide('e2eNodeIP', cluster.nodeIP);
+    project.provide('e2eAuditLogPath', cluster.auditLogPath);
   } catch (err) {
     await teardown().catch((e: unknown) => log(`teardown after failed setup: ${String(e)}`));
     throw err;
@@ -156,6 +160,7 @@ async function remoteSetup(
   project.provide('e2eKubeconfig', run.kubeconfigPath);
   project.provide('e2eOperatorImage', cfg.image);
   project.provide('e2eNodeIP', '');
+  project.provide('e2eAuditLogPath', '');
   project.provide('e2eOperatorNs', run.operatorNs);
   project.provide('e2eExpressNs', run.expressNs);
   project.provide('e2ePullPolicy', cfg.pullPolicy);

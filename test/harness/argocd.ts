@@ -148,6 +148,11 @@ export interface StartArgoCdOptions {
   argocdCm?: Record<string, string>;
   /** The controller's --app-resync (s): how often it compares with Git without being asked. */
   appResyncSeconds?: number;
+  /**
+   * Start kube-controller-manager with only its garbage collector (default true). False on a cluster that runs its
+   * own garbage collector (the real-node tier).
+   */
+  garbageCollector?: boolean;
   log?: (line: string) => void;
 }
 
@@ -226,27 +231,34 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const [mod, nodeBins] = await Promise.all([
+    const withGc = opts.garbageCollector ?? true;
+    // helm: the repo-server renders Helm sources with the `helm` on its PATH (the pinned one, cached beside argocd).
+    const [mod, nodeBins, helm] = await Promise.all([
       argocdModuleDir(),
-      ensureNodeBinaries({ only: ['kube-controller-manager'], log: (l) => (log ?? console.log)(`[argocd] ${l}`) }),
+      withGc
+        ? ensureNodeBinaries({ only: ['kube-controller-manager'], log: (l) => (log ?? console.log)(`[argocd] ${l}`) })
+        : undefined,
+      ensureTool('helm'),
     ]);
     await installArgoCd(opts, mod);
-    const gcPort = await freePort();
-    const gc = ManagedProcess.spawn(
-      'kube-controller-manager',
-      nodeBins.paths['kube-controller-manager'],
-      [
-        `--kubeconfig=${opts.kubeconfigPath}`,
-        '--controllers=garbagecollector',
-        '--leader-elect=false',
-        '--bind-address=127.0.0.1',
-        `--secure-port=${gcPort}`,
-        `--cert-dir=${join(dir, 'kcm')}`,
-      ],
-      { logFile: join(dir, 'kube-controller-manager.log'), log },
-    );
-    procs.push(gc);
-    await waitPort(gcPort, 'kube-controller-manager', gc);
+    if (nodeBins) {
+      const gcPort = await freePort();
+      const gc = ManagedProcess.spawn(
+        'kube-controller-manager',
+        nodeBins.paths['kube-controller-manager'],
+        [
+          `--kubeconfig=${opts.kubeconfigPath}`,
+          '--controllers=garbagecollector',
+          '--leader-elect=false',
+          '--bind-address=127.0.0.1',
+          `--secure-port=${gcPort}`,
+          `--cert-dir=${join(dir, 'kcm')}`,
+        ],
+        { logFile: join(dir, 'kube-controller-manager.log'), log },
+      );
+      procs.push(gc);
+      await waitPort(gcPort, 'kube-controller-manager', gc);
+    }
     // The repo-server runs `git-verify-wrapper.sh` (from argo-cd's hack/, on PATH in Argo CD's image) for every
     // revision; the module cache keeps it without its executable bit, so a one-line launcher runs it with sh.
     const bin = join(dir, 'bin');
@@ -277,7 +289,7 @@ export async function startArgoCd(opts: StartArgoCdOptions): Promise<ArgoCd> {
     const env = (component: string): NodeJS.ProcessEnv => ({
       ...process.env,
       ARGOCD_BINARY_NAME: component,
-      PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
+      PATH: `${join(dir, 'bin')}:${dirname(helm)}:${process.env.PATH ?? ''}`,
       ARGOCD_FAKE_IN_CLUSTER: 'true',
       KUBECONFIG: opts.kubeconfigPath,
       HOME: join(dir, 'home'),

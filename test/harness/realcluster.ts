@@ -72,6 +72,19 @@ const SYSCTLS = [
 
 export class RealClusterUnsupported extends Error {}
 
+/** Audits pod evictions and deletions only (Metadata level: who, which pod, the answer); nothing else. */
+export const REAL_NODE_AUDIT_POLICY = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, delete]
+    resources:
+      - group: ""
+        resources: [pods, pods/eviction]
+  - level: None
+`;
+
 export interface StartRealClusterOptions {
   crdDirs?: string[];
   log?: (line: string) => void;
@@ -92,6 +105,11 @@ export interface RealCluster {
   startupMs: number;
   /** Log file of each component (etcd, kube-apiserver, containerd, kubelet, ...). */
   logFiles: Record<string, string>;
+  /**
+   * kube-apiserver's audit log (JSON lines, REAL_NODE_AUDIT_POLICY: only pod evictions and deletions, so who
+   * disrupted a pod can be told; everything else is not audited).
+   */
+  auditLogPath: string;
   /** Imports a `docker save` / OCI archive into the node's containerd (k8s.io namespace); returns ms taken. */
   loadImage(archive: string): Promise<number>;
   /** Runs `ctr` against the node's containerd (k8s.io namespace), e.g. ['images', 'ls', '-q']. */
@@ -365,6 +383,9 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
     const schedKc = await kc('scheduler', pem('scheduler'), 'system:kube-scheduler');
     const proxyKc = await kc('kube-proxy', pem('kubeProxy'), 'system:kube-proxy');
 
+    const auditPolicy = join(S, 'audit-policy.yaml');
+    const auditLogPath = join(S, 'log', 'audit.log');
+    await fs.writeFile(auditPolicy, REAL_NODE_AUDIT_POLICY);
     const spawn = (name: string, bin: string, args: string[], env?: NodeJS.ProcessEnv) => {
       logFiles[name] = join(S, 'log', `${name}.log`);
       procs[name] = ManagedProcess.spawn(name, bin, args, { logFile: logFiles[name], env: env ?? process.env });
@@ -401,6 +422,10 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
         `--kubelet-client-certificate=${files.akcCert}`,
         `--kubelet-client-key=${files.akcKey}`,
         '--kubelet-preferred-address-types=InternalIP',
+        `--audit-policy-file=${auditPolicy}`,
+        `--audit-log-path=${auditLogPath}`,
+        '--audit-log-format=json',
+        '--audit-log-mode=blocking',
       ],
       { ...process.env, GOGC: process.env.GOGC ?? '400' },
     );
@@ -496,6 +521,7 @@ export async function startRealCluster(opts: StartRealClusterOptions = {}): Prom
       binaries: { ...cpBins, node: nodeBins },
       startupMs,
       logFiles,
+      auditLogPath,
       loadImage,
       ctr: (args) => mustRun('ctr', ['--address', sock, '-n', 'k8s.io', ...args]),
       collectLogs: async (dir) => {

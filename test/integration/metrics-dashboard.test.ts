@@ -15,7 +15,7 @@ import {
   SAMPLE_VARIABLES,
   selectorsOf,
 } from '../harness/grafana.js';
-import { createNamespace, kubeConfigForServiceAccount, uniqueName, waitUntil } from '../harness/kube.js';
+import { kubeConfigForServiceAccount, uniqueName, waitUntil } from '../harness/kube.js';
 import { startPrometheus } from '../harness/prometheus.js';
 import { useOperatorEnv } from './support/env.js';
 import { RolloutFixture } from './support/rollout.js';
@@ -70,7 +70,7 @@ describe('Grafana dashboard vs. a running operator', () => {
   };
 
   it('exports every metric and series the panels read, after bounces, a failure and a PDB block', async () => {
-    const ns = await createNamespace(env.kc, bounceNs);
+    const ns = await env.namedNamespace(bounceNs);
     for (const n of ['d1', 'd2', 'held']) await env.fx.readyExpressNode(ns, n);
     // What an earlier file may leave behind: a bounce in a namespace this operator does not watch. It must stay
     // untouched and uncounted.
@@ -160,7 +160,7 @@ describe('Grafana dashboard vs. a running operator', () => {
 
   it('no empty panel: every query of the dashboard returns series from a real Prometheus scraping the operator', async () => {
     // A small rollout first, so the RollingBounce panels have finished rollouts to show too.
-    const ns = await createNamespace(env.kc, rolloutNs);
+    const ns = await env.namedNamespace(rolloutNs);
     await env.fx.readyExpressNode(ns, 'r1');
     const rf = new RolloutFixture(env.kc);
     await rf.create(ns, 'dash-rollout', { members: { podNames: ['r1'] }, healthGate: { stableSeconds: 0 } });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { createNamespace, uniqueName, waitUntil } from '../harness/index.js';
+import { uniqueName, waitUntil } from '../harness/index.js';
 import { useOperatorEnv } from './support/env.js';
 import { OperatorProcess } from './support/operator.js';
 
@@ -26,7 +26,7 @@ describe('operations: metrics, health, shutdown, leader election', () => {
   const env = useOperatorEnv({ env: { NODEBOUNCE_WATCH_NAMESPACES: `${metricsNs},${sigtermNs}` } });
 
   it('health probes answer; /metrics reflects the bounces it ran', async () => {
-    const ns = await createNamespace(env.kc, metricsNs);
+    const ns = await env.namedNamespace(metricsNs);
     expect((await env.operator.get('health probes listening', '/healthz')).status).toBe(200);
     expect((await env.operator.get('health probes listening', '/readyz')).status).toBe(200);
 
@@ -63,7 +63,7 @@ describe('operations: metrics, health, shutdown, leader election', () => {
   });
 
   it('SIGTERM: exits 0 within 10 s mid-bounce; a restarted operator finishes the bounce', async () => {
-    const ns = await createNamespace(env.kc, sigtermNs);
+    const ns = await env.namedNamespace(sigtermNs);
     const pod = await env.fx.readyExpressNode(ns, 'st', { shutdownDelay: '3s' });
     const nb = await env.fx.createNodeBounce(ns, { podName: 'st' });
     await env.fx.waitNodeBounce(ns, nb.metadata.name, (o) => !!o.status?.podDeletedTime, 20_000, 'pod deleted');
