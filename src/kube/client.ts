@@ -1,12 +1,5 @@
 import { hostname } from 'node:os';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Pod,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import {
   NODEBOUNCE_API_VERSION,
   NODEBOUNCE_GROUP,
@@ -27,10 +20,9 @@ import type { ApiConfig, ExpressConfig } from '../config/schema.js';
 import { isApiCode } from './errors.js';
 import { EventSeries } from './event-series.js';
 import { makeApi } from './http.js';
+import { LeanApi, MERGE_PATCH, seg } from './lean.js';
 
 // Every write the operator makes to the Kubernetes API, in one place.
-
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 export interface BounceEventRecord {
   type: 'Normal' | 'Warning';
@@ -46,6 +38,9 @@ export class KubeClient {
   /** The same APIs with the (longer) list deadline. */
   private readonly listCore: CoreV1Api;
   private readonly listCustom: CustomObjectsApi;
+  /** The hot single-object requests as plain JSON (src/kube/lean.ts), with the request and the list deadline. */
+  private readonly lean: LeanApi;
+  private readonly leanList: LeanApi;
   private readonly instance = hostname();
   private eventSeq = 0;
   private readonly eventSeries = new EventSeries();
@@ -64,14 +59,31 @@ export class KubeClient {
     this.custom = makeApi(kubeConfig, CustomObjectsApi, requestMs, acting);
     this.listCore = makeApi(kubeConfig, CoreV1Api, listMs, acting);
     this.listCustom = makeApi(kubeConfig, CustomObjectsApi, listMs, acting);
+    this.lean = new LeanApi(kubeConfig, requestMs, acting);
+    this.leanList = new LeanApi(kubeConfig, listMs, acting);
   }
 
-  private nb(namespace: string, name: string) {
-    return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: NODEBOUNCE_PLURAL, namespace, name };
+  /** Path of a namespaced custom resource collection, or of one object in it. */
+  private static customPath(group: string, version: string, plural: string, namespace: string, name?: string): string {
+    const base = `/apis/${group}/${version}/namespaces/${seg(namespace)}/${plural}`;
+    return name === undefined ? base : `${base}/${seg(name)}`;
   }
 
-  private rb(namespace: string, name: string) {
-    return { group: NODEBOUNCE_GROUP, version: NODEBOUNCE_VERSION, plural: ROLLINGBOUNCE_PLURAL, namespace, name };
+  private nbPath(namespace: string, name?: string): string {
+    return KubeClient.customPath(NODEBOUNCE_GROUP, NODEBOUNCE_VERSION, NODEBOUNCE_PLURAL, namespace, name);
+  }
+
+  private rbPath(namespace: string, name: string): string {
+    return KubeClient.customPath(NODEBOUNCE_GROUP, NODEBOUNCE_VERSION, ROLLINGBOUNCE_PLURAL, namespace, name);
+  }
+
+  private expressPath(namespace: string, name: string): string {
+    const { group, version, plural } = this.express;
+    return KubeClient.customPath(group, version, plural, namespace, name);
+  }
+
+  private static podPath(namespace: string, name: string): string {
+    return `/api/v1/namespaces/${seg(namespace)}/pods/${seg(name)}`;
   }
 
   async listRollingBounces(
@@ -87,27 +99,23 @@ export class KubeClient {
 
   /** Replaces a RollingBounce's status; fails with 409 if someone wrote since `rb.metadata.resourceVersion`. */
   async replaceRollingBounceStatus(rb: RollingBounce): Promise<RollingBounce> {
-    return (await this.custom.replaceNamespacedCustomObjectStatus({
-      ...this.rb(rb.metadata.namespace, rb.metadata.name),
-      body: {
-        apiVersion: NODEBOUNCE_API_VERSION,
-        kind: ROLLINGBOUNCE_KIND,
-        metadata: rb.metadata,
-        spec: rb.spec,
-        status: rb.status,
-      },
-    })) as RollingBounce;
+    return this.lean.request<RollingBounce>('PUT', `${this.rbPath(rb.metadata.namespace, rb.metadata.name)}/status`, {
+      apiVersion: NODEBOUNCE_API_VERSION,
+      kind: ROLLINGBOUNCE_KIND,
+      metadata: rb.metadata,
+      spec: rb.spec,
+      status: rb.status,
+    });
   }
 
   /** Sets a RollingBounce's finalizers, guarded by resourceVersion. */
   async setRollingBounceFinalizers(rb: RollingBounce, finalizers: string[]): Promise<RollingBounce> {
-    return (await this.custom.patchNamespacedCustomObject(
-      {
-        ...this.rb(rb.metadata.namespace, rb.metadata.name),
-        body: { metadata: { finalizers, resourceVersion: rb.metadata.resourceVersion } },
-      },
-      mergePatch,
-    )) as RollingBounce;
+    return this.lean.request<RollingBounce>(
+      'PATCH',
+      this.rbPath(rb.metadata.namespace, rb.metadata.name),
+      { metadata: { finalizers, resourceVersion: rb.metadata.resourceVersion } },
+      MERGE_PATCH,
+    );
   }
 
   /**
@@ -122,30 +130,24 @@ export class KubeClient {
   ): Promise<boolean> {
     const ns = rb.metadata.namespace;
     try {
-      await this.custom.createNamespacedCustomObject({
-        group: NODEBOUNCE_GROUP,
-        version: NODEBOUNCE_VERSION,
-        plural: NODEBOUNCE_PLURAL,
-        namespace: ns,
-        body: {
-          apiVersion: NODEBOUNCE_API_VERSION,
-          kind: NODEBOUNCE_KIND,
-          metadata: {
-            name,
-            namespace: ns,
-            labels: { [ROLLINGBOUNCE_LABEL]: rb.metadata.name },
-            ownerReferences: [
-              {
-                apiVersion: NODEBOUNCE_API_VERSION,
-                kind: ROLLINGBOUNCE_KIND,
-                name: rb.metadata.name,
-                uid: rb.metadata.uid,
-                controller: true,
-              },
-            ],
-          },
-          spec: { podName, ...template },
+      await this.lean.request('POST', this.nbPath(ns), {
+        apiVersion: NODEBOUNCE_API_VERSION,
+        kind: NODEBOUNCE_KIND,
+        metadata: {
+          name,
+          namespace: ns,
+          labels: { [ROLLINGBOUNCE_LABEL]: rb.metadata.name },
+          ownerReferences: [
+            {
+              apiVersion: NODEBOUNCE_API_VERSION,
+              kind: ROLLINGBOUNCE_KIND,
+              name: rb.metadata.name,
+              uid: rb.metadata.uid,
+              controller: true,
+            },
+          ],
         },
+        spec: { podName, ...template },
       });
       return true;
     } catch (err) {
@@ -157,10 +159,7 @@ export class KubeClient {
   /** Deletes a NodeBounce by name (UID precondition when known); false when it is already gone. */
   async deleteNodeBounceNamed(namespace: string, name: string, uid?: string): Promise<boolean> {
     try {
-      await this.custom.deleteNamespacedCustomObject({
-        ...this.nb(namespace, name),
-        body: uid ? { preconditions: { uid } } : {},
-      });
+      await this.lean.request('DELETE', this.nbPath(namespace, name), uid ? { preconditions: { uid } } : {});
       return true;
     } catch (err) {
       if (isApiCode(err, 404) || isApiCode(err, 409)) return false;
@@ -171,7 +170,7 @@ export class KubeClient {
   /** Live read of one NodeBounce; undefined when it does not exist. */
   async getNodeBounce(namespace: string, name: string): Promise<NodeBounce | undefined> {
     try {
-      return (await this.custom.getNamespacedCustomObject(this.nb(namespace, name))) as NodeBounce;
+      return await this.lean.request<NodeBounce>('GET', this.nbPath(namespace, name));
     } catch (err) {
       if (isApiCode(err, 404)) return undefined;
       throw err;
@@ -180,13 +179,11 @@ export class KubeClient {
 
   /** Live (uncached) list of the NodeBounces for one pod, via the CRD's selectable field spec.podName. */
   async listNodeBouncesForPod(namespace: string, podName: string): Promise<NodeBounce[]> {
-    const list = (await this.listCustom.listNamespacedCustomObject({
-      group: NODEBOUNCE_GROUP,
-      version: NODEBOUNCE_VERSION,
-      plural: NODEBOUNCE_PLURAL,
-      namespace,
-      fieldSelector: `spec.podName=${podName}`,
-    })) as { items: NodeBounce[] };
+    const fieldSelector = encodeURIComponent(`spec.podName=${podName}`);
+    const list = await this.leanList.request<{ items: NodeBounce[] }>(
+      'GET',
+      `${this.nbPath(namespace)}?fieldSelector=${fieldSelector}`,
+    );
     return list.items;
   }
 
@@ -198,16 +195,13 @@ export class KubeClient {
    */
   async replaceNodeBounceStatus(nb: NodeBounce): Promise<NodeBounce> {
     const { managedFields: _notSent, ...metadata } = nb.metadata;
-    return (await this.custom.replaceNamespacedCustomObjectStatus({
-      ...this.nb(nb.metadata.namespace, nb.metadata.name),
-      body: {
-        apiVersion: NODEBOUNCE_API_VERSION,
-        kind: NODEBOUNCE_KIND,
-        metadata,
-        spec: nb.spec,
-        status: nb.status,
-      },
-    })) as NodeBounce;
+    return this.lean.request<NodeBounce>('PUT', `${this.nbPath(nb.metadata.namespace, nb.metadata.name)}/status`, {
+      apiVersion: NODEBOUNCE_API_VERSION,
+      kind: NODEBOUNCE_KIND,
+      metadata,
+      spec: nb.spec,
+      status: nb.status,
+    });
   }
 
   /**
@@ -220,19 +214,17 @@ export class KubeClient {
     annotations?: Record<string, string>,
   ): Promise<NodeBounce> {
     const withAnnotations = annotations && Object.keys(annotations).length > 0 ? { annotations } : {};
-    return (await this.custom.patchNamespacedCustomObject(
-      {
-        ...this.nb(nb.metadata.namespace, nb.metadata.name),
-        body: { metadata: { finalizers, resourceVersion: nb.metadata.resourceVersion, ...withAnnotations } },
-      },
-      mergePatch,
-    )) as NodeBounce;
+    return this.lean.request<NodeBounce>(
+      'PATCH',
+      this.nbPath(nb.metadata.namespace, nb.metadata.name),
+      { metadata: { finalizers, resourceVersion: nb.metadata.resourceVersion, ...withAnnotations } },
+      MERGE_PATCH,
+    );
   }
 
   async deleteNodeBounce(nb: NodeBounce): Promise<void> {
-    await this.custom.deleteNamespacedCustomObject({
-      ...this.nb(nb.metadata.namespace, nb.metadata.name),
-      body: { preconditions: { uid: nb.metadata.uid } },
+    await this.lean.request('DELETE', this.nbPath(nb.metadata.namespace, nb.metadata.name), {
+      preconditions: { uid: nb.metadata.uid },
     });
   }
 
@@ -252,34 +244,25 @@ export class KubeClient {
       ...(gracePeriodSeconds !== undefined ? { gracePeriodSeconds } : {}),
     };
     if (mode === 'Evict') {
-      await this.core.createNamespacedPodEviction({
-        name,
-        namespace,
-        body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace }, deleteOptions },
+      await this.lean.request('POST', `${KubeClient.podPath(namespace, name)}/eviction`, {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name, namespace },
+        deleteOptions,
       });
     } else {
-      await this.core.deleteNamespacedPod({ name, namespace, body: deleteOptions });
+      await this.lean.request('DELETE', KubeClient.podPath(namespace, name), deleteOptions);
     }
   }
 
   async patchExpress(namespace: string, name: string, patch: Record<string, unknown>): Promise<UnstructuredObject> {
-    return (await this.custom.patchNamespacedCustomObject(
-      {
-        group: this.express.group,
-        version: this.express.version,
-        plural: this.express.plural,
-        namespace,
-        name,
-        body: patch,
-      },
-      mergePatch,
-    )) as UnstructuredObject;
+    return this.lean.request<UnstructuredObject>('PATCH', this.expressPath(namespace, name), patch, MERGE_PATCH);
   }
 
   /** Live read of one pod, as plain JSON like the watch caches hold (timestamps as strings); undefined when gone. */
   async getPod(namespace: string, name: string): Promise<PodLike | undefined> {
     try {
-      return JSON.parse(JSON.stringify(await this.core.readNamespacedPod({ namespace, name }))) as PodLike;
+      return await this.lean.request<PodLike>('GET', KubeClient.podPath(namespace, name));
     } catch (err) {
       if (isApiCode(err, 404)) return undefined;
       throw err;
@@ -289,13 +272,7 @@ export class KubeClient {
   /** Live read of one Express resource; undefined when it does not exist. */
   async getExpress(namespace: string, name: string): Promise<UnstructuredObject | undefined> {
     try {
-      return (await this.custom.getNamespacedCustomObject({
-        group: this.express.group,
-        version: this.express.version,
-        plural: this.express.plural,
-        namespace,
-        name,
-      })) as UnstructuredObject;
+      return await this.lean.request<UnstructuredObject>('GET', this.expressPath(namespace, name));
     } catch (err) {
       if (isApiCode(err, 404)) return undefined;
       throw err;
@@ -362,9 +339,11 @@ export class KubeClient {
     const repeat = this.eventSeries.current(key, now.getTime());
     if (repeat) {
       try {
-        await this.core.patchNamespacedEvent(
-          { name: repeat.name, namespace, body: { count: repeat.count + 1, lastTimestamp: now, message } },
-          mergePatch,
+        await this.lean.request(
+          'PATCH',
+          `/api/v1/namespaces/${seg(namespace)}/events/${seg(repeat.name)}`,
+          { count: repeat.count + 1, lastTimestamp: now, message },
+          MERGE_PATCH,
         );
         this.eventSeries.record(key, { name: repeat.name, count: repeat.count + 1, lastMs: now.getTime() });
         return;
@@ -376,28 +355,25 @@ export class KubeClient {
     }
     const seq = (this.eventSeq++).toString(36);
     const name = `${nb.metadata.name}.${now.getTime().toString(16)}${seq}`;
-    await this.core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { name, namespace },
-        involvedObject: {
-          apiVersion: NODEBOUNCE_API_VERSION,
-          kind,
-          name: nb.metadata.name,
-          namespace,
-          uid: nb.metadata.uid,
-          resourceVersion: nb.metadata.resourceVersion,
-        },
-        type: event.type,
-        reason: event.reason,
-        message,
-        source: { component: 'nodebounce-operator' },
-        reportingComponent: 'nodebounce-operator',
-        reportingInstance: this.instance,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
+    await this.lean.request('POST', `/api/v1/namespaces/${seg(namespace)}/events`, {
+      metadata: { name, namespace },
+      involvedObject: {
+        apiVersion: NODEBOUNCE_API_VERSION,
+        kind,
+        name: nb.metadata.name,
+        namespace,
+        uid: nb.metadata.uid,
+        resourceVersion: nb.metadata.resourceVersion,
       },
+      type: event.type,
+      reason: event.reason,
+      message,
+      source: { component: 'nodebounce-operator' },
+      reportingComponent: 'nodebounce-operator',
+      reportingInstance: this.instance,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
     });
     this.eventSeries.record(key, { name, count: 1, lastMs: now.getTime() });
   }

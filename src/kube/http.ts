@@ -21,7 +21,7 @@ import {
 
 const PATCHED = Symbol.for('nodebounce.reuseConnections');
 const MAX_DISPATCHERS = 8;
-const USER_AGENT = 'nodebounce-operator';
+export const USER_AGENT = 'nodebounce-operator';
 
 type Closable = { close?: () => Promise<void> };
 type Patchable = {

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     // kustomize and helm for the deploy tests (test/harness/tools.ts).
     const tools = await ensureTools((l) => console.log(`[tools] ${l}`));
     for (const [k, v] of Object.entries(tools)) console.log(`  ${k.padEnd(15)} ${v}`);
-    // Prometheus for the RollingBounce alert-gate integration test (the largest build: ~15 min cold on 2 cores).
+    // Prometheus for the alert-gate, metrics-auth and dashboard integration tests (no service discovery: tools.ts).
     console.log(`  ${'prometheus'.padEnd(15)} ${await ensureTool('prometheus', (l) => console.log(`[tools] ${l}`))}`);
     // Argo CD for the deploy tier's Lua checks and its e2e (test/integration/argocd.test.ts): ~10-25 min cold.
     console.log(`  ${'argocd'.padEnd(15)} ${await ensureTool('argocd', (l) => console.log(`[tools] ${l}`))}`);

@@ -5,8 +5,9 @@
  *
  *   kustomize   sigs.k8s.io/kustomize/kustomize/v5     renders deploy/base, deploy/namespaced
  *   helm        helm.sh/helm/v3/cmd/helm               renders deploy/helm/nodebounce-operator
- *   prometheus  github.com/prometheus/prometheus/cmd/prometheus   the RollingBounce alert gate's test server; built
- *               only on demand (ensureTool('prometheus'), not by ensureTools()): it is by far the largest build
+ *   prometheus  github.com/prometheus/prometheus/cmd/prometheus   the RollingBounce alert gate's and the dashboard's
+ *               test server, built with -tags remove_all_sd (static scrape configs only; no cloud SDKs); built
+ *               only on demand (ensureTool('prometheus'), not by ensureTools())
  *   argocd      github.com/argoproj/argo-cd/v3/cmd (Argo CD itself): one binary that is the CLI, the
  *               application-controller, the repo-server and the API server by the name it is started under
  *               (argv[0], or ARGOCD_BINARY_NAME as test/harness/argocd.ts sets it). Built on demand (ensureTool('argocd')) from a wrapper
@@ -46,6 +47,8 @@ const ENV_OVERRIDE: Record<ToolName, string> = {
   argocd: 'NODEBOUNCE_ARGOCD',
 };
 const ARGOCD_MODULE = 'github.com/argoproj/argo-cd/v3';
+/** Build tags of the Prometheus binary: no service discovery but file_sd and http_sd (see spec('prometheus')). */
+export const PROMETHEUS_BUILD_TAGS = 'remove_all_sd';
 
 interface ToolSpec {
   /** Cache directory name: changes whenever what is built changes. */
@@ -101,10 +104,16 @@ function spec(name: ToolName): ToolSpec {
       };
     case 'prometheus':
       return {
-        key: `prometheus-${TOOL_VERSIONS.prometheus}-r${TOOLS_RECIPE}`,
+        // `nosd`: built with -tags remove_all_sd, Prometheus's own switch (the //go:build lines of its plugins/
+        // directory) that leaves out every service-discovery plugin except file and http; our tests scrape
+        // static_configs only (test/harness/prometheus.ts). The plugins' SDKs (EC2, OCI, OpenStack, Envoy xDS,
+        // k8s.io/api, ...: 1,517 -> 1,043 packages) were the biggest part of the build.
+        key: `prometheus-${TOOL_VERSIONS.prometheus}-nosd-r${TOOLS_RECIPE}`,
         args: [
           'install',
           '-trimpath',
+          '-tags',
+          PROMETHEUS_BUILD_TAGS,
           '-ldflags',
           '-s -w',
           `github.com/prometheus/prometheus/cmd/prometheus@${TOOL_VERSIONS.prometheus}`,
