@@ -12,6 +12,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AuditEvent } from '../../bench/audit.js';
 import { type ArgoCd, startArgoCd } from '../harness/argocd.js';
 import { CHART_DIR } from '../harness/deploy.js';
 import { SIM_DRAIN_SECONDS_ANNOTATION } from '../harness/express-simulator.js';
@@ -74,13 +75,7 @@ function podDisruptionsBy(ns: string, name: string): Record<string, number> {
   const by: Record<string, number> = {};
   for (const line of readFileSync(inject('e2eAuditLogPath'), 'utf8').split('\n')) {
     if (!line.includes(`"${name}"`)) continue;
-    const e = JSON.parse(line) as {
-      stage?: string;
-      verb?: string;
-      objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-      responseStatus?: { code?: number };
-      user?: { username?: string };
-    };
+    const e = JSON.parse(line) as Partial<AuditEvent>;
     const o = e.objectRef;
     if (e.stage !== 'ResponseComplete' || o?.resource !== 'pods' || o.namespace !== ns || o.name !== name) continue;
     const eviction = o.subresource === 'eviction' && e.verb === 'create';

@@ -1,5 +1,6 @@
 // Watches every pod incarnation (UID) of one name, to count restarts exactly.
 import { Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { AuditEvent } from '../../../bench/audit.js';
 
 export async function trackPodUids(
   kc: KubeConfig,
@@ -28,13 +29,7 @@ export async function countPodDisruptions(auditLogPath: string, namespace: strin
   let n = 0;
   for (const line of text.split('\n')) {
     if (!line.includes(`"${name}"`) || !line.includes(namespace)) continue;
-    const e = JSON.parse(line) as {
-      stage?: string;
-      verb?: string;
-      objectRef?: { resource?: string; subresource?: string; namespace?: string; name?: string };
-      responseStatus?: { code?: number };
-      user?: { username?: string };
-    };
+    const e = JSON.parse(line) as Partial<AuditEvent>;
     if (e.stage !== 'ResponseComplete' || e.objectRef?.namespace !== namespace || e.objectRef?.name !== name) continue;
     if (!e.user?.username?.includes('nodebounce-operator')) continue;
     const code = e.responseStatus?.code ?? 0;
